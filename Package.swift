@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "GradFlow",
+    products: [
+        .library(name: "GradFlow", targets: ["GradFlow"]),
+        .executable(name: "gradflow", targets: ["gradflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Thin C modules over the system libraries: headers, module maps and a few
+        // prefixed shims for macros. No model logic lives in C.
+        .systemLibrary(name: "CSundials", path: "Sources/CSundials"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial"),
+        .systemLibrary(name: "CStdio", path: "Sources/CStdio"),
+
+        .target(
+            name: "GradFlow",
+            dependencies: ["CSundials", "COpenBLAS", "CHDF5"]
+        ),
+        .executableTarget(
+            name: "gradflow",
+            dependencies: [
+                "GradFlow", "CStdio",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "GradFlowTests",
+            dependencies: ["GradFlow", "COpenBLAS"]
+        ),
+    ]
+)

@@ -1,0 +1,43 @@
+/// Every failure the GradFlow library reports. The library never prints and never exits: it throws
+/// one of these, and the executable turns it into a one-line message and an exit code.
+public enum GradFlowError: Error, Equatable, Sendable {
+    /// A configuration value is out of its domain: `option` names it as the user wrote it
+    /// (for example `--rtol`), `value` is what was given.
+    case invalidArgument(option: String, value: String, reason: String)
+    /// An input file is unusable: `file` is its path, `field` the dataset, column or attribute.
+    case invalidData(file: String, field: String, reason: String)
+    /// A file could not be read, created or written.
+    case fileAccess(path: String, reason: String)
+    /// A LAPACK routine returned `info ≠ 0`.
+    case lapack(routine: String, info: Int)
+    /// CVODE returned a negative flag. `flagName` is CVODE's own name for it
+    /// (from `CVodeGetReturnFlagName`), `time` the time the integrator had reached.
+    case solver(flagName: String, flag: Int, time: Double, message: String)
+
+    /// True when the error lies in what the user gave (exit code 2), false when the
+    /// computation itself failed (exit code 1).
+    public var isInputError: Bool {
+        switch self {
+        case .invalidArgument, .invalidData, .fileAccess: return true
+        case .lapack, .solver: return false
+        }
+    }
+}
+
+extension GradFlowError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .invalidArgument(option, value, reason):
+            return "\(option) \(value): \(reason)"
+        case let .invalidData(file, field, reason):
+            return "\(file): \(field): \(reason)"
+        case let .fileAccess(path, reason):
+            return "\(path): \(reason)"
+        case let .lapack(routine, info):
+            return "LAPACK \(routine) failed (info = \(info))"
+        case let .solver(flagName, flag, time, message):
+            let detail = message.isEmpty ? "" : ": \(message)"
+            return "CVODE failed with \(flagName) (\(flag)) at t = \(time)\(detail)"
+        }
+    }
+}

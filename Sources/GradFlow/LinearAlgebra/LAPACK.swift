@@ -1,0 +1,73 @@
+import COpenBLAS
+
+/// Thin, typed wrappers over the LAPACK routines GradFlow needs (from OpenBLAS). Matrices are passed
+/// row-major, as everywhere in GradFlow; each wrapper states how it maps them onto LAPACK's column-major
+/// convention. Failures (`info ≠ 0`) throw `GradFlowError.lapack`.
+public enum LAPACK {
+    /// All eigenvalues of the symmetric n×n matrix `a` (row-major; only its lower triangle in row-major
+    /// terms, i.e. LAPACK's upper triangle, is read), in ascending order. `dsyevr`, JOBZ = 'N', RANGE = 'A'.
+    /// Cost ≈ (4/3)n³ flops.
+    public static func symmetricEigenvalues(_ a: [Double], order n: Int) throws -> [Double] {
+        try symmetricEigen(a, order: n, vectors: false).values
+    }
+
+    /// All eigenpairs of the symmetric n×n matrix `a` (row-major), eigenvalues ascending.
+    /// `vectors[j*n ..< (j+1)*n]` is the unit eigenvector of `values[j]`. `dsyevr`, JOBZ = 'V', RANGE = 'A'.
+    /// Cost ≈ 9n³ flops.
+    public static func symmetricEigen(_ a: [Double], order n: Int, vectors: Bool = true) throws
+        -> (values: [Double], vectors: [Double])
+    {
+        precondition(a.count == n * n)
+        if n == 0 { return ([], []) }
+        var matrix = a  // symmetric: row-major and column-major coincide
+        var nn = Int32(n), lda = Int32(n), ldz = Int32(n)
+        var vl = 0.0, vu = 0.0, il: Int32 = 0, iu: Int32 = 0, abstol = 0.0
+        var found: Int32 = 0, info: Int32 = 0
+        var w = [Double](repeating: 0, count: n)
+        var z = [Double](repeating: 0, count: vectors ? n * n : 1)
+        var isuppz = [Int32](repeating: 0, count: 2 * n)
+        var jobz = CChar(UInt8(ascii: vectors ? "V" : "N")), range = CChar(UInt8(ascii: "A")), uplo = CChar(UInt8(ascii: "U"))
+        var lwork: Int32 = -1, liwork: Int32 = -1
+        var workQuery = 0.0, iworkQuery: Int32 = 0
+        dsyevr_(&jobz, &range, &uplo, &nn, &matrix, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz,
+                &isuppz, &workQuery, &lwork, &iworkQuery, &liwork, &info, 1, 1, 1)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dsyevr", info: Int(info)) }
+        lwork = Int32(workQuery)
+        liwork = iworkQuery
+        var work = [Double](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: Int(liwork))
+        dsyevr_(&jobz, &range, &uplo, &nn, &matrix, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz,
+                &isuppz, &work, &lwork, &iwork, &liwork, &info, 1, 1, 1)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dsyevr", info: Int(info)) }
+        return (w, vectors ? z : [])
+    }
+
+    /// The minimum-norm least-squares solution `w = X⁺y` of `min ‖y − Xw‖` for the row-major n×d matrix
+    /// `x`, and the numerical rank of `X`. `dgelsd` (SVD with divide and conquer); singular values below
+    /// `rcond·σ_max` count as zero, with `rcond = max(n, d)·ε` (the threshold numpy's `lstsq` uses).
+    /// Cost O(nd·min(n, d)).
+    public static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double]) throws
+        -> (solution: [Double], rank: Int)
+    {
+        precondition(x.count == n * d && y.count == n)
+        // Column-major copy of X (n×d, lda = n).
+        var a = [Double](repeating: 0, count: n * d)
+        for i in 0..<n { for j in 0..<d { a[j * n + i] = x[i * d + j] } }
+        let ldb = max(n, d)
+        var b = [Double](repeating: 0, count: ldb)
+        for i in 0..<n { b[i] = y[i] }
+        var m = Int32(n), nn = Int32(d), nrhs: Int32 = 1, lda = Int32(n), ldbi = Int32(ldb)
+        var s = [Double](repeating: 0, count: min(n, d))
+        var rcond = Double(max(n, d)) * Double.ulpOfOne
+        var rank: Int32 = 0, info: Int32 = 0
+        var lwork: Int32 = -1, workQuery = 0.0, iworkQuery: Int32 = 0
+        dgelsd_(&m, &nn, &nrhs, &a, &lda, &b, &ldbi, &s, &rcond, &rank, &workQuery, &lwork, &iworkQuery, &info)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
+        lwork = Int32(workQuery)
+        var work = [Double](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: max(Int(iworkQuery), 1))
+        dgelsd_(&m, &nn, &nrhs, &a, &lda, &b, &ldbi, &s, &rcond, &rank, &work, &lwork, &iwork, &info)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
+        return (Array(b[0..<d]), Int(rank))
+    }
+}

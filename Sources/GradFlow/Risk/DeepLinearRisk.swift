@@ -1,0 +1,210 @@
+import COpenBLAS
+
+/// The risk `R(W) = (1/n)‖y − X W_1ᵀ⋯W_Lᵀ p‖²` of a deep linear network with scalar output, its
+/// gradient (MATH.md §1) and its exact Hessian-vector product (MATH.md §2.1), all with BLAS level-2
+/// products on the stacked weights (`NetworkShape` layout, `CblasRowMajor`).
+///
+/// Notation of MATH.md: suffix vectors `b_L = p`, `b_{k−1} = W_kᵀ b_k` (so `w = b_0`), the
+/// function-space gradient `g = 2(Σw − h)`, forward vectors `c_1 = g`, `c_{k+1} = W_k c_k`, and
+/// `∇_{W_k}R = b_k c_kᵀ`.
+///
+/// Costs: gradient ≈ 5P + 2d² flops (2L − 1 matrix-vector products); Hessian-vector product
+/// ≈ 11P + 2d² flops at a linearization point (≈ 4L matrix-vector products); `linearize` costs one
+/// gradient-like sweep plus a copy of θ; excess risk 2P + 2nd flops. Nothing allocates after `init`.
+public final class DeepLinearRisk: DifferentiableRisk {
+    public let network: DeepLinearNetwork
+    public let problem: RegressionProblem
+    public let parameterCount: Int
+
+    private let widths: [Int]
+    private let depth: Int
+    private let n: Int32
+    private let d: Int32
+    private let offsets: [Int]
+    // Constant data, copied once into stable storage.
+    private let sigma: UnsafeMutablePointer<Double>
+    private let h: UnsafeMutablePointer<Double>
+    private let x: UnsafeMutablePointer<Double>
+    private let y: UnsafeMutablePointer<Double>
+    private let wStar: UnsafeMutablePointer<Double>
+    private let p: UnsafeMutablePointer<Double>
+    // Workspaces.
+    private let gradientState: ForwardState
+    private let linearState: ForwardState
+    private let linearTheta: UnsafeMutablePointer<Double>
+    private let residual: UnsafeMutablePointer<Double>
+    private let difference: UnsafeMutablePointer<Double>
+
+    /// - Precondition: the network's input dimension equals the problem's d.
+    public init(network: DeepLinearNetwork, problem: RegressionProblem) {
+        precondition(network.shape.inputDimension == problem.dimension, "network input dimension ≠ data dimension")
+        self.network = network
+        self.problem = problem
+        let shape = network.shape
+        parameterCount = shape.parameterCount
+        widths = shape.widths
+        depth = shape.depth
+        n = Int32(problem.sampleCount)
+        d = Int32(problem.dimension)
+        offsets = (1...shape.depth).map { shape.offset($0) }
+        sigma = .copy(problem.covariance)
+        h = .copy(problem.crossMoment)
+        x = .copy(problem.inputs)
+        y = .copy(problem.targets)
+        wStar = .copy(problem.minimumNormSolution)
+        p = .copy(network.projection)
+        gradientState = ForwardState(widths: widths)
+        linearState = ForwardState(widths: widths)
+        linearTheta = .allocate(capacity: parameterCount)
+        linearTheta.initialize(repeating: 0, count: parameterCount)
+        residual = .allocate(capacity: problem.sampleCount)
+        residual.initialize(repeating: 0, count: problem.sampleCount)
+        difference = .allocate(capacity: problem.dimension)
+        difference.initialize(repeating: 0, count: problem.dimension)
+    }
+
+    deinit {
+        for buffer in [sigma, h, x, y, wStar, p, linearTheta, residual, difference] { buffer.deallocate() }
+    }
+
+    @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
+
+    /// Backward sweep `b_L = p, b_{k−1} = W_kᵀ b_k`: 2P flops.
+    private func suffixVectors(_ theta: UnsafePointer<Double>, _ s: ForwardState) {
+        cblas_dcopy(m(depth), p, 1, s.b(depth), 1)
+        for k in stride(from: depth, through: 1, by: -1) {
+            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
+                        s.b(k), 1, 0, s.b(k - 1), 1)
+        }
+    }
+
+    /// Full forward state: b_0…b_L, g = c_1, c_2…c_L. ≈ 4P + 2d² flops.
+    private func forward(_ theta: UnsafePointer<Double>, _ s: ForwardState) {
+        suffixVectors(theta, s)
+        let g = s.c(1)
+        cblas_dcopy(d, h, 1, g, 1)
+        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.b(0), 1, -2, g, 1)
+        for k in 1..<depth {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
+                        s.c(k), 1, 0, s.c(k + 1), 1)
+        }
+    }
+
+    /// ‖X(w − w*)‖²/n for w = b_0 of the given state: 2nd flops.
+    private func excess(_ s: ForwardState) -> Double {
+        cblas_dcopy(d, s.b(0), 1, difference, 1)
+        cblas_daxpy(d, -1, wStar, 1, difference, 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, d, 1, x, d, difference, 1, 0, residual, 1)
+        return cblas_ddot(n, residual, 1, residual, 1) / Double(n)
+    }
+
+    public func gradient(at theta: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        precondition(theta.count == parameterCount && out.count == parameterCount)
+        let t = theta.baseAddress!, o = out.baseAddress!
+        forward(t, gradientState)
+        for k in 1...depth {
+            // G_k = b_k c_kᵀ as a k = 1 product, which overwrites the block (β = 0).
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m(k), m(k - 1), 1, scale,
+                        gradientState.b(k), 1, gradientState.c(k), m(k - 1), 0, o + offsets[k - 1], m(k - 1))
+        }
+    }
+
+    public func linearize(at theta: UnsafeBufferPointer<Double>) {
+        precondition(theta.count == parameterCount)
+        linearTheta.update(from: theta.baseAddress!, count: parameterCount)
+        forward(linearTheta, linearState)
+    }
+
+    public func hessianVectorProduct(_ v: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        precondition(v.count == parameterCount && out.count == parameterCount)
+        let vv = v.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState
+        // β_L = 0; β_{k−1} = V_kᵀ b_k + W_kᵀ β_k.
+        s.beta(depth).update(repeating: 0, count: widths[depth])
+        for k in stride(from: depth, through: 1, by: -1) {
+            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.b(k), 1, 0, s.beta(k - 1), 1)
+            if k < depth {
+                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.beta(k), 1, 1, s.beta(k - 1), 1)
+            }
+        }
+        // γ_1 = δg = 2Σδw; γ_{k+1} = V_k c_k + W_k γ_k.
+        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.beta(0), 1, 0, s.gamma(1), 1)
+        for k in 1..<depth {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.c(k), 1, 0, s.gamma(k + 1), 1)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.gamma(k), 1, 1, s.gamma(k + 1), 1)
+        }
+        // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ: one rank-2 product [β_k b_k]·[c_k γ_k]ᵀ that overwrites the block.
+        for k in 1...depth {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), 2, scale,
+                        s.beta(k), m(k), s.c(k), m(k - 1), 0, o + offsets[k - 1], m(k - 1))
+        }
+    }
+
+    public func excessRisk(at theta: UnsafeBufferPointer<Double>) -> Double {
+        precondition(theta.count == parameterCount)
+        suffixVectors(theta.baseAddress!, gradientState)
+        return excess(gradientState)
+    }
+
+    public func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation {
+        precondition(theta.count == parameterCount)
+        let s = gradientState
+        forward(theta.baseAddress!, s)
+        var gradNormSq = 0.0
+        for k in 1...depth {
+            gradNormSq += cblas_ddot(m(k), s.b(k), 1, s.b(k), 1) * cblas_ddot(m(k - 1), s.c(k), 1, s.c(k), 1)
+        }
+        let excessRisk = excess(s)
+        cblas_dcopy(n, y, 1, residual, 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, d, -1, x, d, s.b(0), 1, 1, residual, 1)
+        let loss = cblas_ddot(n, residual, 1, residual, 1) / Double(n)
+        return RiskEvaluation(loss: loss, excessRisk: excessRisk, gradientNormSquared: gradNormSq)
+    }
+
+    /// The end-to-end vector `w = W_1ᵀ⋯W_Lᵀ p` (allocates the result).
+    public func endToEnd(_ theta: [Double]) -> [Double] {
+        precondition(theta.count == parameterCount)
+        theta.withUnsafeBufferPointer { suffixVectors($0.baseAddress!, gradientState) }
+        return Array(UnsafeBufferPointer(start: gradientState.b(0), count: Int(d)))
+    }
+}
+
+/// The vectors of one forward/backward sweep, in pairs that BLAS can use as 2-row matrices:
+/// `[β_k; b_k]` (2·m_k doubles, k = 0…L) and `[c_k; γ_k]` (2·m_{k−1} doubles, k = 1…L), where β and γ
+/// are the tangents of b and c along a direction (MATH.md §2.1). One allocation.
+final class ForwardState {
+    private let storage: UnsafeMutablePointer<Double>
+    private let bOffsets: [Int]
+    private let cOffsets: [Int]
+    private let widths: [Int]
+
+    init(widths: [Int]) {
+        self.widths = widths
+        let depth = widths.count - 1
+        var offset = 0
+        var bOffsets: [Int] = []
+        for k in 0...depth { bOffsets.append(offset); offset += 2 * widths[k] }
+        var cOffsets = [0]  // index 0 unused: c is 1-based
+        for k in 1...depth { cOffsets.append(offset); offset += 2 * widths[k - 1] }
+        self.bOffsets = bOffsets
+        self.cOffsets = cOffsets
+        storage = .allocate(capacity: offset)
+        storage.initialize(repeating: 0, count: offset)
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always) func beta(_ k: Int) -> UnsafeMutablePointer<Double> { storage + bOffsets[k] }
+    @inline(__always) func b(_ k: Int) -> UnsafeMutablePointer<Double> { storage + bOffsets[k] + widths[k] }
+    @inline(__always) func c(_ k: Int) -> UnsafeMutablePointer<Double> { storage + cOffsets[k] }
+    @inline(__always) func gamma(_ k: Int) -> UnsafeMutablePointer<Double> { storage + cOffsets[k] + widths[k - 1] }
+}
+
+extension UnsafeMutablePointer where Pointee == Double {
+    /// A new allocation holding a copy of `values`.
+    static func copy(_ values: [Double]) -> UnsafeMutablePointer<Double> {
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(values.count, 1))
+        pointer.initialize(repeating: 0, count: max(values.count, 1))
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+        return pointer
+    }
+}
