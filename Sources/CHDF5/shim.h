@@ -17,6 +17,7 @@ static inline hid_t gf_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t gf_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t gf_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t gf_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t gf_h5t_variable(void) { return H5T_VARIABLE; }
 /// Turns off HDF5's automatic printing of error stacks; GradFlow reports errors itself.
 static inline void gf_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 /// HDF5 library version as "major.minor.release".

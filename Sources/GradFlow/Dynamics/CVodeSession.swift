@@ -1,0 +1,141 @@
+import CSundials
+import Glibc
+
+/// A typed owner of one CVODE integration: the SUNDIALS context, the state vector, the integrator
+/// memory and its linear or nonlinear solver, freed together. Every negative CVODE flag becomes a
+/// `GradFlowError.solver` carrying CVODE's own flag name.
+final class CVodeSession {
+    private var context: SUNContext?
+    private var memory: UnsafeMutableRawPointer?
+    let state: N_Vector
+    private var linearSolver: SUNLinearSolver?
+    private var matrix: SUNMatrix?
+    private var nonlinearSolver: SUNNonlinearSolver?
+    private let ode: GradientFlowODE
+    private var maxSteps: Int
+
+    /// Sets CVODE up for `ode` from `initial` at t = 0.
+    init(ode: GradientFlowODE, initial: [Double], settings: SolverSettings, tFinal: Double, useRoot: Bool) throws {
+        self.ode = ode
+        maxSteps = settings.maxSteps
+        var ctx: SUNContext?
+        guard SUNContext_Create(nil, &ctx) == 0, let ctx else {
+            throw GradFlowError.solver(flagName: "SUNContext_Create", flag: -1, time: 0, message: "could not create the SUNDIALS context")
+        }
+        context = ctx
+        guard let y = N_VNew_Serial(Int64(ode.count), ctx) else {
+            SUNContext_Free(&context)
+            throw GradFlowError.solver(flagName: "N_VNew_Serial", flag: -1, time: 0, message: "could not allocate the state vector")
+        }
+        state = y
+        initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: ode.count) }
+
+        memory = CVodeCreate(settings.method == .adams ? CV_ADAMS : CV_BDF, ctx)
+        guard memory != nil else { throw GradFlowError.solver(flagName: "CVodeCreate", flag: -1, time: 0, message: "") }
+        let userData = Unmanaged.passUnretained(ode).toOpaque()
+        try check(CVodeSetErrHandlerFn(memory, gradientFlowErrorHandler, userData))
+        try check(CVodeInit(memory, gradientFlowRightHandSide, 0, y))
+        try check(CVodeSStolerances(memory, settings.relativeTolerance, settings.absoluteTolerance))
+        try check(CVodeSetUserData(memory, userData))
+        try check(CVodeSetMaxNumSteps(memory, min(settings.maxSteps, Int(Int32.max))))
+        try check(CVodeSetStopTime(memory, tFinal))
+        if let q = settings.maxOrder { try check(CVodeSetMaxOrd(memory, Int32(q))) }
+
+        switch settings.method {
+        case .bdfKrylov:
+            linearSolver = SUNLinSol_SPGMR(y, Int32(SUN_PREC_NONE), Int32(settings.krylovDimension), ctx)
+            try check(CVodeSetLinearSolver(memory, linearSolver, nil))
+            try check(CVodeSetJacTimes(memory, gradientFlowJacobianTimesSetup, gradientFlowJacobianTimes))
+        case .bdfDense:
+            matrix = SUNDenseMatrix(Int64(ode.count), Int64(ode.count), ctx)
+            linearSolver = SUNLinSol_Dense(y, matrix, ctx)
+            try check(CVodeSetLinearSolver(memory, linearSolver, matrix))
+            try check(CVodeSetJacFn(memory, gradientFlowDenseJacobian))
+        case .adams:
+            nonlinearSolver = SUNNonlinSol_FixedPoint(y, 0, ctx)
+            try check(CVodeSetNonlinearSolver(memory, nonlinearSolver))
+        }
+        if useRoot {
+            try check(CVodeRootInit(memory, 1, gradientFlowRoot))
+            var direction: Int32 = -1  // only crossings from above the tolerance to below
+            try check(CVodeSetRootDirection(memory, &direction))
+            try check(CVodeSetNoInactiveRootWarn(memory))
+        }
+    }
+
+    deinit {
+        if memory != nil { CVodeFree(&memory) }
+        if let linearSolver { SUNLinSolFree(linearSolver) }
+        if let matrix { SUNMatDestroy(matrix) }
+        if let nonlinearSolver { SUNNonlinSolFree(nonlinearSolver) }
+        N_VDestroy(state)
+        if context != nil { SUNContext_Free(&context) }
+    }
+
+    /// The outcome of one call to `advance`.
+    enum Outcome {
+        case reached
+        case root
+    }
+
+    /// Integrates to `tout` (CV_NORMAL: the state is interpolated at `tout`), or to an earlier root.
+    /// Returns the time reached.
+    func advance(to tout: Double) throws -> (time: Double, outcome: Outcome) {
+        var t = 0.0
+        let flag = CVode(memory, tout, state, &t, CV_NORMAL)
+        if flag < 0 { throw failure(flag, time: t) }
+        if flag == CV_ROOT_RETURN { return (t, .root) }
+        return (t, .reached)
+    }
+
+    var currentTime: Double {
+        var t = 0.0
+        CVodeGetCurrentTime(memory, &t)
+        return t
+    }
+
+    /// CVODE's counters so far.
+    var statistics: SolverStatistics {
+        var s = SolverStatistics()
+        var v = 0
+        func read(_ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int {
+            v = 0
+            _ = get(memory, &v)
+            return v
+        }
+        s.steps = read(CVodeGetNumSteps)
+        s.rhsEvaluations = read(CVodeGetNumRhsEvals)
+        s.errorTestFailures = read(CVodeGetNumErrTestFails)
+        s.nonlinearIterations = read(CVodeGetNumNonlinSolvIters)
+        s.nonlinearConvergenceFailures = read(CVodeGetNumNonlinSolvConvFails)
+        s.rootFunctionEvaluations = read(CVodeGetNumGEvals)
+        if linearSolver != nil {
+            s.linearSolverSetups = read(CVodeGetNumLinSolvSetups)
+            s.linearIterations = read(CVodeGetNumLinIters)
+            s.linearConvergenceFailures = read(CVodeGetNumLinConvFails)
+            s.jacobianVectorProducts = read(CVodeGetNumJtimesEvals)
+            s.jacobianEvaluations = read(CVodeGetNumJacEvals)
+            s.linearSolverRhsEvaluations = read(CVodeGetNumLinRhsEvals)
+        }
+        var h = 0.0
+        CVodeGetLastStep(memory, &h)
+        s.lastStepSize = h
+        var q: Int32 = 0
+        CVodeGetLastOrder(memory, &q)
+        s.lastOrder = Int(q)
+        return s
+    }
+
+    private func check(_ flag: Int32) throws {
+        if flag < 0 { throw failure(flag, time: 0) }
+    }
+
+    private func failure(_ flag: Int32, time: Double) -> GradFlowError {
+        var name = "CV_UNKNOWN"
+        if let cName = CVodeGetReturnFlagName(Int(flag)) {
+            name = String(cString: cName)
+            free(cName)
+        }
+        return .solver(flagName: name, flag: Int(flag), time: time, message: ode.lastMessage)
+    }
+}

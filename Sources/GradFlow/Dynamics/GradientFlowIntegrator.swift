@@ -1,0 +1,105 @@
+/// Why a run ended.
+public enum StopReason: String, Sendable, Codable {
+    /// R − R_min reached the loss tolerance; the time was located by CVODE's root finding.
+    case lossTolerance = "loss-tolerance"
+    /// The horizon `t-final` was reached.
+    case horizon
+}
+
+/// One recorded point of a trajectory.
+public struct TrajectorySample: Sendable {
+    public var time: Double
+    public var evaluation: RiskEvaluation
+}
+
+/// The outcome of a gradient-flow integration.
+public struct GradientFlowResult: Sendable {
+    public var finalTime: Double
+    public var finalWeights: [Double]
+    public var finalEvaluation: RiskEvaluation
+    public var stopReason: StopReason
+    public var statistics: SolverStatistics
+    /// The number of rows recorded, t = 0 included.
+    public var samples: Int
+}
+
+/// Integrates gradient flow `dθ/dt = −∇R(θ)` with SUNDIALS CVODE (MATH.md §2.3), from t = 0 to the
+/// horizon of an `OutputSchedule` or until `R − R_min ≤ lossTolerance`, whichever comes first.
+///
+/// At t = 0, at every output time and at the stopping time, it calls `observe` with the time, the
+/// weights (CVODE's state, interpolated at that time) and the risk there. The observer may throw (an
+/// output error, a cancellation), which ends the run with that error. The stopping time of the loss
+/// tolerance is located by CVODE's root finding on `‖X(w − w*)‖²/n − tol`, not overshot.
+public final class GradientFlowIntegrator {
+    public let risk: DifferentiableRisk
+    public let settings: SolverSettings
+
+    public init(risk: DifferentiableRisk, settings: SolverSettings) {
+        self.risk = risk
+        self.settings = settings
+    }
+
+    /// Runs the integration.
+    /// - Parameters:
+    ///   - initialWeights: θ(0), P entries.
+    ///   - schedule: the output times and the horizon.
+    ///   - lossTolerance: stop when R − R_min ≤ this; nil to run to the horizon.
+    ///   - observe: called at every recorded time, in increasing time order.
+    /// - Throws: `GradFlowError.invalidArgument` for bad settings, `.solver` when CVODE fails or the
+    ///   state becomes non-finite, or whatever `observe` throws.
+    public func integrate(
+        from initialWeights: [Double], schedule: OutputSchedule, lossTolerance: Double?,
+        observe: (_ time: Double, _ weights: UnsafeBufferPointer<Double>, _ evaluation: RiskEvaluation) throws -> Void
+    ) throws -> GradientFlowResult {
+        try settings.validate()
+        try schedule.validate()
+        if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
+            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
+        }
+        guard initialWeights.count == risk.parameterCount else {
+            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights.count) weights",
+                                                reason: "the network has P = \(risk.parameterCount) parameters")
+        }
+        if let i = initialWeights.firstIndex(where: { !$0.isFinite }) {
+            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights[i])",
+                                                reason: "weight \(i) is not finite")
+        }
+
+        let initial = risk.evaluate(at: initialWeights)
+        try initialWeights.withUnsafeBufferPointer { try observe(0, $0, initial) }
+        if let tol = lossTolerance, initial.excessRisk <= tol {
+            return GradientFlowResult(finalTime: 0, finalWeights: initialWeights, finalEvaluation: initial,
+                                      stopReason: .lossTolerance, statistics: SolverStatistics(), samples: 1)
+        }
+
+        let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0)
+        let session = try CVodeSession(ode: ode, initial: initialWeights, settings: settings,
+                                       tFinal: schedule.tFinal, useRoot: lossTolerance != nil)
+        let times = schedule.times()
+        var samples = 1
+        var reason = StopReason.horizon
+        var last = initial
+        var lastTime = 0.0
+        try withExtendedLifetime(ode) {
+            for tout in times.dropFirst() {
+                let (t, outcome) = try session.advance(to: tout)
+                let weights = UnsafeBufferPointer(ode.buffer(session.state))
+                last = risk.evaluate(at: weights)
+                lastTime = t
+                guard last.loss.isFinite, last.gradientNormSquared.isFinite else {
+                    throw GradFlowError.solver(flagName: "NON_FINITE_STATE", flag: -100, time: t,
+                                               message: "the weights or the loss became non-finite")
+                }
+                try observe(t, weights, last)
+                samples += 1
+                if outcome == .root {
+                    reason = .lossTolerance
+                    break
+                }
+            }
+        }
+        let finalWeights = Array(UnsafeBufferPointer(ode.buffer(session.state)))
+        return GradientFlowResult(finalTime: lastTime, finalWeights: finalWeights, finalEvaluation: last,
+                                  stopReason: reason, statistics: session.statistics, samples: samples)
+    }
+}

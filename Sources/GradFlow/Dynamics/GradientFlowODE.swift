@@ -1,0 +1,91 @@
+import CSundials
+
+/// The gradient-flow ODE `θ' = F(θ) = −∇R(θ)` as CVODE sees it: the context passed through CVODE's
+/// `user_data`, and the C callbacks (top-level, non-capturing: DESIGN.md's compiler pitfall).
+///
+/// Callbacks: right-hand side `F`; Jacobian-times-vector setup (linearize at y) and product
+/// `J v = −H v` (MATH.md §2.3); the dense Jacobian `−H` column by column; the root function
+/// `(R − R_min) − tol` for the loss-tolerance stop; and an error handler that keeps CVODE's message.
+final class GradientFlowODE {
+    let risk: DifferentiableRisk
+    let count: Int
+    let lossTolerance: Double
+    /// Unit vector used to assemble the dense Jacobian column by column.
+    private var unit: [Double]
+    /// CVODE's last error message (from its error handler).
+    var lastMessage = ""
+
+    init(risk: DifferentiableRisk, lossTolerance: Double) {
+        self.risk = risk
+        count = risk.parameterCount
+        self.lossTolerance = lossTolerance
+        unit = []
+    }
+
+    @inline(__always) func buffer(_ v: N_Vector) -> UnsafeMutableBufferPointer<Double> {
+        UnsafeMutableBufferPointer(start: N_VGetArrayPointer(v), count: count)
+    }
+
+    func rightHandSide(_ y: N_Vector, _ ydot: N_Vector) -> Int32 {
+        risk.gradient(at: UnsafeBufferPointer(buffer(y)), into: buffer(ydot), scale: -1)
+        return 0
+    }
+
+    func jacobianTimesSetup(_ y: N_Vector) -> Int32 {
+        risk.linearize(at: UnsafeBufferPointer(buffer(y)))
+        return 0
+    }
+
+    func jacobianTimes(_ v: N_Vector, _ jv: N_Vector) -> Int32 {
+        risk.hessianVectorProduct(UnsafeBufferPointer(buffer(v)), into: buffer(jv), scale: -1)
+        return 0
+    }
+
+    func denseJacobian(_ y: N_Vector, _ matrix: SUNMatrix) -> Int32 {
+        risk.linearize(at: UnsafeBufferPointer(buffer(y)))
+        if unit.count != count { unit = [Double](repeating: 0, count: count) }
+        for j in 0..<count {
+            unit[j] = 1
+            let column = UnsafeMutableBufferPointer(start: SUNDenseMatrix_Column(matrix, Int64(j)), count: count)
+            unit.withUnsafeBufferPointer { risk.hessianVectorProduct($0, into: column, scale: -1) }
+            unit[j] = 0
+        }
+        return 0
+    }
+
+    func root(_ y: N_Vector) -> Double {
+        risk.excessRisk(at: UnsafeBufferPointer(buffer(y))) - lossTolerance
+    }
+
+    static func from(_ userData: UnsafeMutableRawPointer?) -> GradientFlowODE {
+        Unmanaged<GradientFlowODE>.fromOpaque(userData!).takeUnretainedValue()
+    }
+}
+
+let gradientFlowRightHandSide: CVRhsFn = { _, y, ydot, userData in
+    GradientFlowODE.from(userData).rightHandSide(y!, ydot!)
+}
+
+let gradientFlowJacobianTimesSetup: CVLsJacTimesSetupFn = { _, y, _, userData in
+    GradientFlowODE.from(userData).jacobianTimesSetup(y!)
+}
+
+let gradientFlowJacobianTimes: CVLsJacTimesVecFn = { v, jv, _, _, _, userData, _ in
+    GradientFlowODE.from(userData).jacobianTimes(v!, jv!)
+}
+
+let gradientFlowDenseJacobian: CVLsJacFn = { _, y, _, matrix, userData, _, _, _ in
+    GradientFlowODE.from(userData).denseJacobian(y!, matrix!)
+}
+
+let gradientFlowRoot: CVRootFn = { _, y, gout, userData in
+    gout![0] = GradientFlowODE.from(userData).root(y!)
+    return 0
+}
+
+let gradientFlowErrorHandler: CVErrHandlerFn = { _, _, function, message, userData in
+    let ode = GradientFlowODE.from(userData)
+    let where_ = function.map { String(cString: $0) } ?? ""
+    let text = message.map { String(cString: $0) } ?? ""
+    ode.lastMessage = where_.isEmpty ? text : "\(where_): \(text)"
+}

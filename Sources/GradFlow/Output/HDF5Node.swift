@@ -1,0 +1,316 @@
+import CHDF5
+
+/// A value stored in an HDF5 attribute, as GradFlow reads and writes them.
+public enum HDF5Value: Sendable, Equatable, CustomStringConvertible {
+    case string(String)
+    case integer(Int)
+    case double(Double)
+    case integers([Int])
+    case doubles([Double])
+
+    public var description: String {
+        switch self {
+        case let .string(s): return s
+        case let .integer(i): return String(i)
+        case let .double(x): return "\(x)"
+        case let .integers(v): return "[" + v.map(String.init).joined(separator: ", ") + "]"
+        case let .doubles(v): return "[" + v.map { "\($0)" }.joined(separator: ", ") + "]"
+        }
+    }
+
+    /// The value as a Double when it is one number.
+    public var doubleValue: Double? {
+        switch self {
+        case let .double(x): return x
+        case let .integer(i): return Double(i)
+        default: return nil
+        }
+    }
+}
+
+/// An open HDF5 group or dataset (or the file's root group), closed when released. A thin, typed
+/// wrapper over the HDF5 C API: strings are stored as variable-length UTF-8 (h5py reads them as
+/// `str`), numbers as native 64-bit doubles and integers, matrices row-major. Failures throw
+/// `GradFlowError.fileAccess` naming the file and the object.
+public final class HDF5Node {
+    let id: hid_t
+    /// The file's path, for error messages.
+    public let filePath: String
+    /// The object's path inside the file.
+    public let name: String
+    private let closesWithFile: Bool
+
+    init(id: hid_t, filePath: String, name: String, closesWithFile: Bool = false) {
+        self.id = id
+        self.filePath = filePath
+        self.name = name
+        self.closesWithFile = closesWithFile
+    }
+
+    deinit {
+        if closesWithFile { H5Fclose(id) } else { H5Oclose(id) }
+    }
+
+    func childPath(_ child: String) -> String { name == "/" ? "/" + child : name + "/" + child }
+
+    func fail(_ what: String) -> GradFlowError { .fileAccess(path: filePath, reason: what) }
+
+    // MARK: Structure
+
+    /// Whether a link `child` exists under this group.
+    public func contains(_ child: String) -> Bool {
+        var path = ""
+        for part in child.split(separator: "/") {
+            path += path.isEmpty ? String(part) : "/" + part
+            if H5Lexists(id, path, gf_h5p_default()) <= 0 { return false }
+        }
+        return true
+    }
+
+    /// Creates the group `child`.
+    public func createGroup(_ child: String) throws -> HDF5Node {
+        let g = H5Gcreate2(id, child, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
+        guard g >= 0 else { throw fail("cannot create group \(childPath(child))") }
+        return HDF5Node(id: g, filePath: filePath, name: childPath(child))
+    }
+
+    /// Opens the group or dataset `child`.
+    public func open(_ child: String) throws -> HDF5Node {
+        guard contains(child) else { throw fail("no object \(childPath(child))") }
+        let o = H5Oopen(id, child, gf_h5p_default())
+        guard o >= 0 else { throw fail("cannot open \(childPath(child))") }
+        return HDF5Node(id: o, filePath: filePath, name: childPath(child))
+    }
+
+    /// True for a dataset, false for a group.
+    public var isDataset: Bool { H5Iget_type(id) == H5I_DATASET }
+
+    /// The names of the links directly under this group, in name order.
+    public func children() -> [String] {
+        let names = NameCollector()
+        var index: hsize_t = 0
+        let box = Unmanaged.passUnretained(names).toOpaque()
+        _ = H5Literate(id, H5_INDEX_NAME, H5_ITER_INC, &index, collectLinkName, box)
+        return names.names
+    }
+
+    // MARK: Datasets
+
+    /// Writes a dataset of doubles with the given shape (row-major), replacing nothing.
+    public func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws {
+        precondition(shape.reduce(1, *) == values.count)
+        var dims = shape.map { hsize_t($0) }
+        let space = H5Screate_simple(Int32(dims.count), &dims, nil)
+        defer { H5Sclose(space) }
+        let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
+        guard set >= 0 else { throw fail("cannot create dataset \(childPath(child))") }
+        defer { H5Dclose(set) }
+        let status = values.withUnsafeBufferPointer {
+            H5Dwrite(set, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
+        }
+        guard status >= 0 else { throw fail("cannot write dataset \(childPath(child))") }
+    }
+
+    /// Reads a numeric dataset as doubles (HDF5 converts integers and single precision), with its shape.
+    public func readDataset(_ child: String) throws -> (values: [Double], shape: [Int]) {
+        let node = try open(child)
+        guard node.isDataset else { throw fail("\(node.name) is a group, not a dataset") }
+        let space = H5Dget_space(node.id)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        let shape = rank == 0 ? [] : dims.map { Int($0) }
+        let type = H5Dget_type(node.id)
+        let typeClass = H5Tget_class(type)
+        H5Tclose(type)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
+            throw fail("dataset \(node.name) is not numeric")
+        }
+        let count = shape.reduce(1, *)
+        var values = [Double](repeating: 0, count: count)
+        if count > 0 {
+            let status = values.withUnsafeMutableBufferPointer {
+                H5Dread(node.id, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
+            }
+            guard status >= 0 else { throw fail("cannot read dataset \(node.name)") }
+        }
+        return (values, shape)
+    }
+
+    /// The shape of the dataset `child`.
+    public func datasetShape(_ child: String) throws -> [Int] {
+        let node = try open(child)
+        let space = H5Dget_space(node.id)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        return rank == 0 ? [] : dims.map { Int($0) }
+    }
+
+    /// Creates a chunked dataset of doubles whose first dimension grows: rows of `columns` entries
+    /// (`columns == nil`: a 1-D dataset).
+    public func createExtendableDataset(_ child: String, columns: Int?, chunkRows: Int = 256) throws -> HDF5ExtendableDataset {
+        var dims: [hsize_t] = columns.map { [0, hsize_t($0)] } ?? [0]
+        var maxDims: [hsize_t] = columns.map { [gf_h5s_unlimited(), hsize_t($0)] } ?? [gf_h5s_unlimited()]
+        var chunk: [hsize_t] = columns.map { [hsize_t(max(1, min(chunkRows, (1 << 20) / max($0, 1)))), hsize_t(max($0, 1))] }
+            ?? [hsize_t(chunkRows)]
+        let space = H5Screate_simple(Int32(dims.count), &dims, &maxDims)
+        defer { H5Sclose(space) }
+        let plist = H5Pcreate(gf_h5p_dataset_create())
+        defer { H5Pclose(plist) }
+        H5Pset_chunk(plist, Int32(chunk.count), &chunk)
+        let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), plist, gf_h5p_default())
+        guard set >= 0 else { throw fail("cannot create dataset \(childPath(child))") }
+        return HDF5ExtendableDataset(node: HDF5Node(id: set, filePath: filePath, name: childPath(child)), columns: columns ?? 1, isMatrix: columns != nil)
+    }
+
+    // MARK: Attributes
+
+    /// Writes (or replaces) an attribute.
+    public func setAttribute(_ attribute: String, _ value: HDF5Value) throws {
+        if H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
+        let ok: Bool
+        switch value {
+        case let .string(text):
+            let type = H5Tcopy(gf_h5t_c_s1())
+            H5Tset_size(type, gf_h5t_variable())
+            H5Tset_cset(type, H5T_CSET_UTF8)
+            defer { H5Tclose(type) }
+            let space = H5Screate(H5S_SCALAR)
+            defer { H5Sclose(space) }
+            let attr = H5Acreate2(id, attribute, type, space, gf_h5p_default(), gf_h5p_default())
+            defer { if attr >= 0 { H5Aclose(attr) } }
+            ok = attr >= 0 && text.withCString { pointer in
+                var p: UnsafePointer<CChar>? = pointer
+                return H5Awrite(attr, type, &p) >= 0
+            }
+        case let .integer(i):
+            ok = writeNumeric(attribute, [Int64(i)], type: gf_h5t_native_int64(), scalar: true)
+        case let .double(x):
+            ok = writeNumeric(attribute, [x], type: gf_h5t_native_double(), scalar: true)
+        case let .integers(v):
+            ok = writeNumeric(attribute, v.map { Int64($0) }, type: gf_h5t_native_int64(), scalar: false)
+        case let .doubles(v):
+            ok = writeNumeric(attribute, v, type: gf_h5t_native_double(), scalar: false)
+        }
+        guard ok else { throw fail("cannot write attribute \(attribute) of \(name)") }
+    }
+
+    private func writeNumeric<T>(_ attribute: String, _ values: [T], type: hid_t, scalar: Bool) -> Bool {
+        var dims = [hsize_t(values.count)]
+        let space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
+        defer { H5Sclose(space) }
+        let attr = H5Acreate2(id, attribute, type, space, gf_h5p_default(), gf_h5p_default())
+        guard attr >= 0 else { return false }
+        defer { H5Aclose(attr) }
+        if values.isEmpty { return true }
+        return values.withUnsafeBufferPointer { H5Awrite(attr, type, $0.baseAddress) } >= 0
+    }
+
+    /// The names of this object's attributes, in name order.
+    public func attributeNames() -> [String] {
+        let names = NameCollector()
+        var index: hsize_t = 0
+        _ = H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &index, collectAttributeName, Unmanaged.passUnretained(names).toOpaque())
+        return names.names
+    }
+
+    /// Reads an attribute: strings (variable or fixed length), integers and floats, scalar or 1-D.
+    public func attribute(_ attribute: String) throws -> HDF5Value {
+        guard H5Aexists(id, attribute) > 0 else { throw fail("\(name) has no attribute \(attribute)") }
+        let attr = H5Aopen(id, attribute, gf_h5p_default())
+        guard attr >= 0 else { throw fail("cannot open attribute \(attribute) of \(name)") }
+        defer { H5Aclose(attr) }
+        let type = H5Aget_type(attr)
+        defer { H5Tclose(type) }
+        let space = H5Aget_space(attr)
+        defer { H5Sclose(space) }
+        let count = Int(H5Sget_simple_extent_npoints(space))
+        let isScalar = H5Sget_simple_extent_type(space) == H5S_SCALAR
+        switch H5Tget_class(type) {
+        case H5T_STRING:
+            if H5Tis_variable_str(type) > 0 {
+                let memType = H5Tcopy(gf_h5t_c_s1())
+                H5Tset_size(memType, gf_h5t_variable())
+                H5Tset_cset(memType, H5Tget_cset(type))  // HDF5 does not convert ASCII ↔ UTF-8
+                defer { H5Tclose(memType) }
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                guard H5Aread(attr, memType, &pointer) >= 0 else { throw fail("cannot read attribute \(attribute)") }
+                defer { if let pointer { H5free_memory(pointer) } }
+                return .string(pointer.map { String(cString: $0) } ?? "")
+            }
+            let size = H5Tget_size(type)
+            var bytes = [CChar](repeating: 0, count: size + 1)
+            guard H5Aread(attr, type, &bytes) >= 0 else { throw fail("cannot read attribute \(attribute)") }
+            return .string(String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        case H5T_INTEGER:
+            var values = [Int64](repeating: 0, count: max(count, 1))
+            guard H5Aread(attr, gf_h5t_native_int64(), &values) >= 0 else { throw fail("cannot read attribute \(attribute)") }
+            return isScalar ? .integer(Int(values[0])) : .integers(values.prefix(count).map { Int($0) })
+        case H5T_FLOAT:
+            var values = [Double](repeating: 0, count: max(count, 1))
+            guard H5Aread(attr, gf_h5t_native_double(), &values) >= 0 else { throw fail("cannot read attribute \(attribute)") }
+            return isScalar ? .double(values[0]) : .doubles(Array(values.prefix(count)))
+        default:
+            throw fail("attribute \(attribute) of \(name) has a type GradFlow does not read")
+        }
+    }
+}
+
+/// A dataset whose first dimension grows by appended rows (the `/trajectory` and `/checkpoints` columns).
+public final class HDF5ExtendableDataset {
+    let node: HDF5Node
+    /// Entries per row.
+    public let columns: Int
+    /// Rows written so far.
+    public private(set) var rows = 0
+    private let isMatrix: Bool
+
+    init(node: HDF5Node, columns: Int, isMatrix: Bool) {
+        self.node = node
+        self.columns = columns
+        self.isMatrix = isMatrix
+    }
+
+    /// Appends `values.count / columns` rows.
+    public func append(_ values: UnsafeBufferPointer<Double>) throws {
+        precondition(values.count % columns == 0)
+        let newRows = values.count / columns
+        if newRows == 0 { return }
+        var extent: [hsize_t] = isMatrix ? [hsize_t(rows + newRows), hsize_t(columns)] : [hsize_t(rows + newRows)]
+        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.fail("cannot extend \(node.name)") }
+        let fileSpace = H5Dget_space(node.id)
+        defer { H5Sclose(fileSpace) }
+        var start: [hsize_t] = isMatrix ? [hsize_t(rows), 0] : [hsize_t(rows)]
+        var count: [hsize_t] = isMatrix ? [hsize_t(newRows), hsize_t(columns)] : [hsize_t(newRows)]
+        H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
+        let memSpace = H5Screate_simple(Int32(count.count), &count, nil)
+        defer { H5Sclose(memSpace) }
+        guard H5Dwrite(node.id, gf_h5t_native_double(), memSpace, fileSpace, gf_h5p_default(), values.baseAddress) >= 0 else {
+            throw node.fail("cannot write to \(node.name)")
+        }
+        rows += newRows
+    }
+
+    /// Appends one value (1-D datasets) or one row.
+    public func append(_ values: [Double]) throws {
+        try values.withUnsafeBufferPointer { try append($0) }
+    }
+}
+
+/// Collects names from HDF5 iteration callbacks (passed through their `op_data`).
+final class NameCollector {
+    var names: [String] = []
+}
+
+let collectLinkName: H5L_iterate_t = { _, name, _, data in
+    if let name { Unmanaged<NameCollector>.fromOpaque(data!).takeUnretainedValue().names.append(String(cString: name)) }
+    return 0
+}
+
+let collectAttributeName: H5A_operator2_t = { _, name, _, data in
+    if let name { Unmanaged<NameCollector>.fromOpaque(data!).takeUnretainedValue().names.append(String(cString: name)) }
+    return 0
+}

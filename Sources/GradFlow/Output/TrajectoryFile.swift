@@ -1,0 +1,69 @@
+/// Reads a trajectory file written by `TrajectoryWriter` (for `gradflow inspect`, tests and
+/// continuing runs).
+public final class TrajectoryFile {
+    public let path: String
+    private let root: HDF5Node
+
+    /// Opens the file and checks that it is a GradFlow trajectory.
+    /// - Throws: `GradFlowError.fileAccess` when it is not HDF5, `.invalidData` when it is not a trajectory.
+    public init(path: String) throws {
+        self.path = path
+        root = try HDF5File.open(path)
+        guard case .string("gradflow-trajectory")? = try? root.attribute("format") else {
+            throw GradFlowError.invalidData(file: path, field: "format", reason: "not a GradFlow trajectory file (no format = \"gradflow-trajectory\" attribute)")
+        }
+    }
+
+    /// `format_version`.
+    public var formatVersion: Int {
+        if case let .integer(v)? = try? root.attribute("format_version") { return v }
+        return 0
+    }
+
+    /// The run's status (`running` while a run writes it, or after a crash).
+    public var status: RunStatus? {
+        if case let .string(s)? = try? root.attribute("status") { return RunStatus(rawValue: s) }
+        return nil
+    }
+
+    /// A root attribute as text ("" when absent).
+    public func attribute(_ name: String) -> String {
+        (try? root.attribute(name))?.description ?? ""
+    }
+
+    /// A root attribute as a value.
+    public func value(_ name: String, in group: String? = nil) throws -> HDF5Value {
+        try (group.map { try root.open($0) } ?? root).attribute(name)
+    }
+
+    /// All attributes of a group, in name order (empty when the group is absent).
+    public func groupAttributes(_ group: String) -> [(String, HDF5Value)] {
+        guard root.contains(group), let node = try? root.open(group) else { return [] }
+        return node.attributeNames().compactMap { name in (try? node.attribute(name)).map { (name, $0) } }
+    }
+
+    /// A numeric dataset's values (row-major).
+    public func dataset(_ path: String) throws -> [Double] {
+        try root.readDataset(path).values
+    }
+
+    /// The number of values of a dataset, nil when absent.
+    public func datasetLength(_ path: String) -> Int? {
+        guard root.contains(path), let shape = try? root.datasetShape(path) else { return nil }
+        return shape.reduce(1, *)
+    }
+
+    /// The one-dimensional `/trajectory` columns, `time` first.
+    public func trajectoryColumns() throws -> [(name: String, values: [Double])] {
+        guard root.contains("trajectory") else { return [] }
+        let group = try root.open("trajectory")
+        let names = group.children().sorted { a, b in
+            let order = ["time", "loss", "excess_risk", "grad_norm_sq"]
+            return (order.firstIndex(of: a) ?? 99, a) < (order.firstIndex(of: b) ?? 99, b)
+        }
+        return try names.compactMap { name in
+            let (values, shape) = try group.readDataset(name)
+            return shape.count == 1 ? (name, values) : nil
+        }
+    }
+}

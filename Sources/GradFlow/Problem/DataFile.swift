@@ -1,0 +1,116 @@
+import Foundation
+
+/// Regression data read from a file (`--data FILE`):
+/// - HDF5 (as h5py writes it): datasets `X` [n, d] and `y` [n] (or [n, 1]) at the root, optionally `p`;
+///   a GradFlow trajectory file is accepted too (its `/problem/X`, `/problem/y`, `/problem/p`).
+/// - CSV: one sample per line, the last column is y; an optional header line (a first line with any
+///   field that is not a number); `#` starts a comment line.
+/// The format is recognised from the content (HDF5's signature), not the file name.
+public struct DataFile: Sendable {
+    public var inputs: [Double]
+    public var targets: [Double]
+    public var sampleCount: Int
+    public var dimension: Int
+    /// The projection p, when the file gives one.
+    public var projection: [Double]?
+
+    /// Reads and validates the file; every error names the file, the field and the problem.
+    public static func load(_ path: String) throws -> DataFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw GradFlowError.fileAccess(path: path, reason: "no such file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw GradFlowError.fileAccess(path: path, reason: "cannot be read (permission denied)")
+        }
+        if isHDF5(path) { return try loadHDF5(path) }
+        return try loadCSV(path)
+    }
+
+    static func isHDF5(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        return (try? handle.read(upToCount: 8)).map { Array($0) == signature } ?? false
+    }
+
+    static func loadHDF5(_ path: String) throws -> DataFile {
+        let root = try HDF5File.open(path)
+        let base = root.contains("X") ? root : (root.contains("problem/X") ? try root.open("problem") : root)
+        let prefix = base === root ? "" : "problem/"
+        guard base.contains("X") else { throw GradFlowError.invalidData(file: path, field: "X", reason: "missing (expected a dataset X [n, d])") }
+        guard base.contains("y") else { throw GradFlowError.invalidData(file: path, field: prefix + "y", reason: "missing (expected a dataset y [n])") }
+        let (x, xShape) = try base.readDataset("X")
+        guard xShape.count == 2 else {
+            throw GradFlowError.invalidData(file: path, field: prefix + "X", reason: "has shape \(xShape), expected 2 dimensions [n, d]")
+        }
+        let (y, yShape) = try base.readDataset("y")
+        let n = xShape[0], d = xShape[1]
+        guard yShape == [n] || yShape == [n, 1] else {
+            throw GradFlowError.invalidData(file: path, field: prefix + "y", reason: "has shape \(yShape), expected [\(n)] to match X [\(n), \(d)]")
+        }
+        var p: [Double]?
+        if base.contains("p") {
+            let (values, shape) = try base.readDataset("p")
+            guard shape.count <= 1 else { throw GradFlowError.invalidData(file: path, field: prefix + "p", reason: "has shape \(shape), expected a vector") }
+            p = values
+        }
+        return DataFile(inputs: x, targets: y, sampleCount: n, dimension: d, projection: p)
+    }
+
+    static func loadCSV(_ path: String) throws -> DataFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw GradFlowError.fileAccess(path: path, reason: "cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw GradFlowError.invalidData(file: path, field: "CSV", reason: "is neither HDF5 nor UTF-8 text")
+        }
+        var rows: [[Double]] = []
+        var columns: Int?
+        var sawHeader = false
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let lineNumber = index + 1
+            let numbers = fields.map { Double($0) }
+            if rows.isEmpty, !sawHeader, numbers.contains(where: { $0 == nil }) {
+                sawHeader = true  // a header line
+                columns = fields.count
+                continue
+            }
+            if let expected = columns, fields.count != expected {
+                throw GradFlowError.invalidData(file: path, field: "line \(lineNumber)",
+                                                reason: "has \(fields.count) fields, expected \(expected)")
+            }
+            columns = fields.count
+            var row: [Double] = []
+            for (j, value) in numbers.enumerated() {
+                guard let value else {
+                    throw GradFlowError.invalidData(file: path, field: "line \(lineNumber), column \(j + 1)",
+                                                    reason: "\"\(fields[j])\" is not a number")
+                }
+                guard value.isFinite else {
+                    throw GradFlowError.invalidData(file: path, field: "line \(lineNumber), column \(j + 1)",
+                                                    reason: "\(fields[j]) is not finite")
+                }
+                row.append(value)
+            }
+            rows.append(row)
+        }
+        guard let width = columns, !rows.isEmpty else {
+            throw GradFlowError.invalidData(file: path, field: "CSV", reason: "has no data rows (n = 0)")
+        }
+        guard width >= 2 else {
+            throw GradFlowError.invalidData(file: path, field: "CSV", reason: "needs at least 2 columns (features, then y); found \(width)")
+        }
+        let d = width - 1
+        return DataFile(inputs: rows.flatMap { $0.prefix(d) }, targets: rows.map { $0[d] },
+                        sampleCount: rows.count, dimension: d, projection: nil)
+    }
+
+    /// The regression problem of this data.
+    public func makeProblem(source: String) throws -> RegressionProblem {
+        try RegressionProblem(inputs: inputs, targets: targets, sampleCount: sampleCount, dimension: dimension, source: source)
+    }
+}

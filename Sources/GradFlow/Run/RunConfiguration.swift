@@ -1,0 +1,79 @@
+/// Everything that defines a run, as the user gave it. It is written as JSON to the trajectory
+/// file's `config` attribute, so any run can be reproduced.
+public struct RunConfiguration: Sendable, Codable, Equatable {
+    /// The data file (`--data`); nil for the built-in synthetic data.
+    public var dataFile: String?
+    /// The synthetic data set, used when `dataFile` is nil.
+    public var synthetic: SyntheticData
+    /// The seed of the synthetic data and the initial weights.
+    public var seed: UInt64
+    /// The depth L; nil for the default (10), or the depth of `initWeightsFile`.
+    public var depth: Int?
+    /// `--widths`, as given (see `NetworkShape.widths(from:…)`).
+    public var widths: [Int]?
+    /// How W(0) is drawn, when `initWeightsFile` is nil.
+    public var initialization: WeightInitialization
+    /// `--init-weights`: an HDF5 file with W1 … WL, or a trajectory file.
+    public var initWeightsFile: String?
+    /// Which weights of a trajectory file `--init-weights` starts from.
+    public var initWeightsSnapshot: InitialWeightsFile.Snapshot
+    public var solver: SolverSettings
+    public var schedule: OutputSchedule
+    /// Stop when R − R_min ≤ this (nil: run to the horizon).
+    public var lossTolerance: Double?
+    /// OpenBLAS threads.
+    public var threads: Int
+    /// The trajectory file to write.
+    public var outputPath: String
+    /// Replace an existing output file.
+    public var overwrite: Bool
+    /// Seconds between flushes of the trajectory file.
+    public var flushInterval: Double
+
+    public static let defaultDepth = 10
+    public static let defaultGaussianScale = 0.1
+    public static let defaultResidualScale = 0.25
+
+    public init(dataFile: String? = nil, synthetic: SyntheticData = SyntheticData(), seed: UInt64 = 20240521,
+                depth: Int? = nil, widths: [Int]? = nil,
+                initialization: WeightInitialization = .gaussian(scale: defaultGaussianScale, zeroLayer: nil),
+                initWeightsFile: String? = nil, initWeightsSnapshot: InitialWeightsFile.Snapshot = .final,
+                solver: SolverSettings = SolverSettings(), schedule: OutputSchedule = OutputSchedule(tFinal: 1e6),
+                lossTolerance: Double? = 1e-10, threads: Int = 1, outputPath: String = "trajectory.h5",
+                overwrite: Bool = false, flushInterval: Double = 1) {
+        self.dataFile = dataFile
+        self.synthetic = synthetic
+        self.seed = seed
+        self.depth = depth
+        self.widths = widths
+        self.initialization = initialization
+        self.initWeightsFile = initWeightsFile
+        self.initWeightsSnapshot = initWeightsSnapshot
+        self.solver = solver
+        self.schedule = schedule
+        self.lossTolerance = lossTolerance
+        self.threads = threads
+        self.outputPath = outputPath
+        self.overwrite = overwrite
+        self.flushInterval = flushInterval
+    }
+
+    /// Checks the values that do not need the data; the data, the network and the output path are
+    /// checked by `RunSetup.prepare`.
+    public func validate() throws {
+        try solver.validate()
+        try schedule.validate()
+        if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
+            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
+        }
+        guard (1...256).contains(threads) else {
+            throw GradFlowError.invalidArgument(option: "--threads", value: "\(threads)", reason: "must be in 1…256")
+        }
+        if let depth, depth < 1 {
+            throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)", reason: "the depth must be at least 1")
+        }
+        guard flushInterval.isFinite, flushInterval >= 0 else {
+            throw GradFlowError.invalidArgument(option: "--flush-interval", value: "\(flushInterval)", reason: "must be ≥ 0")
+        }
+    }
+}

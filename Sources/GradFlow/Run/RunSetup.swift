@@ -1,0 +1,102 @@
+import Foundation
+
+/// A run's problem, network and initial weights, resolved from a `RunConfiguration` and validated
+/// before any output file is created (bad input loses nothing).
+public struct RunSetup: Sendable {
+    public var problem: RegressionProblem
+    public var network: DeepLinearNetwork
+    public var initialWeights: [Double]
+    /// The initialisation, as recorded in `/network` (`init`, `init_scale`).
+    public var initialization: WeightInitialization
+
+    /// Resolves and validates everything: data (synthetic or file), widths, projection, W(0), and the
+    /// output path (its folder exists; the file does not, unless overwriting).
+    public static func prepare(_ config: RunConfiguration) throws -> RunSetup {
+        try config.validate()
+        try checkOutputPath(config.outputPath, overwrite: config.overwrite)
+
+        var dataProjection: [Double]?
+        let problem: RegressionProblem
+        if let path = config.dataFile {
+            let data = try DataFile.load(path)
+            problem = try data.makeProblem(source: path)
+            dataProjection = data.projection
+        } else {
+            var synthetic = config.synthetic
+            synthetic.seed = config.seed
+            problem = try synthetic.makeProblem()
+        }
+        let d = problem.dimension
+
+        if let path = config.initWeightsFile {
+            let file = try InitialWeightsFile.load(path, snapshot: config.initWeightsSnapshot)
+            guard file.widths[0] == d else {
+                throw GradFlowError.invalidData(file: path, field: "W1",
+                                                reason: "has \(file.widths[0]) columns but the data have d = \(d) features")
+            }
+            if let depth = config.depth, depth != file.widths.count - 1 {
+                throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)",
+                                                    reason: "\(path) holds a network of depth \(file.widths.count - 1)")
+            }
+            let shape = try NetworkShape(widths: file.widths)
+            let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
+            let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
+            let p = try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path)
+            let network = try DeepLinearNetwork(shape: shape, kind: kind, projection: p)
+            return RunSetup(problem: problem, network: network, initialWeights: file.weights, initialization: .file(path: path))
+        }
+
+        let depth = config.depth ?? RunConfiguration.defaultDepth
+        let kind: NetworkKind
+        if case .residual = config.initialization { kind = .residual } else { kind = .fullyConnected }
+        let widths: [Int]
+        switch kind {
+        case .residual:
+            widths = Array(repeating: d, count: depth + 1)
+            if let given = config.widths, given.contains(where: { $0 != d }) {
+                throw GradFlowError.invalidArgument(option: "--widths", value: given.map(String.init).joined(separator: ","),
+                                                    reason: "a residual network has all layers d×d (d = \(d))")
+            }
+        case .fullyConnected:
+            widths = try NetworkShape.widths(from: config.widths, depth: depth, inputDimension: d,
+                                             outputWidth: dataProjection?.count ?? 1)
+        }
+        let shape = try NetworkShape(widths: widths)
+        let p = try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths")
+        let network = try DeepLinearNetwork(shape: shape, kind: kind, projection: p)
+        let theta = try config.initialization.draw(shape: shape, seed: config.seed)
+        return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
+    }
+
+    /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given.
+    static func defaultProjection(kind: NetworkKind, shape: NetworkShape, seed: UInt64, source: String) throws -> [Double] {
+        switch kind {
+        case .residual:
+            return WeightInitialization.randomUnitProjection(dimension: shape.outputWidth, seed: seed)
+        case .fullyConnected:
+            guard shape.outputWidth == 1 else {
+                throw GradFlowError.invalidArgument(option: source, value: "m_L = \(shape.outputWidth)",
+                                                    reason: "a network with m_L > 1 needs a projection p (a dataset p in the data or weights file)")
+            }
+            return [1]
+        }
+    }
+
+    /// The output folder must exist, and the file must not, unless `overwrite`.
+    static func checkOutputPath(_ path: String, overwrite: Bool) throws {
+        guard !path.isEmpty else { throw GradFlowError.invalidArgument(option: "--output", value: "\"\"", reason: "is empty") }
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
+            if !overwrite { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import GradFlow
+
+/// The `gradflow` command: subcommands only; argument parsing and printing, no numerics.
+struct GradFlowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradflow",
+        abstract: "Gradient flow on deep linear networks, integrated as an ODE with SUNDIALS CVODE.",
+        discussion: """
+            GradFlow integrates dW/dt = −∇R(W) for f(x) = pᵀW_L⋯W_1x and R(W) = (1/n)‖y − Xw‖², with the \
+            exact Hessian-vector product as CVODE's Jacobian, and writes the trajectory to an HDF5 file \
+            that h5py reads. Exit codes: 0 success, 1 the computation failed (reported), 2 bad input or \
+            usage, 130 interrupted.
+            """,
+        version: GradFlowVersion.string,
+        subcommands: [RunCommand.self, InspectCommand.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try GradFlowCommand.parseAsRoot()
+            try command.run()
+        } catch let error as GradFlowError {
+            Terminal.error(error.description)
+            Foundation.exit(error.isInputError ? 2 : 1)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = GradFlowCommand.exitCode(for: error)
+            if code == .success { GradFlowCommand.exit(withError: error) }  // --help, --version
+            Terminal.error(GradFlowCommand.message(for: error))
+            Terminal.write("Run 'gradflow help' or 'gradflow <subcommand> --help' for the options.\n", toError: true)
+            Foundation.exit(2)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import GradFlow
+
+/// `gradflow inspect FILE`: what a trajectory file holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Print what a GradFlow trajectory file holds: run, problem, network, solver and trajectory rows."
+    )
+
+    @Argument(help: "A trajectory file written by gradflow.")
+    var file: String
+
+    @Option(help: "How many trajectory rows to show (evenly spread, first and last included).")
+    var rows: Int = 8
+
+    func run() throws {
+        let trajectory = try TrajectoryFile(path: file)
+        func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
+        Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute("gradflow_version")))")
+        for name in ["method", "status", "message", "command_line", "sundials_version"] {
+            Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(trajectory.attribute(name))")
+        }
+        for group in ["problem", "network", "solver"] {
+            let attributes = trajectory.groupAttributes(group)
+            guard !attributes.isEmpty else { continue }
+            Terminal.print("/\(group)")
+            for (name, value) in attributes {
+                let text: String
+                if let x = value.doubleValue, case .double = value { text = g(x, 10) } else { text = value.description }
+                Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(text)")
+            }
+        }
+        let columns = try trajectory.trajectoryColumns()
+        let count = columns.first?.values.count ?? 0
+        Terminal.print("/trajectory: \(count) rows; columns \(columns.map(\.name).joined(separator: ", "))")
+        if count > 0 {
+            Terminal.print("  " + columns.map { $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            let shown = Swift.min(Swift.max(rows, 2), count)
+            let indices = Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
+            for i in indices {
+                Terminal.print("  " + columns.map { g($0.values[i], 6).padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            }
+        }
+        for name in ["initial/weights", "final/weights"] {
+            if let n = trajectory.datasetLength(name) { Terminal.print("/\(name): \(n) values") }
+        }
+    }
+}

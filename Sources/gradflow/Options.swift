@@ -1,0 +1,97 @@
+import ArgumentParser
+import GradFlow
+
+extension IntegrationMethod: ExpressibleByArgument {}
+extension OutputSchedule.Spacing: ExpressibleByArgument {}
+extension InitialWeightsFile.Snapshot: ExpressibleByArgument {}
+
+/// Which initialisation `--init` selects.
+enum InitKind: String, ExpressibleByArgument, CaseIterable {
+    case gaussian, residual
+}
+
+/// Options shared by every command that builds a problem: the data.
+struct ProblemOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: ArgumentHelp(
+        "Regression data: an HDF5 file with datasets X [n, d] and y [n] (and optionally p), a GradFlow trajectory file, or a CSV file whose last column is y. Default: the built-in synthetic data.",
+        valueName: "file"))
+    var dataFile: String?
+
+    @Option(parsing: .unconditional, help: "Synthetic data: number of samples n.")
+    var samples: Int = 50
+
+    @Option(name: .customLong("input-dim"), parsing: .unconditional, help: "Synthetic data: input dimension d.")
+    var inputDimension: Int = 5
+
+    @Option(parsing: .unconditional, help: "Synthetic data: noise level ξ in y = X w_true + ξ·noise (then y is scaled so that ‖w*‖ = 1).")
+    var noise: Double = 1
+
+    @Option(parsing: .unconditional, help: "Seed of the synthetic data and of the initial weights (same seed, same bits).")
+    var seed: UInt64 = 20240521
+}
+
+/// Options shared by every command that builds a network.
+struct NetworkOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Depth L (number of weight matrices). Default 10, or the depth of --init-weights.")
+    var depth: Int?
+
+    @Option(help: ArgumentHelp(
+        "Widths: one number (every hidden layer), L−1 hidden widths, or all L+1 widths m_0 = d, …, m_L, comma-separated. Default: hidden layers d wide, m_L = 1.",
+        valueName: "list"))
+    var widths: String?
+
+    @Option(help: "Initialisation: 'gaussian' (fully connected, i.i.d. N(0, s²) entries) or 'residual' (W_k = I + s/√(L·d)·N_k, all layers d×d, p a random unit vector).")
+    var `init`: InitKind = .gaussian
+
+    @Option(name: .customLong("init-scale"), parsing: .unconditional, help: ArgumentHelp(
+        "Scale s of the initialisation. Default \(RunConfiguration.defaultGaussianScale) for gaussian, \(RunConfiguration.defaultResidualScale) for residual.",
+        valueName: "s"))
+    var initScale: Double?
+
+    @Option(name: .customLong("zero-layer"), parsing: .unconditional, help: ArgumentHelp("Gaussian init: set W_k(0) = 0 for this layer k (1…L).", valueName: "k"))
+    var zeroLayer: Int?
+
+    @Option(name: .customLong("init-weights"), help: ArgumentHelp(
+        "Start from these weights: an HDF5 file with datasets W1 … WL [m_k, m_{k−1}] (optionally p), or a GradFlow trajectory file. Fixes depth and widths.",
+        valueName: "file"))
+    var initWeights: String?
+
+    @Option(name: .customLong("init-from"), help: "With a trajectory file as --init-weights: start from its 'final' or 'initial' weights.")
+    var initFrom: InitialWeightsFile.Snapshot = .final
+
+    func widthList() throws -> [Int]? {
+        guard let widths else { return nil }
+        let parts = widths.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return try parts.map { part in
+            guard let value = Int(part) else {
+                throw GradFlowError.invalidArgument(option: "--widths", value: widths, reason: "\"\(part)\" is not an integer")
+            }
+            return value
+        }
+    }
+
+    var initialization: WeightInitialization {
+        switch `init` {
+        case .gaussian: return .gaussian(scale: initScale ?? RunConfiguration.defaultGaussianScale, zeroLayer: zeroLayer)
+        case .residual: return .residual(scale: initScale ?? RunConfiguration.defaultResidualScale)
+        }
+    }
+}
+
+/// Options of the output file.
+struct OutputOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The trajectory file to write (HDF5).", valueName: "file"))
+    var output: String = "trajectory.h5"
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    @Flag(name: .shortAndLong, help: "Print no progress lines (the summary is still printed).")
+    var quiet = false
+
+    @Option(name: .customLong("flush-interval"), parsing: .unconditional, help: ArgumentHelp("Seconds between flushes of the trajectory file to disk.", valueName: "seconds"))
+    var flushInterval: Double = 1
+
+    @Option(parsing: .unconditional, help: "OpenBLAS threads (1 is fastest for small networks; same threads and seed give the same bits).")
+    var threads: Int = 1
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import GradFlow
+
+/// `gradflow run`: gradient flow with CVODE, written to a trajectory file, with a closing summary.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Integrate gradient flow dW/dt = −∇R(W) and write the trajectory file.",
+        discussion: """
+            With no option: the paper-like default problem (synthetic n = 50, d = 5, ‖w*‖ = 1; fully connected \
+            L = 10, widths 5, small Gaussian initialisation), integrated with BDF + Newton–Krylov on the exact \
+            J v = −H v until R − R_min ≤ 1e-10 (located by root finding) or t = t-final.
+
+            Example: gradflow run --depth 20 --widths 50 --input-dim 50 --samples 200 -o deep.h5
+            """
+    )
+
+    @OptionGroup(title: "Problem") var problem: ProblemOptions
+    @OptionGroup(title: "Network") var network: NetworkOptions
+
+    @Option(help: "Integrator: 'bdf-krylov' (BDF, SPGMR on the exact J v = −H v; any size), 'bdf-dense' (BDF, dense −H from P Hessian-vector products; P up to a few hundred), 'adams' (Adams, fixed-point; non-stiff).")
+    var method: IntegrationMethod = .bdfKrylov
+
+    @Option(parsing: .unconditional, help: "Relative tolerance of CVODE.")
+    var rtol: Double = 1e-8
+
+    @Option(parsing: .unconditional, help: "Absolute tolerance of CVODE (every weight).")
+    var atol: Double = 1e-12
+
+    @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon: integrate up to this time.")
+    var tFinal: Double = 1e6
+
+    @Option(name: .customLong("loss-tol"), parsing: .unconditional, help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (CVODE root finding locates the time).")
+    var lossTol: Double = 1e-10
+
+    @Flag(name: .customLong("no-loss-stop"), help: "Integrate to t-final even when R − R_min falls below --loss-tol.")
+    var noLossStop = false
+
+    @Option(name: .customLong("output-times"), parsing: .unconditional, help: "Number of output times after t = 0 (rows of /trajectory).")
+    var outputTimes: Int = 200
+
+    @Option(help: "Spacing of the output times: 'log' (from --t-first to t-final; default, for plateaus) or 'uniform'.")
+    var spacing: OutputSchedule.Spacing = .log
+
+    @Option(name: .customLong("t-first"), parsing: .unconditional, help: "First positive output time of a log schedule (default min(0.01, t-final/output-times)).")
+    var tFirst: Double?
+
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps over the run.")
+    var maxSteps: Int = 1_000_000
+
+    @Option(name: .customLong("krylov-dim"), parsing: .unconditional, help: "SPGMR's maximum Krylov dimension (bdf-krylov).")
+    var krylovDim: Int = 10
+
+    @Option(name: .customLong("max-order"), parsing: .unconditional, help: "Largest method order CVODE may use (BDF ≤ 5, Adams ≤ 12).")
+    var maxOrder: Int?
+
+    @OptionGroup(title: "Output") var output: OutputOptions
+
+    func configuration() throws -> RunConfiguration {
+        RunConfiguration(
+            dataFile: problem.dataFile,
+            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed),
+            seed: problem.seed, depth: network.depth, widths: try network.widthList(),
+            initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
+            solver: SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
+                                   krylovDimension: krylovDim, maxOrder: maxOrder),
+            schedule: OutputSchedule(tFinal: tFinal, count: outputTimes, spacing: spacing, firstTime: tFirst),
+            lossTolerance: noLossStop ? nil : lossTol, threads: output.threads, outputPath: output.output,
+            overwrite: output.force, flushInterval: output.flushInterval)
+    }
+
+    func run() throws {
+        let config = try configuration()
+        let reporter = ProgressReporter(enabled: !output.quiet)
+        let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine) { reporter.report($0) }
+        reporter.finish()
+        RunSummaryPrinter.print(summary, config: config)
+    }
+}
+
+/// Progress lines on stderr for runs longer than a second: at most one a second, overwritten in
+/// place on a terminal.
+final class ProgressReporter {
+    private let enabled: Bool
+    private var lastPrint = 0.0
+    private var printed = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func report(_ p: RunProgress) {
+        guard enabled, p.elapsed >= 1, p.elapsed - lastPrint >= 1 else { return }
+        lastPrint = p.elapsed
+        let line = "t = \(Terminal.g(p.time)) / \(Terminal.g(p.tFinal))   R − R_min = \(Terminal.g(p.evaluation.excessRisk, 3))"
+            + "   ‖∇R‖² = \(Terminal.g(p.evaluation.gradientNormSquared, 3))   rows \(p.rows)   \(Terminal.g(p.elapsed, 3)) s"
+        if Terminal.stderrIsTerminal {
+            Terminal.write("\r\u{1B}[K" + line, toError: true)
+        } else {
+            Terminal.write(line + "\n", toError: true)
+        }
+        printed = true
+    }
+
+    func finish() {
+        if printed && Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
+    }
+}
+
+/// The closing summary of a gradient-flow run.
+enum RunSummaryPrinter {
+    static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {
+        let p = s.setup.problem, n = s.setup.network, r = s.result, st = r.statistics
+        func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
+        let source = p.source == "synthetic" ? "synthetic (seed \(p.seed ?? 0))" : p.source
+        let initText: String
+        switch s.setup.initialization {
+        case let .gaussian(scale, zero): initText = "gaussian s = \(g(scale, 4))" + (zero.map { ", W_\($0)(0) = 0" } ?? "")
+        case let .residual(scale): initText = "residual s = \(g(scale, 4))"
+        case let .file(path): initText = "from \(path)"
+        }
+        let stop = r.stopReason == .lossTolerance
+            ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by CVODE root finding)"
+            : "horizon t = \(g(r.finalTime, 6)) reached"
+        Terminal.print("""
+            GradFlow \(GradFlowVersion.string): gradient flow, CVODE \(config.solver.method.rawValue) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))
+              problem   \(source): n = \(p.sampleCount), d = \(p.dimension), R_min = \(g(p.minimumRisk, 6)), λ = \(g(p.lambdaMin)), Λ = \(g(p.lambdaMax)), a = \(g(p.a)), ‖w*‖ = \(g(p.solutionNorm))
+              network   \(n.kind.rawValue), L = \(n.shape.depth), widths \(n.shape.widths.map(String.init).joined(separator: "-")), P = \(n.shape.parameterCount), \(initText)
+              stopped   \(stop)
+              final     R = \(g(r.finalEvaluation.loss, 10))   R − R_min = \(g(r.finalEvaluation.excessRisk, 4))   ‖∇R‖² = \(g(r.finalEvaluation.gradientNormSquared, 4))   ‖w − w*‖ = \(g(s.distanceToSolution, 4))
+              solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)
+              time      \(g(s.wallTime, 3)) s
+              output    \(s.outputPath) (\(r.samples) rows)
+            """)
+    }
+}
