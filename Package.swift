@@ -18,9 +18,15 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial"),
         .systemLibrary(name: "CStdio", path: "Sources/CStdio"),
 
+        // Optimised loop kernels for SUNDIALS' serial N_Vector (Debian compiles SUNDIALS at -O0).
+        .target(
+            name: "CVectorKernels",
+            dependencies: ["CSundials"],
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         .target(
             name: "GradFlow",
-            dependencies: ["CSundials", "COpenBLAS", "CHDF5"]
+            dependencies: ["CSundials", "COpenBLAS", "CHDF5", "CVectorKernels"]
         ),
         .executableTarget(
             name: "gradflow",
@@ -31,7 +37,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GradFlowTests",
-            dependencies: ["GradFlow", "COpenBLAS"]
+            dependencies: ["GradFlow", "COpenBLAS", "CSundials", "CVectorKernels"]
         ),
     ]
 )

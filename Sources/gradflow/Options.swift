@@ -2,6 +2,7 @@ import ArgumentParser
 import GradFlow
 
 extension IntegrationMethod: ExpressibleByArgument {}
+extension VectorKernels: ExpressibleByArgument {}
 extension OutputSchedule.Spacing: ExpressibleByArgument {}
 extension InitialWeightsFile.Snapshot: ExpressibleByArgument {}
 

@@ -55,6 +55,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("max-order"), parsing: .unconditional, help: "Largest method order CVODE may use (BDF ≤ 5, Adams ≤ 12).")
     var maxOrder: Int?
 
+    @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
+    var vectorKernels: VectorKernels = .gradflow
+
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func configuration() throws -> RunConfiguration {
@@ -64,7 +67,7 @@ struct RunCommand: ParsableCommand {
             seed: problem.seed, depth: network.depth, widths: try network.widthList(),
             initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
-                                   krylovDimension: krylovDim, maxOrder: maxOrder),
+                                   krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels),
             schedule: OutputSchedule(tFinal: tFinal, count: outputTimes, spacing: spacing, firstTime: tFirst),
             lossTolerance: noLossStop ? nil : lossTol, threads: output.threads, outputPath: output.output,
             overwrite: output.force, flushInterval: output.flushInterval)

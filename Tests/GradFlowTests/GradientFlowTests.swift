@@ -98,6 +98,18 @@ struct GradientFlowTests {
         #expect(abs(r.finalEvaluation.excessRisk - tol) < 1e-3 * tol)
     }
 
+    @Test("GradFlow's vector kernels and SUNDIALS' give the same flow", arguments: IntegrationMethod.allCases)
+    func vectorKernelsAgree(method: IntegrationMethod) throws {
+        let problem = try Fixtures.problem(samples: 15, dimension: 4)
+        let (network, theta0) = try Fixtures.fullyConnected([4, 6, 5, 1], scale: 0.6)
+        let risk = DeepLinearRisk(network: network, problem: problem)
+        let finals = try VectorKernels.allCases.map {
+            try Self.finalWeights(risk, theta0, tFinal: 5, settings: SolverSettings(
+                method: method, relativeTolerance: 1e-10, absoluteTolerance: 1e-13, vectorKernels: $0)).finalWeights
+        }
+        #expect(Reference.relativeError(finals[0], finals[1]) < 1e-8)
+    }
+
     @Test("bad solver settings are refused with the option named")
     func badSettings() throws {
         let problem = try Fixtures.problem()

@@ -1,4 +1,5 @@
 import CSundials
+import CVectorKernels
 import Glibc
 
 /// A typed owner of one CVODE integration: the SUNDIALS context, the state vector, the integrator
@@ -28,6 +29,7 @@ final class CVodeSession {
             throw GradFlowError.solver(flagName: "N_VNew_Serial", flag: -1, time: 0, message: "could not allocate the state vector")
         }
         state = y
+        if settings.vectorKernels == .gradflow { gf_vector_install_kernels(y) }
         initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: ode.count) }
 
         memory = CVodeCreate(settings.method == .adams ? CV_ADAMS : CV_BDF, ctx)

@@ -12,6 +12,14 @@ public enum IntegrationMethod: String, Sendable, Codable, CaseIterable {
     case adams
 }
 
+/// Which implementation of the N_Vector loop operations CVODE uses.
+public enum VectorKernels: String, Sendable, Codable, CaseIterable {
+    /// GradFlow's own kernels, compiled with -O3 (the default).
+    case gradflow
+    /// SUNDIALS' serial vector as Debian ships it (compiled without optimisation), for comparison.
+    case sundials
+}
+
 /// CVODE settings. Defaults are chosen so that the default problem reaches R − R_min ≤ 1e-10.
 public struct SolverSettings: Sendable, Codable, Equatable {
     public var method: IntegrationMethod
@@ -25,16 +33,19 @@ public struct SolverSettings: Sendable, Codable, Equatable {
     public var krylovDimension: Int
     /// The largest order CVODE may use (BDF ≤ 5, Adams ≤ 12); nil for CVODE's default.
     public var maxOrder: Int?
+    /// The N_Vector loop kernels.
+    public var vectorKernels: VectorKernels
 
     public init(method: IntegrationMethod = .bdfKrylov, relativeTolerance: Double = 1e-8,
                 absoluteTolerance: Double = 1e-12, maxSteps: Int = 1_000_000, krylovDimension: Int = 10,
-                maxOrder: Int? = nil) {
+                maxOrder: Int? = nil, vectorKernels: VectorKernels = .gradflow) {
         self.method = method
         self.relativeTolerance = relativeTolerance
         self.absoluteTolerance = absoluteTolerance
         self.maxSteps = maxSteps
         self.krylovDimension = krylovDimension
         self.maxOrder = maxOrder
+        self.vectorKernels = vectorKernels
     }
 
     /// - Throws: `GradFlowError.invalidArgument` naming the option that is out of range.

@@ -1,0 +1,16 @@
+// Optimised kernels for SUNDIALS' serial N_Vector.
+//
+// Debian builds SUNDIALS without optimisation, and its serial vector operations dominated the run
+// time (92% in `perf`; see DESIGN.md). `gf_vector_install_kernels` replaces the loop operations of a
+// serial vector's ops table with the functions below, compiled with -O3. Clones copy the ops table,
+// so every vector CVODE clones from it inherits them. Each operation keeps SUNDIALS' documented
+// semantics (the SUNDIALS user guide, "Description of the NVECTOR operations"), element by element,
+// so aliasing of outputs with inputs is safe. The fused operations (linear combination, scale-add-multi,
+// dot-product-multi and the vector-array operations) are enabled, which SUNDIALS' serial vector leaves off.
+#ifndef GRADFLOW_VECTOR_KERNELS_H
+#define GRADFLOW_VECTOR_KERNELS_H
+#include <nvector/nvector_serial.h>
+
+/// Installs the optimised operations into the ops table of the serial vector `v` (and so of its clones).
+void gf_vector_install_kernels(N_Vector v);
+#endif

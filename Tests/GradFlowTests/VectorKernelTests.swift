@@ -1,0 +1,105 @@
+import CSundials
+import CVectorKernels
+import GradFlow
+import Testing
+
+/// GradFlow's N_Vector kernels against SUNDIALS' own serial implementation (the reference), including
+/// the aliased calls CVODE makes (output = an input).
+@Suite("N_Vector kernels")
+struct VectorKernelTests {
+    /// One SUNDIALS context for the process (vectors made here are destroyed by each test).
+    nonisolated(unsafe) static let sharedContext: SUNContext? = {
+        var context: SUNContext?
+        SUNContext_Create(nil, &context)
+        return context
+    }()
+    var context: SUNContext? { Self.sharedContext }
+    let n = 1001  // odd, so the 4-way unrolled reductions have a remainder
+
+    /// A pair of vectors with the same random content: (SUNDIALS' kernels, GradFlow's kernels).
+    func pair(_ seed: UInt64, positive: Bool = false) -> (N_Vector, N_Vector) {
+        var rng = GaussianGenerator(seed: seed)
+        let values = (0..<n).map { _ in positive ? 0.5 + abs(rng.nextGaussian()) : rng.nextGaussian() }
+        let a = N_VNew_Serial(Int64(n), context)!, b = N_VNew_Serial(Int64(n), context)!
+        gf_vector_install_kernels(b)
+        for (i, v) in values.enumerated() { N_VGetArrayPointer(a)[i] = v; N_VGetArrayPointer(b)[i] = v }
+        return (a, b)
+    }
+
+    func values(_ v: N_Vector) -> [Double] { Array(UnsafeBufferPointer(start: N_VGetArrayPointer(v), count: n)) }
+
+    func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-13 * max(abs(a), abs(b), 1) }
+
+    @Test("element-wise operations equal SUNDIALS' bit for bit, aliased or not")
+    func elementwise() {
+        let (x0, x1) = pair(1), (y0, y1) = pair(2, positive: true), (z0, z1) = pair(3)
+        defer { for v in [x0, x1, y0, y1, z0, z1] { N_VDestroy(v) } }
+        N_VLinearSum(0.7, x0, -1.3, y0, z0); N_VLinearSum(0.7, x1, -1.3, y1, z1)
+        #expect(values(z0) == values(z1))
+        N_VLinearSum(2, z0, 0.5, y0, z0); N_VLinearSum(2, z1, 0.5, y1, z1)   // z = 2z + 0.5y
+        #expect(values(z0) == values(z1))
+        N_VLinearSum(0.5, y0, 3, z0, z0); N_VLinearSum(0.5, y1, 3, z1, z1)   // z = 0.5y + 3z
+        #expect(values(z0) == values(z1))
+        N_VProd(x0, y0, z0); N_VProd(x1, y1, z1)
+        #expect(values(z0) == values(z1))
+        N_VDiv(z0, y0, z0); N_VDiv(z1, y1, z1)
+        #expect(values(z0) == values(z1))
+        N_VScale(-2.5, z0, z0); N_VScale(-2.5, z1, z1)
+        #expect(values(z0) == values(z1))
+        N_VAbs(x0, z0); N_VAbs(x1, z1)
+        #expect(values(z0) == values(z1))
+        N_VInv(y0, z0); N_VInv(y1, z1)
+        #expect(values(z0) == values(z1))
+        N_VAddConst(z0, 1.5, z0); N_VAddConst(z1, 1.5, z1)
+        #expect(values(z0) == values(z1))
+        N_VCompare(0.8, x0, z0); N_VCompare(0.8, x1, z1)
+        #expect(values(z0) == values(z1))
+        N_VConst(4, z0); N_VConst(4, z1)
+        #expect(values(z0) == values(z1))
+        #expect(N_VInvTest(x0, z0) == N_VInvTest(x1, z1) && values(z0) == values(z1))
+    }
+
+    @Test("reductions agree with SUNDIALS' to rounding")
+    func reductions() {
+        let (x0, x1) = pair(4), (w0, w1) = pair(5, positive: true), (m0, m1) = pair(6)
+        defer { for v in [x0, x1, w0, w1, m0, m1] { N_VDestroy(v) } }
+        #expect(close(N_VDotProd(x0, w0), N_VDotProd(x1, w1)))
+        #expect(N_VMaxNorm(x0) == N_VMaxNorm(x1))
+        #expect(N_VMin(x0) == N_VMin(x1))
+        #expect(close(N_VWrmsNorm(x0, w0), N_VWrmsNorm(x1, w1)))
+        #expect(close(N_VWrmsNormMask(x0, w0, m0), N_VWrmsNormMask(x1, w1, m1)))
+        #expect(close(N_VWL2Norm(x0, w0), N_VWL2Norm(x1, w1)))
+        #expect(close(N_VL1Norm(x0), N_VL1Norm(x1)))
+    }
+
+    @Test("fused operations equal the same combination done with SUNDIALS' single operations")
+    func fused() {
+        let vs = (0..<5).map { pair(10 + UInt64($0)) }
+        let (z0, z1) = pair(20)
+        defer { for (a, b) in vs + [(z0, z1)] { N_VDestroy(a); N_VDestroy(b) } }
+        var c = [0.3, -1.1, 2.0, 0.7, -0.2]
+        // Reference: z = Σ c_j X_j with linear sums on SUNDIALS' vectors.
+        N_VScale(c[0], vs[0].0, z0)
+        for j in 1..<5 { N_VLinearSum(1, z0, c[j], vs[j].0, z0) }
+        var xs = vs.map { Optional($0.1) }
+        _ = N_VLinearCombination(5, &c, &xs, z1)
+        #expect(zip(values(z0), values(z1)).allSatisfy { close($0, $1) })
+        // Aliased: X[0] = z.
+        var aliased: [N_Vector?] = [z1, vs[1].1, vs[2].1, vs[3].1]
+        let before = values(z1)
+        _ = N_VLinearCombination(4, &c, &aliased, z1)
+        let expected = (0..<n).map { i in c[0] * before[i] + c[1] * values(vs[1].1)[i] + c[2] * values(vs[2].1)[i] + c[3] * values(vs[3].1)[i] }
+        #expect(zip(values(z1), expected).allSatisfy { close($0, $1) })
+        // Z_j = a_j x + Y_j, in place (Z = Y), and d_j = x·Y_j.
+        var a = [1.5, -0.5]
+        var ys: [N_Vector?] = [vs[2].1, vs[3].1]
+        let y2 = values(vs[2].1), y3 = values(vs[3].1), x = values(vs[0].1)
+        ys.withUnsafeMutableBufferPointer { _ = N_VScaleAddMulti(2, &a, vs[0].1, $0.baseAddress, $0.baseAddress) }
+        #expect(zip(values(vs[2].1), (0..<n).map { 1.5 * x[$0] + y2[$0] }).allSatisfy { close($0, $1) })
+        #expect(zip(values(vs[3].1), (0..<n).map { -0.5 * x[$0] + y3[$0] }).allSatisfy { close($0, $1) })
+        var dots = [0.0, 0.0]
+        _ = N_VDotProdMulti(2, vs[0].1, &ys, &dots)
+        #expect(close(dots[0], zip(x, values(vs[2].1)).map(*).reduce(0, +)))
+        #expect(close(dots[1], zip(x, values(vs[3].1)).map(*).reduce(0, +)))
+    }
+}
