@@ -46,7 +46,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("t-first"), parsing: .unconditional, help: "First positive output time of a log schedule (default min(0.01, t-final/output-times)).")
     var tFirst: Double?
 
-    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps over the run.")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps between two output times (CVODE's mxstep); more fails with CV_TOO_MUCH_WORK.")
     var maxSteps: Int = 1_000_000
 
     @Option(name: .customLong("krylov-dim"), parsing: .unconditional, help: "SPGMR's maximum Krylov dimension (bdf-krylov).")

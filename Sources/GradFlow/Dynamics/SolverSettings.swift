@@ -27,7 +27,7 @@ public struct SolverSettings: Sendable, Codable, Equatable {
     public var relativeTolerance: Double
     /// CVODE's absolute tolerance (one scalar for every weight).
     public var absoluteTolerance: Double
-    /// The most internal steps over the whole run.
+    /// The most internal steps between two output times (CVODE's `mxstep`).
     public var maxSteps: Int
     /// SPGMR's maximum Krylov dimension (`maxl`), for `bdf-krylov`.
     public var krylovDimension: Int
