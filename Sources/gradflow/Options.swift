@@ -3,6 +3,7 @@ import GradFlow
 
 extension IntegrationMethod: ExpressibleByArgument {}
 extension VectorKernels: ExpressibleByArgument {}
+extension SharpnessMethod: ExpressibleByArgument {}
 extension OutputSchedule.Spacing: ExpressibleByArgument {}
 extension InitialWeightsFile.Snapshot: ExpressibleByArgument {}
 
@@ -95,4 +96,33 @@ struct OutputOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "OpenBLAS threads (1 is fastest for small networks; same threads and seed give the same bits).")
     var threads: Int = 1
+}
+
+/// Options of the monitors (MATH.md §7).
+struct MonitorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("""
+        Monitors to record: 'all', 'none', or a comma-separated list of 'conservation' (Lemma 1 drift), 'lemma2' \
+        (rank-one residual, norm balance, alignment, with their bounds; scalar-output networks), 'pl' (PL ratio in its \
+        certificate band), 'sharpness' (λ_max and λ_min of the Hessian at checkpoints).
+        """, valueName: "list"))
+    var monitors: String = "all"
+
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional,
+            help: "A sharpness checkpoint every this many output times (t = 0 included), and always at the end.")
+    var checkpointEvery: Int = 20
+
+    @Option(name: .customLong("sharpness-method"), help: "Sharpness by 'lanczos' (exact Hessian-vector products, any P) or 'dense' (the full Hessian and LAPACK dsyevr; P ≤ 4000).")
+    var sharpnessMethod: SharpnessMethod = .lanczos
+
+    @Option(name: .customLong("sharpness-tol"), parsing: .unconditional, help: "Relative tolerance of the Lanczos residuals (both ends of the spectrum).")
+    var sharpnessTol: Double = 1e-8
+
+    @Option(name: .customLong("lanczos-max"), parsing: .unconditional, help: "Most Lanczos iterations per checkpoint.")
+    var lanczosMax: Int = 300
+
+    func selection() throws -> MonitorSelection { try MonitorSelection(parsing: monitors) }
+
+    var sharpness: SharpnessSettings {
+        SharpnessSettings(method: sharpnessMethod, tolerance: sharpnessTol, checkpointEvery: checkpointEvery, maxIterations: lanczosMax)
+    }
 }

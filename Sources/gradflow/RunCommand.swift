@@ -58,6 +58,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
     var vectorKernels: VectorKernels = .gradflow
 
+    @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func configuration() throws -> RunConfiguration {
@@ -70,7 +71,8 @@ struct RunCommand: ParsableCommand {
                                    krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels),
             schedule: OutputSchedule(tFinal: tFinal, count: outputTimes, spacing: spacing, firstTime: tFirst),
             lossTolerance: noLossStop ? nil : lossTol, threads: output.threads, outputPath: output.output,
-            overwrite: output.force, flushInterval: output.flushInterval)
+            overwrite: output.force, flushInterval: output.flushInterval, monitors: try monitorOptions.selection(),
+            sharpness: monitorOptions.sharpness)
     }
 
     func run() throws {
@@ -131,8 +133,25 @@ enum RunSummaryPrinter {
               stopped   \(stop)
               final     R = \(g(r.finalEvaluation.loss, 10))   R − R_min = \(g(r.finalEvaluation.excessRisk, 4))   ‖∇R‖² = \(g(r.finalEvaluation.gradientNormSquared, 4))   ‖w − w*‖ = \(g(s.distanceToSolution, 4))
               solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)
-              time      \(g(s.wallTime, 3)) s
+              time      \(g(s.wallTime, 3)) s (monitors \(g(s.monitorTime, 3)) s, \(s.checkpoints) sharpness checkpoints)
               output    \(s.outputPath) (\(r.samples) rows)
             """)
+        if !s.verdicts.isEmpty { MonitorTablePrinter.print(s.verdicts) }
+    }
+}
+
+/// The closing table of monitors: each quantity, its worst value along the run, its bound, and the verdict.
+enum MonitorTablePrinter {
+    static func print(_ verdicts: [MonitorVerdict]) {
+        let titleWidth = min(60, verdicts.map { $0.title.count }.max() ?? 10)
+        let worstWidth = max(12, verdicts.map { $0.worst.count }.max() ?? 10)
+        let boundWidth = max(10, verdicts.map { $0.bound.count }.max() ?? 10)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        Terminal.print("")
+        Terminal.print("  " + pad("monitor", titleWidth) + "  " + pad("worst/value", worstWidth) + "  " + pad("bound", boundWidth) + "  verdict")
+        for v in verdicts {
+            Terminal.print("  " + pad(v.title, titleWidth) + "  " + pad(v.worst, worstWidth) + "  " + pad(v.bound, boundWidth) + "  " + v.outcome.rawValue)
+            if !v.note.isEmpty { Terminal.print("  " + pad("", titleWidth) + "    " + v.note) }
+        }
     }
 }

@@ -70,4 +70,53 @@ public enum LAPACK {
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
         return (Array(b[0..<d]), Int(rank))
     }
+
+    /// The singular values of the row-major m×n matrix `a` (descending), with the top left singular
+    /// vector `u` (length m) and top right singular vector `v` (length n), so that `a v = σ_1 u`.
+    /// `dgesdd` on the column-major view `aᵀ` (n×m): `aᵀ = U S Vᵀ` gives `a = V S Uᵀ`, so a's left
+    /// singular vectors are the rows of LAPACK's VT and its right ones the columns of LAPACK's U.
+    /// Cost O(mn·min(m, n)).
+    public static func singularValues(_ a: [Double], rows m: Int, columns n: Int) throws
+        -> (values: [Double], u: [Double], v: [Double])
+    {
+        precondition(a.count == m * n && m >= 1 && n >= 1)
+        var matrix = a  // column-major n×m, lda = n
+        let k = min(m, n)
+        var rows = Int32(n), cols = Int32(m), lda = Int32(n), ldu = Int32(n), ldvt = Int32(k)
+        var s = [Double](repeating: 0, count: k)
+        var uLapack = [Double](repeating: 0, count: n * k)
+        var vtLapack = [Double](repeating: 0, count: k * m)
+        var jobz = CChar(UInt8(ascii: "S"))
+        var lwork: Int32 = -1, info: Int32 = 0, query = 0.0
+        var iwork = [Int32](repeating: 0, count: 8 * k)
+        dgesdd_(&jobz, &rows, &cols, &matrix, &lda, &s, &uLapack, &ldu, &vtLapack, &ldvt, &query, &lwork, &iwork, &info, 1)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dgesdd", info: Int(info)) }
+        lwork = Int32(query)
+        var work = [Double](repeating: 0, count: Int(lwork))
+        dgesdd_(&jobz, &rows, &cols, &matrix, &lda, &s, &uLapack, &ldu, &vtLapack, &ldvt, &work, &lwork, &iwork, &info, 1)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dgesdd", info: Int(info)) }
+        let u = (0..<m).map { vtLapack[$0 * k] }  // first row of VT (k×m, column-major)
+        let v = Array(uLapack[0..<n])              // first column of U (n×k, column-major)
+        return (s, u, v)
+    }
+
+    /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
+    /// `diagonal` and off-diagonal `offDiagonal` (n − 1 entries). `dstev`, JOBZ = 'V'.
+    /// `vectors[j*n ..< (j+1)*n]` is the eigenvector of `values[j]`. Cost O(n²) + O(n³) for the vectors.
+    public static func tridiagonalEigen(diagonal: [Double], offDiagonal: [Double]) throws
+        -> (values: [Double], vectors: [Double])
+    {
+        let n = diagonal.count
+        precondition(n >= 1 && offDiagonal.count >= n - 1)
+        var d = diagonal
+        var e = Array(offDiagonal.prefix(n - 1)) + [0]
+        var z = [Double](repeating: 0, count: n * n)
+        var work = [Double](repeating: 0, count: max(1, 2 * n - 2))
+        var nn = Int32(n), ldz = Int32(n), info: Int32 = 0
+        var jobz = CChar(UInt8(ascii: "V"))
+        dstev_(&jobz, &nn, &d, &e, &z, &ldz, &work, &info, 1)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dstev", info: Int(info)) }
+        return (d, z)
+    }
 }
+

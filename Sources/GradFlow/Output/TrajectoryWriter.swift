@@ -16,6 +16,7 @@ public final class TrajectoryWriter {
     public let path: String
     private let root: HDF5Node
     private let columns: [String: HDF5ExtendableDataset]
+    private let checkpointColumns: [String: HDF5ExtendableDataset]
     private var pending: [String: [Double]] = [:]
     private let flushInterval: Double
     private var lastFlush = Date()
@@ -24,9 +25,11 @@ public final class TrajectoryWriter {
 
     static let rowColumns = ["time", "loss", "excess_risk", "grad_norm_sq"]
 
-    /// Creates the file and writes the header groups.
+    /// Creates the file and writes the header groups. `monitorColumns` are the `/trajectory` columns
+    /// beyond the four of every run; `checkpointColumns` those of `/checkpoints` (none: no group).
     public init(path: String, overwrite: Bool, method: String, commandLine: String, configuration: RunConfiguration,
-                setup: RunSetup, flushInterval: Double = 1) throws {
+                setup: RunSetup, monitorColumns: [TrajectoryColumn] = [], checkpointColumns: [TrajectoryColumn] = [],
+                bounds: [(String, HDF5Value)] = [], flushInterval: Double = 1) throws {
         self.path = path
         self.flushInterval = flushInterval
         root = try HDF5File.create(path, overwrite: overwrite)
@@ -73,16 +76,39 @@ public final class TrajectoryWriter {
         let trajectory = try root.createGroup("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in Self.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
+        for column in monitorColumns where column.width.map({ $0 >= 1 }) ?? true {
+            columns[column.name] = try trajectory.createExtendableDataset(column.name, columns: column.width)
+        }
         self.columns = columns
+        var checkpoints: [String: HDF5ExtendableDataset] = [:]
+        if !checkpointColumns.isEmpty {
+            let group = try root.createGroup("checkpoints")
+            for column in checkpointColumns {
+                checkpoints[column.name] = try group.createExtendableDataset(column.name, columns: column.width, chunkRows: 16)
+            }
+        }
+        self.checkpointColumns = checkpoints
+        if !bounds.isEmpty {
+            let group = try root.createGroup("bounds")
+            for (name, value) in bounds { try group.setAttribute(name, value) }
+        }
         try root.flush()
     }
 
-    /// Records one output time. Buffered; flushed at most every `flushInterval` seconds.
-    public func append(time: Double, evaluation: RiskEvaluation) throws {
+    /// Records one output time, with the monitors' values keyed by column name. Buffered; flushed at
+    /// most every `flushInterval` seconds.
+    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:]) throws {
         let values = [time, evaluation.loss, evaluation.excessRisk, evaluation.gradientNormSquared]
         for (name, value) in zip(Self.rowColumns, values) { pending[name, default: []].append(value) }
+        for (name, values) in monitors where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
         rows += 1
         if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
+    }
+
+    /// Appends one sharpness checkpoint (columns keyed by name) and flushes.
+    public func appendCheckpoint(_ values: [String: [Double]]) throws {
+        for (name, row) in values { try checkpointColumns[name]?.append(row) }
+        try flush()
     }
 
     /// Writes the pending rows and flushes the file to disk.
@@ -94,8 +120,18 @@ public final class TrajectoryWriter {
     }
 
     /// Writes the final weights and the solver group, sets `status` and `message`, and flushes.
-    public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)]) throws {
+    public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
+                       verdicts: [MonitorVerdict] = []) throws {
         try flush()
+        if !verdicts.isEmpty {
+            let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")
+            for v in verdicts {
+                try group.setAttribute(v.key + "_worst", .string(v.worst))
+                try group.setAttribute(v.key + "_bound", .string(v.bound))
+                try group.setAttribute(v.key + "_verdict", .string(v.outcome.rawValue))
+                try group.setAttribute(v.key + "_note", .string(v.note))
+            }
+        }
         if let finalWeights {
             let group = root.contains("final") ? try root.open("final") : try root.createGroup("final")
             if !group.contains("weights") { try group.writeDataset("weights", finalWeights, shape: [finalWeights.count]) }

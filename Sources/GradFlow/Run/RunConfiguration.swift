@@ -29,6 +29,10 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var overwrite: Bool
     /// Seconds between flushes of the trajectory file.
     public var flushInterval: Double
+    /// The monitors recorded along the run.
+    public var monitors: MonitorSelection
+    /// The sharpness checkpoints.
+    public var sharpness: SharpnessSettings
 
     public static let defaultDepth = 10
     public static let defaultGaussianScale = 0.1
@@ -40,7 +44,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
                 initWeightsFile: String? = nil, initWeightsSnapshot: InitialWeightsFile.Snapshot = .final,
                 solver: SolverSettings = SolverSettings(), schedule: OutputSchedule = OutputSchedule(tFinal: 1e6),
                 lossTolerance: Double? = 1e-10, threads: Int = 1, outputPath: String = "trajectory.h5",
-                overwrite: Bool = false, flushInterval: Double = 1) {
+                overwrite: Bool = false, flushInterval: Double = 1, monitors: MonitorSelection = .all,
+                sharpness: SharpnessSettings = SharpnessSettings()) {
         self.dataFile = dataFile
         self.synthetic = synthetic
         self.seed = seed
@@ -56,6 +61,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.outputPath = outputPath
         self.overwrite = overwrite
         self.flushInterval = flushInterval
+        self.monitors = monitors
+        self.sharpness = sharpness
     }
 
     /// Checks the values that do not need the data; the data, the network and the output path are

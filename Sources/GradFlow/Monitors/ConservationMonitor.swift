@@ -1,0 +1,54 @@
+import COpenBLAS
+
+/// Lemma 1 (MATH.md §4.1): under gradient flow, for every k = 1…L−1,
+/// `D_k(t) = W_k W_kᵀ − W_{k+1}ᵀ W_{k+1}` (m_k × m_k) stays equal to `D_k(0)`.
+///
+/// At each output time it reports, per k, the absolute drift `‖D_k(t) − D_k(0)‖_F` and the relative
+/// drift, divided by the scale of the weights there, `max(‖W_kW_kᵀ‖_F, ‖W_{k+1}ᵀW_{k+1}‖_F)`.
+/// (The issue writes D_k with the opposite sign; the drift's norm is the same.)
+/// Cost per output time: two symmetric rank-k products per k, ≈ Σ_k m_k²(m_{k−1} + m_{k+1}) flops.
+public struct ConservationMonitor: Sendable {
+    public let shape: NetworkShape
+    /// D_k(0), k = 1…L−1 (index k − 1), each m_k × m_k row-major.
+    public let initialImbalances: [[Double]]
+
+    public init(initialWeights: [Double], shape: NetworkShape) {
+        self.shape = shape
+        initialImbalances = shape.depth < 2 ? [] : (1..<shape.depth).map { Self.imbalance(initialWeights, shape: shape, k: $0).matrix }
+    }
+
+    /// `D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1}` and the Frobenius norms of its two terms.
+    public static func imbalance(_ theta: [Double], shape: NetworkShape, k: Int) -> (matrix: [Double], scale: Double) {
+        let m = shape.rows(k)
+        var first = [Double](repeating: 0, count: m * m), second = [Double](repeating: 0, count: m * m)
+        theta.withUnsafeBufferPointer { t in
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(shape.columns(k)), 1,
+                        t.baseAddress! + shape.offset(k), Int32(shape.columns(k)), 0, &first, Int32(m))
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(shape.rows(k + 1)), 1,
+                        t.baseAddress! + shape.offset(k + 1), Int32(m), 0, &second, Int32(m))
+        }
+        var d = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in i..<m {
+            let v = first[i * m + j] - second[i * m + j]
+            d[i * m + j] = v; d[j * m + i] = v
+        } }
+        func frobeniusUpper(_ a: [Double]) -> Double {
+            var s = 0.0
+            for i in 0..<m { for j in i..<m { s += (i == j ? 1 : 2) * a[i * m + j] * a[i * m + j] } }
+            return s.squareRoot()
+        }
+        return (d, max(frobeniusUpper(first), frobeniusUpper(second)))
+    }
+
+    /// Per k = 1…L−1: (absolute drift, relative drift) at θ.
+    public func drift(at theta: [Double]) -> (absolute: [Double], relative: [Double]) {
+        var absolute: [Double] = [], relative: [Double] = []
+        for k in 1..<max(shape.depth, 1) {
+            let (d, scale) = Self.imbalance(theta, shape: shape, k: k)
+            let diff = zip(d, initialImbalances[k - 1]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            absolute.append(diff)
+            relative.append(scale > 0 ? diff / scale : diff)
+        }
+        return (absolute, relative)
+    }
+}

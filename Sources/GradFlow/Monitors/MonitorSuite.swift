@@ -1,0 +1,312 @@
+import Foundation
+
+/// One line of the closing table: a monitored quantity, its worst value along the run, the bound it
+/// checks, and whether it held.
+public struct MonitorVerdict: Sendable {
+    public enum Outcome: String, Sendable {
+        case holds, violated
+        case notApplicable = "n/a"
+        case info
+    }
+
+    /// Short name, also the prefix of the `/monitors` attributes.
+    public var key: String
+    public var title: String
+    public var worst: String
+    public var bound: String
+    public var outcome: Outcome
+    public var note: String
+}
+
+/// A dataset column of the trajectory or checkpoint group: its name and its width (nil: one value a row).
+public struct TrajectoryColumn: Sendable, Equatable {
+    public var name: String
+    public var width: Int?
+
+    public init(_ name: String, width: Int? = nil) {
+        self.name = name
+        self.width = width
+    }
+}
+
+/// The monitors of MATH.md §7 along one trajectory: at every output time the conservation drift
+/// (Lemma 1), the Lemma 2 quantities with their bounds, the PL ratio in its certificate band, and for
+/// residual networks `‖θ_k‖_F = L‖W_k − W_k(0)‖_F`; at checkpoints the sharpness by Lanczos (or the dense
+/// Hessian) with the derived bound `2ΛΣ‖b_k‖²‖A_k‖_2²` and the d×d minimiser formula. It keeps the
+/// worst values for the closing verdicts.
+///
+/// Monitors read the weights and never write them; they use their own risk instance, so they cannot
+/// disturb the integrator's workspaces (the trajectory is the same with and without them).
+///
+/// Cost per output time (P parameters, widths m_k, input dimension d):
+/// conservation Σ_k m_k²(m_{k−1} + m_{k+1}) flops; Lemma 2 one SVD per layer, O(Σ_k m_k m_{k−1} min(m_k, m_{k−1}));
+/// PL ratio ≈ 2Pd + L·O(d³). Per checkpoint: Lanczos j iterations of (11P + 8jP) flops, or the dense
+/// Hessian (11P² + (4/3)P³).
+public final class MonitorSuite {
+    public let selection: MonitorSelection
+    public let network: DeepLinearNetwork
+    public let problem: RegressionProblem
+    public let bounds: TheoreticalBounds
+    public let conservation: ConservationMonitor?
+    public let lemma2: Lemma2Monitor?
+    /// Why Lemma 2 is not monitored, when it is not.
+    public let lemma2Note: String?
+    public let sharpnessSettings: SharpnessSettings
+    let relativeTolerance: Double
+    private let initialWeights: [Double]
+    private let estimator: SharpnessEstimator?
+    private var warmStart: [Double]?
+
+    // Worst values along the run.
+    private var worstDrift = 0.0, worstDriftAbsolute = 0.0
+    private var worstRankOneExcess = -Double.infinity, worstRankOne = 0.0
+    private var worstSpread = 0.0, worstBalanceMargin = Double.infinity
+    private var worstAlignmentMargin = Double.infinity, lowestAlignment = 1.0
+    private var rankOneHeld = true, balanceHeld = true, alignmentHeld = true
+    private var plMin = Double.infinity, plBandHeld = true, plRows = 0
+    private var lastPL: (lower: Double, upper: Double) = (.nan, .nan)
+    private var worstTheta = 0.0
+    public private(set) var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
+
+    public init(network: DeepLinearNetwork, problem: RegressionProblem, initialWeights: [Double],
+                initialization: WeightInitialization, selection: MonitorSelection, sharpness: SharpnessSettings,
+                relativeTolerance: Double) throws {
+        self.selection = selection
+        self.network = network
+        self.problem = problem
+        self.initialWeights = initialWeights
+        sharpnessSettings = sharpness
+        self.relativeTolerance = relativeTolerance
+        bounds = try TheoreticalBounds(problem: problem, network: network, initialization: initialization)
+        let needsConservation = selection.conservation || selection.lemma2
+        let conservation = needsConservation && network.shape.depth >= 2
+            ? ConservationMonitor(initialWeights: initialWeights, shape: network.shape) : nil
+        self.conservation = conservation
+        if selection.lemma2, network.shape.outputWidth == 1, let conservation {
+            lemma2 = try Lemma2Monitor(initialWeights: initialWeights, shape: network.shape, conservation: conservation)
+            lemma2Note = nil
+        } else {
+            lemma2 = nil
+            lemma2Note = !selection.lemma2 ? "not selected"
+                : network.shape.depth < 2 ? "needs depth L ≥ 2"
+                : "Lemma 2 is stated for scalar output (m_L = 1); this network has m_L = \(network.shape.outputWidth)"
+                    + (network.kind == .residual ? " (residual: ‖θ_k‖_F = L‖W_k − W_k(0)‖_F is monitored instead)" : "")
+        }
+        if selection.sharpness {
+            try sharpness.validate(parameterCount: network.shape.parameterCount)
+            let L = Double(network.shape.depth)
+            let floor = 1e-14 * L * problem.lambdaMax * max(pow(problem.solutionNorm, 2 - 2 / L), 1)
+            estimator = SharpnessEstimator(risk: DeepLinearRisk(network: network, problem: problem),
+                                           tolerance: sharpness.tolerance, maxIterations: sharpness.maxIterations, floor: floor)
+        } else {
+            estimator = nil
+        }
+    }
+
+    private var depth: Int { network.shape.depth }
+
+    /// The extra `/trajectory` columns this suite writes (beyond time, loss, excess_risk, grad_norm_sq).
+    public var rowColumns: [TrajectoryColumn] {
+        var columns: [TrajectoryColumn] = []
+        if selection.conservation, conservation != nil {
+            columns += [TrajectoryColumn("conservation_drift", width: depth - 1), TrajectoryColumn("conservation_drift_abs", width: depth - 1)]
+        }
+        if lemma2 != nil {
+            columns += [TrajectoryColumn("rank1_residual", width: depth), TrajectoryColumn("spectral_norm_sq", width: depth),
+                        TrajectoryColumn("norm_balance"), TrajectoryColumn("norm_balance_margin"),
+                        TrajectoryColumn("alignment", width: depth - 1), TrajectoryColumn("alignment_bound", width: depth - 1),
+                        TrajectoryColumn("lemma2_slack")]
+        }
+        if selection.plRatio {
+            columns += [TrajectoryColumn("pl_ratio"), TrajectoryColumn("pl_ratio_min"), TrajectoryColumn("pl_lower"), TrajectoryColumn("pl_upper")]
+        }
+        if network.kind == .residual { columns.append(TrajectoryColumn("theta_norm", width: depth)) }
+        return columns
+    }
+
+    /// The `/checkpoints` columns (empty without the sharpness monitor).
+    public var checkpointColumns: [TrajectoryColumn] {
+        guard estimator != nil else { return [] }
+        return ["time", "sharpness", "sharpness_residual", "hessian_lambda_min", "hessian_lambda_min_residual", "hvp_count",
+                "derived_upper_bound", "minimizer_sharpness_dxd"].map { TrajectoryColumn($0) }
+            + [TrajectoryColumn("weights", width: network.shape.parameterCount)]
+    }
+
+    /// Whether output row `index` (0 for t = 0) is a sharpness checkpoint.
+    public func isCheckpoint(row index: Int) -> Bool {
+        estimator != nil && index % sharpnessSettings.checkpointEvery == 0
+    }
+
+    /// The monitored values at one output time, keyed by column name.
+    public func row(weights theta: [Double], evaluation: RiskEvaluation) throws -> [String: [Double]] {
+        var row: [String: [Double]] = [:]
+        var driftAbsolute: [Double] = []
+        if let conservation {
+            let drift = conservation.drift(at: theta)
+            driftAbsolute = drift.absolute
+            if selection.conservation {
+                row["conservation_drift"] = drift.relative
+                row["conservation_drift_abs"] = drift.absolute
+                worstDrift = max(worstDrift, drift.relative.max() ?? 0)
+                worstDriftAbsolute = max(worstDriftAbsolute, drift.absolute.max() ?? 0)
+            }
+        }
+        if let lemma2 {
+            let v = try lemma2.values(at: theta, driftNorms: driftAbsolute)
+            row["rank1_residual"] = v.rankOneResidual
+            row["spectral_norm_sq"] = v.spectralNormsSquared
+            row["norm_balance"] = [v.normSpread]
+            row["norm_balance_margin"] = [v.normBalanceMargin]
+            row["alignment"] = v.alignment
+            row["alignment_bound"] = v.alignmentBound
+            row["lemma2_slack"] = [v.slack]
+            worstRankOne = max(worstRankOne, v.rankOneResidual.max() ?? 0)
+            worstRankOneExcess = max(worstRankOneExcess, zip(v.rankOneResidual, lemma2.rankOneBounds).map { $0 - $1 }.max() ?? 0)
+            worstSpread = max(worstSpread, v.normSpread)
+            worstBalanceMargin = min(worstBalanceMargin, v.normBalanceMargin)
+            worstAlignmentMargin = min(worstAlignmentMargin, zip(v.alignment, v.alignmentBound).map { $0 - $1 }.min() ?? .infinity)
+            lowestAlignment = min(lowestAlignment, v.alignment.min() ?? 1)
+            rankOneHeld = rankOneHeld && v.rankOneHolds
+            balanceHeld = balanceHeld && v.balanceHolds
+            alignmentHeld = alignmentHeld && v.alignmentHolds
+        }
+        if selection.plRatio {
+            let geometry = try NetworkGeometry(weights: theta, network: network)
+            let rho = evaluation.excessRisk > 0 ? evaluation.gradientNormSquared / evaluation.excessRisk : .nan
+            let lower = 4 * problem.lambdaMin * geometry.suffixNormsSquared[1]
+            let upper = 4 * problem.lambdaMax * geometry.kernelLambdaMax
+            if rho.isFinite {
+                plMin = min(plMin, rho)
+                plRows += 1
+                let slack = 1e-6  // relative: ‖∇R‖² and R − R_min are each accurate to well below it
+                if rho < lower * (1 - slack) || rho > upper * (1 + slack) { plBandHeld = false }
+            }
+            lastPL = (lower, upper)
+            row["pl_ratio"] = [rho]
+            row["pl_ratio_min"] = [plMin]
+            row["pl_lower"] = [lower]
+            row["pl_upper"] = [upper]
+        }
+        if network.kind == .residual {
+            let L = Double(depth)
+            let norms = (1...depth).map { k in
+                network.shape.range(k).map { (theta[$0] - initialWeights[$0]) * (theta[$0] - initialWeights[$0]) }.reduce(0, +).squareRoot() * L
+            }
+            worstTheta = max(worstTheta, norms.max() ?? 0)
+            row["theta_norm"] = norms
+        }
+        return row
+    }
+
+    /// The sharpness checkpoint at θ, keyed by `/checkpoints` column name.
+    public func checkpoint(time: Double, weights theta: [Double]) throws -> [String: [Double]] {
+        guard let estimator else { return [:] }
+        let estimate = sharpnessSettings.method == .dense
+            ? try estimator.dense(at: theta) : try estimator.lanczos(at: theta, start: warmStart)
+        if !estimate.ritzVector.isEmpty { warmStart = estimate.ritzVector }
+        let geometry = try NetworkGeometry(weights: theta, network: network)
+        let derived = geometry.derivedSharpnessBound(lambdaMax: problem.lambdaMax)
+        let dxd = try geometry.minimizerSharpness(covarianceSquareRoot: bounds.covarianceSquareRoot)
+        lastSharpness = (time, estimate, derived, dxd)
+        return ["time": [time], "sharpness": [estimate.lambdaMax], "sharpness_residual": [estimate.residualMax],
+                "hessian_lambda_min": [estimate.lambdaMin], "hessian_lambda_min_residual": [estimate.residualMin],
+                "hvp_count": [Double(estimate.products)], "derived_upper_bound": [derived],
+                "minimizer_sharpness_dxd": [dxd], "weights": theta]
+    }
+
+    /// The closing verdicts. `final` is the last recorded point; `atMinimum` says whether the run stopped
+    /// at the loss tolerance (the sharpness bounds concern minimisers).
+    public func verdicts(finalWeights: [Double], finalEvaluation: RiskEvaluation, atMinimum: Bool) -> [MonitorVerdict] {
+        func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
+        var list: [MonitorVerdict] = []
+        if selection.conservation {
+            if conservation != nil {
+                let threshold = conservationThreshold
+                list.append(MonitorVerdict(key: "conservation_drift", title: "Lemma 1: conservation drift (relative)",
+                                           worst: g(worstDrift, 3), bound: "0 (≤ \(g(threshold, 2)) numerically)",
+                                           outcome: worstDrift <= threshold ? .holds : .violated,
+                                           note: "max over k and t of ‖D_k(t) − D_k(0)‖_F / ‖W_kW_kᵀ‖_F; absolute \(g(worstDriftAbsolute, 3))"))
+            } else {
+                list.append(MonitorVerdict(key: "conservation_drift", title: "Lemma 1: conservation drift", worst: "–", bound: "–",
+                                           outcome: .notApplicable, note: "needs depth L ≥ 2"))
+            }
+        }
+        if let lemma2 {
+            func outcome(_ held: Bool) -> MonitorVerdict.Outcome { held ? .holds : .violated }
+            list.append(MonitorVerdict(key: "rank1_residual", title: "Lemma 2: ‖W_k‖_F² − ‖W_k‖_2² ≤ e_k",
+                                       worst: g(worstRankOne, 3), bound: "e_k ≤ \(g(lemma2.rankOneBounds.max() ?? 0, 3))",
+                                       outcome: outcome(rankOneHeld),
+                                       note: "worst (value − e_k) = \(g(worstRankOneExcess, 3))"))
+            list.append(MonitorVerdict(key: "norm_balance", title: "Lemma 2: |‖W_k‖_2² − ‖W_j‖_2²| ≤ Σδ_i",
+                                       worst: g(worstSpread, 3), bound: "Σδ = \(g(lemma2.delta.reduce(0, +), 3))", outcome: outcome(balanceHeld),
+                                       note: "smallest pair margin \(g(worstBalanceMargin, 3))"))
+            list.append(MonitorVerdict(key: "alignment", title: "Lemma 2: ⟨v_{k+1}, u_k⟩² ≥ 1 − (2δ_k + e_{k+1})/‖W_{k+1}‖_2²",
+                                       worst: g(lowestAlignment, 6), bound: "per-k, per-t", outcome: outcome(alignmentHeld),
+                                       note: "smallest margin \(g(worstAlignmentMargin, 3))"))
+            list.append(MonitorVerdict(key: "epsilon", title: "Lemma 2: ε = Σ_k (|τ_k| + 2δ_k)", worst: g(lemma2.epsilon, 4),
+                                       bound: "–", outcome: .info, note: "from W(0); the per-k bounds above are the sharper ones"))
+        } else if selection.lemma2, let note = lemma2Note {
+            list.append(MonitorVerdict(key: "lemma2", title: "Lemma 2", worst: "–", bound: "–", outcome: .notApplicable, note: note))
+        }
+        if network.kind == .residual {
+            list.append(MonitorVerdict(key: "theta_norm", title: "Theorem 4: max_k ‖θ_k‖_F = L‖W_k − W_k(0)‖_F",
+                                       worst: g(worstTheta, 4), bound: "C (not recoverable)", outcome: .info,
+                                       note: "Theorem 4 predicts O(1) as L grows"))
+        }
+        if selection.plRatio {
+            list.append(MonitorVerdict(key: "pl_ratio", title: "PL ratio ‖∇R‖²/(R − R_min) in [4λ‖b_1‖², 4Λλ_max(K)]",
+                                       worst: plRows > 0 ? g(plMin, 4) : "–",
+                                       bound: "final band [\(g(lastPL.lower, 3)), \(g(lastPL.upper, 3))]",
+                                       outcome: plRows == 0 ? .notApplicable : (plBandHeld ? .holds : .violated),
+                                       note: "worst = running minimum of the ratio; checked at every output time"))
+        }
+        if let s = lastSharpness {
+            let S = s.estimate.lambdaMax
+            let wFinal = DeepLinearRisk(network: network, problem: problem).endToEnd(finalWeights)
+            let lower = problem.rank < problem.dimension ? bounds.lowerBound(implementing: wFinal) : bounds.sharpnessLowerBound
+            let slack = s.estimate.residualMax + 1e-9 * S
+            let note = atMinimum ? "at t = \(g(s.time, 6)); ±\(g(s.estimate.residualMax, 2)) (Lanczos residual)"
+                : "at t = \(g(s.time, 6)), which is not a minimiser (the run stopped at the horizon)"
+            list.append(MonitorVerdict(key: "sharpness_lower", title: "S(final) ≥ 2La‖w*‖^{2−2/L}‖p‖^{2/L}",
+                                       worst: g(S, 6), bound: g(lower, 6) + (problem.rank < problem.dimension ? " (with w_∞)" : ""),
+                                       outcome: !atMinimum ? .notApplicable : (S >= lower - slack ? .holds : .violated),
+                                       note: note + "; S/LB = \(g(S / lower, 4))"))
+            if let c2 = bounds.corollary2UpperBound {
+                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                           worst: g(S, 6), bound: g(c2, 6),
+                                           outcome: !atMinimum ? .notApplicable : (S <= c2 + slack ? .holds : .violated),
+                                           note: bounds.corollary2Note))
+            } else {
+                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                           worst: g(S, 6), bound: "–", outcome: .notApplicable, note: bounds.corollary2Note))
+            }
+            list.append(MonitorVerdict(key: "sharpness_derived", title: "S(final) ≤ 2ΛΣ_k‖b_k‖²‖A_k‖_2² (at minimisers)",
+                                       worst: g(S, 6), bound: g(s.derived, 6),
+                                       outcome: !atMinimum ? .notApplicable : (S <= s.derived + slack ? .holds : .violated),
+                                       note: "d×d formula 2λ_max(Σ^{1/2}KΣ^{1/2}) = \(g(s.dxd, 8)); Hessian λ_min = \(g(s.estimate.lambdaMin, 3))"))
+            list.append(MonitorVerdict(key: "sharpness_minimizers", title: "S_min: flat minimiser / paper upper bound",
+                                       worst: g(bounds.explicitMinimizerSharpness, 6), bound: g(bounds.paperUpperBound, 6), outcome: .info,
+                                       note: "S_min ∈ [\(g(bounds.sharpnessLowerBound, 5)), \(g(bounds.explicitMinimizerSharpness, 5))]"))
+            list.append(MonitorVerdict(key: "critical_lr", title: "critical learning rate 2/S_min", worst: "–",
+                                       bound: "[\(g(bounds.criticalLearningRateLower, 4)), \(g(bounds.criticalLearningRateUpper, 4))]",
+                                       outcome: .info, note: "gradient descent cannot converge to a minimiser above the right end"))
+        }
+        return list
+    }
+
+    /// The conservation-drift threshold of the verdict: exact gradient flow has zero drift; a solver with
+    /// relative tolerance rtol drifts by a modest multiple of it, and 1e3·rtol (at least 1e-12) is
+    /// the slack allowed.
+    public var conservationThreshold: Double { max(1e3 * relativeTolerance, 1e-12) }
+
+    /// `/bounds` attributes: the theoretical values and Lemma 2's constants.
+    public var boundAttributes: [(String, HDF5Value)] {
+        var list = bounds.attributes
+        if let lemma2 {
+            list += [("epsilon", .double(lemma2.epsilon)), ("rank1_residual_bound", .doubles(lemma2.rankOneBounds)),
+                     ("delta", .doubles(lemma2.delta)), ("tau", .doubles(lemma2.tau))]
+        }
+        list.append(("conservation_threshold", .double(conservationThreshold)))
+        return list
+    }
+}

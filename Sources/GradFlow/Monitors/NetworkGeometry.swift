@@ -1,0 +1,81 @@
+import COpenBLAS
+
+/// The end-to-end quantities of a network at one point θ that the PL certificate, the sharpness
+/// bounds and the d×d sharpness formula use (MATH.md §1.1, §2.5, §4.3, §4.5):
+/// suffix vectors `b_k = W_{k+1}ᵀ⋯W_Lᵀ p` (k = 0…L, `b_0 = w`), prefix matrices
+/// `A_k = W_{k−1}⋯W_1` (m_{k−1}×d, k = 1…L), and the tangent kernel `K = Σ_k ‖b_k‖² A_kᵀA_k` (d×d).
+///
+/// Cost ≈ 2Pd flops for the prefixes, 2P for the suffixes, Σ_k m_{k−1}d² for K, and L symmetric d×d
+/// eigenvalue problems for `‖A_k‖_2²`. Allocates; used at output times and checkpoints only.
+public struct NetworkGeometry: Sendable {
+    /// `b_0 … b_L`.
+    public let suffix: [[Double]]
+    /// `‖b_k‖²`, k = 0…L.
+    public let suffixNormsSquared: [Double]
+    /// `‖A_k‖_2²`, k = 1…L (index k − 1).
+    public let prefixSpectralNormsSquared: [Double]
+    /// K, d×d row-major.
+    public let kernel: [Double]
+    /// λ_max(K).
+    public let kernelLambdaMax: Double
+    public let dimension: Int
+
+    public init(weights theta: [Double], network: DeepLinearNetwork) throws {
+        let shape = network.shape, L = shape.depth, d = shape.inputDimension
+        dimension = d
+        var b = [[Double]](repeating: [], count: L + 1)
+        b[L] = network.projection
+        for k in stride(from: L, through: 1, by: -1) {
+            var next = [Double](repeating: 0, count: shape.columns(k))
+            theta.withUnsafeBufferPointer { t in
+                cblas_dgemv(CblasRowMajor, CblasTrans, Int32(shape.rows(k)), Int32(shape.columns(k)), 1,
+                            t.baseAddress! + shape.offset(k), Int32(shape.columns(k)), b[k], 1, 0, &next, 1)
+            }
+            b[k - 1] = next
+        }
+        suffix = b
+        suffixNormsSquared = b.map { v in v.reduce(0) { $0 + $1 * $1 } }
+
+        var kernel = [Double](repeating: 0, count: d * d)
+        var spectral: [Double] = []
+        var prefix = [Double](repeating: 0, count: d * d)  // A_1 = I_d
+        for i in 0..<d { prefix[i * d + i] = 1 }
+        for k in 1...L {
+            let rows = shape.columns(k)  // A_k is m_{k−1} × d
+            // K += ‖b_k‖² A_kᵀA_k (upper triangle, mirrored below); ‖A_k‖_2² = λ_max(A_kᵀA_k).
+            var gram = [Double](repeating: 0, count: d * d)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows), 1, prefix, Int32(d), 0, &gram, Int32(d))
+            for i in 0..<d { for j in 0..<i { gram[i * d + j] = gram[j * d + i] } }
+            cblas_daxpy(Int32(d * d), suffixNormsSquared[k], gram, 1, &kernel, 1)
+            spectral.append(try LAPACK.symmetricEigenvalues(gram, order: d).last ?? 0)
+            if k < L {
+                var next = [Double](repeating: 0, count: shape.rows(k) * d)
+                theta.withUnsafeBufferPointer { t in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(shape.rows(k)), Int32(d), Int32(rows), 1,
+                                t.baseAddress! + shape.offset(k), Int32(rows), prefix, Int32(d), 0, &next, Int32(d))
+                }
+                prefix = next
+            }
+        }
+        self.kernel = kernel
+        prefixSpectralNormsSquared = spectral
+        kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel, order: d).last ?? 0
+    }
+
+    /// The derived trajectory bound `2Λ Σ_k ‖b_k‖² ‖A_k‖_2²` on the sharpness, valid at any minimiser
+    /// (MATH.md §4.5).
+    public func derivedSharpnessBound(lambdaMax: Double) -> Double {
+        2 * lambdaMax * zip(suffixNormsSquared.dropFirst(), prefixSpectralNormsSquared).map { $0 * $1 }.reduce(0, +)
+    }
+
+    /// `2 λ_max(Σ^{1/2} K Σ^{1/2})`: the sharpness at a global minimiser (g = 0), from a d×d problem
+    /// (MATH.md §2.5). Away from minimisers it is only the Gauss–Newton part's top eigenvalue.
+    public func minimizerSharpness(covarianceSquareRoot root: [Double]) throws -> Double {
+        let d = dimension
+        var tmp = [Double](repeating: 0, count: d * d), m = [Double](repeating: 0, count: d * d)
+        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(d), Int32(d), 1, root, Int32(d), kernel, Int32(d), 0, &tmp, Int32(d))
+        cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, Int32(d), Int32(d), 1, root, Int32(d), tmp, Int32(d), 0, &m, Int32(d))
+        for i in 0..<d { for j in 0..<i { let s = (m[i * d + j] + m[j * d + i]) / 2; m[i * d + j] = s; m[j * d + i] = s } }
+        return 2 * (try LAPACK.symmetricEigenvalues(m, order: d).last ?? 0)
+    }
+}

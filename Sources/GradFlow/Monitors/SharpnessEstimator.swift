@@ -1,0 +1,122 @@
+import COpenBLAS
+
+/// The largest and smallest eigenvalues of the Hessian at one point, with their error certificates.
+public struct SharpnessEstimate: Sendable {
+    /// S = λ_max(H), the algebraically largest eigenvalue.
+    public var lambdaMax: Double
+    /// `‖H y − θ_max y‖` for the top Ritz pair: some eigenvalue lies within it of `lambdaMax`.
+    public var residualMax: Double
+    /// λ_min(H) (negative away from minima: saddles have negative curvature).
+    public var lambdaMin: Double
+    public var residualMin: Double
+    /// Hessian-vector products used.
+    public var products: Int
+    /// Whether both ends met the tolerance (always true for the dense path).
+    public var converged: Bool
+    /// The top Ritz vector (for warm-starting the next checkpoint); empty for the dense path.
+    public var ritzVector: [Double]
+}
+
+/// Estimates the sharpness S(W) = λ_max(∇²R(W)) (MATH.md §3).
+///
+/// `lanczos`: Lanczos with full reorthogonalisation (classical Gram–Schmidt, twice) on exact
+/// Hessian-vector products, stopped when the residuals `r = β_j |s_i[j]|` of both the top and the
+/// bottom Ritz pairs are at most `tolerance · max(|θ_1|, |θ_j|, floor)`, or on breakdown (an exact
+/// invariant subspace). Cost per iteration: one Hessian-vector product (≈ 11P flops) plus ≈ 8jP for the
+/// reorthogonalisation; memory j·P doubles for the basis.
+/// `dense`: the full Hessian from P products and LAPACK `dsyevr` (≈ 11P² + (4/3)P³ flops; small P only).
+public final class SharpnessEstimator {
+    public let risk: DifferentiableRisk
+    public let tolerance: Double
+    public let maxIterations: Int
+    /// The absolute floor of the relative test, so that a near-zero Hessian (small initialisation)
+    /// does not stall it: MATH.md §3.1 suggests `1e−14·L·Λ·max(‖w*‖^{2−2/L}, 1)`.
+    public let floor: Double
+    private var rng: GaussianGenerator
+
+    public init(risk: DifferentiableRisk, tolerance: Double = 1e-8, maxIterations: Int = 300, floor: Double = 1e-14, seed: UInt64 = 0) {
+        self.risk = risk
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
+        self.floor = floor
+        rng = GaussianGenerator(seed: seed, stream: 3)
+    }
+
+    /// Lanczos at θ, started from `start` plus a small random component (or from a random vector).
+    public func lanczos(at theta: [Double], start: [Double]? = nil) throws -> SharpnessEstimate {
+        let p = risk.parameterCount
+        let mMax = max(1, min(p, maxIterations))
+        var q = rng.gaussians(p)
+        if let start, start.count == p {
+            let startNorm = cblas_dnrm2(Int32(p), start, 1), randomNorm = cblas_dnrm2(Int32(p), q, 1)
+            if startNorm > 0 { q = zip(start, q).map { $0 + 1e-3 * startNorm / randomNorm * $1 } }
+        }
+        let qNorm = cblas_dnrm2(Int32(p), q, 1)
+        q = q.map { $0 / qNorm }
+        theta.withUnsafeBufferPointer { risk.linearize(at: $0) }
+
+        var basis = q  // rows q_0, q_1, … (row-major j×P)
+        basis.reserveCapacity(min(mMax, 64) * p)
+        var alpha: [Double] = [], beta: [Double] = []
+        var v = [Double](repeating: 0, count: p)
+        var h = [Double](repeating: 0, count: mMax)
+        var products = 0
+        var result = SharpnessEstimate(lambdaMax: 0, residualMax: .infinity, lambdaMin: 0, residualMin: .infinity,
+                                       products: 0, converged: false, ritzVector: [])
+        var ritz: (values: [Double], vectors: [Double]) = ([], [])
+        for j in 0..<mMax {
+            basis.withUnsafeBufferPointer { b in
+                let qj = UnsafeBufferPointer(rebasing: b[(j * p)..<((j + 1) * p)])
+                v.withUnsafeMutableBufferPointer { risk.hessianVectorProduct(qj, into: $0, scale: 1) }
+            }
+            products += 1
+            let a = basis.withUnsafeBufferPointer { cblas_ddot(Int32(p), $0.baseAddress! + j * p, 1, v, 1) }
+            alpha.append(a)
+            basis.withUnsafeBufferPointer { b in
+                cblas_daxpy(Int32(p), -a, b.baseAddress! + j * p, 1, &v, 1)
+                if j > 0 { cblas_daxpy(Int32(p), -beta[j - 1], b.baseAddress! + (j - 1) * p, 1, &v, 1) }
+                for _ in 0..<2 {  // full reorthogonalisation: v −= Q(Qᵀv), twice
+                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), Int32(p), 1, b.baseAddress!, Int32(p), v, 1, 0, &h, 1)
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), Int32(p), -1, b.baseAddress!, Int32(p), h, 1, 1, &v, 1)
+                }
+            }
+            let bj = cblas_dnrm2(Int32(p), v, 1)
+            let n = j + 1
+            // The tridiagonal eigenproblem costs O(n³) with vectors: check every step up to 60, then every 5.
+            let check = n <= 60 || n % 5 == 0 || n == mMax || bj == 0
+            if check {
+                ritz = try LAPACK.tridiagonalEigen(diagonal: alpha, offDiagonal: beta)
+                let top = ritz.values[n - 1], bottom = ritz.values[0]
+                let scale = max(abs(top), abs(bottom), floor)
+                let rMax = bj * abs(ritz.vectors[(n - 1) * n + (n - 1)]), rMin = bj * abs(ritz.vectors[n - 1])
+                result = SharpnessEstimate(lambdaMax: top, residualMax: rMax, lambdaMin: bottom, residualMin: rMin,
+                                           products: products, converged: false, ritzVector: [])
+                let breakdown = bj <= 1e-14 * scale
+                if breakdown || (rMax <= tolerance * scale && rMin <= tolerance * scale) {
+                    result.converged = true
+                    break
+                }
+            }
+            if n == mMax || bj == 0 { break }
+            beta.append(bj)
+            basis.append(contentsOf: v.map { $0 / bj })
+        }
+        // Top Ritz vector y = Σ_i s_max[i] q_i.
+        let n = ritz.values.count
+        var y = [Double](repeating: 0, count: p)
+        let sMax = Array(ritz.vectors[((n - 1) * n)..<(n * n)])
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(p), 1, basis, Int32(p), sMax, 1, 0, &y, 1)
+        result.ritzVector = y
+        return result
+    }
+
+    /// All eigenvalues of the dense Hessian (symmetrised) by LAPACK `dsyevr`; returns the two ends.
+    public func dense(at theta: [Double]) throws -> SharpnessEstimate {
+        let p = risk.parameterCount
+        var h = risk.hessian(at: theta)
+        for i in 0..<p { for j in 0..<i { let s = (h[i * p + j] + h[j * p + i]) / 2; h[i * p + j] = s; h[j * p + i] = s } }
+        let values = try LAPACK.symmetricEigenvalues(h, order: p)
+        return SharpnessEstimate(lambdaMax: values[p - 1], residualMax: 0, lambdaMin: values[0], residualMin: 0,
+                                 products: p, converged: true, ritzVector: [])
+    }
+}
