@@ -22,14 +22,15 @@ struct InspectCommand: ParsableCommand {
         for name in ["method", "status", "message", "command_line", "sundials_version"] {
             Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(trajectory.attribute(name))")
         }
-        for group in ["problem", "network", "solver"] {
+        for group in ["problem", "network", "bounds", "solver"] {
             let attributes = trajectory.groupAttributes(group)
             guard !attributes.isEmpty else { continue }
             Terminal.print("/\(group)")
+            let width = max(17, attributes.map { $0.0.count }.max() ?? 0)
             for (name, value) in attributes {
                 let text: String
                 if let x = value.doubleValue, case .double = value { text = g(x, 10) } else { text = value.description }
-                Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(text)")
+                Terminal.print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(text)")
             }
         }
         let columns = try trajectory.trajectoryColumns()
@@ -45,6 +46,20 @@ struct InspectCommand: ParsableCommand {
         }
         for name in ["initial/weights", "final/weights"] {
             if let n = trajectory.datasetLength(name) { Terminal.print("/\(name): \(n) values") }
+        }
+        if let count = trajectory.datasetLength("checkpoints/time"), count > 0 {
+            let times = try trajectory.dataset("checkpoints/time"), sharpness = try trajectory.dataset("checkpoints/sharpness")
+            let residual = try trajectory.dataset("checkpoints/sharpness_residual"), lambdaMin = try trajectory.dataset("checkpoints/hessian_lambda_min")
+            Terminal.print("/checkpoints: \(count) sharpness checkpoints")
+            Terminal.print("  " + ["time", "sharpness", "residual", "λ_min(H)"].map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            for i in 0..<count {
+                Terminal.print("  " + [times[i], sharpness[i], residual[i], lambdaMin[i]].map { g($0, 6).padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            }
+        }
+        let verdicts = trajectory.monitorVerdicts()
+        if !verdicts.isEmpty {
+            Terminal.print("/monitors: worst value along the run, bound, verdict")
+            MonitorTablePrinter.print(verdicts)
         }
     }
 }

@@ -16,6 +16,15 @@ public struct MonitorVerdict: Sendable {
     public var bound: String
     public var outcome: Outcome
     public var note: String
+
+    public init(key: String, title: String, worst: String, bound: String, outcome: Outcome, note: String) {
+        self.key = key
+        self.title = title
+        self.worst = worst
+        self.bound = bound
+        self.outcome = outcome
+        self.note = note
+    }
 }
 
 /// A dataset column of the trajectory or checkpoint group: its name and its width (nil: one value a row).
@@ -236,7 +245,7 @@ public final class MonitorSuite {
             list.append(MonitorVerdict(key: "rank1_residual", title: "Lemma 2: ‖W_k‖_F² − ‖W_k‖_2² ≤ e_k",
                                        worst: g(worstRankOne, 3), bound: "e_k ≤ \(g(lemma2.rankOneBounds.max() ?? 0, 3))",
                                        outcome: outcome(rankOneHeld),
-                                       note: "worst (value − e_k) = \(g(worstRankOneExcess, 3))"))
+                                       note: "smallest margin min(e_k − value) = \(g(0 - worstRankOneExcess + 0, 3))"))
             list.append(MonitorVerdict(key: "norm_balance", title: "Lemma 2: |‖W_k‖_2² − ‖W_j‖_2²| ≤ Σδ_i",
                                        worst: g(worstSpread, 3), bound: "Σδ = \(g(lemma2.delta.reduce(0, +), 3))", outcome: outcome(balanceHeld),
                                        note: "smallest pair margin \(g(worstBalanceMargin, 3))"))
@@ -265,7 +274,7 @@ public final class MonitorSuite {
             let wFinal = DeepLinearRisk(network: network, problem: problem).endToEnd(finalWeights)
             let lower = problem.rank < problem.dimension ? bounds.lowerBound(implementing: wFinal) : bounds.sharpnessLowerBound
             let slack = s.estimate.residualMax + 1e-9 * S
-            let note = atMinimum ? "at t = \(g(s.time, 6)); ±\(g(s.estimate.residualMax, 2)) (Lanczos residual)"
+            let note = atMinimum ? "at t = \(g(s.time, 6)); residual \(g(s.estimate.residualMax, 2)), \(s.estimate.products) Hessian-vector products"
                 : "at t = \(g(s.time, 6)), which is not a minimiser (the run stopped at the horizon)"
             list.append(MonitorVerdict(key: "sharpness_lower", title: "S(final) ≥ 2La‖w*‖^{2−2/L}‖p‖^{2/L}",
                                        worst: g(S, 6), bound: g(lower, 6) + (problem.rank < problem.dimension ? " (with w_∞)" : ""),

@@ -88,7 +88,10 @@ public final class SharpnessEstimator {
                 ritz = try LAPACK.tridiagonalEigen(diagonal: alpha, offDiagonal: beta)
                 let top = ritz.values[n - 1], bottom = ritz.values[0]
                 let scale = max(abs(top), abs(bottom), floor)
-                let rMax = bj * abs(ritz.vectors[(n - 1) * n + (n - 1)]), rMin = bj * abs(ritz.vectors[n - 1])
+                // β_j|s_i[j]| ignores rounding; no residual is below the rounding level ε·scale.
+                let roundoff = Double.ulpOfOne * scale
+                let rMax = max(bj * abs(ritz.vectors[(n - 1) * n + (n - 1)]), roundoff)
+                let rMin = max(bj * abs(ritz.vectors[n - 1]), roundoff)
                 result = SharpnessEstimate(lambdaMax: top, residualMax: rMax, lambdaMin: bottom, residualMin: rMin,
                                            products: products, converged: false, ritzVector: [])
                 let breakdown = bj <= 1e-14 * scale

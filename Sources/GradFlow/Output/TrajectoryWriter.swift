@@ -126,6 +126,7 @@ public final class TrajectoryWriter {
         if !verdicts.isEmpty {
             let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")
             for v in verdicts {
+                try group.setAttribute(v.key + "_title", .string(v.title))
                 try group.setAttribute(v.key + "_worst", .string(v.worst))
                 try group.setAttribute(v.key + "_bound", .string(v.bound))
                 try group.setAttribute(v.key + "_verdict", .string(v.outcome.rawValue))
