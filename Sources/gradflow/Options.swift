@@ -126,3 +126,21 @@ struct MonitorOptions: ParsableArguments {
         SharpnessSettings(method: sharpnessMethod, tolerance: sharpnessTol, checkpointEvery: checkpointEvery, maxIterations: lanczosMax)
     }
 }
+
+/// What is recorded and when a run stops early (shared by `run`, `descent` and `compare`).
+struct RecordingOptions: ParsableArguments {
+    @Option(name: .customLong("loss-tol"), parsing: .unconditional,
+            help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (for gradient flow, CVODE root finding locates the time).")
+    var lossTol: Double = 1e-10
+
+    @Flag(name: .customLong("no-loss-stop"), help: "Run to the horizon even when R − R_min falls below --loss-tol.")
+    var noLossStop = false
+
+    @Option(name: .customLong("output-times"), parsing: .unconditional, help: "Number of output times after t = 0 (rows of /trajectory).")
+    var outputTimes: Int = 200
+
+    @Option(help: "Spacing of the output times: 'log' (default, for plateaus) or 'uniform'.")
+    var spacing: OutputSchedule.Spacing = .log
+
+    var lossTolerance: Double? { noLossStop ? nil : lossTol }
+}

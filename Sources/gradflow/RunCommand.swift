@@ -31,18 +31,6 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon: integrate up to this time.")
     var tFinal: Double = 1e6
 
-    @Option(name: .customLong("loss-tol"), parsing: .unconditional, help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (CVODE root finding locates the time).")
-    var lossTol: Double = 1e-10
-
-    @Flag(name: .customLong("no-loss-stop"), help: "Integrate to t-final even when R − R_min falls below --loss-tol.")
-    var noLossStop = false
-
-    @Option(name: .customLong("output-times"), parsing: .unconditional, help: "Number of output times after t = 0 (rows of /trajectory).")
-    var outputTimes: Int = 200
-
-    @Option(help: "Spacing of the output times: 'log' (from --t-first to t-final; default, for plateaus) or 'uniform'.")
-    var spacing: OutputSchedule.Spacing = .log
-
     @Option(name: .customLong("t-first"), parsing: .unconditional, help: "First positive output time of a log schedule (default min(0.01, t-final/output-times)).")
     var tFirst: Double?
 
@@ -58,6 +46,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
     var vectorKernels: VectorKernels = .gradflow
 
+    @OptionGroup(title: "Recording") var recording: RecordingOptions
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
@@ -69,8 +58,8 @@ struct RunCommand: ParsableCommand {
             initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
                                    krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels),
-            schedule: OutputSchedule(tFinal: tFinal, count: outputTimes, spacing: spacing, firstTime: tFirst),
-            lossTolerance: noLossStop ? nil : lossTol, threads: output.threads, outputPath: output.output,
+            schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst),
+            lossTolerance: recording.lossTolerance, threads: output.threads, outputPath: output.output,
             overwrite: output.force, flushInterval: output.flushInterval, monitors: try monitorOptions.selection(),
             sharpness: monitorOptions.sharpness)
     }
@@ -111,32 +100,49 @@ final class ProgressReporter {
     }
 }
 
-/// The closing summary of a gradient-flow run.
+/// The closing summaries: a header (problem, network), the method's own lines, and a footer (time,
+/// output, the table of monitors).
 enum RunSummaryPrinter {
-    static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {
-        let p = s.setup.problem, n = s.setup.network, r = s.result, st = r.statistics
-        func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
+    static func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
+
+    static func problemAndNetwork(_ setup: RunSetup) -> String {
+        let p = setup.problem, n = setup.network
         let source = p.source == "synthetic" ? "synthetic (seed \(p.seed ?? 0))" : p.source
         let initText: String
-        switch s.setup.initialization {
+        switch setup.initialization {
         case let .gaussian(scale, zero): initText = "gaussian s = \(g(scale, 4))" + (zero.map { ", W_\($0)(0) = 0" } ?? "")
         case let .residual(scale): initText = "residual s = \(g(scale, 4))"
         case let .file(path): initText = "from \(path)"
         }
+        return """
+              problem   \(source): n = \(p.sampleCount), d = \(p.dimension), R_min = \(g(p.minimumRisk, 6)), λ = \(g(p.lambdaMin)), Λ = \(g(p.lambdaMax)), a = \(g(p.a)), ‖w*‖ = \(g(p.solutionNorm))
+              network   \(n.kind.rawValue), L = \(n.shape.depth), widths \(n.shape.widths.map(String.init).joined(separator: "-")), P = \(n.shape.parameterCount), \(initText)
+            """
+    }
+
+    static func finalLine(_ e: RiskEvaluation, _ report: RunReport) -> String {
+        "  final     R = \(g(e.loss, 10))   R − R_min = \(g(e.excessRisk, 4))   ‖∇R‖² = \(g(e.gradientNormSquared, 4))   ‖w − w*‖ = \(g(report.distanceToSolution, 4))"
+    }
+
+    static func footer(_ report: RunReport, rows: Int) {
+        Terminal.print("""
+              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s, \(report.checkpoints) sharpness checkpoints)
+              output    \(report.outputPath) (\(rows) rows)
+            """)
+        if !report.verdicts.isEmpty { MonitorTablePrinter.print(report.verdicts) }
+    }
+
+    static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {
+        let r = s.result, st = r.statistics
         let stop = r.stopReason == .lossTolerance
             ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by CVODE root finding)"
             : "horizon t = \(g(r.finalTime, 6)) reached"
-        Terminal.print("""
-            GradFlow \(GradFlowVersion.string): gradient flow, CVODE \(config.solver.method.rawValue) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))
-              problem   \(source): n = \(p.sampleCount), d = \(p.dimension), R_min = \(g(p.minimumRisk, 6)), λ = \(g(p.lambdaMin)), Λ = \(g(p.lambdaMax)), a = \(g(p.a)), ‖w*‖ = \(g(p.solutionNorm))
-              network   \(n.kind.rawValue), L = \(n.shape.depth), widths \(n.shape.widths.map(String.init).joined(separator: "-")), P = \(n.shape.parameterCount), \(initText)
-              stopped   \(stop)
-              final     R = \(g(r.finalEvaluation.loss, 10))   R − R_min = \(g(r.finalEvaluation.excessRisk, 4))   ‖∇R‖² = \(g(r.finalEvaluation.gradientNormSquared, 4))   ‖w − w*‖ = \(g(s.distanceToSolution, 4))
-              solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)
-              time      \(g(s.wallTime, 3)) s (monitors \(g(s.monitorTime, 3)) s, \(s.checkpoints) sharpness checkpoints)
-              output    \(s.outputPath) (\(r.samples) rows)
-            """)
-        if !s.verdicts.isEmpty { MonitorTablePrinter.print(s.verdicts) }
+        Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow, CVODE \(config.solver.method.rawValue) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
+        Terminal.print(problemAndNetwork(s.setup))
+        Terminal.print("  stopped   \(stop)")
+        Terminal.print(finalLine(r.finalEvaluation, s.report))
+        Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)")
+        footer(s.report, rows: r.samples)
     }
 }
 

@@ -40,14 +40,21 @@ public struct ConservationMonitor: Sendable {
         return (d, max(frobeniusUpper(first), frobeniusUpper(second)))
     }
 
+    /// Per k = 1…L−1: `D_k(θ) − D_k(0)` (m_k × m_k row-major) and the scale of the weights there.
+    public func differences(at theta: [Double]) -> [(difference: [Double], scale: Double)] {
+        (1..<max(shape.depth, 1)).map { k in
+            let (d, scale) = Self.imbalance(theta, shape: shape, k: k)
+            return (zip(d, initialImbalances[k - 1]).map { $0 - $1 }, scale)
+        }
+    }
+
     /// Per k = 1…L−1: (absolute drift, relative drift) at θ.
     public func drift(at theta: [Double]) -> (absolute: [Double], relative: [Double]) {
         var absolute: [Double] = [], relative: [Double] = []
-        for k in 1..<max(shape.depth, 1) {
-            let (d, scale) = Self.imbalance(theta, shape: shape, k: k)
-            let diff = zip(d, initialImbalances[k - 1]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-            absolute.append(diff)
-            relative.append(scale > 0 ? diff / scale : diff)
+        for (difference, scale) in differences(at: theta) {
+            let norm = difference.map { $0 * $0 }.reduce(0, +).squareRoot()
+            absolute.append(norm)
+            relative.append(scale > 0 ? norm / scale : norm)
         }
         return (absolute, relative)
     }

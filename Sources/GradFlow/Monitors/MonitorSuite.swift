@@ -61,7 +61,15 @@ public final class MonitorSuite {
     /// Why Lemma 2 is not monitored, when it is not.
     public let lemma2Note: String?
     public let sharpnessSettings: SharpnessSettings
-    let relativeTolerance: Double
+    /// What produced the trajectory: gradient flow (with CVODE's relative tolerance) or gradient
+    /// descent (with its learning rate η). It decides how the conservation law is judged: exactly
+    /// conserved up to the solver's error for the flow; for descent, the drift must match MATH.md §5's
+    /// exact η² sum.
+    public enum Dynamics: Sendable {
+        case flow(relativeTolerance: Double)
+        case descent(learningRate: Double)
+    }
+    public let dynamics: Dynamics
     private let initialWeights: [Double]
     private let estimator: SharpnessEstimator?
     private var warmStart: [Double]?
@@ -75,17 +83,18 @@ public final class MonitorSuite {
     private var plMin = Double.infinity, plBandHeld = true, plRows = 0
     private var lastPL: (lower: Double, upper: Double) = (.nan, .nan)
     private var worstTheta = 0.0
+    private var worstPredictionError = 0.0, worstPredicted = 0.0, worstRelativePredictionError = 0.0
     public private(set) var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
 
     public init(network: DeepLinearNetwork, problem: RegressionProblem, initialWeights: [Double],
                 initialization: WeightInitialization, selection: MonitorSelection, sharpness: SharpnessSettings,
-                relativeTolerance: Double) throws {
+                dynamics: Dynamics) throws {
         self.selection = selection
         self.network = network
         self.problem = problem
         self.initialWeights = initialWeights
         sharpnessSettings = sharpness
-        self.relativeTolerance = relativeTolerance
+        self.dynamics = dynamics
         bounds = try TheoreticalBounds(problem: problem, network: network, initialization: initialization)
         let needsConservation = selection.conservation || selection.lemma2
         let conservation = needsConservation && network.shape.depth >= 2
@@ -119,6 +128,10 @@ public final class MonitorSuite {
         var columns: [TrajectoryColumn] = []
         if selection.conservation, conservation != nil {
             columns += [TrajectoryColumn("conservation_drift", width: depth - 1), TrajectoryColumn("conservation_drift_abs", width: depth - 1)]
+            if case .descent = dynamics {
+                columns += [TrajectoryColumn("conservation_drift_predicted", width: depth - 1),
+                            TrajectoryColumn("conservation_prediction_error", width: depth - 1)]
+            }
         }
         if lemma2 != nil {
             columns += [TrajectoryColumn("rank1_residual", width: depth), TrajectoryColumn("spectral_norm_sq", width: depth),
@@ -146,18 +159,49 @@ public final class MonitorSuite {
         estimator != nil && index % sharpnessSettings.checkpointEvery == 0
     }
 
-    /// The monitored values at one output time, keyed by column name.
-    public func row(weights theta: [Double], evaluation: RiskEvaluation) throws -> [String: [Double]] {
+    /// The monitored values at one output time, keyed by column name. For gradient descent,
+    /// `predictedDrift` is the accumulated η² sum of MATH.md §5 (blocks of `DeepLinearRisk.accumulateDescentDrift`,
+    /// upper triangles).
+    public func row(weights theta: [Double], evaluation: RiskEvaluation,
+                    predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
         var row: [String: [Double]] = [:]
         var driftAbsolute: [Double] = []
         if let conservation {
-            let drift = conservation.drift(at: theta)
-            driftAbsolute = drift.absolute
+            let differences = conservation.differences(at: theta)
+            driftAbsolute = differences.map { $0.difference.map { $0 * $0 }.reduce(0, +).squareRoot() }
+            let relative = zip(driftAbsolute, differences).map { $1.scale > 0 ? $0 / $1.scale : $0 }
             if selection.conservation {
-                row["conservation_drift"] = drift.relative
-                row["conservation_drift_abs"] = drift.absolute
-                worstDrift = max(worstDrift, drift.relative.max() ?? 0)
-                worstDriftAbsolute = max(worstDriftAbsolute, drift.absolute.max() ?? 0)
+                row["conservation_drift"] = relative
+                row["conservation_drift_abs"] = driftAbsolute
+                worstDrift = max(worstDrift, relative.max() ?? 0)
+                worstDriftAbsolute = max(worstDriftAbsolute, driftAbsolute.max() ?? 0)
+                if let predictedDrift {
+                    var predictedNorms: [Double] = [], errors: [Double] = []
+                    var offset = 0
+                    for (k, entry) in differences.enumerated() {
+                        let m = network.shape.rows(k + 1)
+                        var norm = 0.0, error = 0.0
+                        for i in 0..<m { for j in i..<m {
+                            let weight = i == j ? 1.0 : 2.0
+                            let p = predictedDrift[offset + i * m + j]
+                            norm += weight * p * p
+                            error += weight * (entry.difference[i * m + j] - p) * (entry.difference[i * m + j] - p)
+                        } }
+                        offset += m * m
+                        predictedNorms.append(norm.squareRoot())
+                        // The check: ‖ΔD_k − Pred_k‖_F ≤ 1e-6‖Pred_k‖_F + R_k, where R_k = (100·m_k + K)·ε·scale is the
+                        // rounding level of D_k(t) − D_k(0) after K steps (each step rounds θ once). The dataset keeps
+                        // the plain relative error; the verdict keeps the worst ratio to the allowance (≤ 1 holds).
+                        let rounding = (100 * Double(m) + Double(step)) * Double.ulpOfOne * entry.scale
+                        let absoluteError = error.squareRoot(), predicted = norm.squareRoot()
+                        errors.append(predicted > 0 ? absoluteError / predicted : absoluteError)
+                        worstPredictionError = max(worstPredictionError, absoluteError / (1e-6 * predicted + rounding))
+                        worstRelativePredictionError = max(worstRelativePredictionError, predicted > 1e6 * rounding ? absoluteError / predicted : 0)
+                    }
+                    row["conservation_drift_predicted"] = predictedNorms
+                    row["conservation_prediction_error"] = errors
+                    worstPredicted = max(worstPredicted, predictedNorms.max() ?? 0)
+                }
             }
         }
         if let lemma2 {
@@ -228,7 +272,12 @@ public final class MonitorSuite {
     public func verdicts(finalWeights: [Double], finalEvaluation: RiskEvaluation, atMinimum: Bool) -> [MonitorVerdict] {
         func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
         var list: [MonitorVerdict] = []
-        if selection.conservation {
+        if selection.conservation, conservation != nil, case let .descent(eta) = dynamics {
+            list.append(MonitorVerdict(key: "conservation_drift", title: "GD: D_k(t) − D_k(0) = η² Σ_s (G_kG_kᵀ − G_{k+1}ᵀG_{k+1})",
+                                       worst: g(worstPredictionError, 3), bound: "≤ 1",
+                                       outcome: worstPredictionError <= 1 ? .holds : .violated,
+                                       note: "error / (1e-6·prediction + rounding level); worst relative error where resolved \(g(worstRelativePredictionError, 3)); largest drift \(g(worstDriftAbsolute, 3)) (relative \(g(worstDrift, 3))), η = \(g(eta, 4))"))
+        } else if selection.conservation {
             if conservation != nil {
                 let threshold = conservationThreshold
                 list.append(MonitorVerdict(key: "conservation_drift", title: "Lemma 1: conservation drift (relative)",
@@ -280,7 +329,17 @@ public final class MonitorSuite {
                                        worst: g(S, 6), bound: g(lower, 6) + (problem.rank < problem.dimension ? " (with w_∞)" : ""),
                                        outcome: !atMinimum ? .notApplicable : (S >= lower - slack ? .holds : .violated),
                                        note: note + "; S/LB = \(g(S / lower, 4))"))
-            if let c2 = bounds.corollary2UpperBound {
+            if case let .descent(eta) = dynamics {
+                list.append(MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η",
+                                           worst: g(S, 6), bound: g(2 / eta, 6),
+                                           outcome: !atMinimum ? .notApplicable : (S < 2 / eta ? .holds : .violated),
+                                           note: "a minimiser with S > 2/η is linearly unstable for GD (MATH.md §5)"))
+            }
+            if case .descent = dynamics {
+                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                           worst: g(S, 6), bound: "–", outcome: .notApplicable,
+                                           note: "Corollary 2 concerns the gradient-flow limit"))
+            } else if let c2 = bounds.corollary2UpperBound {
                 list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
                                            worst: g(S, 6), bound: g(c2, 6),
                                            outcome: !atMinimum ? .notApplicable : (S <= c2 + slack ? .holds : .violated),
@@ -306,7 +365,10 @@ public final class MonitorSuite {
     /// The conservation-drift threshold of the verdict: exact gradient flow has zero drift; a solver with
     /// relative tolerance rtol drifts by a modest multiple of it, and 1e3·rtol (at least 1e-12) is
     /// the slack allowed.
-    public var conservationThreshold: Double { max(1e3 * relativeTolerance, 1e-12) }
+    public var conservationThreshold: Double {
+        if case let .flow(rtol) = dynamics { return max(1e3 * rtol, 1e-12) }
+        return .infinity
+    }
 
     /// `/bounds` attributes: the theoretical values and Lemma 2's constants.
     public var boundAttributes: [(String, HDF5Value)] {
@@ -315,7 +377,10 @@ public final class MonitorSuite {
             list += [("epsilon", .double(lemma2.epsilon)), ("rank1_residual_bound", .doubles(lemma2.rankOneBounds)),
                      ("delta", .doubles(lemma2.delta)), ("tau", .doubles(lemma2.tau))]
         }
-        list.append(("conservation_threshold", .double(conservationThreshold)))
+        switch dynamics {
+        case .flow: list.append(("conservation_threshold", .double(conservationThreshold)))
+        case let .descent(eta): list.append(("edge_of_stability", .double(2 / eta)))
+        }
         return list
     }
 }

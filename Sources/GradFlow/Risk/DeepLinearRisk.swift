@@ -160,6 +160,31 @@ public final class DeepLinearRisk: DifferentiableRisk {
         return RiskEvaluation(loss: loss, excessRisk: excessRisk, gradientNormSquared: gradNormSq)
     }
 
+    /// R − R_min at the point of the last `gradient(at:into:scale:)` call, from its cached end-to-end
+    /// vector: 2nd flops, no extra sweep over the weights.
+    public func excessRiskOfLastGradient() -> Double { excess(gradientState) }
+
+    /// The number of doubles `accumulateDescentDrift` writes: Σ_{k=1}^{L−1} m_k².
+    public var descentDriftCount: Int { depth < 2 ? 0 : (1..<depth).map { widths[$0] * widths[$0] }.reduce(0, +) }
+
+    /// Adds one gradient-descent step's exact change of the Lemma 1 matrices (MATH.md §5),
+    /// `η² (G_kG_kᵀ − G_{k+1}ᵀG_{k+1}) = η² (‖c_k‖² b_k b_kᵀ − ‖b_{k+1}‖² c_{k+1}c_{k+1}ᵀ)` for k = 1…L−1,
+    /// at the point of the last `gradient` call, into `accumulator`: consecutive m_k×m_k row-major blocks,
+    /// upper triangles only. Cost ≈ 2Σ_k m_k² flops (two symmetric rank-one updates per k).
+    public func accumulateDescentDrift(into accumulator: UnsafeMutablePointer<Double>, learningRateSquared eta2: Double) {
+        guard depth >= 2 else { return }
+        let s = gradientState
+        var offset = 0
+        for k in 1..<depth {
+            let width = m(k)
+            let cNorm = cblas_ddot(m(k - 1), s.c(k), 1, s.c(k), 1)
+            let bNorm = cblas_ddot(m(k + 1), s.b(k + 1), 1, s.b(k + 1), 1)
+            cblas_dsyr(CblasRowMajor, CblasUpper, width, eta2 * cNorm, s.b(k), 1, accumulator + offset, width)
+            cblas_dsyr(CblasRowMajor, CblasUpper, width, -eta2 * bNorm, s.c(k + 1), 1, accumulator + offset, width)
+            offset += widths[k] * widths[k]
+        }
+    }
+
     /// The end-to-end vector `w = W_1ᵀ⋯W_Lᵀ p` (allocates the result).
     public func endToEnd(_ theta: [Double]) -> [Double] {
         precondition(theta.count == parameterCount)

@@ -33,6 +33,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var monitors: MonitorSelection
     /// The sharpness checkpoints.
     public var sharpness: SharpnessSettings
+    /// Gradient descent's settings (`gradflow descent`, `compare`); nil for gradient flow.
+    public var descent: DescentSettings?
 
     public static let defaultDepth = 10
     public static let defaultGaussianScale = 0.1
@@ -45,7 +47,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
                 solver: SolverSettings = SolverSettings(), schedule: OutputSchedule = OutputSchedule(tFinal: 1e6),
                 lossTolerance: Double? = 1e-10, threads: Int = 1, outputPath: String = "trajectory.h5",
                 overwrite: Bool = false, flushInterval: Double = 1, monitors: MonitorSelection = .all,
-                sharpness: SharpnessSettings = SharpnessSettings()) {
+                sharpness: SharpnessSettings = SharpnessSettings(), descent: DescentSettings? = nil) {
         self.dataFile = dataFile
         self.synthetic = synthetic
         self.seed = seed
@@ -63,6 +65,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.flushInterval = flushInterval
         self.monitors = monitors
         self.sharpness = sharpness
+        self.descent = descent
     }
 
     /// Checks the values that do not need the data; the data, the network and the output path are
@@ -70,6 +73,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public func validate() throws {
         try solver.validate()
         try schedule.validate()
+        try descent?.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
             throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
         }

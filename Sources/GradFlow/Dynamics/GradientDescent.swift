@@ -1,0 +1,139 @@
+import COpenBLAS
+import Foundation
+
+/// Settings of gradient descent `W ← W − η∇R(W)`.
+public struct DescentSettings: Sendable, Codable, Equatable {
+    /// η.
+    public var learningRate: Double
+    /// K, the most steps.
+    public var steps: Int
+    /// Divergence: R − R_min above `divergenceFactor · max(R(W(0)), 1)`, or a non-finite value.
+    public var divergenceFactor: Double
+
+    public init(learningRate: Double, steps: Int = 100_000, divergenceFactor: Double = 1e6) {
+        self.learningRate = learningRate
+        self.steps = steps
+        self.divergenceFactor = divergenceFactor
+    }
+
+    public func validate() throws {
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw GradFlowError.invalidArgument(option: "--lr", value: "\(learningRate)", reason: "must be a finite number > 0")
+        }
+        guard steps >= 1 else {
+            throw GradFlowError.invalidArgument(option: "--steps", value: "\(steps)", reason: "must be at least 1")
+        }
+        guard divergenceFactor.isFinite, divergenceFactor > 1 else {
+            throw GradFlowError.invalidArgument(option: "--divergence-factor", value: "\(divergenceFactor)", reason: "must be > 1")
+        }
+    }
+
+    /// The output steps: 0, then `count` steps up to `steps`, log-spaced (rounded, duplicates removed)
+    /// or uniform. Time is t = k·η.
+    public func outputSteps(count: Int, spacing: OutputSchedule.Spacing) -> [Int] {
+        var result: Set<Int> = [0, steps]
+        for i in 1...max(count, 1) {
+            let fraction = Double(i) / Double(max(count, 1))
+            switch spacing {
+            case .uniform: result.insert(Int((fraction * Double(steps)).rounded()))
+            case .log: result.insert(Int(Foundation.exp(fraction * Foundation.log(Double(steps))).rounded()))
+            }
+        }
+        return result.filter { $0 >= 0 && $0 <= steps }.sorted()
+    }
+}
+
+/// Why gradient descent stopped.
+public enum DescentStop: String, Sendable, Codable {
+    case lossTolerance = "loss-tolerance"
+    case horizon
+    case diverged
+}
+
+/// The outcome of a gradient-descent run.
+public struct GradientDescentResult: Sendable {
+    /// Steps taken.
+    public var steps: Int
+    public var finalTime: Double
+    public var finalWeights: [Double]
+    public var finalEvaluation: RiskEvaluation
+    public var stop: DescentStop
+    /// Rows recorded.
+    public var samples: Int
+    /// Wall-clock seconds per step of the inner loop (observer calls excluded).
+    public var secondsPerStep: Double
+}
+
+/// Full-batch gradient descent `θ ← θ − η∇R(θ)` on a `DeepLinearRisk`, with the time of step k taken as
+/// t = kη so that it compares with gradient flow.
+///
+/// The inner loop reuses the risk's gradient (one sweep, ≈ 5P flops), checks the excess risk of the
+/// same sweep (2nd flops) for the loss tolerance and for divergence, and takes the step with one
+/// `daxpy`: nothing is allocated per step. With `trackDrift` it also accumulates MATH.md §5's exact η²
+/// change of the Lemma 1 matrices (≈ 2Σm_k² flops per step).
+public final class GradientDescent {
+    public let risk: DeepLinearRisk
+    public let settings: DescentSettings
+
+    public init(risk: DeepLinearRisk, settings: DescentSettings) {
+        self.risk = risk
+        self.settings = settings
+    }
+
+    /// Runs from θ(0). `observe` gets the step, the time, the weights, the risk there, and (with
+    /// `trackDrift`) the accumulated η² drift up to that step; it may throw to stop the run.
+    public func run(
+        from initialWeights: [Double], outputSteps: [Int], lossTolerance: Double?, trackDrift: Bool,
+        observe: (_ step: Int, _ time: Double, _ weights: [Double], _ evaluation: RiskEvaluation,
+                  _ predictedDrift: UnsafeBufferPointer<Double>?) throws -> Void
+    ) throws -> GradientDescentResult {
+        try settings.validate()
+        let p = risk.parameterCount
+        guard initialWeights.count == p else {
+            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights.count) weights",
+                                                reason: "the network has P = \(p) parameters")
+        }
+        let eta = settings.learningRate
+        var theta = initialWeights
+        var step = [Double](repeating: 0, count: p)
+        var drift = [Double](repeating: 0, count: trackDrift ? risk.descentDriftCount : 0)
+        let outputs = Set(outputSteps)
+        let initial = risk.evaluate(at: theta)
+        let divergenceLevel = settings.divergenceFactor * max(initial.loss, 1)
+        var samples = 0, loopTime = 0.0
+        var last = initial
+        var stop = DescentStop.horizon
+        var k = 0
+        var clock = Date()
+        while true {
+            theta.withUnsafeBufferPointer { t in step.withUnsafeMutableBufferPointer { risk.gradient(at: t, into: $0, scale: -eta) } }
+            let excess = risk.excessRiskOfLastGradient()
+            let diverged = !excess.isFinite || excess > divergenceLevel
+            let converged = !diverged && lossTolerance.map { excess <= $0 } ?? false
+            if outputs.contains(k) || diverged || converged || k == settings.steps {
+                loopTime += Date().timeIntervalSince(clock)
+                let evaluation = risk.evaluate(at: theta)
+                if evaluation.loss.isFinite {
+                    last = evaluation
+                    try drift.withUnsafeBufferPointer {
+                        try observe(k, Double(k) * eta, theta, evaluation, trackDrift ? $0 : nil)
+                    }
+                    samples += 1
+                }
+                clock = Date()
+            }
+            if diverged { stop = .diverged; break }
+            if converged { stop = .lossTolerance; break }
+            if k == settings.steps { break }
+            if trackDrift && !drift.isEmpty {
+                // evaluate() above recomputed the same forward state at θ, so the factors are those of this step.
+                drift.withUnsafeMutableBufferPointer { risk.accumulateDescentDrift(into: $0.baseAddress!, learningRateSquared: eta * eta) }
+            }
+            cblas_daxpy(Int32(p), 1, step, 1, &theta, 1)
+            k += 1
+        }
+        loopTime += Date().timeIntervalSince(clock)
+        return GradientDescentResult(steps: k, finalTime: Double(k) * eta, finalWeights: theta, finalEvaluation: last,
+                                     stop: stop, samples: samples, secondsPerStep: k > 0 ? loopTime / Double(k) : 0)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// What gradient-flow and gradient-descent runs share: the monitor suite, the trajectory file, the
+/// sharpness checkpoints (every k-th row and always at the end) and the time spent in monitors.
+final class RunRecorder {
+    let suite: MonitorSuite
+    let writer: TrajectoryWriter
+    private(set) var rows = 0
+    private(set) var checkpoints = 0
+    private(set) var monitorTime = 0.0
+    private var lastCheckpointRow = -1
+
+    init(config: RunConfiguration, setup: RunSetup, method: String, commandLine: String,
+         dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = []) throws {
+        suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
+                                 initialization: setup.initialization, selection: config.monitors,
+                                 sharpness: config.sharpness, dynamics: dynamics)
+        writer = try TrajectoryWriter(path: config.outputPath, overwrite: config.overwrite, method: method,
+                                      commandLine: commandLine, configuration: config, setup: setup,
+                                      monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
+                                      bounds: suite.boundAttributes, flushInterval: config.flushInterval)
+    }
+
+    /// Records one output row (and a checkpoint when one is due).
+    func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
+                predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws {
+        let start = Date()
+        var values = try suite.row(weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
+        values.merge(extra) { current, _ in current }
+        var checkpoint: [String: [Double]]?
+        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
+        monitorTime += Date().timeIntervalSince(start)
+        try writer.append(time: time, evaluation: evaluation, monitors: values)
+        if let checkpoint {
+            try writer.appendCheckpoint(checkpoint)
+            lastCheckpointRow = rows
+            checkpoints += 1
+        }
+        rows += 1
+    }
+
+    /// The closing checkpoint (when the last row was not one) and the verdicts.
+    func close(time: Double, weights theta: [Double], evaluation: RiskEvaluation, atMinimum: Bool) throws -> [MonitorVerdict] {
+        if suite.selection.sharpness, lastCheckpointRow != rows - 1 {
+            let start = Date()
+            let checkpoint = try suite.checkpoint(time: time, weights: theta)
+            monitorTime += Date().timeIntervalSince(start)
+            try writer.appendCheckpoint(checkpoint)
+            checkpoints += 1
+        }
+        return suite.verdicts(finalWeights: theta, finalEvaluation: evaluation, atMinimum: atMinimum)
+    }
+}
