@@ -22,50 +22,18 @@ struct DescentCommand: ParsableCommand {
     @OptionGroup(title: "Problem") var problem: ProblemOptions
     @OptionGroup(title: "Network") var network: NetworkOptions
 
-    @Option(parsing: .unconditional, help: "Learning rate η.")
-    var lr: Double
-
-    @Option(parsing: .unconditional, help: "Most steps K (default 100000, or ⌈t-final/η⌉ when --t-final is given).")
-    var steps: Int?
-
-    @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon in time units: K = ⌈t-final/η⌉ steps.")
-    var tFinal: Double?
-
-    @Option(name: .customLong("divergence-factor"), parsing: .unconditional,
-            help: "Diverged when R − R_min exceeds this factor times max(R(0), 1).")
-    var divergenceFactor: Double = 1e6
-
+    @OptionGroup(title: "Gradient descent") var descentOptions: DescentOptions
     @OptionGroup(title: "Recording") var recording: RecordingOptions
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
-    /// K from --steps and --t-final (the smaller when both are given).
-    static func stepCount(steps: Int?, tFinal: Double?, lr: Double) throws -> Int {
-        var k = steps
-        if let tFinal {
-            guard tFinal.isFinite, tFinal > 0 else {
-                throw GradFlowError.invalidArgument(option: "--t-final", value: "\(tFinal)", reason: "must be a finite number > 0")
-            }
-            if lr.isFinite, lr > 0 {
-                let fromTime = Int(min((tFinal / lr).rounded(.up), 1e12))
-                k = min(k ?? fromTime, fromTime)
-            }
-        }
-        return k ?? 100_000
-    }
-
     func configuration() throws -> RunConfiguration {
-        let k = try Self.stepCount(steps: steps, tFinal: tFinal, lr: lr)
-        return RunConfiguration(
-            dataFile: problem.dataFile,
-            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed),
-            seed: problem.seed, depth: network.depth, widths: try network.widthList(),
-            initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
-            schedule: OutputSchedule(tFinal: max(Double(k) * lr, .leastNormalMagnitude), count: recording.outputTimes, spacing: recording.spacing),
-            lossTolerance: recording.lossTolerance, threads: output.threads, outputPath: output.output,
-            overwrite: output.force, flushInterval: output.flushInterval, monitors: try monitorOptions.selection(),
-            sharpness: monitorOptions.sharpness,
-            descent: DescentSettings(learningRate: lr, steps: k, divergenceFactor: divergenceFactor))
+        let descent = try descentOptions.settings()
+        return try RunConfiguration(
+            problem: problem, network: network, recording: recording, monitors: monitorOptions, output: output,
+            schedule: OutputSchedule(tFinal: max(Double(descent.steps) * descent.learningRate, .leastNormalMagnitude),
+                                     count: recording.outputTimes, spacing: recording.spacing),
+            descent: descent)
     }
 
     func run() throws {

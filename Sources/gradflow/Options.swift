@@ -42,8 +42,8 @@ struct NetworkOptions: ParsableArguments {
         valueName: "list"))
     var widths: String?
 
-    @Option(help: "Initialisation: 'gaussian' (fully connected, i.i.d. N(0, s²) entries) or 'residual' (W_k = I + s/√(L·d)·N_k, all layers d×d, p a random unit vector).")
-    var `init`: InitKind = .gaussian
+    @Option(help: "Initialisation: 'gaussian' (fully connected, i.i.d. N(0, s²) entries; the default, except for critical-lr) or 'residual' (W_k = I + s/√(L·d)·N_k, all layers d×d, p a random unit vector).")
+    var `init`: InitKind?
 
     @Option(name: .customLong("init-scale"), parsing: .unconditional, help: ArgumentHelp(
         "Scale s of the initialisation. Default \(RunConfiguration.defaultGaussianScale) for gaussian, \(RunConfiguration.defaultResidualScale) for residual.",
@@ -72,8 +72,10 @@ struct NetworkOptions: ParsableArguments {
         }
     }
 
-    var initialization: WeightInitialization {
-        switch `init` {
+    var initialization: WeightInitialization { initialization(default: .gaussian) }
+
+    func initialization(default kind: InitKind) -> WeightInitialization {
+        switch `init` ?? kind {
         case .gaussian: return .gaussian(scale: initScale ?? RunConfiguration.defaultGaussianScale, zeroLayer: zeroLayer)
         case .residual: return .residual(scale: initScale ?? RunConfiguration.defaultResidualScale)
         }
@@ -143,4 +145,84 @@ struct RecordingOptions: ParsableArguments {
     var spacing: OutputSchedule.Spacing = .log
 
     var lossTolerance: Double? { noLossStop ? nil : lossTol }
+}
+
+/// CVODE's options (shared by `run` and `compare`).
+struct IntegratorOptions: ParsableArguments {
+    @Option(help: "Integrator: 'bdf-krylov' (BDF, SPGMR on the exact J v = −H v; any size), 'bdf-dense' (BDF, dense −H from P Hessian-vector products; P up to a few hundred), 'adams' (Adams, fixed-point; non-stiff).")
+    var method: IntegrationMethod = .bdfKrylov
+
+    @Option(parsing: .unconditional, help: "Relative tolerance of CVODE.")
+    var rtol: Double = 1e-8
+
+    @Option(parsing: .unconditional, help: "Absolute tolerance of CVODE (every weight).")
+    var atol: Double = 1e-12
+
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps between two output times (CVODE's mxstep); more fails with CV_TOO_MUCH_WORK.")
+    var maxSteps: Int = 1_000_000
+
+    @Option(name: .customLong("krylov-dim"), parsing: .unconditional, help: "SPGMR's maximum Krylov dimension (bdf-krylov).")
+    var krylovDim: Int = 10
+
+    @Option(name: .customLong("max-order"), parsing: .unconditional, help: "Largest method order CVODE may use (BDF ≤ 5, Adams ≤ 12).")
+    var maxOrder: Int?
+
+    @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
+    var vectorKernels: VectorKernels = .gradflow
+
+    var settings: SolverSettings {
+        SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
+                       krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels)
+    }
+}
+
+/// Gradient descent's options (shared by `descent` and `compare`).
+struct DescentOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Learning rate η.")
+    var lr: Double
+
+    @Option(parsing: .unconditional, help: "Most steps K (default 100000, or ⌈t-final/η⌉ when --t-final is given).")
+    var steps: Int?
+
+    @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon in time units: K = ⌈t-final/η⌉ steps.")
+    var tFinal: Double?
+
+    @Option(name: .customLong("divergence-factor"), parsing: .unconditional,
+            help: "Diverged when R − R_min exceeds this factor times max(R(0), 1).")
+    var divergenceFactor: Double = 1e6
+
+    /// K from --steps and --t-final (the smaller when both are given).
+    func stepCount() throws -> Int {
+        var k = steps
+        if let tFinal {
+            guard tFinal.isFinite, tFinal > 0 else {
+                throw GradFlowError.invalidArgument(option: "--t-final", value: "\(tFinal)", reason: "must be a finite number > 0")
+            }
+            if lr.isFinite, lr > 0 {
+                let fromTime = Int(min((tFinal / lr).rounded(.up), 1e12))
+                k = min(k ?? fromTime, fromTime)
+            }
+        }
+        return k ?? 100_000
+    }
+
+    func settings() throws -> DescentSettings {
+        DescentSettings(learningRate: lr, steps: try stepCount(), divergenceFactor: divergenceFactor)
+    }
+}
+
+extension RunConfiguration {
+    /// A configuration from the option groups every command shares.
+    init(problem: ProblemOptions, network: NetworkOptions, recording: RecordingOptions, monitors: MonitorOptions,
+         output: OutputOptions, solver: SolverSettings = SolverSettings(), schedule: OutputSchedule,
+         descent: DescentSettings? = nil) throws {
+        self.init(
+            dataFile: problem.dataFile,
+            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed),
+            seed: problem.seed, depth: network.depth, widths: try network.widthList(),
+            initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
+            solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,
+            outputPath: output.output, overwrite: output.force, flushInterval: output.flushInterval,
+            monitors: try monitors.selection(), sharpness: monitors.sharpness, descent: descent)
+    }
 }

@@ -19,49 +19,21 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Problem") var problem: ProblemOptions
     @OptionGroup(title: "Network") var network: NetworkOptions
 
-    @Option(help: "Integrator: 'bdf-krylov' (BDF, SPGMR on the exact J v = −H v; any size), 'bdf-dense' (BDF, dense −H from P Hessian-vector products; P up to a few hundred), 'adams' (Adams, fixed-point; non-stiff).")
-    var method: IntegrationMethod = .bdfKrylov
-
-    @Option(parsing: .unconditional, help: "Relative tolerance of CVODE.")
-    var rtol: Double = 1e-8
-
-    @Option(parsing: .unconditional, help: "Absolute tolerance of CVODE (every weight).")
-    var atol: Double = 1e-12
-
     @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon: integrate up to this time.")
     var tFinal: Double = 1e6
 
     @Option(name: .customLong("t-first"), parsing: .unconditional, help: "First positive output time of a log schedule (default min(0.01, t-final/output-times)).")
     var tFirst: Double?
 
-    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps between two output times (CVODE's mxstep); more fails with CV_TOO_MUCH_WORK.")
-    var maxSteps: Int = 1_000_000
-
-    @Option(name: .customLong("krylov-dim"), parsing: .unconditional, help: "SPGMR's maximum Krylov dimension (bdf-krylov).")
-    var krylovDim: Int = 10
-
-    @Option(name: .customLong("max-order"), parsing: .unconditional, help: "Largest method order CVODE may use (BDF ≤ 5, Adams ≤ 12).")
-    var maxOrder: Int?
-
-    @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
-    var vectorKernels: VectorKernels = .gradflow
-
+    @OptionGroup(title: "Integrator") var integrator: IntegratorOptions
     @OptionGroup(title: "Recording") var recording: RecordingOptions
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
     func configuration() throws -> RunConfiguration {
-        RunConfiguration(
-            dataFile: problem.dataFile,
-            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed),
-            seed: problem.seed, depth: network.depth, widths: try network.widthList(),
-            initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
-            solver: SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
-                                   krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels),
-            schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst),
-            lossTolerance: recording.lossTolerance, threads: output.threads, outputPath: output.output,
-            overwrite: output.force, flushInterval: output.flushInterval, monitors: try monitorOptions.selection(),
-            sharpness: monitorOptions.sharpness)
+        try RunConfiguration(problem: problem, network: network, recording: recording, monitors: monitorOptions, output: output,
+                             solver: integrator.settings,
+                             schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst))
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GradFlow
 import Testing
 
 /// The `gradflow` executable as a user meets it: exit codes, one-line errors, nothing written on bad input.
@@ -64,5 +65,40 @@ struct CommandLineTests {
                        "--t-final", "--loss-tol", "--rtol", "--atol", "--method", "--output-times", "--spacing", "--force"] {
             #expect(result.stdout.contains(option), "missing \(option)")
         }
+    }
+}
+
+@Suite("Command line: descent, compare, critical-lr", .enabled(if: ProcessResult.gradflow != nil, "the gradflow executable was not built"))
+struct DescentCommandLineTests {
+    let gradflow = ProcessResult.gradflow ?? ""
+
+    @Test("a diverging descent exits 1 with one line, and its file says diverged")
+    func divergence() throws {
+        let scratch = try Scratch()
+        let out = scratch.path("gd.h5")
+        let result = try ProcessResult.run(gradflow, ["descent", "--lr", "1", "--depth", "4", "-o", out, "-q"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("gradient descent diverged at step"))
+        #expect(try TrajectoryFile(path: out).status == .diverged)
+    }
+
+    @Test("descent refuses a non-positive learning rate with exit 2 and writes nothing")
+    func badLearningRate() throws {
+        let scratch = try Scratch()
+        let out = scratch.path("gd.h5")
+        let result = try ProcessResult.run(gradflow, ["descent", "--lr", "-0.1", "-o", out])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--lr -0.1: must be a finite number > 0"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("compare prints the side-by-side table")
+    func compareTable() throws {
+        let scratch = try Scratch()
+        let result = try ProcessResult.run(gradflow, ["compare", "--lr", "0.01", "--steps", "300", "--depth", "3", "-o", scratch.path("c.h5"), "-q"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("‖W_GD−W_GF‖/‖W_GF‖"))
+        #expect(FileManager.default.fileExists(atPath: scratch.path("c-flow.h5")))
+        #expect(FileManager.default.fileExists(atPath: scratch.path("c-descent.h5")))
     }
 }

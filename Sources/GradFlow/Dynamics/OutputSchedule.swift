@@ -14,6 +14,9 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
     public var spacing: Spacing
     /// The first positive output time of a log schedule; nil for `min(1e-2, tFinal/count)`.
     public var firstTime: Double?
+    /// Explicit positive output times (increasing; the last is the horizon), overriding count and spacing.
+    /// `gradflow compare` uses it to record the flow at exactly the descent's times kη.
+    public var explicitTimes: [Double]?
 
     public init(tFinal: Double, count: Int = 200, spacing: Spacing = .log, firstTime: Double? = nil) {
         self.tFinal = tFinal
@@ -37,8 +40,15 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
         }
     }
 
+    /// A schedule at the given positive, increasing times.
+    public init(times: [Double]) {
+        self.init(tFinal: times.last ?? 0, count: max(times.count, 1))
+        explicitTimes = times
+    }
+
     /// `[0, t_1, …, t_count = tFinal]`, strictly increasing.
     public func times() -> [Double] {
+        if let explicitTimes { return [0] + explicitTimes.filter { $0 > 0 } }
         var result = [0.0]
         switch spacing {
         case .uniform:

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// The outcome of `gradflow descent`, for the summary.
@@ -15,12 +14,13 @@ public struct GradientDescentRunSummary: Sendable {
 /// the file is closed with `status = diverged` and the step, and the summary carries the message.
 public enum GradientDescentRun {
     public static func execute(_ config: RunConfiguration, commandLine: String,
-                               progress: (RunProgress) -> Void = { _ in }) throws -> GradientDescentRunSummary {
+                               progress: (RunProgress) -> Void = { _ in },
+                               onRow: (_ step: Int, RecordedRow) -> Void = { _, _ in }) throws -> GradientDescentRunSummary {
         guard let settings = config.descent else {
             throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "gradient descent needs a learning rate")
         }
         let setup = try RunSetup.prepare(config)
-        openblas_set_num_threads(Int32(config.threads))
+        BLASThreads.set(config.threads)
         let start = Date()
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-descent", commandLine: commandLine,
                                        dynamics: .descent(learningRate: settings.learningRate),
@@ -31,7 +31,9 @@ public enum GradientDescentRun {
         let tFinal = Double(settings.steps) * settings.learningRate
         let result = try descent.run(from: setup.initialWeights, outputSteps: outputSteps, lossTolerance: config.lossTolerance,
                                      trackDrift: config.monitors.conservation) { k, t, theta, evaluation, drift in
-            try recorder.record(time: t, weights: theta, evaluation: evaluation, extra: ["step": [Double(k)]], predictedDrift: drift, step: k)
+            let values = try recorder.record(time: t, weights: theta, evaluation: evaluation, extra: ["step": [Double(k)]],
+                                             predictedDrift: drift, step: k)
+            onRow(k, RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
             progress(RunProgress(time: t, tFinal: tFinal, evaluation: evaluation, rows: recorder.rows,
                                  elapsed: Date().timeIntervalSince(start)))
         }

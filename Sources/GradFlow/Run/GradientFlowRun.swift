@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 
 /// What the executable is told while a run goes on.
@@ -8,6 +7,15 @@ public struct RunProgress: Sendable {
     public var evaluation: RiskEvaluation
     public var rows: Int
     public var elapsed: Double
+}
+
+/// One recorded row, for callers that follow a run (`gradflow compare`): the time, the weights, the
+/// risk, and the monitors' values keyed by their `/trajectory` column names.
+public struct RecordedRow {
+    public var time: Double
+    public var weights: [Double]
+    public var evaluation: RiskEvaluation
+    public var monitors: [String: [Double]]
 }
 
 /// What every run's summary shows, whatever the dynamics.
@@ -58,9 +66,10 @@ public struct GradientFlowRunSummary: Sendable {
 /// name before the error is rethrown.
 public enum GradientFlowRun {
     public static func execute(_ config: RunConfiguration, commandLine: String,
-                               progress: (RunProgress) -> Void = { _ in }) throws -> GradientFlowRunSummary {
+                               progress: (RunProgress) -> Void = { _ in },
+                               onRow: (RecordedRow) -> Void = { _ in }) throws -> GradientFlowRunSummary {
         let setup = try RunSetup.prepare(config)
-        openblas_set_num_threads(Int32(config.threads))
+        BLASThreads.set(config.threads)
         let start = Date()
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-flow", commandLine: commandLine,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
@@ -74,7 +83,9 @@ public enum GradientFlowRun {
         do {
             result = try integrator.integrate(from: setup.initialWeights, schedule: config.schedule,
                                               lossTolerance: config.lossTolerance) { t, weights, evaluation in
-                try recorder.record(time: t, weights: Array(weights), evaluation: evaluation)
+                let theta = Array(weights)
+                let values = try recorder.record(time: t, weights: theta, evaluation: evaluation)
+                onRow(RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
                 progress(RunProgress(time: t, tFinal: config.schedule.tFinal, evaluation: evaluation,
                                      rows: recorder.rows, elapsed: Date().timeIntervalSince(start)))
             }

@@ -22,8 +22,9 @@ final class RunRecorder {
     }
 
     /// Records one output row (and a checkpoint when one is due).
+    @discardableResult
     func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
-                predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws {
+                predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
         let start = Date()
         var values = try suite.row(weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
         values.merge(extra) { current, _ in current }
@@ -37,6 +38,7 @@ final class RunRecorder {
             checkpoints += 1
         }
         rows += 1
+        return values
     }
 
     /// The closing checkpoint (when the last row was not one) and the verdicts.

@@ -11,9 +11,9 @@ public struct RunSetup: Sendable {
 
     /// Resolves and validates everything: data (synthetic or file), widths, projection, W(0), and the
     /// output path (its folder exists; the file does not, unless overwriting).
-    public static func prepare(_ config: RunConfiguration) throws -> RunSetup {
+    public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true) throws -> RunSetup {
         try config.validate()
-        try checkOutputPath(config.outputPath, overwrite: config.overwrite)
+        if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
 
         var dataProjection: [Double]?
         let problem: RegressionProblem
@@ -83,7 +83,7 @@ public struct RunSetup: Sendable {
     }
 
     /// The output folder must exist, and the file must not, unless `overwrite`.
-    static func checkOutputPath(_ path: String, overwrite: Bool) throws {
+    public static func checkOutputPath(_ path: String, overwrite: Bool) throws {
         guard !path.isEmpty else { throw GradFlowError.invalidArgument(option: "--output", value: "\"\"", reason: "is empty") }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path

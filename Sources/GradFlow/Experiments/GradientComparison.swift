@@ -1,0 +1,125 @@
+import Foundation
+
+/// One row of a flow-versus-descent comparison, at t = kη.
+public struct ComparisonRow: Sendable {
+    public var step: Int
+    public var time: Double
+    /// ‖W_GD(k) − W_GF(kη)‖ / ‖W_GF(kη)‖ over the stacked weights.
+    public var relativeDistance: Double
+    public var flowExcessRisk: Double
+    public var descentExcessRisk: Double
+    /// max_k of the flow's relative Lemma 1 drift (NaN without the conservation monitor or with L = 1).
+    public var flowDrift: Double
+    /// max_k ‖D_k(t) − D_k(0)‖_F along descent, and of its exact η² prediction (MATH.md §5).
+    public var descentDrift: Double
+    public var descentPredictedDrift: Double
+}
+
+/// The outcome of `gradflow compare`.
+public struct ComparisonSummary: Sendable {
+    public var flow: GradientFlowRunSummary
+    public var descent: GradientDescentRunSummary
+    public var rows: [ComparisonRow]
+    public var outputPath: String
+    public var flowPath: String
+    public var descentPath: String
+}
+
+/// Gradient flow and gradient descent from the same initial weights (MATH.md §5). The flow is
+/// recorded at exactly the descent's output times t = kη (CVODE interpolates there), and run to the
+/// descent's horizon Kη without the loss stop, so every descent row has its flow counterpart.
+///
+/// Files: `OUT-flow.h5` and `OUT-descent.h5` are ordinary trajectory files; `OUT.h5` holds the shared
+/// summary (`format = "gradflow-comparison"`): the `/comparison` columns `step`, `time`,
+/// `relative_distance`, `flow_excess_risk`, `descent_excess_risk`, `flow_conservation_drift`,
+/// `descent_conservation_drift`, `descent_conservation_predicted`, and attributes with the learning
+/// rate, 2/η, the final losses and sharpnesses and the names of the two trajectory files.
+///
+/// Memory: the flow's weights at every output time are kept until the descent has passed them
+/// (rows × P doubles).
+public enum GradientComparison {
+    /// The two trajectory files beside the comparison file `output`.
+    public static func trajectoryPaths(for output: String) -> (flow: String, descent: String) {
+        let base = output.hasSuffix(".h5") ? String(output.dropLast(3)) : output
+        return (base + "-flow.h5", base + "-descent.h5")
+    }
+
+    public static func execute(_ config: RunConfiguration, commandLine: String,
+                               progress: (RunProgress) -> Void = { _ in }) throws -> ComparisonSummary {
+        guard let settings = config.descent else {
+            throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "the comparison needs a learning rate")
+        }
+        try config.validate()
+        let (flowPath, descentPath) = trajectoryPaths(for: config.outputPath)
+        for path in [config.outputPath, flowPath, descentPath] {
+            try RunSetup.checkOutputPath(path, overwrite: config.overwrite)
+        }
+        let eta = settings.learningRate
+        let steps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
+        let times = steps.dropFirst().map { Double($0) * eta }
+
+        var flowConfig = config
+        flowConfig.outputPath = flowPath
+        flowConfig.descent = nil
+        flowConfig.schedule = OutputSchedule(times: times)
+        flowConfig.lossTolerance = nil
+        var flowRows: [Int: RecordedRow] = [:]
+        var index = 0
+        let flow = try GradientFlowRun.execute(flowConfig, commandLine: commandLine, progress: progress) { row in
+            if index < steps.count { flowRows[steps[index]] = row }
+            index += 1
+        }
+
+        var descentConfig = config
+        descentConfig.outputPath = descentPath
+        var rows: [ComparisonRow] = []
+        let descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress) { k, row in
+            guard let reference = flowRows.removeValue(forKey: k) else { return }
+            let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()
+            rows.append(ComparisonRow(
+                step: k, time: row.time, relativeDistance: scale > 0 ? difference / scale : difference,
+                flowExcessRisk: reference.evaluation.excessRisk, descentExcessRisk: row.evaluation.excessRisk,
+                flowDrift: reference.monitors["conservation_drift"]?.max() ?? .nan,
+                descentDrift: row.monitors["conservation_drift_abs"]?.max() ?? .nan,
+                descentPredictedDrift: row.monitors["conservation_drift_predicted"]?.max() ?? .nan))
+        }
+        try write(rows: rows, flow: flow, descent: descent, config: config, commandLine: commandLine,
+                  flowPath: flowPath, descentPath: descentPath)
+        return ComparisonSummary(flow: flow, descent: descent, rows: rows, outputPath: config.outputPath,
+                                 flowPath: flowPath, descentPath: descentPath)
+    }
+
+    private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary,
+                              config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String) throws {
+        let root = try HDF5File.create(config.outputPath, overwrite: config.overwrite)
+        let eta = descent.settings.learningRate
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let attributes: [(String, HDF5Value)] = [
+            ("format", .string("gradflow-comparison")), ("format_version", .integer(1)),
+            ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)), ("config", .string(json)),
+            ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),
+            ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
+            ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
+            ("descent_stop", .string(descent.result.stop.rawValue)), ("descent_steps", .integer(descent.result.steps)),
+            ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
+            ("descent_final_loss", .double(descent.result.finalEvaluation.loss)),
+            ("flow_final_excess_risk", .double(flow.result.finalEvaluation.excessRisk)),
+            ("descent_final_excess_risk", .double(descent.result.finalEvaluation.excessRisk)),
+            ("flow_final_sharpness", .double(flow.report.finalSharpness ?? .nan)),
+            ("descent_final_sharpness", .double(descent.report.finalSharpness ?? .nan)),
+        ]
+        for (name, value) in attributes { try root.setAttribute(name, value) }
+        let group = try root.createGroup("comparison")
+        let columns: [(String, (ComparisonRow) -> Double)] = [
+            ("step", { Double($0.step) }), ("time", { $0.time }), ("relative_distance", { $0.relativeDistance }),
+            ("flow_excess_risk", { $0.flowExcessRisk }), ("descent_excess_risk", { $0.descentExcessRisk }),
+            ("flow_conservation_drift", { $0.flowDrift }), ("descent_conservation_drift", { $0.descentDrift }),
+            ("descent_conservation_predicted", { $0.descentPredictedDrift }),
+        ]
+        for (name, value) in columns { try group.writeDataset(name, rows.map(value), shape: [rows.count]) }
+        try root.flush()
+    }
+}
