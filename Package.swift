@@ -35,6 +35,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `make bench`: kernel timings (gradient, Hessian-vector product, gradient-descent step).
+        .executableTarget(
+            name: "gradflow-bench",
+            dependencies: ["GradFlow"],
+            path: "benchmarks"
+        ),
         .testTarget(
             name: "GradFlowTests",
             dependencies: ["GradFlow", "COpenBLAS", "CSundials", "CVectorKernels"]
