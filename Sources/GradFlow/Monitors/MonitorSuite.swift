@@ -130,7 +130,8 @@ public final class MonitorSuite {
             columns += [TrajectoryColumn("conservation_drift", width: depth - 1), TrajectoryColumn("conservation_drift_abs", width: depth - 1)]
             if case .descent = dynamics {
                 columns += [TrajectoryColumn("conservation_drift_predicted", width: depth - 1),
-                            TrajectoryColumn("conservation_prediction_error", width: depth - 1)]
+                            TrajectoryColumn("conservation_prediction_error", width: depth - 1),
+                            TrajectoryColumn("conservation_prediction_check", width: depth - 1)]
             }
         }
         if lemma2 != nil {
@@ -159,9 +160,9 @@ public final class MonitorSuite {
         estimator != nil && index % sharpnessSettings.checkpointEvery == 0
     }
 
-    /// The monitored values at one output time, keyed by column name. For gradient descent,
-    /// `predictedDrift` is the accumulated η² sum of MATH.md §5 (blocks of `DeepLinearRisk.accumulateDescentDrift`,
-    /// upper triangles).
+    /// The monitored values at one output time, keyed by column name, and folded into the verdicts'
+    /// worst values. For gradient descent, `predictedDrift` is the accumulated η² sum of MATH.md §5
+    /// (blocks of `DeepLinearRisk.accumulateDescentDrift`, upper triangles) after `step` steps.
     public func row(weights theta: [Double], evaluation: RiskEvaluation,
                     predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
         var row: [String: [Double]] = [:]
@@ -169,14 +170,11 @@ public final class MonitorSuite {
         if let conservation {
             let differences = conservation.differences(at: theta)
             driftAbsolute = differences.map { $0.difference.map { $0 * $0 }.reduce(0, +).squareRoot() }
-            let relative = zip(driftAbsolute, differences).map { $1.scale > 0 ? $0 / $1.scale : $0 }
             if selection.conservation {
-                row["conservation_drift"] = relative
+                row["conservation_drift"] = zip(driftAbsolute, differences).map { $1.scale > 0 ? $0 / $1.scale : $0 }
                 row["conservation_drift_abs"] = driftAbsolute
-                worstDrift = max(worstDrift, relative.max() ?? 0)
-                worstDriftAbsolute = max(worstDriftAbsolute, driftAbsolute.max() ?? 0)
                 if let predictedDrift {
-                    var predictedNorms: [Double] = [], errors: [Double] = []
+                    var predictedNorms: [Double] = [], errors: [Double] = [], checks: [Double] = []
                     var offset = 0
                     for (k, entry) in differences.enumerated() {
                         let m = network.shape.rows(k + 1)
@@ -188,19 +186,17 @@ public final class MonitorSuite {
                             error += weight * (entry.difference[i * m + j] - p) * (entry.difference[i * m + j] - p)
                         } }
                         offset += m * m
-                        predictedNorms.append(norm.squareRoot())
                         // The check: ‖ΔD_k − Pred_k‖_F ≤ 1e-6‖Pred_k‖_F + R_k, where R_k = (100·m_k + K)·ε·scale is the
-                        // rounding level of D_k(t) − D_k(0) after K steps (each step rounds θ once). The dataset keeps
-                        // the plain relative error; the verdict keeps the worst ratio to the allowance (≤ 1 holds).
+                        // rounding level of D_k(t) − D_k(0) after K steps (each step rounds θ once).
                         let rounding = (100 * Double(m) + Double(step)) * Double.ulpOfOne * entry.scale
                         let absoluteError = error.squareRoot(), predicted = norm.squareRoot()
+                        predictedNorms.append(predicted)
                         errors.append(predicted > 0 ? absoluteError / predicted : absoluteError)
-                        worstPredictionError = max(worstPredictionError, absoluteError / (1e-6 * predicted + rounding))
-                        worstRelativePredictionError = max(worstRelativePredictionError, predicted > 1e6 * rounding ? absoluteError / predicted : 0)
+                        checks.append(absoluteError / (1e-6 * predicted + rounding))
                     }
                     row["conservation_drift_predicted"] = predictedNorms
                     row["conservation_prediction_error"] = errors
-                    worstPredicted = max(worstPredicted, predictedNorms.max() ?? 0)
+                    row["conservation_prediction_check"] = checks
                 }
             }
         }
@@ -213,21 +209,59 @@ public final class MonitorSuite {
             row["alignment"] = v.alignment
             row["alignment_bound"] = v.alignmentBound
             row["lemma2_slack"] = [v.slack]
-            worstRankOne = max(worstRankOne, v.rankOneResidual.max() ?? 0)
-            worstRankOneExcess = max(worstRankOneExcess, zip(v.rankOneResidual, lemma2.rankOneBounds).map { $0 - $1 }.max() ?? 0)
-            worstSpread = max(worstSpread, v.normSpread)
-            worstBalanceMargin = min(worstBalanceMargin, v.normBalanceMargin)
-            worstAlignmentMargin = min(worstAlignmentMargin, zip(v.alignment, v.alignmentBound).map { $0 - $1 }.min() ?? .infinity)
-            lowestAlignment = min(lowestAlignment, v.alignment.min() ?? 1)
-            rankOneHeld = rankOneHeld && v.rankOneHolds
-            balanceHeld = balanceHeld && v.balanceHolds
-            alignmentHeld = alignmentHeld && v.alignmentHolds
         }
         if selection.plRatio {
             let geometry = try NetworkGeometry(weights: theta, network: network)
-            let rho = evaluation.excessRisk > 0 ? evaluation.gradientNormSquared / evaluation.excessRisk : .nan
-            let lower = 4 * problem.lambdaMin * geometry.suffixNormsSquared[1]
-            let upper = 4 * problem.lambdaMax * geometry.kernelLambdaMax
+            row["pl_ratio"] = [evaluation.excessRisk > 0 ? evaluation.gradientNormSquared / evaluation.excessRisk : .nan]
+            row["pl_lower"] = [4 * problem.lambdaMin * geometry.suffixNormsSquared[1]]
+            row["pl_upper"] = [4 * problem.lambdaMax * geometry.kernelLambdaMax]
+        }
+        if network.kind == .residual {
+            let L = Double(depth)
+            row["theta_norm"] = (1...depth).map { k in
+                network.shape.range(k).map { (theta[$0] - initialWeights[$0]) * (theta[$0] - initialWeights[$0]) }.reduce(0, +).squareRoot() * L
+            }
+        }
+        track(&row)
+        return row
+    }
+
+    /// Folds one row's values into the verdicts' worst values. Every "holds" decision is made here, from
+    /// the recorded values alone, so that the rows of an interrupted file can be replayed on resume.
+    /// Adds the running column `pl_ratio_min`.
+    public func track(_ row: inout [String: [Double]]) {
+        if let relative = row["conservation_drift"], let absolute = row["conservation_drift_abs"] {
+            worstDrift = max(worstDrift, relative.max() ?? 0)
+            worstDriftAbsolute = max(worstDriftAbsolute, absolute.max() ?? 0)
+        }
+        if let checks = row["conservation_prediction_check"], let errors = row["conservation_prediction_error"],
+           let predicted = row["conservation_drift_predicted"] {
+            worstPredictionError = max(worstPredictionError, checks.max() ?? 0)
+            worstPredicted = max(worstPredicted, predicted.max() ?? 0)
+            // The plain relative error where the drift is resolved (its allowance is dominated by 1e-6·prediction).
+            for (error, check) in zip(errors, checks) where check < 1e6 * error {
+                worstRelativePredictionError = max(worstRelativePredictionError, error)
+            }
+        }
+        if let lemma2, let residual = row["rank1_residual"], let top = row["spectral_norm_sq"],
+           let spread = row["norm_balance"]?.first, let margin = row["norm_balance_margin"]?.first,
+           let alignment = row["alignment"], let alignmentBound = row["alignment_bound"], let slack0 = row["lemma2_slack"]?.first {
+            // lemma2_slack = slack(0), where slack(scale) = base + 1e-12·(1 + |scale|) (Lemma2Monitor).
+            let base = slack0 - 1e-12
+            func slack(_ scale: Double) -> Double { base + 1e-12 * (1 + abs(scale)) }
+            for (value, bound) in zip(residual, lemma2.rankOneBounds) where value > bound + slack(bound) { rankOneHeld = false }
+            if margin < -slack(lemma2.delta.reduce(0, +)) { balanceHeld = false }
+            for k in 0..<alignment.count where alignment[k] < alignmentBound[k] - slack(1) / max(top[k + 1], 1e-300) {
+                alignmentHeld = false
+            }
+            worstRankOne = max(worstRankOne, residual.max() ?? 0)
+            worstRankOneExcess = max(worstRankOneExcess, zip(residual, lemma2.rankOneBounds).map { $0 - $1 }.max() ?? 0)
+            worstSpread = max(worstSpread, spread)
+            worstBalanceMargin = min(worstBalanceMargin, margin)
+            worstAlignmentMargin = min(worstAlignmentMargin, zip(alignment, alignmentBound).map { $0 - $1 }.min() ?? .infinity)
+            lowestAlignment = min(lowestAlignment, alignment.min() ?? 1)
+        }
+        if let rho = row["pl_ratio"]?.first, let lower = row["pl_lower"]?.first, let upper = row["pl_upper"]?.first {
             if rho.isFinite {
                 plMin = min(plMin, rho)
                 plRows += 1
@@ -235,20 +269,9 @@ public final class MonitorSuite {
                 if rho < lower * (1 - slack) || rho > upper * (1 + slack) { plBandHeld = false }
             }
             lastPL = (lower, upper)
-            row["pl_ratio"] = [rho]
             row["pl_ratio_min"] = [plMin]
-            row["pl_lower"] = [lower]
-            row["pl_upper"] = [upper]
         }
-        if network.kind == .residual {
-            let L = Double(depth)
-            let norms = (1...depth).map { k in
-                network.shape.range(k).map { (theta[$0] - initialWeights[$0]) * (theta[$0] - initialWeights[$0]) }.reduce(0, +).squareRoot() * L
-            }
-            worstTheta = max(worstTheta, norms.max() ?? 0)
-            row["theta_norm"] = norms
-        }
-        return row
+        if let theta = row["theta_norm"] { worstTheta = max(worstTheta, theta.max() ?? 0) }
     }
 
     /// The sharpness checkpoint at θ, keyed by `/checkpoints` column name.
