@@ -16,7 +16,8 @@ let package = Package(
         .systemLibrary(name: "CSundials", path: "Sources/CSundials"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial"),
-        .systemLibrary(name: "CStdio", path: "Sources/CStdio"),
+        // The executable's stdout/stderr and signal glue (one C file: the signal flag lives there).
+        .target(name: "CTerminal", path: "Sources/CTerminal"),
 
         // Optimised loop kernels for SUNDIALS' serial N_Vector (Debian compiles SUNDIALS at -O0).
         .target(
@@ -31,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "gradflow",
             dependencies: [
-                "GradFlow", "CStdio",
+                "GradFlow", "CTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -38,8 +38,10 @@ struct CompareCommand: ParsableCommand {
             schedule: OutputSchedule(tFinal: max(Double(descent.steps) * descent.learningRate, .leastNormalMagnitude),
                                      count: recording.outputTimes, spacing: recording.spacing),
             descent: descent)
+        Terminal.installInterruptHandlers()
         let reporter = ProgressReporter(enabled: !output.quiet)
-        let summary = try GradientComparison.execute(config, commandLine: Terminal.commandLine) { reporter.report($0) }
+        let summary = try GradientComparison.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                     shouldStop: { Terminal.interrupted })
         reporter.finish()
         print(summary)
         if let message = summary.descent.divergenceMessage {

@@ -37,9 +37,11 @@ struct DescentCommand: ParsableCommand {
     }
 
     func run() throws {
+        Terminal.installInterruptHandlers()
         let config = try configuration()
         let reporter = ProgressReporter(enabled: !output.quiet)
-        let summary = try GradientDescentRun.execute(config, commandLine: Terminal.commandLine) { reporter.report($0) }
+        let summary = try GradientDescentRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                     shouldStop: { Terminal.interrupted })
         reporter.finish()
         let r = summary.result, g = RunSummaryPrinter.g
         let stop: String
@@ -53,7 +55,7 @@ struct DescentCommand: ParsableCommand {
         Terminal.print("  stopped   \(stop)")
         Terminal.print(RunSummaryPrinter.finalLine(r.finalEvaluation, summary.report) + (r.stop == .diverged ? "   (last finite row)" : ""))
         Terminal.print("  descent   \(r.steps) steps, \(g(r.secondsPerStep * 1e6, 3)) µs per step")
-        RunSummaryPrinter.footer(summary.report, rows: r.samples)
+        RunSummaryPrinter.footer(summary.report, rows: summary.report.rows)
         if let message = summary.divergenceMessage {
             Terminal.error(message)
             throw ExitCode(1)

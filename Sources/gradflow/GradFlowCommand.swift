@@ -26,6 +26,7 @@ enum Main {
             try command.run()
         } catch let error as GradFlowError {
             Terminal.error(error.description)
+            if case .interrupted = error { Foundation.exit(130) }
             Foundation.exit(error.isInputError ? 2 : 1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)

@@ -30,6 +30,11 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
 
+    @Option(help: ArgumentHelp(
+        "Continue an interrupted (or killed) gradient-flow run in FILE from its last flush, with its own configuration; other options are ignored.",
+        valueName: "file"))
+    var resume: String?
+
     func configuration() throws -> RunConfiguration {
         try RunConfiguration(problem: problem, network: network, recording: recording, monitors: monitorOptions, output: output,
                              solver: integrator.settings,
@@ -37,9 +42,20 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try configuration()
+        Terminal.installInterruptHandlers()
         let reporter = ProgressReporter(enabled: !output.quiet)
-        let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine) { reporter.report($0) }
+        defer { reporter.finish() }
+        if let resume {
+            let summary = try GradientFlowRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                     shouldStop: { Terminal.interrupted })
+            reporter.finish()
+            let config = try JSONDecoder().decode(RunConfiguration.self, from: Data(TrajectoryFile(path: resume).attribute("config").utf8))
+            RunSummaryPrinter.print(summary, config: config)
+            return
+        }
+        let config = try configuration()
+        let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                  shouldStop: { Terminal.interrupted })
         reporter.finish()
         RunSummaryPrinter.print(summary, config: config)
     }
@@ -69,6 +85,7 @@ final class ProgressReporter {
 
     func finish() {
         if printed && Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
+        printed = false
     }
 }
 
@@ -114,7 +131,7 @@ enum RunSummaryPrinter {
         Terminal.print("  stopped   \(stop)")
         Terminal.print(finalLine(r.finalEvaluation, s.report))
         Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)")
-        footer(s.report, rows: r.samples)
+        footer(s.report, rows: s.report.rows)
     }
 }
 

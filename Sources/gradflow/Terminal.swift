@@ -1,4 +1,4 @@
-import CStdio
+import CTerminal
 import Foundation
 
 /// Output of the executable: stdout for results, stderr for progress and errors, flushed at once.
@@ -12,6 +12,10 @@ enum Terminal {
     static func error(_ message: String) { write("gradflow: error: \(message)\n", toError: true) }
 
     static var stderrIsTerminal: Bool { gf_stderr_is_terminal() != 0 }
+
+    /// Installs the SIGINT/SIGTERM handlers; `interrupted` then says whether one arrived.
+    static func installInterruptHandlers() { gf_install_interrupt_handlers() }
+    static var interrupted: Bool { gf_interrupt_signal() != 0 }
 
     /// `%.4g`-style formatting for reports.
     static func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }

@@ -15,8 +15,8 @@ final class CVodeSession {
     private let ode: GradientFlowODE
     private var maxSteps: Int
 
-    /// Sets CVODE up for `ode` from `initial` at t = 0.
-    init(ode: GradientFlowODE, initial: [Double], settings: SolverSettings, tFinal: Double, useRoot: Bool) throws {
+    /// Sets CVODE up for `ode` from `initial` at `startTime`.
+    init(ode: GradientFlowODE, initial: [Double], startTime: Double = 0, settings: SolverSettings, tFinal: Double, useRoot: Bool) throws {
         self.ode = ode
         maxSteps = settings.maxSteps
         var ctx: SUNContext?
@@ -36,7 +36,7 @@ final class CVodeSession {
         guard memory != nil else { throw GradFlowError.solver(flagName: "CVodeCreate", flag: -1, time: 0, message: "") }
         let userData = Unmanaged.passUnretained(ode).toOpaque()
         try check(CVodeSetErrHandlerFn(memory, gradientFlowErrorHandler, userData))
-        try check(CVodeInit(memory, gradientFlowRightHandSide, 0, y))
+        try check(CVodeInit(memory, gradientFlowRightHandSide, startTime, y))
         try check(CVodeSStolerances(memory, settings.relativeTolerance, settings.absoluteTolerance))
         try check(CVodeSetUserData(memory, userData))
         try check(CVodeSetMaxNumSteps(memory, min(settings.maxSteps, Int(Int32.max))))

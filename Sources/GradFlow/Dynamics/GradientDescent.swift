@@ -82,8 +82,10 @@ public final class GradientDescent {
 
     /// Runs from θ(0). `observe` gets the step, the time, the weights, the risk there, and (with
     /// `trackDrift`) the accumulated η² drift up to that step; it may throw to stop the run.
+    /// `shouldStop` is asked every 64 steps: true throws `GradFlowError.interrupted`.
     public func run(
         from initialWeights: [Double], outputSteps: [Int], lossTolerance: Double?, trackDrift: Bool,
+        shouldStop: () -> Bool = { false },
         observe: (_ step: Int, _ time: Double, _ weights: [Double], _ evaluation: RiskEvaluation,
                   _ predictedDrift: UnsafeBufferPointer<Double>?) throws -> Void
     ) throws -> GradientDescentResult {
@@ -104,8 +106,10 @@ public final class GradientDescent {
         var last = initial
         var stop = DescentStop.horizon
         var k = 0
+        var lastRecorded = 0.0
         var clock = Date()
         while true {
+            if k % 64 == 0, shouldStop() { throw GradFlowError.interrupted(time: lastRecorded) }
             theta.withUnsafeBufferPointer { t in step.withUnsafeMutableBufferPointer { risk.gradient(at: t, into: $0, scale: -eta) } }
             let excess = risk.excessRiskOfLastGradient()
             let diverged = !excess.isFinite || excess > divergenceLevel
@@ -119,6 +123,7 @@ public final class GradientDescent {
                         try observe(k, Double(k) * eta, theta, evaluation, trackDrift ? $0 : nil)
                     }
                     samples += 1
+                    lastRecorded = Double(k) * eta
                 }
                 clock = Date()
             }

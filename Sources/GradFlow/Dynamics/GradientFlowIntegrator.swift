@@ -47,8 +47,13 @@ public final class GradientFlowIntegrator {
     ///   - observe: called at every recorded time, in increasing time order.
     /// - Throws: `GradFlowError.invalidArgument` for bad settings, `.solver` when CVODE fails or the
     ///   state becomes non-finite, or whatever `observe` throws.
+    ///   - startTime: the time of `initialWeights` (0, or the time a resumed run continues from). When it is
+    ///     positive, that point is not observed again and only the schedule's later times are recorded.
+    ///   - shouldStop: asked at every output time and between right-hand sides; true ends the run with
+    ///     `GradFlowError.interrupted` at the last observed time.
     public func integrate(
-        from initialWeights: [Double], schedule: OutputSchedule, lossTolerance: Double?,
+        from initialWeights: [Double], startTime: Double = 0, schedule: OutputSchedule, lossTolerance: Double?,
+        shouldStop: @escaping () -> Bool = { false },
         observe: (_ time: Double, _ weights: UnsafeBufferPointer<Double>, _ evaluation: RiskEvaluation) throws -> Void
     ) throws -> GradientFlowResult {
         try settings.validate()
@@ -66,23 +71,38 @@ public final class GradientFlowIntegrator {
         }
 
         let initial = risk.evaluate(at: initialWeights)
-        try initialWeights.withUnsafeBufferPointer { try observe(0, $0, initial) }
+        guard initial.loss.isFinite else {
+            throw GradFlowError.invalidArgument(option: "--init-weights", value: "R(W(0)) = \(initial.loss)",
+                                                reason: "the initial loss is not finite")
+        }
+        if startTime == 0 { try initialWeights.withUnsafeBufferPointer { try observe(0, $0, initial) } }
         if let tol = lossTolerance, initial.excessRisk <= tol {
-            return GradientFlowResult(finalTime: 0, finalWeights: initialWeights, finalEvaluation: initial,
-                                      stopReason: .lossTolerance, statistics: SolverStatistics(), samples: 1)
+            return GradientFlowResult(finalTime: startTime, finalWeights: initialWeights, finalEvaluation: initial,
+                                      stopReason: .lossTolerance, statistics: SolverStatistics(), samples: startTime == 0 ? 1 : 0)
+        }
+        guard startTime < schedule.tFinal else {
+            return GradientFlowResult(finalTime: startTime, finalWeights: initialWeights, finalEvaluation: initial,
+                                      stopReason: .horizon, statistics: SolverStatistics(), samples: 0)
         }
 
-        let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0)
-        let session = try CVodeSession(ode: ode, initial: initialWeights, settings: settings,
+        let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0, shouldStop: shouldStop)
+        let session = try CVodeSession(ode: ode, initial: initialWeights, startTime: startTime, settings: settings,
                                        tFinal: schedule.tFinal, useRoot: lossTolerance != nil)
-        let times = schedule.times()
-        var samples = 1
+        let times = schedule.times().filter { $0 > startTime }
+        var samples = startTime == 0 ? 1 : 0
         var reason = StopReason.horizon
         var last = initial
-        var lastTime = 0.0
+        var lastTime = startTime
         try withExtendedLifetime(ode) {
-            for tout in times.dropFirst() {
-                let (t, outcome) = try session.advance(to: tout)
+            for tout in times {
+                if shouldStop() { throw GradFlowError.interrupted(time: lastTime) }
+                let t: Double, outcome: CVodeSession.Outcome
+                do {
+                    (t, outcome) = try session.advance(to: tout)
+                } catch let error as GradFlowError where shouldStop() {
+                    _ = error
+                    throw GradFlowError.interrupted(time: lastTime)
+                }
                 let weights = UnsafeBufferPointer(ode.buffer(session.state))
                 last = risk.evaluate(at: weights)
                 lastTime = t

@@ -14,11 +14,15 @@ final class GradientFlowODE {
     private var unit: [Double]
     /// CVODE's last error message (from its error handler).
     var lastMessage = ""
+    /// Asked between right-hand sides: true stops the integration (CVODE then fails with
+    /// CV_RHSFUNC_FAIL, which the integrator turns into `GradFlowError.interrupted`).
+    let shouldStop: () -> Bool
 
-    init(risk: DifferentiableRisk, lossTolerance: Double) {
+    init(risk: DifferentiableRisk, lossTolerance: Double, shouldStop: @escaping () -> Bool = { false }) {
         self.risk = risk
         count = risk.parameterCount
         self.lossTolerance = lossTolerance
+        self.shouldStop = shouldStop
         unit = []
     }
 
@@ -27,8 +31,11 @@ final class GradientFlowODE {
     }
 
     func rightHandSide(_ y: N_Vector, _ ydot: N_Vector) -> Int32 {
+        if shouldStop() { return -1 }  // unrecoverable: CVODE stops at once
         risk.gradient(at: UnsafeBufferPointer(buffer(y)), into: buffer(ydot), scale: -1)
-        return 0
+        // A non-finite field is recoverable once: CVODE retries with a smaller step, and fails with
+        // CV_REPTD_RHSFUNC_ERR / CV_FIRST_RHSFUNC_ERR if it persists.
+        return risk.lastGradientIsFinite ? 0 : 1
     }
 
     func jacobianTimesSetup(_ y: N_Vector) -> Int32 {

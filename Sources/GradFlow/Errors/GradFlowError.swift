@@ -13,13 +13,15 @@ public enum GradFlowError: Error, Equatable, Sendable {
     /// CVODE returned a negative flag. `flagName` is CVODE's own name for it
     /// (from `CVodeGetReturnFlagName`), `time` the time the integrator had reached.
     case solver(flagName: String, flag: Int, time: Double, message: String)
+    /// The run was asked to stop (SIGINT, SIGTERM); `time` is the last recorded output time.
+    case interrupted(time: Double)
 
     /// True when the error lies in what the user gave (exit code 2), false when the
     /// computation itself failed (exit code 1).
     public var isInputError: Bool {
         switch self {
         case .invalidArgument, .invalidData, .fileAccess: return true
-        case .lapack, .solver: return false
+        case .lapack, .solver, .interrupted: return false
         }
     }
 }
@@ -38,6 +40,8 @@ extension GradFlowError: CustomStringConvertible {
         case let .solver(flagName, flag, time, message):
             let detail = message.isEmpty ? "" : ": \(message)"
             return "CVODE failed with \(flagName) (\(flag)) at t = \(time)\(detail)"
+        case let .interrupted(time):
+            return "interrupted; the file holds the run up to t = \(time)"
         }
     }
 }

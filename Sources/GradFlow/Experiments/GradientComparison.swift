@@ -45,7 +45,8 @@ public enum GradientComparison {
     }
 
     public static func execute(_ config: RunConfiguration, commandLine: String,
-                               progress: (RunProgress) -> Void = { _ in }) throws -> ComparisonSummary {
+                               progress: (RunProgress) -> Void = { _ in },
+                               shouldStop: @escaping () -> Bool = { false }) throws -> ComparisonSummary {
         guard let settings = config.descent else {
             throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "the comparison needs a learning rate")
         }
@@ -65,15 +66,16 @@ public enum GradientComparison {
         flowConfig.lossTolerance = nil
         var flowRows: [Int: RecordedRow] = [:]
         var index = 0
-        let flow = try GradientFlowRun.execute(flowConfig, commandLine: commandLine, progress: progress) { row in
+        let flow = try GradientFlowRun.execute(flowConfig, commandLine: commandLine, progress: progress, shouldStop: shouldStop, onRow: { row in
             if index < steps.count { flowRows[steps[index]] = row }
             index += 1
-        }
+        })
 
         var descentConfig = config
         descentConfig.outputPath = descentPath
         var rows: [ComparisonRow] = []
-        let descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress) { k, row in
+        let descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress,
+                                                     shouldStop: shouldStop) { k, row in
             guard let reference = flowRows.removeValue(forKey: k) else { return }
             let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
             let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()

@@ -111,6 +111,27 @@ public final class HDF5Node {
         guard status >= 0 else { throw fail("cannot write dataset \(childPath(child))") }
     }
 
+    /// Overwrites the whole content of an existing dataset of doubles (same number of values).
+    public func updateDataset(_ child: String, _ values: [Double]) throws {
+        let set = H5Dopen2(id, child, gf_h5p_default())
+        guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
+        defer { H5Dclose(set) }
+        let status = values.withUnsafeBufferPointer {
+            H5Dwrite(set, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
+        }
+        guard status >= 0 else { throw fail("cannot write dataset \(childPath(child))") }
+    }
+
+    /// Opens an extendable dataset written by `createExtendableDataset`, positioned after its last row.
+    public func openExtendableDataset(_ child: String) throws -> HDF5ExtendableDataset {
+        let shape = try datasetShape(child)
+        let node = try open(child)
+        guard node.isDataset, (1...2).contains(shape.count) else { throw fail("\(node.name) is not an extendable dataset") }
+        let dataset = HDF5ExtendableDataset(node: node, columns: shape.count == 2 ? shape[1] : 1, isMatrix: shape.count == 2)
+        dataset.setRows(shape[0])
+        return dataset
+    }
+
     /// Reads a numeric dataset as doubles (HDF5 converts integers and single precision), with its shape.
     public func readDataset(_ child: String) throws -> (values: [Double], shape: [Int]) {
         let node = try open(child)
@@ -292,6 +313,16 @@ public final class HDF5ExtendableDataset {
             throw node.fail("cannot write to \(node.name)")
         }
         rows += newRows
+    }
+
+    func setRows(_ count: Int) { rows = count }
+
+    /// Keeps only the first `count` rows.
+    public func truncate(rows count: Int) throws {
+        guard count < rows else { return }
+        var extent: [hsize_t] = isMatrix ? [hsize_t(count), hsize_t(columns)] : [hsize_t(count)]
+        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.fail("cannot shrink \(node.name)") }
+        rows = count
     }
 
     /// Appends one value (1-D datasets) or one row.

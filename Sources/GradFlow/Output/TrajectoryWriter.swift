@@ -20,6 +20,8 @@ public final class TrajectoryWriter {
     private var pending: [String: [Double]] = [:]
     private let flushInterval: Double
     private var lastFlush = Date()
+    /// The weights and time of the last appended row: written to `/resume` at every flush.
+    private var latest: (time: Double, weights: [Double])?
     /// Rows written (flushed or pending).
     public private(set) var rows = 0
 
@@ -73,6 +75,10 @@ public final class TrajectoryWriter {
 
         let initial = try root.createGroup("initial")
         try initial.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
+        let resume = try root.createGroup("resume")
+        try resume.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
+        try resume.setAttribute("time", .double(0))
+        try resume.setAttribute("row", .integer(-1))
         let trajectory = try root.createGroup("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in Self.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
@@ -95,9 +101,45 @@ public final class TrajectoryWriter {
         try root.flush()
     }
 
-    /// Records one output time, with the monitors' values keyed by column name. Buffered; flushed at
-    /// most every `flushInterval` seconds.
-    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:]) throws {
+    /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
+    /// resume row (`/resume` attribute `row`), the checkpoints to those at or before the resume time,
+    /// and `status` is set to `running` again.
+    public init(resuming path: String, flushInterval: Double = 1) throws {
+        self.path = path
+        self.flushInterval = flushInterval
+        root = try HDF5File.open(path, writable: true)
+        let resume = try root.open("resume")
+        guard case let .integer(row) = try resume.attribute("row"), let time = try resume.attribute("time").doubleValue else {
+            throw GradFlowError.invalidData(file: path, field: "/resume", reason: "has no row or time attribute")
+        }
+        let trajectory = try root.open("trajectory")
+        var columns: [String: HDF5ExtendableDataset] = [:]
+        for name in trajectory.children() {
+            let dataset = try trajectory.openExtendableDataset(name)
+            try dataset.truncate(rows: row + 1)
+            columns[name] = dataset
+        }
+        self.columns = columns
+        rows = row + 1
+        var checkpoints: [String: HDF5ExtendableDataset] = [:]
+        if root.contains("checkpoints") {
+            let group = try root.open("checkpoints")
+            let kept = try group.readDataset("time").values.filter { $0 <= time }.count
+            for name in group.children() {
+                let dataset = try group.openExtendableDataset(name)
+                try dataset.truncate(rows: kept)
+                checkpoints[name] = dataset
+            }
+        }
+        checkpointColumns = checkpoints
+        try root.setAttribute("status", .string(RunStatus.running.rawValue))
+        try root.flush()
+    }
+
+    /// Records one output time, with the monitors' values keyed by column name, and the weights there
+    /// (kept for `/resume`). Buffered; flushed at most every `flushInterval` seconds.
+    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:], weights: [Double]? = nil) throws {
+        if let weights { latest = (time, weights) }
         let values = [time, evaluation.loss, evaluation.excessRisk, evaluation.gradientNormSquared]
         for (name, value) in zip(Self.rowColumns, values) { pending[name, default: []].append(value) }
         for (name, values) in monitors where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
@@ -105,16 +147,39 @@ public final class TrajectoryWriter {
         if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
     }
 
+    /// The `/trajectory` columns as recorded so far: (name, values row-major, width).
+    func recordedColumns() throws -> [(String, [Double], Int)] {
+        try flush()
+        let trajectory = try root.open("trajectory")
+        return try trajectory.children().map { name in
+            let (values, shape) = try trajectory.readDataset(name)
+            return (name, values, shape.count == 2 ? shape[1] : 1)
+        }
+    }
+
+    /// The number of sharpness checkpoints in the file.
+    var checkpointRows: Int { checkpointColumns["time"]?.rows ?? 0 }
+
+    /// Sets (or replaces) an attribute of the file's root group.
+    public func setRootAttribute(_ name: String, _ value: HDF5Value) throws { try root.setAttribute(name, value) }
+
     /// Appends one sharpness checkpoint (columns keyed by name) and flushes.
     public func appendCheckpoint(_ values: [String: [Double]]) throws {
         for (name, row) in values { try checkpointColumns[name]?.append(row) }
         try flush()
     }
 
-    /// Writes the pending rows and flushes the file to disk.
+    /// Writes the pending rows, the resume state (the weights of the last row, its time and index, in
+    /// `/resume`), and flushes the file to disk: after a crash the file holds a consistent run up to here.
     public func flush() throws {
         for (name, values) in pending where !values.isEmpty { try columns[name]!.append(values) }
         pending.removeAll(keepingCapacity: true)
+        if let latest, root.contains("resume") {
+            let resume = try root.open("resume")
+            try resume.updateDataset("weights", latest.weights)
+            try resume.setAttribute("time", .double(latest.time))
+            try resume.setAttribute("row", .integer(rows - 1))
+        }
         try root.flush()
         lastFlush = Date()
     }

@@ -109,6 +109,17 @@ public final class DeepLinearRisk: DifferentiableRisk {
         }
     }
 
+    /// The gradient's blocks are the outer products b_k c_kᵀ: they are finite when every b_k and c_k is,
+    /// checked through their squared norms (Σ_k (m_k + m_{k−1}) flops).
+    public var lastGradientIsFinite: Bool {
+        var sum = 0.0
+        for k in 1...depth {
+            sum += cblas_ddot(m(k), gradientState.b(k), 1, gradientState.b(k), 1)
+            sum += cblas_ddot(m(k - 1), gradientState.c(k), 1, gradientState.c(k), 1)
+        }
+        return sum.isFinite
+    }
+
     public func linearize(at theta: UnsafeBufferPointer<Double>) {
         precondition(theta.count == parameterCount)
         linearTheta.update(from: theta.baseAddress!, count: parameterCount)

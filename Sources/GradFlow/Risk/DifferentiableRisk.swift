@@ -20,6 +20,9 @@ public protocol DifferentiableRisk: AnyObject {
     var parameterCount: Int { get }
     /// Writes `scale · ∇R(θ)` into `out` (P entries). With `scale = −1` this is the gradient-flow field.
     func gradient(at theta: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double)
+    /// Whether the last `gradient` call produced finite values (a cheap check on the quantities it
+    /// multiplied, not a pass over the P outputs).
+    var lastGradientIsFinite: Bool { get }
     /// Fixes θ as the point at which `hessianVectorProduct` evaluates the Hessian H = ∇²R(θ).
     func linearize(at theta: UnsafeBufferPointer<Double>)
     /// Writes `scale · H v` into `out`, H the exact Hessian at the linearization point.

@@ -15,6 +15,7 @@ public struct GradientDescentRunSummary: Sendable {
 public enum GradientDescentRun {
     public static func execute(_ config: RunConfiguration, commandLine: String,
                                progress: (RunProgress) -> Void = { _ in },
+                               shouldStop: () -> Bool = { false },
                                onRow: (_ step: Int, RecordedRow) -> Void = { _, _ in }) throws -> GradientDescentRunSummary {
         guard let settings = config.descent else {
             throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "gradient descent needs a learning rate")
@@ -29,13 +30,21 @@ public enum GradientDescentRun {
         let descent = GradientDescent(risk: risk, settings: settings)
         let outputSteps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
         let tFinal = Double(settings.steps) * settings.learningRate
-        let result = try descent.run(from: setup.initialWeights, outputSteps: outputSteps, lossTolerance: config.lossTolerance,
-                                     trackDrift: config.monitors.conservation) { k, t, theta, evaluation, drift in
+        let result: GradientDescentResult
+        do {
+            result = try descent.run(from: setup.initialWeights, outputSteps: outputSteps, lossTolerance: config.lossTolerance,
+                                     trackDrift: config.monitors.conservation, shouldStop: shouldStop) { k, t, theta, evaluation, drift in
             let values = try recorder.record(time: t, weights: theta, evaluation: evaluation, extra: ["step": [Double(k)]],
                                              predictedDrift: drift, step: k)
             onRow(k, RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
             progress(RunProgress(time: t, tFinal: tFinal, evaluation: evaluation, rows: recorder.rows,
                                  elapsed: Date().timeIntervalSince(start)))
+            }
+        } catch let error as GradFlowError {
+            let status: RunStatus = { if case .interrupted = error { return .interrupted } else { return .failed } }()
+            try? recorder.writer.finish(status: status, message: error.description, finalWeights: nil,
+                                        solver: [("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate))])
+            throw error
         }
         let verdicts = try recorder.close(time: result.finalTime, weights: result.finalWeights, evaluation: result.finalEvaluation,
                                           atMinimum: result.stop == .lossTolerance)

@@ -35,6 +35,8 @@ public struct RunReport: Sendable {
     public var monitorTime: Double
     /// The last sharpness estimate (at the end), when the sharpness monitor ran.
     public var finalSharpness: Double?
+    /// Rows in the trajectory file (for a resumed run, those before the interruption too).
+    public var rows: Int
 
     init(setup: RunSetup, finalWeights: [Double], start: Date, outputPath: String, verdicts: [MonitorVerdict], recorder: RunRecorder) {
         self.setup = setup
@@ -47,6 +49,7 @@ public struct RunReport: Sendable {
         checkpoints = recorder.checkpoints
         monitorTime = recorder.monitorTime
         finalSharpness = recorder.suite.lastSharpness?.estimate.lambdaMax
+        rows = recorder.rows
     }
 }
 
@@ -65,14 +68,63 @@ public struct GradientFlowRunSummary: Sendable {
 /// with its final status. A solver failure closes the file with `status = failed` and CVODE's flag
 /// name before the error is rethrown.
 public enum GradientFlowRun {
+    /// A new run from `config`.
+    /// - Parameter shouldStop: asked at every output time and between right-hand sides (a signal handler's
+    ///   flag): true closes the file with `status = interrupted` and throws `GradFlowError.interrupted`.
     public static func execute(_ config: RunConfiguration, commandLine: String,
                                progress: (RunProgress) -> Void = { _ in },
+                               shouldStop: @escaping () -> Bool = { false },
                                onRow: (RecordedRow) -> Void = { _ in }) throws -> GradientFlowRunSummary {
         let setup = try RunSetup.prepare(config)
         BLASThreads.set(config.threads)
-        let start = Date()
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-flow", commandLine: commandLine,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
+        return try integrate(config, setup: setup, recorder: recorder, from: setup.initialWeights, startTime: 0,
+                             progress: progress, shouldStop: shouldStop, onRow: onRow)
+    }
+
+    /// Continues an interrupted (or crashed) gradient-flow run in its own file, from the state of its last
+    /// flush (`/resume`): the same configuration, the output times after that point, and verdicts over the
+    /// whole run. The final weights agree with an uninterrupted run's to the integrator's tolerance (CVODE
+    /// restarts at order 1 from the resume point, so the step sequence differs).
+    /// - Throws: `GradFlowError.invalidArgument` when the file is not a resumable gradient-flow run.
+    public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
+                              shouldStop: @escaping () -> Bool = { false }) throws -> GradientFlowRunSummary {
+        // Read what is needed, and close the file before it is reopened for writing (HDF5 refuses a second,
+        // writable open of a file this process holds open read-only).
+        let (config, weights, time): (RunConfiguration, [Double], Double) = try {
+            let file = try TrajectoryFile(path: path)
+            guard file.attribute("method") == "gradient-flow" else {
+                throw GradFlowError.invalidArgument(option: "--resume", value: path,
+                                                    reason: "only gradient-flow runs can be resumed (method = \(file.attribute("method")))")
+            }
+            guard let status = file.status, status != .completed else {
+                throw GradFlowError.invalidArgument(option: "--resume", value: path, reason: "the run completed; there is nothing to resume")
+            }
+            let config: RunConfiguration
+            do {
+                config = try JSONDecoder().decode(RunConfiguration.self, from: Data(file.attribute("config").utf8))
+            } catch {
+                throw GradFlowError.invalidData(file: path, field: "config", reason: "is not a configuration this version reads")
+            }
+            guard let time = try file.value("time", in: "resume").doubleValue else {
+                throw GradFlowError.invalidData(file: path, field: "/resume/time", reason: "missing")
+            }
+            return (config, try file.dataset("resume/weights"), time)
+        }()
+        let setup = try RunSetup.fromTrajectory(path, configuration: config)
+        BLASThreads.set(config.threads)
+        let recorder = try RunRecorder(resuming: path, config: config, setup: setup,
+                                       dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
+        try recorder.writer.setRootAttribute("resumed_by", .string(commandLine))
+        return try integrate(config, setup: setup, recorder: recorder, from: weights, startTime: time,
+                             progress: progress, shouldStop: shouldStop, onRow: { _ in })
+    }
+
+    static func integrate(_ config: RunConfiguration, setup: RunSetup, recorder: RunRecorder, from weights: [Double],
+                          startTime: Double, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
+                          onRow: (RecordedRow) -> Void) throws -> GradientFlowRunSummary {
+        let start = Date()
         let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
         let integrator = GradientFlowIntegrator(risk: risk, settings: config.solver)
         var solverAttributes: [(String, HDF5Value)] = [
@@ -81,8 +133,8 @@ public enum GradientFlowRun {
         ]
         let result: GradientFlowResult
         do {
-            result = try integrator.integrate(from: setup.initialWeights, schedule: config.schedule,
-                                              lossTolerance: config.lossTolerance) { t, weights, evaluation in
+            result = try integrator.integrate(from: weights, startTime: startTime, schedule: config.schedule,
+                                              lossTolerance: config.lossTolerance, shouldStop: shouldStop) { t, weights, evaluation in
                 let theta = Array(weights)
                 let values = try recorder.record(time: t, weights: theta, evaluation: evaluation)
                 onRow(RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
@@ -90,11 +142,17 @@ public enum GradientFlowRun {
                                      rows: recorder.rows, elapsed: Date().timeIntervalSince(start)))
             }
         } catch let error as GradFlowError {
-            if case let .solver(flagName, _, time, _) = error {
-                solverAttributes += [("flag", .string(flagName)), ("time_reached", .double(time)),
-                                     ("wall_time", .double(Date().timeIntervalSince(start)))]
+            var status = RunStatus.failed
+            switch error {
+            case let .solver(flagName, _, time, _):
+                solverAttributes += [("flag", .string(flagName)), ("time_reached", .double(time))]
+            case .interrupted:
+                status = .interrupted
+            default:
+                break
             }
-            try? recorder.writer.finish(status: .failed, message: error.description, finalWeights: nil, solver: solverAttributes)
+            solverAttributes.append(("wall_time", .double(Date().timeIntervalSince(start))))
+            try? recorder.writer.finish(status: status, message: error.description, finalWeights: nil, solver: solverAttributes)
             throw error
         }
         let verdicts = try recorder.close(time: result.finalTime, weights: result.finalWeights, evaluation: result.finalEvaluation,
@@ -107,7 +165,7 @@ public enum GradientFlowRun {
             : "reached t-final = \(result.finalTime)"
         try recorder.writer.finish(status: .completed, message: message, finalWeights: result.finalWeights,
                                    solver: solverAttributes, verdicts: verdicts)
-        let report = RunReport(setup: setup, finalWeights: result.finalWeights, start: start, outputPath: config.outputPath,
+        let report = RunReport(setup: setup, finalWeights: result.finalWeights, start: start, outputPath: recorder.writer.path,
                                verdicts: verdicts, recorder: recorder)
         return GradientFlowRunSummary(report: report, result: result)
     }

@@ -21,6 +21,26 @@ final class RunRecorder {
                                       bounds: suite.boundAttributes, flushInterval: config.flushInterval)
     }
 
+    /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
+    /// the monitors' worst values, so the verdicts at the end cover the whole run.
+    init(resuming path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
+        suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
+                                 initialization: setup.initialization, selection: config.monitors,
+                                 sharpness: config.sharpness, dynamics: dynamics)
+        writer = try TrajectoryWriter(resuming: path, flushInterval: config.flushInterval)
+        rows = writer.rows
+        let columns = try writer.recordedColumns()
+        for row in 0..<rows {
+            var values: [String: [Double]] = [:]
+            for (name, data, width) in columns where data.count >= (row + 1) * width {
+                values[name] = Array(data[(row * width)..<((row + 1) * width)])
+            }
+            suite.track(&values)
+        }
+        checkpoints = writer.checkpointRows
+        lastCheckpointRow = (0..<rows).last { suite.isCheckpoint(row: $0) } ?? -1
+    }
+
     /// Records one output row (and a checkpoint when one is due).
     @discardableResult
     func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
@@ -31,7 +51,7 @@ final class RunRecorder {
         var checkpoint: [String: [Double]]?
         if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
         monitorTime += Date().timeIntervalSince(start)
-        try writer.append(time: time, evaluation: evaluation, monitors: values)
+        try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta)
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
             lastCheckpointRow = rows

@@ -68,6 +68,21 @@ public struct RunSetup: Sendable {
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
 
+    /// The problem, network and initial weights stored in a trajectory file (to resume it, without
+    /// depending on the original data file), with the initialisation recorded in its configuration.
+    public static func fromTrajectory(_ path: String, configuration config: RunConfiguration) throws -> RunSetup {
+        let data = try DataFile.load(path)
+        let problem = try RegressionProblem(inputs: data.inputs, targets: data.targets, sampleCount: data.sampleCount,
+                                            dimension: data.dimension, source: config.dataFile ?? "synthetic",
+                                            seed: config.dataFile == nil ? config.seed : nil)
+        let weights = try InitialWeightsFile.load(path, snapshot: .initial)
+        let shape = try NetworkShape(widths: weights.widths)
+        let network = try DeepLinearNetwork(shape: shape, kind: weights.kind ?? .fullyConnected,
+                                            projection: weights.projection ?? [1])
+        let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
+        return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
+    }
+
     /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given.
     static func defaultProjection(kind: NetworkKind, shape: NetworkShape, seed: UInt64, source: String) throws -> [Double] {
         switch kind {

@@ -1,0 +1,18 @@
+// The executable's terminal and signal glue: stdout/stderr are global C variables that Swift 6 mode
+// does not treat as concurrency-safe (and stdout is fully buffered when piped), and a signal handler
+// must only set a flag. One translation unit (terminal.c) owns that flag.
+#ifndef GRADFLOW_CTERMINAL_H
+#define GRADFLOW_CTERMINAL_H
+
+/// Writes `s` to stdout or stderr and flushes at once.
+void gf_write_stdout(const char *s);
+void gf_write_stderr(const char *s);
+/// Whether stderr is a terminal (progress lines are then overwritten in place).
+int gf_stderr_is_terminal(void);
+
+/// Installs handlers for SIGINT and SIGTERM that only record the signal; a second SIGINT restores the
+/// default action, so a user can still force an exit.
+void gf_install_interrupt_handlers(void);
+/// The signal received (SIGINT or SIGTERM), or 0.
+int gf_interrupt_signal(void);
+#endif

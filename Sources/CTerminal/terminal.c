@@ -1,0 +1,27 @@
+#include "terminal.h"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t received_signal = 0;
+
+void gf_write_stdout(const char *s) { fputs(s, stdout); fflush(stdout); }
+void gf_write_stderr(const char *s) { fputs(s, stderr); fflush(stderr); }
+int gf_stderr_is_terminal(void) { return isatty(fileno(stderr)); }
+
+static void on_signal(int sig) {
+    received_signal = sig;
+    signal(sig, SIG_DFL);  /* a second signal ends the process the usual way */
+}
+
+void gf_install_interrupt_handlers(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+int gf_interrupt_signal(void) { return received_signal; }
