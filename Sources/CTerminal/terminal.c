@@ -22,6 +22,13 @@ void gf_install_interrupt_handlers(void) {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
+    /* A blocked signal mask is inherited across exec (test runners and some job launchers block these);
+       unblock them, or the handler would never run. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int gf_interrupt_signal(void) { return received_signal; }

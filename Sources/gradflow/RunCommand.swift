@@ -115,7 +115,7 @@ enum RunSummaryPrinter {
 
     static func footer(_ report: RunReport, rows: Int) {
         Terminal.print("""
-              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s, \(report.checkpoints) sharpness checkpoints)
+              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s, \(report.checkpoints) sharpness checkpoints), peak memory \(g(report.peakMemory / 1_048_576, 3)) MiB
               output    \(report.outputPath) (\(rows) rows)
             """)
         if !report.verdicts.isEmpty { MonitorTablePrinter.print(report.verdicts) }

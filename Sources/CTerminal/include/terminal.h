@@ -10,8 +10,9 @@ void gf_write_stderr(const char *s);
 /// Whether stderr is a terminal (progress lines are then overwritten in place).
 int gf_stderr_is_terminal(void);
 
-/// Installs handlers for SIGINT and SIGTERM that only record the signal; a second SIGINT restores the
-/// default action, so a user can still force an exit.
+/// Installs handlers for SIGINT and SIGTERM that only record the signal, and unblocks both (a blocked
+/// mask is inherited across exec); after the first signal the default action is back, so a second one
+/// still ends the process at once.
 void gf_install_interrupt_handlers(void);
 /// The signal received (SIGINT or SIGTERM), or 0.
 int gf_interrupt_signal(void);

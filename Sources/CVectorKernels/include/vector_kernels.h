@@ -11,6 +11,10 @@
 #define GRADFLOW_VECTOR_KERNELS_H
 #include <nvector/nvector_serial.h>
 
-/// Installs the optimised operations into the ops table of the serial vector `v` (and so of its clones).
+/// Installs the optimised operations into the ops table of the serial vector `v` (and so of its clones),
+/// with a clone operation whose data are 64-byte aligned.
 void gf_vector_install_kernels(N_Vector v);
+
+/// A new serial vector of `length` with 64-byte-aligned data and the optimised operations installed.
+N_Vector gf_vector_new_aligned(sunindextype length, SUNContext context);
 #endif

@@ -24,12 +24,12 @@ final class CVodeSession {
             throw GradFlowError.solver(flagName: "SUNContext_Create", flag: -1, time: 0, message: "could not create the SUNDIALS context")
         }
         context = ctx
-        guard let y = N_VNew_Serial(Int64(ode.count), ctx) else {
+        let vector = settings.vectorKernels == .gradflow ? gf_vector_new_aligned(Int64(ode.count), ctx) : N_VNew_Serial(Int64(ode.count), ctx)
+        guard let y = vector else {
             SUNContext_Free(&context)
             throw GradFlowError.solver(flagName: "N_VNew_Serial", flag: -1, time: 0, message: "could not allocate the state vector")
         }
         state = y
-        if settings.vectorKernels == .gradflow { gf_vector_install_kernels(y) }
         initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: ode.count) }
 
         memory = CVodeCreate(settings.method == .adams ? CV_ADAMS : CV_BDF, ctx)

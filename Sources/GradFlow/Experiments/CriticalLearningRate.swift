@@ -67,8 +67,8 @@ public enum CriticalLearningRate {
     /// The critical learning rate for the network and initialisation of `config` (its depth and seed).
     public static func find(_ config: RunConfiguration, settings: CriticalLearningRateSettings) throws -> CriticalLearningRateResult {
         try settings.validate()
-        let setup = try RunSetup.prepare(config, checkOutput: false)
         BLASThreads.set(config.threads)
+        let setup = try RunSetup.prepare(config, checkOutput: false)
         let bounds = try TheoreticalBounds(problem: setup.problem, network: setup.network, initialization: setup.initialization)
         var trials = 0
         func converges(_ eta: Double) throws -> (Bool, GradientDescentResult) {

@@ -51,12 +51,14 @@ public enum GradientComparison {
             throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "the comparison needs a learning rate")
         }
         try config.validate()
+        BLASThreads.set(config.threads)
         let (flowPath, descentPath) = trajectoryPaths(for: config.outputPath)
         for path in [config.outputPath, flowPath, descentPath] {
             try RunSetup.checkOutputPath(path, overwrite: config.overwrite)
         }
         let eta = settings.learningRate
         let steps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
+        _ = try RunSetup.prepare(config, checkOutput: false, storedWeightRows: steps.count)
         let times = steps.dropFirst().map { Double($0) * eta }
 
         var flowConfig = config

@@ -19,27 +19,28 @@ public enum LAPACK {
     {
         precondition(a.count == n * n)
         if n == 0 { return ([], []) }
-        var matrix = a  // symmetric: row-major and column-major coincide
+        // Aligned operands: LAPACK calls OpenBLAS, whose rounding depends on alignment (see `AlignedBuffer`).
+        let matrix = AlignedBuffer(a)  // symmetric: row-major and column-major coincide
         var nn = Int32(n), lda = Int32(n), ldz = Int32(n)
         var vl = 0.0, vu = 0.0, il: Int32 = 0, iu: Int32 = 0, abstol = 0.0
         var found: Int32 = 0, info: Int32 = 0
-        var w = [Double](repeating: 0, count: n)
-        var z = [Double](repeating: 0, count: vectors ? n * n : 1)
+        let w = AlignedBuffer(count: n)
+        let z = AlignedBuffer(count: vectors ? n * n : 1)
         var isuppz = [Int32](repeating: 0, count: 2 * n)
         var jobz = CChar(UInt8(ascii: vectors ? "V" : "N")), range = CChar(UInt8(ascii: "A")), uplo = CChar(UInt8(ascii: "U"))
         var lwork: Int32 = -1, liwork: Int32 = -1
         var workQuery = 0.0, iworkQuery: Int32 = 0
-        dsyevr_(&jobz, &range, &uplo, &nn, &matrix, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz,
+        dsyevr_(&jobz, &range, &uplo, &nn, matrix.pointer, &lda, &vl, &vu, &il, &iu, &abstol, &found, w.pointer, z.pointer, &ldz,
                 &isuppz, &workQuery, &lwork, &iworkQuery, &liwork, &info, 1, 1, 1)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dsyevr", info: Int(info)) }
         lwork = Int32(workQuery)
         liwork = iworkQuery
-        var work = [Double](repeating: 0, count: Int(lwork))
+        let work = AlignedBuffer(count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        dsyevr_(&jobz, &range, &uplo, &nn, &matrix, &lda, &vl, &vu, &il, &iu, &abstol, &found, &w, &z, &ldz,
-                &isuppz, &work, &lwork, &iwork, &liwork, &info, 1, 1, 1)
+        dsyevr_(&jobz, &range, &uplo, &nn, matrix.pointer, &lda, &vl, &vu, &il, &iu, &abstol, &found, w.pointer, z.pointer, &ldz,
+                &isuppz, work.pointer, &lwork, &iwork, &liwork, &info, 1, 1, 1)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dsyevr", info: Int(info)) }
-        return (w, vectors ? z : [])
+        return (w.array, vectors ? z.array : [])
     }
 
     /// The minimum-norm least-squares solution `w = X⁺y` of `min ‖y − Xw‖` for the row-major n×d matrix
@@ -51,24 +52,24 @@ public enum LAPACK {
     {
         precondition(x.count == n * d && y.count == n)
         // Column-major copy of X (n×d, lda = n).
-        var a = [Double](repeating: 0, count: n * d)
-        for i in 0..<n { for j in 0..<d { a[j * n + i] = x[i * d + j] } }
+        let a = AlignedBuffer(count: n * d)
+        for i in 0..<n { for j in 0..<d { a.pointer[j * n + i] = x[i * d + j] } }
         let ldb = max(n, d)
-        var b = [Double](repeating: 0, count: ldb)
-        for i in 0..<n { b[i] = y[i] }
+        let b = AlignedBuffer(count: ldb)
+        for i in 0..<n { b.pointer[i] = y[i] }
         var m = Int32(n), nn = Int32(d), nrhs: Int32 = 1, lda = Int32(n), ldbi = Int32(ldb)
-        var s = [Double](repeating: 0, count: min(n, d))
+        let s = AlignedBuffer(count: min(n, d))
         var rcond = Double(max(n, d)) * Double.ulpOfOne
         var rank: Int32 = 0, info: Int32 = 0
         var lwork: Int32 = -1, workQuery = 0.0, iworkQuery: Int32 = 0
-        dgelsd_(&m, &nn, &nrhs, &a, &lda, &b, &ldbi, &s, &rcond, &rank, &workQuery, &lwork, &iworkQuery, &info)
+        dgelsd_(&m, &nn, &nrhs, a.pointer, &lda, b.pointer, &ldbi, s.pointer, &rcond, &rank, &workQuery, &lwork, &iworkQuery, &info)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
         lwork = Int32(workQuery)
-        var work = [Double](repeating: 0, count: Int(lwork))
+        let work = AlignedBuffer(count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: max(Int(iworkQuery), 1))
-        dgelsd_(&m, &nn, &nrhs, &a, &lda, &b, &ldbi, &s, &rcond, &rank, &work, &lwork, &iwork, &info)
+        dgelsd_(&m, &nn, &nrhs, a.pointer, &lda, b.pointer, &ldbi, s.pointer, &rcond, &rank, work.pointer, &lwork, &iwork, &info)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
-        return (Array(b[0..<d]), Int(rank))
+        return (Array(b.array[0..<d]), Int(rank))
     }
 
     /// The singular values of the row-major m×n matrix `a` (descending), with the top left singular
@@ -80,24 +81,24 @@ public enum LAPACK {
         -> (values: [Double], u: [Double], v: [Double])
     {
         precondition(a.count == m * n && m >= 1 && n >= 1)
-        var matrix = a  // column-major n×m, lda = n
+        let matrix = AlignedBuffer(a)  // column-major n×m, lda = n
         let k = min(m, n)
         var rows = Int32(n), cols = Int32(m), lda = Int32(n), ldu = Int32(n), ldvt = Int32(k)
-        var s = [Double](repeating: 0, count: k)
-        var uLapack = [Double](repeating: 0, count: n * k)
-        var vtLapack = [Double](repeating: 0, count: k * m)
+        let s = AlignedBuffer(count: k), uLapack = AlignedBuffer(count: n * k), vtLapack = AlignedBuffer(count: k * m)
         var jobz = CChar(UInt8(ascii: "S"))
         var lwork: Int32 = -1, info: Int32 = 0, query = 0.0
         var iwork = [Int32](repeating: 0, count: 8 * k)
-        dgesdd_(&jobz, &rows, &cols, &matrix, &lda, &s, &uLapack, &ldu, &vtLapack, &ldvt, &query, &lwork, &iwork, &info, 1)
+        dgesdd_(&jobz, &rows, &cols, matrix.pointer, &lda, s.pointer, uLapack.pointer, &ldu, vtLapack.pointer, &ldvt,
+                &query, &lwork, &iwork, &info, 1)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgesdd", info: Int(info)) }
         lwork = Int32(query)
-        var work = [Double](repeating: 0, count: Int(lwork))
-        dgesdd_(&jobz, &rows, &cols, &matrix, &lda, &s, &uLapack, &ldu, &vtLapack, &ldvt, &work, &lwork, &iwork, &info, 1)
+        let work = AlignedBuffer(count: Int(lwork))
+        dgesdd_(&jobz, &rows, &cols, matrix.pointer, &lda, s.pointer, uLapack.pointer, &ldu, vtLapack.pointer, &ldvt,
+                work.pointer, &lwork, &iwork, &info, 1)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgesdd", info: Int(info)) }
-        let u = (0..<m).map { vtLapack[$0 * k] }  // first row of VT (k×m, column-major)
-        let v = Array(uLapack[0..<n])              // first column of U (n×k, column-major)
-        return (s, u, v)
+        let u = (0..<m).map { vtLapack.pointer[$0 * k] }  // first row of VT (k×m, column-major)
+        let v = Array(UnsafeBufferPointer(start: uLapack.pointer, count: n))  // first column of U (n×k, column-major)
+        return (s.array, u, v)
     }
 
     /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal

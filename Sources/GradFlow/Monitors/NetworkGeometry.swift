@@ -23,43 +23,39 @@ public struct NetworkGeometry: Sendable {
     public init(weights theta: [Double], network: DeepLinearNetwork) throws {
         let shape = network.shape, L = shape.depth, d = shape.inputDimension
         dimension = d
-        var b = [[Double]](repeating: [], count: L + 1)
-        b[L] = network.projection
+        // Every BLAS operand in 64-byte-aligned storage, for reproducible bits (see `AlignedBuffer`).
+        let weights = AlignedBuffer(theta)
+        var b = [AlignedBuffer](repeating: AlignedBuffer(count: 0), count: L + 1)
+        b[L] = AlignedBuffer(network.projection)
         for k in stride(from: L, through: 1, by: -1) {
-            var next = [Double](repeating: 0, count: shape.columns(k))
-            theta.withUnsafeBufferPointer { t in
-                cblas_dgemv(CblasRowMajor, CblasTrans, Int32(shape.rows(k)), Int32(shape.columns(k)), 1,
-                            t.baseAddress! + shape.offset(k), Int32(shape.columns(k)), b[k], 1, 0, &next, 1)
-            }
-            b[k - 1] = next
+            b[k - 1] = AlignedBuffer(count: shape.columns(k))
+            cblas_dgemv(CblasRowMajor, CblasTrans, Int32(shape.rows(k)), Int32(shape.columns(k)), 1,
+                        weights.pointer + shape.offset(k), Int32(shape.columns(k)), b[k].pointer, 1, 0, b[k - 1].pointer, 1)
         }
-        suffix = b
-        suffixNormsSquared = b.map { v in v.reduce(0) { $0 + $1 * $1 } }
+        suffix = b.map(\.array)
+        suffixNormsSquared = suffix.map { v in v.reduce(0) { $0 + $1 * $1 } }
 
-        var kernel = [Double](repeating: 0, count: d * d)
+        let kernel = AlignedBuffer(count: d * d), gram = AlignedBuffer(count: d * d)
         var spectral: [Double] = []
-        var prefix = [Double](repeating: 0, count: d * d)  // A_1 = I_d
-        for i in 0..<d { prefix[i * d + i] = 1 }
+        var prefix = AlignedBuffer(count: d * d)  // A_1 = I_d
+        for i in 0..<d { prefix.pointer[i * d + i] = 1 }
         for k in 1...L {
             let rows = shape.columns(k)  // A_k is m_{k−1} × d
             // K += ‖b_k‖² A_kᵀA_k (upper triangle, mirrored below); ‖A_k‖_2² = λ_max(A_kᵀA_k).
-            var gram = [Double](repeating: 0, count: d * d)
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows), 1, prefix, Int32(d), 0, &gram, Int32(d))
-            for i in 0..<d { for j in 0..<i { gram[i * d + j] = gram[j * d + i] } }
-            cblas_daxpy(Int32(d * d), suffixNormsSquared[k], gram, 1, &kernel, 1)
-            spectral.append(try LAPACK.symmetricEigenvalues(gram, order: d).last ?? 0)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows), 1, prefix.pointer, Int32(d), 0, gram.pointer, Int32(d))
+            for i in 0..<d { for j in 0..<i { gram.pointer[i * d + j] = gram.pointer[j * d + i] } }
+            cblas_daxpy(Int32(d * d), suffixNormsSquared[k], gram.pointer, 1, kernel.pointer, 1)
+            spectral.append(try LAPACK.symmetricEigenvalues(gram.array, order: d).last ?? 0)
             if k < L {
-                var next = [Double](repeating: 0, count: shape.rows(k) * d)
-                theta.withUnsafeBufferPointer { t in
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(shape.rows(k)), Int32(d), Int32(rows), 1,
-                                t.baseAddress! + shape.offset(k), Int32(rows), prefix, Int32(d), 0, &next, Int32(d))
-                }
+                let next = AlignedBuffer(count: shape.rows(k) * d)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(shape.rows(k)), Int32(d), Int32(rows), 1,
+                            weights.pointer + shape.offset(k), Int32(rows), prefix.pointer, Int32(d), 0, next.pointer, Int32(d))
                 prefix = next
             }
         }
-        self.kernel = kernel
+        self.kernel = kernel.array
         prefixSpectralNormsSquared = spectral
-        kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel, order: d).last ?? 0
+        kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel.array, order: d).last ?? 0
     }
 
     /// The derived trajectory bound `2Λ Σ_k ‖b_k‖² ‖A_k‖_2²` on the sharpness, valid at any minimiser

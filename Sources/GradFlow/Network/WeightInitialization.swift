@@ -41,6 +41,10 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
         var rng = GaussianGenerator(seed: seed, stream: Self.weightStream)
         switch self {
         case let .gaussian(_, zeroLayer):
+            guard s > 0 else {
+                throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)",
+                                                    reason: "must be > 0 for a Gaussian initialisation (W = 0 is a saddle where the gradient vanishes)")
+            }
             if let k = zeroLayer, !(1...shape.depth).contains(k) {
                 throw GradFlowError.invalidArgument(
                     option: "--zero-layer", value: "\(k)", reason: "must be a layer index in 1…\(shape.depth)")

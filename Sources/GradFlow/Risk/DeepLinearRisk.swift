@@ -21,7 +21,8 @@ public final class DeepLinearRisk: DifferentiableRisk {
     private let n: Int32
     private let d: Int32
     private let offsets: [Int]
-    // Constant data, copied once into stable storage.
+    // Constant data, copied once into 64-byte-aligned storage (see `AlignedBuffer`).
+    private let buffers: [AlignedBuffer]
     private let sigma: UnsafeMutablePointer<Double>
     private let h: UnsafeMutablePointer<Double>
     private let x: UnsafeMutablePointer<Double>
@@ -47,24 +48,22 @@ public final class DeepLinearRisk: DifferentiableRisk {
         n = Int32(problem.sampleCount)
         d = Int32(problem.dimension)
         offsets = (1...shape.depth).map { shape.offset($0) }
-        sigma = .copy(problem.covariance)
-        h = .copy(problem.crossMoment)
-        x = .copy(problem.inputs)
-        y = .copy(problem.targets)
-        wStar = .copy(problem.minimumNormSolution)
-        p = .copy(network.projection)
+        let buffers = [AlignedBuffer(problem.covariance), AlignedBuffer(problem.crossMoment), AlignedBuffer(problem.inputs),
+                       AlignedBuffer(problem.targets), AlignedBuffer(problem.minimumNormSolution), AlignedBuffer(network.projection),
+                       AlignedBuffer(count: parameterCount), AlignedBuffer(count: problem.sampleCount),
+                       AlignedBuffer(count: problem.dimension)]
+        self.buffers = buffers
+        sigma = buffers[0].pointer
+        h = buffers[1].pointer
+        x = buffers[2].pointer
+        y = buffers[3].pointer
+        wStar = buffers[4].pointer
+        p = buffers[5].pointer
+        linearTheta = buffers[6].pointer
+        residual = buffers[7].pointer
+        difference = buffers[8].pointer
         gradientState = ForwardState(widths: widths)
         linearState = ForwardState(widths: widths)
-        linearTheta = .allocate(capacity: parameterCount)
-        linearTheta.initialize(repeating: 0, count: parameterCount)
-        residual = .allocate(capacity: problem.sampleCount)
-        residual.initialize(repeating: 0, count: problem.sampleCount)
-        difference = .allocate(capacity: problem.dimension)
-        difference.initialize(repeating: 0, count: problem.dimension)
-    }
-
-    deinit {
-        for buffer in [sigma, h, x, y, wStar, p, linearTheta, residual, difference] { buffer.deallocate() }
     }
 
     @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
@@ -208,6 +207,7 @@ public final class DeepLinearRisk: DifferentiableRisk {
 /// `[β_k; b_k]` (2·m_k doubles, k = 0…L) and `[c_k; γ_k]` (2·m_{k−1} doubles, k = 1…L), where β and γ
 /// are the tangents of b and c along a direction (MATH.md §2.1). One allocation.
 final class ForwardState {
+    private let buffer: AlignedBuffer
     private let storage: UnsafeMutablePointer<Double>
     private let bOffsets: [Int]
     private let cOffsets: [Int]
@@ -223,24 +223,12 @@ final class ForwardState {
         for k in 1...depth { cOffsets.append(offset); offset += 2 * widths[k - 1] }
         self.bOffsets = bOffsets
         self.cOffsets = cOffsets
-        storage = .allocate(capacity: offset)
-        storage.initialize(repeating: 0, count: offset)
+        buffer = AlignedBuffer(count: offset)
+        storage = buffer.pointer
     }
-
-    deinit { storage.deallocate() }
 
     @inline(__always) func beta(_ k: Int) -> UnsafeMutablePointer<Double> { storage + bOffsets[k] }
     @inline(__always) func b(_ k: Int) -> UnsafeMutablePointer<Double> { storage + bOffsets[k] + widths[k] }
     @inline(__always) func c(_ k: Int) -> UnsafeMutablePointer<Double> { storage + cOffsets[k] }
     @inline(__always) func gamma(_ k: Int) -> UnsafeMutablePointer<Double> { storage + cOffsets[k] + widths[k - 1] }
-}
-
-extension UnsafeMutablePointer where Pointee == Double {
-    /// A new allocation holding a copy of `values`.
-    static func copy(_ values: [Double]) -> UnsafeMutablePointer<Double> {
-        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(values.count, 1))
-        pointer.initialize(repeating: 0, count: max(values.count, 1))
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
-        return pointer
-    }
 }

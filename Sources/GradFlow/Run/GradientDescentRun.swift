@@ -20,8 +20,8 @@ public enum GradientDescentRun {
         guard let settings = config.descent else {
             throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "gradient descent needs a learning rate")
         }
+        BLASThreads.set(config.threads)  // before any BLAS call: the thread count is part of the bits
         let setup = try RunSetup.prepare(config)
-        BLASThreads.set(config.threads)
         let start = Date()
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-descent", commandLine: commandLine,
                                        dynamics: .descent(learningRate: settings.learningRate),

@@ -37,6 +37,8 @@ public struct RunReport: Sendable {
     public var finalSharpness: Double?
     /// Rows in the trajectory file (for a resumed run, those before the interruption too).
     public var rows: Int
+    /// The process's peak resident memory at the end of the run, in bytes.
+    public var peakMemory: Double
 
     init(setup: RunSetup, finalWeights: [Double], start: Date, outputPath: String, verdicts: [MonitorVerdict], recorder: RunRecorder) {
         self.setup = setup
@@ -50,6 +52,7 @@ public struct RunReport: Sendable {
         monitorTime = recorder.monitorTime
         finalSharpness = recorder.suite.lastSharpness?.estimate.lambdaMax
         rows = recorder.rows
+        peakMemory = MemoryEstimate.peakResident
     }
 }
 
@@ -75,8 +78,8 @@ public enum GradientFlowRun {
                                progress: (RunProgress) -> Void = { _ in },
                                shouldStop: @escaping () -> Bool = { false },
                                onRow: (RecordedRow) -> Void = { _ in }) throws -> GradientFlowRunSummary {
+        BLASThreads.set(config.threads)  // before any BLAS call: the thread count is part of the bits
         let setup = try RunSetup.prepare(config)
-        BLASThreads.set(config.threads)
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-flow", commandLine: commandLine,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
         return try integrate(config, setup: setup, recorder: recorder, from: setup.initialWeights, startTime: 0,
@@ -112,8 +115,8 @@ public enum GradientFlowRun {
             }
             return (config, try file.dataset("resume/weights"), time)
         }()
-        let setup = try RunSetup.fromTrajectory(path, configuration: config)
         BLASThreads.set(config.threads)
+        let setup = try RunSetup.fromTrajectory(path, configuration: config)
         let recorder = try RunRecorder(resuming: path, config: config, setup: setup,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
         try recorder.writer.setRootAttribute("resumed_by", .string(commandLine))

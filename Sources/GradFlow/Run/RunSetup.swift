@@ -11,7 +11,13 @@ public struct RunSetup: Sendable {
 
     /// Resolves and validates everything: data (synthetic or file), widths, projection, W(0), and the
     /// output path (its folder exists; the file does not, unless overwriting).
-    public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true) throws -> RunSetup {
+    /// Also refuses, before any weight is drawn, a configuration that would not fit in memory
+    /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
+    public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
+        try resolve(config, checkOutput: checkOutput, storedWeightRows: storedWeightRows)
+    }
+
+    static func resolve(_ config: RunConfiguration, checkOutput: Bool, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
         if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
 
@@ -39,6 +45,8 @@ public struct RunSetup: Sendable {
                                                     reason: "\(path) holds a network of depth \(file.widths.count - 1)")
             }
             let shape = try NetworkShape(widths: file.widths)
+            try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
+                                     storedWeightRows: storedWeightRows)
             let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
             let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
             let p = try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path)
@@ -62,6 +70,8 @@ public struct RunSetup: Sendable {
                                              outputWidth: dataProjection?.count ?? 1)
         }
         let shape = try NetworkShape(widths: widths)
+        try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
+                                 storedWeightRows: storedWeightRows)
         let p = try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths")
         let network = try DeepLinearNetwork(shape: shape, kind: kind, projection: p)
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)

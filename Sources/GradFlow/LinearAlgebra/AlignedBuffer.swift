@@ -1,0 +1,29 @@
+/// A fixed-size buffer of doubles aligned to 64 bytes, zero-initialised.
+///
+/// OpenBLAS picks kernels and peels loops by the alignment of its operands, so the same product on
+/// differently aligned copies of the same numbers can round differently. Every buffer that GradFlow's
+/// numerics hand to BLAS in the hot path (and in the monitors' geometry) lives in one of these, so that
+/// the same configuration, seed and thread count give the same bits whatever the allocator did before.
+public final class AlignedBuffer {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Double>
+    private let raw: UnsafeMutableRawPointer
+
+    public static let alignment = 64
+
+    public init(count: Int) {
+        self.count = count
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Double>.stride, alignment: Self.alignment)
+        pointer = raw.bindMemory(to: Double.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ values: [Double]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.update(from: base, count: values.count) } }
+    }
+
+    deinit { raw.deallocate() }
+
+    public var array: [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}

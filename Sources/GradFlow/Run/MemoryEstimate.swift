@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a run will need in memory, estimated before it starts, and what it used.
+///
+/// The estimate counts the large buffers, with P parameters, n samples and d inputs:
+/// CVODE's vectors (≈ 20 + Krylov dimension vectors of P doubles for BDF, ≈ 20 for Adams), the dense
+/// Jacobian (P² doubles, `bdf-dense`), the Lanczos basis (min(P, lanczos-max) × P doubles) or the dense
+/// Hessian (2P², `--sharpness-method dense`), the risk's and monitors' copies of the data (≈ 4nd) and
+/// weights (≈ 8P), and, for `compare`, the flow's weights at every output time (rows × P).
+public enum MemoryEstimate {
+    /// Bytes the configuration is expected to need.
+    public static func bytes(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
+                             storedWeightRows: Int = 0) -> Double {
+        let P = Double(p)
+        var doubles = 8 * P + 4 * Double(n * d)
+        if config.descent == nil || storedWeightRows > 0 {
+            switch config.solver.method {
+            case .bdfKrylov: doubles += (20 + Double(config.solver.krylovDimension)) * P
+            case .bdfDense: doubles += 20 * P + P * P
+            case .adams: doubles += 20 * P
+            }
+        }
+        if config.monitors.sharpness {
+            switch config.sharpness.method {
+            case .lanczos: doubles += Double(min(p, config.sharpness.maxIterations) + 4) * P
+            case .dense: doubles += 2 * P * P
+            }
+        }
+        doubles += Double(storedWeightRows) * P
+        return 8 * doubles
+    }
+
+    /// The machine's physical memory in bytes.
+    public static var physicalMemory: Double {
+        Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// The process's peak resident memory so far, in bytes (`getrusage`).
+    public static var peakResident: Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) * 1024
+    }
+
+    /// Refuses a configuration whose estimate exceeds 90% of the physical memory.
+    public static func check(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
+                             storedWeightRows: Int = 0) throws {
+        let need = bytes(config, parameters: p, samples: n, dimension: d, storedWeightRows: storedWeightRows)
+        let have = physicalMemory
+        guard need <= 0.9 * have else {
+            throw GradFlowError.invalidArgument(
+                option: "memory", value: String(format: "≈ %.1f GiB for P = %d", need / 1_073_741_824, p),
+                reason: String(format: "more than 90%% of this machine's %.1f GiB; lower --lanczos-max, drop the sharpness monitor, or use bdf-krylov",
+                               have / 1_073_741_824))
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import GradFlow
+import Testing
+
+/// A deep linear risk whose gradient turns NaN after a number of calls: a model that breaks down
+/// mid-run, to drive CVODE's own failure path (CVODE itself is real).
+final class BreakingRisk: DifferentiableRisk {
+    let base: DeepLinearRisk
+    var remaining: Int
+    init(_ base: DeepLinearRisk, healthyCalls: Int) { self.base = base; remaining = healthyCalls }
+    var parameterCount: Int { base.parameterCount }
+    var lastGradientIsFinite: Bool { remaining > 0 && base.lastGradientIsFinite }
+    func gradient(at theta: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        remaining -= 1
+        base.gradient(at: theta, into: out, scale: scale)
+        if remaining <= 0 { for i in out.indices { out[i] = .nan } }
+    }
+    func linearize(at theta: UnsafeBufferPointer<Double>) { base.linearize(at: theta) }
+    func hessianVectorProduct(_ v: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        base.hessianVectorProduct(v, into: out, scale: scale)
+    }
+    func excessRisk(at theta: UnsafeBufferPointer<Double>) -> Double { base.excessRisk(at: theta) }
+    func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation { base.evaluate(at: theta) }
+}
+
+final class Counter: @unchecked Sendable { var value = 0 }
+
+@Suite("Reliability: interruption, resume, failures, determinism")
+struct ReliabilityTests {
+    static func config(_ path: String) -> RunConfiguration {
+        RunConfiguration(depth: 4, solver: SolverSettings(relativeTolerance: 1e-10, absoluteTolerance: 1e-13),
+                         outputPath: path, flushInterval: 0)
+    }
+
+    @Test("an interrupted run closes its file as interrupted; --resume ends at the uninterrupted run's weights")
+    func interruptAndResume() throws {
+        let scratch = try Scratch()
+        let reference = try GradientFlowRun.execute(Self.config(scratch.path("full.h5")), commandLine: "test")
+        let path = scratch.path("cut.h5")
+        let rows = Counter()
+        #expect(throws: GradFlowError.self) {
+            try GradientFlowRun.execute(Self.config(path), commandLine: "test", progress: { _ in rows.value += 1 },
+                                        shouldStop: { rows.value >= 60 })
+        }
+        do {  // closed again before resuming: HDF5 refuses a writable open of a file held open read-only
+            let cut = try TrajectoryFile(path: path)
+            #expect(cut.status == .interrupted)
+            #expect(cut.datasetLength("trajectory/time") == 60)
+        }
+        let resumed = try GradientFlowRun.resume(path, commandLine: "test resume")
+        #expect(try TrajectoryFile(path: path).status == .completed)
+        #expect(Reference.relativeError(resumed.result.finalWeights, reference.result.finalWeights) < 1e-6)
+        #expect(resumed.report.rows == reference.report.rows)
+        // The verdicts cover the whole run: the same monitors hold.
+        #expect(resumed.verdicts.map(\.outcome) == reference.verdicts.map(\.outcome))
+        // A completed run is not resumed again.
+        #expect(throws: GradFlowError.self) { try GradientFlowRun.resume(path, commandLine: "again") }
+    }
+
+    @Test("the same configuration twice in one process gives bit-identical trajectory data")
+    func determinism() throws {
+        let scratch = try Scratch()
+        var config = Self.config(scratch.path("a.h5"))
+        config.initialization = .residual(scale: 0.5)
+        _ = try GradientFlowRun.execute(config, commandLine: "test")
+        config.outputPath = scratch.path("b.h5")
+        _ = try GradientFlowRun.execute(config, commandLine: "test")
+        let a = try TrajectoryFile(path: scratch.path("a.h5")), b = try TrajectoryFile(path: scratch.path("b.h5"))
+        let columnsA = try a.trajectoryColumns(), columnsB = try b.trajectoryColumns()
+        #expect(columnsA.map(\.name) == columnsB.map(\.name))
+        let differing = zip(columnsA, columnsB).filter { $0.values.map(\.bitPattern) != $1.values.map(\.bitPattern) }.map(\.0.name)
+        #expect(differing.isEmpty, "\(differing)")
+        for name in ["final/weights", "trajectory/conservation_drift", "checkpoints/sharpness", "checkpoints/weights"] {
+            #expect(try a.dataset(name).map(\.bitPattern) == b.dataset(name).map(\.bitPattern), "\(name)")
+        }
+    }
+
+    @Test("a right-hand side that turns non-finite ends in a typed CVODE error with its flag name")
+    func nonFiniteRightHandSide() throws {
+        let problem = try Fixtures.problem()
+        let (network, theta) = try Fixtures.fullyConnected([4, 3, 1])
+        let risk = BreakingRisk(DeepLinearRisk(network: network, problem: problem), healthyCalls: 40)
+        do {
+            _ = try GradientFlowIntegrator(risk: risk, settings: SolverSettings())
+                .integrate(from: theta, schedule: OutputSchedule(tFinal: 100, count: 10), lossTolerance: nil) { _, _, _ in }
+            Issue.record("the run did not fail")
+        } catch let GradFlowError.solver(flagName, flag, time, _) {
+            #expect(flagName.hasPrefix("CV_") && flag < 0, "\(flagName)")
+            #expect(time > 0)
+        }
+    }
+}
+
+@Suite("Reliability from the command line", .enabled(if: ProcessResult.gradflow != nil, "the gradflow executable was not built"))
+struct ProcessReliabilityTests {
+    let gradflow = ProcessResult.gradflow ?? ""
+    /// A run that takes minutes: Adams after convergence is held to steps of about 1/S.
+    let longRun = ["run", "--method", "adams", "--no-loss-stop", "--t-final", "1e7", "--monitors", "none", "-q"]
+
+    /// Waits for the process, killing it (and failing) if it outlives `seconds`.
+    func wait(_ process: Process, seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the process did not stop within \(seconds) s")
+        }
+        process.waitUntilExit()
+    }
+
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gradflow)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test("SIGINT: exit 130, status interrupted, the file readable; SIGTERM too")
+    func interrupt() throws {
+        let scratch = try Scratch()
+        for (name, signal) in [("int.h5", SIGINT), ("term.h5", SIGTERM)] {
+            let path = scratch.path(name)
+            let process = try start(longRun + ["-o", path, "--flush-interval", "0.05"])
+            Thread.sleep(forTimeInterval: 2)
+            kill(process.processIdentifier, signal)
+            wait(process, seconds: 30)
+            let file = try TrajectoryFile(path: path)
+            #expect(process.terminationStatus == 130, "\(file.attribute("message"))")
+            #expect(file.status == .interrupted)
+            #expect((file.datasetLength("trajectory/time") ?? 0) >= 1)
+        }
+    }
+
+    @Test("kill -9: the file still opens, up to its last flush, and can be resumed")
+    func killNine() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("k9.h5")
+        let process = try start(longRun + ["-o", path, "--flush-interval", "0.05"])
+        Thread.sleep(forTimeInterval: 2)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let file = try TrajectoryFile(path: path)
+        #expect(file.status == .running)
+        let rows = file.datasetLength("trajectory/time") ?? 0
+        #expect(rows >= 1)
+        guard case .integer(let row) = try file.value("row", in: "resume") else { Issue.record("no resume row"); return }
+        #expect(row == rows - 1)
+    }
+
+    @Test("CVODE's too-much-work failure: exit 1, status failed, the flag in /solver")
+    func tooMuchWork() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("fail.h5")
+        let result = try ProcessResult.run(gradflow, ["run", "--max-steps", "3", "-o", path, "-q"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("CV_TOO_MUCH_WORK"))
+        let file = try TrajectoryFile(path: path)
+        #expect(file.status == .failed)
+        #expect(try file.value("flag", in: "solver") == .string("CV_TOO_MUCH_WORK"))
+    }
+
+    @Test("two processes with the same configuration write bit-identical data")
+    func determinismAcrossProcesses() throws {
+        let scratch = try Scratch()
+        let arguments = ["run", "--depth", "4", "--init", "residual", "--init-scale", "0.5", "--rtol", "1e-10", "-q"]
+        for name in ["a.h5", "bb.h5"] {
+            #expect(try ProcessResult.run(gradflow, arguments + ["-o", scratch.path(name)]).status == 0)
+        }
+        let a = try TrajectoryFile(path: scratch.path("a.h5")), b = try TrajectoryFile(path: scratch.path("bb.h5"))
+        for (x, y) in zip(try a.trajectoryColumns(), try b.trajectoryColumns()) {
+            #expect(x.values.map(\.bitPattern) == y.values.map(\.bitPattern), "\(x.name)")
+        }
+        for name in ["final/weights", "checkpoints/sharpness", "checkpoints/weights", "trajectory/theta_norm"] {
+            #expect(try a.dataset(name).map(\.bitPattern) == b.dataset(name).map(\.bitPattern), "\(name)")
+        }
+    }
+
+    @Test("--resume of a file that completed is refused with exit 2")
+    func resumeCompleted() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("done.h5")
+        #expect(try ProcessResult.run(gradflow, ["run", "--depth", "2", "-o", path, "-q"]).status == 0)
+        let result = try ProcessResult.run(gradflow, ["run", "--resume", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the run completed; there is nothing to resume"))
+    }
+}
