@@ -148,7 +148,7 @@ public final class HDF5Node {
         guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
             throw fail("dataset \(node.name) is not numeric")
         }
-        let count = shape.reduce(1, *)
+        let count = try checkedCount(shape, what: "dataset \(node.name)")
         var values = [Double](repeating: 0, count: count)
         if count > 0 {
             let status = values.withUnsafeMutableBufferPointer {
@@ -157,6 +157,21 @@ public final class HDF5Node {
             guard status >= 0 else { throw fail("cannot read dataset \(node.name)") }
         }
         return (values, shape)
+    }
+
+    /// The number of values of `shape`, refusing shapes that overflow or could not be held in memory (a
+    /// corrupted or hostile file can claim any shape).
+    func checkedCount(_ shape: [Int], what: String) throws -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, extent >= 0 else { throw fail("\(what) claims the impossible shape \(shape)") }
+            count = product
+        }
+        guard Double(count) * 8 <= 0.5 * MemoryEstimate.physicalMemory else {
+            throw fail("\(what) claims shape \(shape), more than half of this machine's memory")
+        }
+        return count
     }
 
     /// The shape of the dataset `child`.
@@ -249,6 +264,7 @@ public final class HDF5Node {
         let space = H5Aget_space(attr)
         defer { H5Sclose(space) }
         let count = Int(H5Sget_simple_extent_npoints(space))
+        guard count >= 0, count <= 1 << 24 else { throw fail("attribute \(attribute) of \(name) claims \(count) values") }
         let isScalar = H5Sget_simple_extent_type(space) == H5S_SCALAR
         switch H5Tget_class(type) {
         case H5T_STRING:
@@ -263,6 +279,7 @@ public final class HDF5Node {
                 return .string(pointer.map { String(cString: $0) } ?? "")
             }
             let size = H5Tget_size(type)
+            guard size <= 1 << 24, count == 1 else { throw fail("attribute \(attribute) of \(name) is not a string GradFlow reads") }
             var bytes = [CChar](repeating: 0, count: size + 1)
             guard H5Aread(attr, type, &bytes) >= 0 else { throw fail("cannot read attribute \(attribute)") }
             return .string(String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))

@@ -88,10 +88,19 @@ public struct RegressionProblem: Sendable {
         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), -1, x, Int32(d), wStar, 1, 1, &residual, 1)
         minimumRisk = cblas_ddot(Int32(n), residual, 1, residual, 1) / Double(n)
 
+        guard sigma.allSatisfy(\.isFinite) else {
+            throw GradFlowError.invalidData(file: source, field: "X", reason: "entries too large: Σ = XᵀX/n overflows")
+        }
         let eigenvalues = try LAPACK.symmetricEigenvalues(sigma, order: d)
         covarianceEigenvalues = eigenvalues
         lambdaMax = eigenvalues[d - 1]
-        lambdaMin = eigenvalues[d - rank]
+        // λ: the smallest of the `rank` largest eigenvalues that stands above rounding (Λ·max(n, d)·ε). The
+        // SVD's numerical rank and the eigenvalues of the rounded Σ can disagree at that level.
+        let floor = lambdaMax * Double(max(n, d)) * Double.ulpOfOne
+        guard let smallest = eigenvalues[(d - rank)...].first(where: { $0 > floor }) else {
+            throw GradFlowError.invalidData(file: source, field: "X", reason: "Σ = XᵀX/n has no eigenvalue above rounding (Λ = \(lambdaMax))")
+        }
+        lambdaMin = smallest
         var sw = [Double](repeating: 0, count: d)
         cblas_dsymv(CblasRowMajor, CblasUpper, Int32(d), 1, sigma, Int32(d), wStar, 1, 0, &sw, 1)
         a = cblas_ddot(Int32(d), wStar, 1, sw, 1) / (norm * norm)
