@@ -44,15 +44,8 @@ struct GradientDescentTests {
         let next = zip(theta, gradient).map { $0 - eta * $1 }
         let change = ConservationMonitor(initialWeights: theta, shape: shape).differences(at: next)
         for k in 1..<shape.depth {
-            // η²(G_kG_kᵀ − G_{k+1}ᵀG_{k+1}) by loops on the gradient blocks.
-            let m = shape.rows(k), c = shape.columns(k), mn = shape.rows(k + 1)
-            var expected = [Double](repeating: 0, count: m * m)
-            for i in 0..<m { for j in 0..<m {
-                var s = 0.0
-                for l in 0..<c { s += gradient[shape.offset(k) + i * c + l] * gradient[shape.offset(k) + j * c + l] }
-                for r in 0..<mn { s -= gradient[shape.offset(k + 1) + r * m + i] * gradient[shape.offset(k + 1) + r * m + j] }
-                expected[i * m + j] = eta * eta * s
-            } }
+            // η²(G_kG_kᵀ − G_{k+1}ᵀG_{k+1}): the imbalance formula applied to the gradient blocks, by loops.
+            let expected = Reference.imbalance(gradient, shape: shape, k: k).map { eta * eta * $0 }
             #expect(Reference.relativeError(change[k - 1].difference, expected) < 1e-9)
         }
     }

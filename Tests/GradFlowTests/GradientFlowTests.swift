@@ -51,20 +51,9 @@ struct GradientFlowTests {
 
     /// max_k ‖D_k(T) − D_k(0)‖_F / ‖W_k(0)W_k(0)ᵀ‖_F with D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1}, by loops.
     static func conservationDrift(_ a: [Double], _ b: [Double], shape: NetworkShape) -> Double {
-        func d(_ theta: [Double], _ k: Int) -> [Double] {
-            let m = shape.rows(k), c = shape.columns(k), mn = shape.rows(k + 1)
-            var out = [Double](repeating: 0, count: m * m)
-            for i in 0..<m { for j in 0..<m {
-                var s = 0.0
-                for l in 0..<c { s += theta[shape.offset(k) + i * c + l] * theta[shape.offset(k) + j * c + l] }
-                for r in 0..<mn { s -= theta[shape.offset(k + 1) + r * m + i] * theta[shape.offset(k + 1) + r * m + j] }
-                out[i * m + j] = s
-            } }
-            return out
-        }
         var worst = 0.0
         for k in 1..<shape.depth {
-            let d0 = d(a, k), d1 = d(b, k)
+            let d0 = Reference.imbalance(a, shape: shape, k: k), d1 = Reference.imbalance(b, shape: shape, k: k)
             let scale = shape.range(k).map { a[$0] * a[$0] }.reduce(0, +)
             worst = max(worst, Reference.norm(zip(d0, d1).map { $0 - $1 }) / scale)
         }

@@ -39,6 +39,19 @@ enum Reference {
         }
     }
 
+    /// D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1} (m_k × m_k, row-major) of a stacked vector, by loops. Applied to a
+    /// gradient it gives G_kG_kᵀ − G_{k+1}ᵀG_{k+1}, GD's one-step change over η² (MATH.md §5).
+    static func imbalance(_ theta: [Double], shape: NetworkShape, k: Int) -> [Double] {
+        let m = shape.rows(k), c = shape.columns(k), mn = shape.rows(k + 1)
+        return (0..<(m * m)).map { idx in
+            let i = idx / m, j = idx % m
+            var s = 0.0
+            for l in 0..<c { s += theta[shape.offset(k) + i * c + l] * theta[shape.offset(k) + j * c + l] }
+            for r in 0..<mn { s -= theta[shape.offset(k + 1) + r * m + i] * theta[shape.offset(k + 1) + r * m + j] }
+            return s
+        }
+    }
+
     static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     static func relativeError(_ a: [Double], _ b: [Double]) -> Double {
