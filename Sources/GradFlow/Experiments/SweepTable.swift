@@ -1,0 +1,140 @@
+import Foundation
+
+/// One row of a sweep's summary table: the point, its outcome and its final values, read back from the
+/// run's trajectory file.
+public struct SweepRow: Sendable, Equatable {
+    public var point: SweepPoint
+    /// `converged` (R − R_min reached the tolerance), `horizon`, `diverged`, `failed`, `interrupted` or `missing`.
+    public var outcome: String
+    public var finalTime: Double
+    public var finalLoss: Double
+    public var finalExcessRisk: Double
+    public var finalSharpness: Double
+    /// 2La‖w*‖^{2−2/L}‖p‖^{2/L} and the paper's upper bound on S_min (MATH.md §4.4).
+    public var sharpnessLowerBound: Double
+    public var sharpnessUpperBound: Double
+    /// Corollary 2's 8LΛ‖w*‖^{2−2/L} (NaN where it does not apply).
+    public var corollary2Bound: Double
+    public var wallTime: Double
+    public var file: String
+
+    public init(point: SweepPoint, outcome: String, finalTime: Double, finalLoss: Double, finalExcessRisk: Double,
+                finalSharpness: Double, sharpnessLowerBound: Double, sharpnessUpperBound: Double, corollary2Bound: Double,
+                wallTime: Double, file: String) {
+        self.point = point
+        self.outcome = outcome
+        self.finalTime = finalTime
+        self.finalLoss = finalLoss
+        self.finalExcessRisk = finalExcessRisk
+        self.finalSharpness = finalSharpness
+        self.sharpnessLowerBound = sharpnessLowerBound
+        self.sharpnessUpperBound = sharpnessUpperBound
+        self.corollary2Bound = corollary2Bound
+        self.wallTime = wallTime
+        self.file = file
+    }
+
+    /// Whether the run reached a final outcome (a restarted sweep skips it).
+    public var isFinished: Bool { ["converged", "horizon", "diverged", "failed"].contains(outcome) }
+
+    /// The row of `point`, read from its trajectory file (outcome `missing` when there is none).
+    public static func read(_ point: SweepPoint, file path: String) -> SweepRow {
+        var row = SweepRow(point: point, outcome: "missing", finalTime: .nan, finalLoss: .nan, finalExcessRisk: .nan,
+                           finalSharpness: .nan, sharpnessLowerBound: .nan, sharpnessUpperBound: .nan, corollary2Bound: .nan,
+                           wallTime: .nan, file: URL(fileURLWithPath: path).lastPathComponent)
+        guard FileManager.default.fileExists(atPath: path), let file = try? TrajectoryFile(path: path) else { return row }
+        let stop = (try? file.value("stop_reason", in: "solver")).map(\.description) ?? ""
+        switch file.status {
+        case .completed?: row.outcome = stop == "loss-tolerance" ? "converged" : "horizon"
+        case .diverged?: row.outcome = "diverged"
+        case .failed?: row.outcome = "failed"
+        default: row.outcome = "interrupted"
+        }
+        row.finalTime = (try? file.dataset("trajectory/time"))?.last ?? .nan
+        row.finalLoss = (try? file.dataset("trajectory/loss"))?.last ?? .nan
+        row.finalExcessRisk = (try? file.dataset("trajectory/excess_risk"))?.last ?? .nan
+        row.finalSharpness = (try? file.dataset("checkpoints/sharpness"))?.last ?? .nan
+        row.sharpnessLowerBound = (try? file.value("sharpness_lower_bound", in: "bounds"))?.doubleValue ?? .nan
+        row.sharpnessUpperBound = (try? file.value("paper_upper_bound", in: "bounds"))?.doubleValue ?? .nan
+        row.corollary2Bound = (try? file.value("corollary2_upper_bound", in: "bounds"))?.doubleValue ?? .nan
+        row.wallTime = (try? file.value("wall_time", in: "solver"))?.doubleValue ?? .nan
+        return row
+    }
+}
+
+/// The summary table of a sweep, as CSV (one header line) and HDF5 (one dataset per column).
+public enum SweepTable {
+    public static let columns = ["index", "method", "init", "init_scale", "lr", "depth", "width", "seed", "outcome", "final_time",
+                                 "final_loss", "final_excess_risk", "final_sharpness", "sharpness_lower_bound",
+                                 "sharpness_upper_bound", "corollary2_bound", "wall_time", "file"]
+
+    static func text(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
+
+    public static func csv(_ rows: [SweepRow]) -> String {
+        var lines = [columns.joined(separator: ",")]
+        for r in rows.sorted(by: { $0.point.index < $1.point.index }) {
+            let p = r.point
+            let fields = [String(p.index), p.method, p.initialization, text(p.initScale), p.learningRate.map(text) ?? "",
+                          String(p.depth), p.width.map(String.init) ?? "", String(p.seed), r.outcome, text(r.finalTime),
+                          text(r.finalLoss), text(r.finalExcessRisk), text(r.finalSharpness), text(r.sharpnessLowerBound),
+                          text(r.sharpnessUpperBound), text(r.corollary2Bound), text(r.wallTime), r.file]
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads a table written by `csv`.
+    public static func parse(_ text: String, source: String) throws -> [SweepRow] {
+        var lines = text.split(separator: "\n").map(String.init)
+        guard let header = lines.first, header == columns.joined(separator: ",") else {
+            throw GradFlowError.invalidData(file: source, field: "header", reason: "not a GradFlow sweep table")
+        }
+        lines.removeFirst()
+        return try lines.enumerated().map { lineIndex, line in
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            func fail(_ what: String) -> GradFlowError { .invalidData(file: source, field: "line \(lineIndex + 2)", reason: what) }
+            guard f.count == columns.count else { throw fail("has \(f.count) fields, expected \(columns.count)") }
+            func number(_ i: Int) -> Double { Double(f[i]) ?? .nan }
+            guard let index = Int(f[0]), let depth = Int(f[5]), let seed = UInt64(f[7]), let scale = Double(f[3]) else {
+                throw fail("index, depth, seed or scale is not a number")
+            }
+            let point = SweepPoint(index: index, method: f[1], initialization: f[2], initScale: scale, learningRate: Double(f[4]),
+                                   depth: depth, width: Int(f[6]), seed: seed)
+            return SweepRow(point: point, outcome: f[8], finalTime: number(9), finalLoss: number(10), finalExcessRisk: number(11),
+                            finalSharpness: number(12), sharpnessLowerBound: number(13), sharpnessUpperBound: number(14),
+                            corollary2Bound: number(15), wallTime: number(16), file: f[17])
+        }
+    }
+
+    /// The union of shards' tables, by index (a later table's row replaces an earlier one's).
+    public static func merge(_ tables: [[SweepRow]]) -> [SweepRow] {
+        var byIndex: [Int: SweepRow] = [:]
+        for table in tables { for row in table { byIndex[row.point.index] = row } }
+        return byIndex.keys.sorted().map { byIndex[$0]! }
+    }
+
+    /// Writes the table as CSV at `path` and as HDF5 beside it (same name, `.h5`), replacing both.
+    public static func write(_ rows: [SweepRow], csvPath path: String) throws {
+        do { try csv(rows).write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw GradFlowError.fileAccess(path: path, reason: "cannot be written")
+        }
+        let h5 = (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".h5"
+        let root = try HDF5File.create(h5, overwrite: true)
+        try root.setAttribute("format", .string("gradflow-sweep"))
+        try root.setAttribute("format_version", .integer(1))
+        let sorted = rows.sorted { $0.point.index < $1.point.index }
+        let numeric: [(String, (SweepRow) -> Double)] = [
+            ("index", { Double($0.point.index) }), ("init_scale", { $0.point.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
+            ("depth", { Double($0.point.depth) }), ("width", { $0.point.width.map(Double.init) ?? .nan }),
+            ("seed", { Double($0.point.seed) }), ("final_time", { $0.finalTime }), ("final_loss", { $0.finalLoss }),
+            ("final_excess_risk", { $0.finalExcessRisk }), ("final_sharpness", { $0.finalSharpness }),
+            ("sharpness_lower_bound", { $0.sharpnessLowerBound }), ("sharpness_upper_bound", { $0.sharpnessUpperBound }),
+            ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }),
+        ]
+        for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
+        try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
+        try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))
+        try root.setAttribute("outcome", .string(sorted.map(\.outcome).joined(separator: ",")))
+        try root.flush()
+    }
+}

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import GradFlow
+
+/// `gradflow sweep`: a grid of runs in parallel, each writing its trajectory file, and one summary table.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a grid of gradient-flow and gradient-descent runs in parallel, with one summary table.",
+        discussion: """
+            The grid comes from --spec FILE (JSON with keys methods, initializations, initScales, learningRates, \
+            depths, widths, seeds, arguments, flowArguments, descentArguments; all optional) or from the list options below, expanded in that order; point i \
+            writes OUTDIR/run-0000i.h5. Runs go in parallel as separate processes (--jobs, one BLAS thread each). \
+            A sweep that is stopped and started again skips the runs whose files already hold a final outcome. \
+            The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
+            per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
+            bounds and time. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
+            shards' tables (examples/slurm-sweep.sh uses both).
+
+            Example: gradflow sweep --methods flow,descent --init-scales 0.05,0.1,0.2 --lrs 0.01,0.05 --depths 5 \
+            --descent-args "--steps 20000" -o fig1
+            """
+    )
+
+    @Option(help: ArgumentHelp("A JSON grid specification (replaces the list options).", valueName: "file"))
+    var spec: String?
+
+    @Option(help: ArgumentHelp("Methods: flow, descent.", valueName: "list")) var methods: String = "flow"
+    @Option(help: ArgumentHelp("Initialisations: gaussian, residual.", valueName: "list")) var inits: String = "gaussian"
+    @Option(name: .customLong("init-scales"), help: ArgumentHelp("Initialisation scales.", valueName: "list")) var initScales: String = "0.1"
+    @Option(help: ArgumentHelp("Learning rates (descent points).", valueName: "list")) var lrs: String = ""
+    @Option(help: ArgumentHelp("Depths.", valueName: "list")) var depths: String = "10"
+    @Option(help: ArgumentHelp("Hidden widths (default: d).", valueName: "list")) var widths: String = ""
+    @Option(help: ArgumentHelp("Seeds.", valueName: "list")) var seeds: String = "20240521"
+    @Option(name: .customLong("run-args"), parsing: .unconditional,
+            help: ArgumentHelp("Further options for every run, in one string (for example \"--t-final 1e5 --monitors pl,sharpness\").", valueName: "args"))
+    var runArgs: String = ""
+    @Option(name: .customLong("flow-args"), parsing: .unconditional,
+            help: ArgumentHelp("Further options for the flow runs only (for example \"--t-final 1e5\").", valueName: "args"))
+    var flowArgs: String = ""
+    @Option(name: .customLong("descent-args"), parsing: .unconditional,
+            help: ArgumentHelp("Further options for the descent runs only (for example \"--steps 20000\").", valueName: "args"))
+    var descentArgs: String = ""
+
+    @Option(name: [.short, .customLong("output-dir")], help: ArgumentHelp("The folder of the runs' files and the summary.", valueName: "dir"))
+    var outputDirectory: String = "sweep"
+
+    @Option(parsing: .unconditional, help: "Runs at once (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Run shard i of N (1 ≤ i ≤ N): the points whose index is i−1 modulo N.", valueName: "i/N"))
+    var shard: String?
+
+    @Flag(name: .shortAndLong, help: "No progress bar.")
+    var quiet = false
+
+    static func list<T>(_ text: String, _ option: String, _ parse: (String) -> T?) throws -> [T] {
+        try text.split(separator: ",").map { part in
+            let item = part.trimmingCharacters(in: .whitespaces)
+            guard let value = parse(item) else {
+                throw GradFlowError.invalidArgument(option: option, value: text, reason: "\"\(item)\" is not valid")
+            }
+            return value
+        }
+    }
+
+    func gridSpec() throws -> SweepSpec {
+        if let spec {
+            guard let data = FileManager.default.contents(atPath: spec) else {
+                throw GradFlowError.fileAccess(path: spec, reason: "no such file, or cannot be read")
+            }
+            do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
+                throw GradFlowError.invalidData(file: spec, field: "spec", reason: "is not a sweep specification (\(error.localizedDescription))")
+            }
+        }
+        return SweepSpec(methods: try Self.list(methods, "--methods") { $0 }, initializations: try Self.list(inits, "--inits") { $0 },
+                         initScales: try Self.list(initScales, "--init-scales") { Double($0) },
+                         learningRates: try Self.list(lrs, "--lrs") { Double($0) }, depths: try Self.list(depths, "--depths") { Int($0) },
+                         widths: try Self.list(widths, "--widths") { Int($0) }, seeds: try Self.list(seeds, "--seeds") { UInt64($0) },
+                         arguments: runArgs.split(whereSeparator: \.isWhitespace).map(String.init),
+                         flowArguments: flowArgs.split(whereSeparator: \.isWhitespace).map(String.init),
+                         descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init))
+    }
+
+    func run() throws {
+        let grid = try gridSpec()
+        var points = try grid.points()
+        var summaryName = "summary.csv"
+        if let shard {
+            let parts = shard.split(separator: "/").compactMap { Int($0) }
+            guard parts.count == 2 else {
+                throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N, for example 2/8")
+            }
+            points = try SweepPoint.shard(points, parts[0] - 1, of: parts[1])
+            summaryName = "summary-shard-\(parts[0])-of-\(parts[1]).csv"
+        }
+        guard jobs >= 1 else { throw GradFlowError.invalidArgument(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
+
+        Terminal.installInterruptHandlers()
+        let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }
+        var pending = points.filter { point in !finished.contains(point) }
+        Terminal.print("GradFlow \(GradFlowVersion.string): sweep of \(points.count) runs (\(finished.count) already done), \(jobs) at once, in \(outputDirectory)")
+        var running: [(Process, SweepPoint)] = []
+        var done = 0, failures = 0
+        let total = pending.count, start = Date()
+        var lastBar = Date.distantPast
+        while !pending.isEmpty || !running.isEmpty {
+            if Terminal.interrupted {
+                for (process, _) in running { kill(process.processIdentifier, SIGINT) }
+                for (process, _) in running { process.waitUntilExit() }
+                running.removeAll()
+                break
+            }
+            while running.count < jobs, !pending.isEmpty {
+                let point = pending.removeFirst()
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = point.commandArguments(output: path(point), extra: grid.extraArguments(for: point))
+                let log = (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let handle = FileHandle(forWritingAtPath: log)
+                process.standardOutput = handle
+                process.standardError = handle
+                try process.run()
+                running.append((process, point))
+            }
+            running.removeAll { process, _ in
+                guard !process.isRunning else { return false }
+                done += 1
+                if process.terminationStatus != 0 { failures += 1 }
+                return true
+            }
+            if !quiet, Date().timeIntervalSince(lastBar) >= 0.5 || (pending.isEmpty && running.isEmpty) {
+                lastBar = Date()
+                let elapsed = Date().timeIntervalSince(start)
+                let left = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
+                let width = 30, filled = total > 0 ? width * done / total : width
+                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                let line = "[\(bar)] \(done)/\(total) runs, \(failures) not clean, \(running.count) running, \(Int(elapsed)) s"
+                    + (left.isFinite ? ", ~\(Int(left)) s left" : "")
+                Terminal.write(Terminal.stderrIsTerminal ? "\r\u{1B}[K" + line : line + "\n", toError: true)
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if !quiet, Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
+        let rows = points.map { SweepRow.read($0, file: path($0)) }
+        let summary = (outputDirectory as NSString).appendingPathComponent(summaryName)
+        try SweepTable.write(rows, csvPath: summary)
+        var counts: [String: Int] = [:]
+        for row in rows { counts[row.outcome, default: 0] += 1 }
+        Terminal.print("  outcomes  " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+        if counts["missing", default: 0] + counts["interrupted", default: 0] > 0 {
+            Terminal.print("  note      runs without a final outcome are run again by the same command; their messages are in \(outputDirectory)/run-*.log")
+        }
+        Terminal.print("  summary   \(summary) and \(summary.replacingOccurrences(of: ".csv", with: ".h5")) (\(rows.count) rows)")
+        if Terminal.interrupted {
+            throw GradFlowError.interrupted(time: Date().timeIntervalSince(start))
+        }
+    }
+}
+
+/// `gradflow merge`: join the summary tables of a sharded sweep.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the summary tables of a sharded sweep (CSV) into one table, CSV and HDF5.")
+
+    @Argument(help: "The shards' summary-shard-*.csv files.")
+    var tables: [String]
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The merged table (CSV; an HDF5 copy is written beside it).", valueName: "file"))
+    var output: String = "summary.csv"
+
+    func run() throws {
+        guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
+        let parsed = try tables.map { path -> [SweepRow] in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw GradFlowError.fileAccess(path: path, reason: "no such file, or cannot be read")
+            }
+            return try SweepTable.parse(text, source: path)
+        }
+        let merged = SweepTable.merge(parsed)
+        try SweepTable.write(merged, csvPath: output)
+        Terminal.print("merged \(tables.count) tables: \(merged.count) rows → \(output)")
+    }
+}
