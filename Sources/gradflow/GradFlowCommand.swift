@@ -14,7 +14,7 @@ struct GradFlowCommand: ParsableCommand {
             usage, 130 interrupted.
             """,
         version: GradFlowVersion.string,
-        subcommands: [RunCommand.self, DescentCommand.self, CompareCommand.self, CriticalLRCommand.self, SweepCommand.self, MergeCommand.self, InspectCommand.self]
+        subcommands: [RunCommand.self, DescentCommand.self, CompareCommand.self, CriticalLRCommand.self, SweepCommand.self, MergeCommand.self, InspectCommand.self, PlotCommand.self]
     )
 }
 

@@ -47,6 +47,12 @@ public final class TrajectoryFile {
         try root.readDataset(path).values
     }
 
+    /// A dataset's values and shape (empty when absent).
+    public func datasetWithShape(_ path: String) -> (values: [Double], shape: [Int]) {
+        guard root.contains(path), let result = try? root.readDataset(path) else { return ([], []) }
+        return result
+    }
+
     /// The number of values of a dataset, nil when absent.
     public func datasetLength(_ path: String) -> Int? {
         guard root.contains(path), let shape = try? root.datasetShape(path) else { return nil }

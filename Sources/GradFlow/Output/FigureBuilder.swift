@@ -1,0 +1,137 @@
+import Foundation
+
+/// The figures `gradflow plot` draws for each kind of GradFlow file.
+public enum FigureBuilder {
+    /// The figure for the file at `path`: a trajectory, a comparison, a sweep table (HDF5 or CSV) or a
+    /// critical-learning-rate table.
+    /// - Throws: `GradFlowError.invalidData` (field `format`) for any other file.
+    public static func figure(for path: String) throws -> Figure {
+        guard FileManager.default.fileExists(atPath: path) else { throw GradFlowError.fileAccess(path: path, reason: "no such file") }
+        let notOurs = GradFlowError.invalidData(file: path, field: "format",
+                                                reason: "not a GradFlow trajectory, comparison, sweep or critical-lr file")
+        if !DataFile.isHDF5(path) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let rows = try? SweepTable.parse(text, source: path) else {
+                throw notOurs
+            }
+            return sweep(rows, name: path)
+        }
+        let root = try HDF5File.open(path)
+        guard case let .string(format)? = try? root.attribute("format") else { throw notOurs }
+        switch format {
+        case "gradflow-trajectory": return try trajectory(TrajectoryFile(path: path), name: path)
+        case "gradflow-comparison": return try comparison(root, name: path)
+        case "gradflow-critical-lr": return try criticalLearningRate(root, name: path)
+        case "gradflow-sweep":
+            let csv = String(path.dropLast(3)) + ".csv"
+            guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else {
+                throw GradFlowError.fileAccess(path: csv, reason: "the sweep's CSV table (beside the HDF5 copy) is needed to plot it")
+            }
+            return sweep(try SweepTable.parse(text, source: csv), name: path)
+        default: throw notOurs
+        }
+    }
+
+    /// Row-wise maximum of a [N, w] dataset.
+    static func rowMax(_ file: TrajectoryFile, _ name: String) -> [Double] {
+        let (values, shape) = file.datasetWithShape(name)
+        guard shape.count == 2, shape[1] > 0 else { return values }
+        return (0..<shape[0]).map { r in values[(r * shape[1])..<((r + 1) * shape[1])].max() ?? .nan }
+    }
+
+    static func trajectory(_ file: TrajectoryFile, name: String) throws -> Figure {
+        let t = file.datasetWithShape("trajectory/time").values
+        let bound = { (key: String) in (try? file.value(key, in: "bounds"))?.doubleValue ?? .nan }
+        let method = file.attribute("method")
+        var panels = [
+            Figure.Panel(title: "Loss", xLabel: "t", yLabel: "", logX: true, logY: true,
+                         series: [Figure.Series("R", x: t, y: file.datasetWithShape("trajectory/loss").values),
+                                  Figure.Series("R − R_min", x: t, y: file.datasetWithShape("trajectory/excess_risk").values),
+                                  Figure.Series("‖∇R‖²", x: t, y: file.datasetWithShape("trajectory/grad_norm_sq").values)]),
+            Figure.Panel(title: method == "gradient-descent" ? "Lemma 1 drift (descent: with its η² prediction)" : "Lemma 1: conservation drift",
+                         xLabel: "t", yLabel: "max_k ‖D_k(t) − D_k(0)‖_F", logX: true, logY: true,
+                         series: [Figure.Series("drift", x: t, y: rowMax(file, "trajectory/conservation_drift_abs")),
+                                  Figure.Series("η² prediction", x: t, y: rowMax(file, "trajectory/conservation_drift_predicted"))]),
+        ]
+        if file.datasetLength("trajectory/rank1_residual") != nil {
+            let e = (try? file.value("rank1_residual_bound", in: "bounds")).flatMap { value -> Double? in
+                if case let .doubles(v) = value { return v.max() } else { return nil }
+            } ?? .nan
+            let delta = (try? file.value("delta", in: "bounds")).flatMap { value -> Double? in
+                if case let .doubles(v) = value { return v.reduce(0, +) } else { return nil }
+            } ?? .nan
+            panels.append(Figure.Panel(title: "Lemma 2: rank one and balanced", xLabel: "t", yLabel: "", logX: true,
+                                       series: [Figure.Series("max_k ‖W_k‖_F² − ‖W_k‖_2²", x: t, y: rowMax(file, "trajectory/rank1_residual")),
+                                                Figure.Series("max − min ‖W_k‖_2²", x: t, y: file.datasetWithShape("trajectory/norm_balance").values)],
+                                       references: [("max e_k", e), ("Σδ_k", delta)]))
+        }
+        if file.datasetLength("trajectory/pl_ratio") != nil {
+            panels.append(Figure.Panel(title: "PL ratio in its certificate band", xLabel: "t", yLabel: "‖∇R‖²/(R − R_min)", logX: true, logY: true,
+                                       series: [Figure.Series("ratio", x: t, y: file.datasetWithShape("trajectory/pl_ratio").values),
+                                                Figure.Series("4λ‖b_1‖²", x: t, y: file.datasetWithShape("trajectory/pl_lower").values),
+                                                Figure.Series("4Λλ_max(K)", x: t, y: file.datasetWithShape("trajectory/pl_upper").values)]))
+        }
+        if file.datasetLength("checkpoints/sharpness") != nil {
+            let tc = file.datasetWithShape("checkpoints/time").values
+            panels.append(Figure.Panel(title: "Sharpness at checkpoints", xLabel: "t", yLabel: "λ_max(H)", logX: true, logY: true,
+                                       series: [Figure.Series("S(t)", x: tc, y: file.datasetWithShape("checkpoints/sharpness").values, style: "linespoints")],
+                                       references: [("2La‖w*‖^{2−2/L}", bound("sharpness_lower_bound")), ("paper upper bound", bound("paper_upper_bound")),
+                                                    ("8LΛ‖w*‖^{2−2/L}", bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
+        }
+        if file.datasetLength("trajectory/theta_norm") != nil {
+            panels.append(Figure.Panel(title: "Residual: max_k L‖W_k − W_k(0)‖_F", xLabel: "t", yLabel: "", logX: true,
+                                       series: [Figure.Series("max_k ‖θ_k‖_F", x: t, y: rowMax(file, "trajectory/theta_norm"))]))
+        }
+        return Figure(title: "\(URL(fileURLWithPath: name).lastPathComponent): \(method)", panels: panels)
+    }
+
+    static func comparison(_ root: HDF5Node, name: String) throws -> Figure {
+        func column(_ c: String) -> [Double] { (try? root.readDataset("comparison/" + c).values) ?? [] }
+        let t = column("time")
+        let eta = (try? root.attribute("lr"))?.doubleValue ?? .nan
+        return Figure(title: "\(URL(fileURLWithPath: name).lastPathComponent): gradient flow against descent, η = \(eta)", panels: [
+            Figure.Panel(title: "Distance", xLabel: "t = kη", yLabel: "‖W_GD − W_GF‖/‖W_GF‖", logX: true, logY: true,
+                         series: [Figure.Series("relative distance", x: t, y: column("relative_distance"))]),
+            Figure.Panel(title: "Excess risk", xLabel: "t = kη", yLabel: "R − R_min", logX: true, logY: true,
+                         series: [Figure.Series("flow", x: t, y: column("flow_excess_risk")),
+                                  Figure.Series("descent", x: t, y: column("descent_excess_risk"))]),
+            Figure.Panel(title: "Conservation drift", xLabel: "t = kη", yLabel: "max_k drift", logX: true, logY: true,
+                         series: [Figure.Series("flow (relative)", x: t, y: column("flow_conservation_drift")),
+                                  Figure.Series("descent ‖ΔD_k‖_F", x: t, y: column("descent_conservation_drift")),
+                                  Figure.Series("η² prediction", x: t, y: column("descent_conservation_predicted"))]),
+        ])
+    }
+
+    static func criticalLearningRate(_ root: HDF5Node, name: String) throws -> Figure {
+        func column(_ c: String) -> [Double] { (try? root.readDataset(c).values) ?? [] }
+        let depth = column("depth")
+        return Figure(title: "Critical learning rate against depth (the paper's Figure 2)", panels: [
+            Figure.Panel(title: "η_crit of gradient descent", xLabel: "depth L", yLabel: "η", logX: true, logY: true,
+                         series: [Figure.Series("η_crit (bisection)", x: depth, y: column("critical_lr"), style: "linespoints"),
+                                  Figure.Series("2/S_min, lower end", x: depth, y: column("prediction_lower")),
+                                  Figure.Series("2/S_min, upper end", x: depth, y: column("prediction_upper"))]),
+        ])
+    }
+
+    static func sweep(_ rows: [SweepRow], name: String) -> Figure {
+        let finished = rows.filter { $0.outcome == "converged" }
+        var groups: [String: [SweepRow]] = [:]
+        for row in finished {
+            let key = row.point.method == "descent" ? "GD η = \(row.point.learningRate ?? .nan)" : "gradient flow"
+            groups[key, default: []].append(row)
+        }
+        let series = groups.keys.sorted().map { key -> Figure.Series in
+            let sorted = groups[key]!.sorted { $0.point.initScale < $1.point.initScale }
+            return Figure.Series(key, x: sorted.map(\.point.initScale), y: sorted.map(\.finalSharpness), style: "linespoints")
+        }
+        var references: [(label: String, value: Double)] = []
+        if let first = finished.first {
+            references += [("2La‖w*‖^{2−2/L}", first.sharpnessLowerBound), ("paper upper bound", first.sharpnessUpperBound),
+                           ("8LΛ‖w*‖^{2−2/L}", first.corollary2Bound)]
+        }
+        for eta in Set(finished.compactMap(\.point.learningRate)).sorted() { references.append(("2/η, η = \(eta)", 2 / eta)) }
+        return Figure(title: "Final sharpness against initialisation scale (the paper's Figure 1(b))", panels: [
+            Figure.Panel(title: "\(finished.count) converged runs of \(rows.count)", xLabel: "initialisation scale", yLabel: "S at the end",
+                         logX: true, series: series, references: references),
+        ])
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import GradFlow
+
+/// `gradflow plot FILE`: figures as PNG and SVG through gnuplot.
+struct PlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw the figures of a GradFlow file as PNG and SVG (needs gnuplot).",
+        discussion: """
+            A trajectory file gives loss and R − R_min, the conservation drift (with GD's η² prediction), the \
+            Lemma 2 quantities with their bounds, the PL ratio in its band, and the sharpness with its bounds and \
+            2/η. A comparison file gives the GF–GD distance, both losses and both drifts. A sweep table gives the \
+            final sharpness against the initialisation scale, one curve per method and learning rate, with the \
+            bounds and 2/η (the paper's Figure 1(b)). A critical-lr table gives η_crit against depth with the \
+            2/S_min prediction (Figure 2).
+
+            Example: gradflow plot run.h5 -o figures/run   (writes figures/run.png and figures/run.svg)
+            """
+    )
+
+    @Argument(help: "A trajectory, comparison, sweep (summary.csv or summary.h5) or critical-lr file.")
+    var file: String
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output path without extension (default: FILE without its extension).", valueName: "prefix"))
+    var output: String?
+
+    func run() throws {
+        let figure = try FigureBuilder.figure(for: file)
+        guard !figure.panels.isEmpty else {
+            throw GradFlowError.invalidData(file: file, field: "trajectory", reason: "holds no rows to plot")
+        }
+        let prefix = output ?? ((file as NSString).deletingPathExtension)
+        let folder = (prefix as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try RunSetup.checkOutputPath(prefix + ".png", overwrite: true) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gradflow-plot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for (p, panel) in figure.panels.enumerated() {
+            for s in panel.series.indices {
+                try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
+            }
+        }
+        for (terminal, ext) in [("pngcairo", "png"), ("svg", "svg")] {
+            let target = prefix + "." + ext
+            let script = figure.script(terminal: terminal, output: target) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
+            let scriptURL = scratch.appendingPathComponent("plot-\(ext).gp")
+            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["gnuplot", scriptURL.path]
+            let errors = Pipe()
+            process.standardError = errors
+            do { try process.run() } catch {
+                throw GradFlowError.fileAccess(path: "gnuplot", reason: "cannot be started (scripts/install-deps.sh installs gnuplot-nox)")
+            }
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
+            guard process.terminationStatus == 0, size > 0 else {
+                let line = message.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
+                throw GradFlowError.fileAccess(path: target, reason: "gnuplot failed: \(line)")
+            }
+            Terminal.print("wrote \(target)")
+        }
+    }
+}
