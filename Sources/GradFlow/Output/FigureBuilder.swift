@@ -131,7 +131,7 @@ public enum FigureBuilder {
         for eta in Set(finished.compactMap(\.point.learningRate)).sorted() { references.append(("2/η, η = \(eta)", 2 / eta)) }
         return Figure(title: "Final sharpness against initialisation scale (the paper's Figure 1(b))", panels: [
             Figure.Panel(title: "\(finished.count) converged runs of \(rows.count)", xLabel: "initialisation scale", yLabel: "S at the end",
-                         logX: true, series: series, references: references),
+                         logX: true, logY: true, series: series, references: references),
         ])
     }
 }
