@@ -49,8 +49,7 @@ struct RunCommand: ParsableCommand {
             let summary = try GradientFlowRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                      shouldStop: { Terminal.interrupted })
             reporter.finish()
-            let config = try JSONDecoder().decode(RunConfiguration.self, from: Data(TrajectoryFile(path: resume).attribute("config").utf8))
-            RunSummaryPrinter.print(summary, config: config)
+            RunSummaryPrinter.print(summary, config: summary.configuration)
             return
         }
         let config = try configuration()

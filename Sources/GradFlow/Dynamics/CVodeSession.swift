@@ -90,12 +90,6 @@ final class CVodeSession {
         return (t, .reached)
     }
 
-    var currentTime: Double {
-        var t = 0.0
-        CVodeGetCurrentTime(memory, &t)
-        return t
-    }
-
     /// CVODE's counters so far.
     var statistics: SolverStatistics {
         var s = SolverStatistics()

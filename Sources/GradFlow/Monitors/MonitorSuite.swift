@@ -83,7 +83,7 @@ public final class MonitorSuite {
     private var plMin = Double.infinity, plBandHeld = true, plRows = 0
     private var lastPL: (lower: Double, upper: Double) = (.nan, .nan)
     private var worstTheta = 0.0
-    private var worstPredictionError = 0.0, worstPredicted = 0.0, worstRelativePredictionError = 0.0
+    private var worstPredictionError = 0.0, worstRelativePredictionError = 0.0
     public private(set) var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
 
     public init(network: DeepLinearNetwork, problem: RegressionProblem, initialWeights: [Double],
@@ -234,10 +234,8 @@ public final class MonitorSuite {
             worstDrift = max(worstDrift, relative.max() ?? 0)
             worstDriftAbsolute = max(worstDriftAbsolute, absolute.max() ?? 0)
         }
-        if let checks = row["conservation_prediction_check"], let errors = row["conservation_prediction_error"],
-           let predicted = row["conservation_drift_predicted"] {
+        if let checks = row["conservation_prediction_check"], let errors = row["conservation_prediction_error"] {
             worstPredictionError = max(worstPredictionError, checks.max() ?? 0)
-            worstPredicted = max(worstPredicted, predicted.max() ?? 0)
             // The plain relative error where the drift is resolved (its allowance is dominated by 1e-6·prediction).
             for (error, check) in zip(errors, checks) where check < 1e6 * error {
                 worstRelativePredictionError = max(worstRelativePredictionError, error)

@@ -60,6 +60,8 @@ public struct RunReport: Sendable {
 public struct GradientFlowRunSummary: Sendable {
     public var report: RunReport
     public var result: GradientFlowResult
+    /// The configuration the run used (for a resumed run, the one recorded in its file).
+    public var configuration: RunConfiguration
     public var setup: RunSetup { report.setup }
     public var verdicts: [MonitorVerdict] { report.verdicts }
     public var bounds: TheoreticalBounds { report.bounds }
@@ -170,6 +172,6 @@ public enum GradientFlowRun {
                                    solver: solverAttributes, verdicts: verdicts)
         let report = RunReport(setup: setup, finalWeights: result.finalWeights, start: start, outputPath: recorder.writer.path,
                                verdicts: verdicts, recorder: recorder)
-        return GradientFlowRunSummary(report: report, result: result)
+        return GradientFlowRunSummary(report: report, result: result, configuration: config)
     }
 }

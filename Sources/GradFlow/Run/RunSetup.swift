@@ -14,10 +14,6 @@ public struct RunSetup: Sendable {
     /// Also refuses, before any weight is drawn, a configuration that would not fit in memory
     /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
-        try resolve(config, checkOutput: checkOutput, storedWeightRows: storedWeightRows)
-    }
-
-    static func resolve(_ config: RunConfiguration, checkOutput: Bool, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
         if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
 
