@@ -48,6 +48,7 @@ public final class HDF5Node {
     }
 
     deinit {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         if closesWithFile { H5Fclose(id) } else { H5Oclose(id) }
     }
 
@@ -59,6 +60,7 @@ public final class HDF5Node {
 
     /// Whether a link `child` exists under this group.
     public func contains(_ child: String) -> Bool {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var path = ""
         for part in child.split(separator: "/") {
             path += path.isEmpty ? String(part) : "/" + part
@@ -69,6 +71,7 @@ public final class HDF5Node {
 
     /// Creates the group `child`.
     public func createGroup(_ child: String) throws -> HDF5Node {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let g = H5Gcreate2(id, child, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
         guard g >= 0 else { throw fail("cannot create group \(childPath(child))") }
         return HDF5Node(id: g, filePath: filePath, name: childPath(child))
@@ -76,6 +79,7 @@ public final class HDF5Node {
 
     /// Opens the group or dataset `child`.
     public func open(_ child: String) throws -> HDF5Node {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard contains(child) else { throw fail("no object \(childPath(child))") }
         let o = H5Oopen(id, child, gf_h5p_default())
         guard o >= 0 else { throw fail("cannot open \(childPath(child))") }
@@ -83,10 +87,14 @@ public final class HDF5Node {
     }
 
     /// True for a dataset, false for a group.
-    public var isDataset: Bool { H5Iget_type(id) == H5I_DATASET }
+    public var isDataset: Bool {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        return H5Iget_type(id) == H5I_DATASET
+    }
 
     /// The names of the links directly under this group, in name order.
     public func children() -> [String] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let names = NameCollector()
         var index: hsize_t = 0
         let box = Unmanaged.passUnretained(names).toOpaque()
@@ -98,6 +106,7 @@ public final class HDF5Node {
 
     /// Writes a dataset of doubles with the given shape (row-major), replacing nothing.
     public func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         precondition(shape.reduce(1, *) == values.count)
         var dims = shape.map { hsize_t($0) }
         let space = H5Screate_simple(Int32(dims.count), &dims, nil)
@@ -113,6 +122,7 @@ public final class HDF5Node {
 
     /// Overwrites the whole content of an existing dataset of doubles (same number of values).
     public func updateDataset(_ child: String, _ values: [Double]) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let set = H5Dopen2(id, child, gf_h5p_default())
         guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
         defer { H5Dclose(set) }
@@ -124,6 +134,7 @@ public final class HDF5Node {
 
     /// Opens an extendable dataset written by `createExtendableDataset`, positioned after its last row.
     public func openExtendableDataset(_ child: String) throws -> HDF5ExtendableDataset {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let shape = try datasetShape(child)
         let node = try open(child)
         guard node.isDataset, (1...2).contains(shape.count) else { throw fail("\(node.name) is not an extendable dataset") }
@@ -134,6 +145,7 @@ public final class HDF5Node {
 
     /// Reads a numeric dataset as doubles (HDF5 converts integers and single precision), with its shape.
     public func readDataset(_ child: String) throws -> (values: [Double], shape: [Int]) {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let node = try open(child)
         guard node.isDataset else { throw fail("\(node.name) is a group, not a dataset") }
         let space = H5Dget_space(node.id)
@@ -176,6 +188,7 @@ public final class HDF5Node {
 
     /// The shape of the dataset `child`.
     public func datasetShape(_ child: String) throws -> [Int] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let node = try open(child)
         let space = H5Dget_space(node.id)
         defer { H5Sclose(space) }
@@ -188,6 +201,7 @@ public final class HDF5Node {
     /// Creates a chunked dataset of doubles whose first dimension grows: rows of `columns` entries
     /// (`columns == nil`: a 1-D dataset).
     public func createExtendableDataset(_ child: String, columns: Int?, chunkRows: Int = 256) throws -> HDF5ExtendableDataset {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var dims: [hsize_t] = columns.map { [0, hsize_t($0)] } ?? [0]
         var maxDims: [hsize_t] = columns.map { [gf_h5s_unlimited(), hsize_t($0)] } ?? [gf_h5s_unlimited()]
         var chunk: [hsize_t] = columns.map { [hsize_t(max(1, min(chunkRows, (1 << 20) / max($0, 1)))), hsize_t(max($0, 1))] }
@@ -206,6 +220,7 @@ public final class HDF5Node {
 
     /// Writes (or replaces) an attribute.
     public func setAttribute(_ attribute: String, _ value: HDF5Value) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         if H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
         let ok: Bool
         switch value {
@@ -235,6 +250,7 @@ public final class HDF5Node {
     }
 
     private func writeNumeric<T>(_ attribute: String, _ values: [T], type: hid_t, scalar: Bool) -> Bool {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var dims = [hsize_t(values.count)]
         let space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
@@ -247,6 +263,7 @@ public final class HDF5Node {
 
     /// The names of this object's attributes, in name order.
     public func attributeNames() -> [String] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let names = NameCollector()
         var index: hsize_t = 0
         _ = H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, &index, collectAttributeName, Unmanaged.passUnretained(names).toOpaque())
@@ -255,6 +272,7 @@ public final class HDF5Node {
 
     /// Reads an attribute: strings (variable or fixed length), integers and floats, scalar or 1-D.
     public func attribute(_ attribute: String) throws -> HDF5Value {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard H5Aexists(id, attribute) > 0 else { throw fail("\(name) has no attribute \(attribute)") }
         let attr = H5Aopen(id, attribute, gf_h5p_default())
         guard attr >= 0 else { throw fail("cannot open attribute \(attribute) of \(name)") }
@@ -314,6 +332,7 @@ public final class HDF5ExtendableDataset {
 
     /// Appends `values.count / columns` rows.
     public func append(_ values: UnsafeBufferPointer<Double>) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         precondition(values.count % columns == 0)
         let newRows = values.count / columns
         if newRows == 0 { return }
@@ -336,6 +355,7 @@ public final class HDF5ExtendableDataset {
 
     /// Keeps only the first `count` rows.
     public func truncate(rows count: Int) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard count < rows else { return }
         var extent: [hsize_t] = isMatrix ? [hsize_t(count), hsize_t(columns)] : [hsize_t(count)]
         guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.fail("cannot shrink \(node.name)") }
@@ -344,6 +364,7 @@ public final class HDF5ExtendableDataset {
 
     /// Appends one value (1-D datasets) or one row.
     public func append(_ values: [Double]) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         try values.withUnsafeBufferPointer { try append($0) }
     }
 }
