@@ -1,5 +1,5 @@
-// SUNDIALS CVODE (Debian libsundials-dev 6.4). libsundials_cvode already contains the serial
-// N_Vector, SPGMR, the dense matrix and solver, and the fixed-point nonlinear solver.
+// SUNDIALS CVODE and ARKODE's ERKStep (Debian libsundials-dev 6.4). libsundials_cvode already contains the
+// serial N_Vector, SPGMR, the dense matrix and solver, and the fixed-point nonlinear solver.
 #ifndef GRADFLOW_CSUNDIALS_SHIM_H
 #define GRADFLOW_CSUNDIALS_SHIM_H
 #include <sundials/sundials_config.h>
@@ -12,6 +12,7 @@
 #include <sunlinsol/sunlinsol_dense.h>
 #include <sunmatrix/sunmatrix_dense.h>
 #include <sunnonlinsol/sunnonlinsol_fixedpoint.h>
+#include <arkode/arkode_erkstep.h>
 
 /// The SUNDIALS version string the headers describe ("6.4.1").
 static inline const char *gf_sundials_version(void) { return SUNDIALS_VERSION; }

@@ -203,30 +203,58 @@ static booleantype inverse_test(N_Vector x, N_Vector z) {
     return no_zero;
 }
 
-// z = Σ_j c_j X_j, element by element (z may be any of the X_j).
+// z = a z + Σ_{j<m} c_j x_j for m ≤ 4 distinct inputs (a = 0: z is only written). One streaming pass
+// that reads the m inputs side by side: the hardware prefetcher follows a few concurrent streams at
+// full speed, where a blocked accumulator (an earlier version) ran at a fifth of the bandwidth.
+static void combine_group(sunindextype n, int keep, realtype a, realtype *restrict z, int m, const realtype *c,
+                          N_Vector *X) {
+    const realtype *restrict x0 = DATA(X[0]);
+    const realtype c0 = c[0];
+    if (m == 1) {
+        if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i];
+        else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i];
+        return;
+    }
+    const realtype *restrict x1 = DATA(X[1]);
+    const realtype c1 = c[1];
+    if (m == 2) {
+        if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i];
+        else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i];
+        return;
+    }
+    const realtype *restrict x2 = DATA(X[2]);
+    const realtype c2 = c[2];
+    if (m == 3) {
+        if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i] + c2 * x2[i];
+        else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i];
+        return;
+    }
+    const realtype *restrict x3 = DATA(X[3]);
+    const realtype c3 = c[3];
+    if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
+    else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
+}
+
+// z = Σ_j c_j X_j in groups of four inputs. As in SUNDIALS, z may be X[0] and no other X[j].
 static int linear_combination(int nv, realtype *c, N_Vector *X, N_Vector z) {
     const sunindextype n = LEN(z);
     realtype *zd = DATA(z);
     if (nv == 1) { scale(c[0], X[0], z); return 0; }
     if (nv == 2) { linear_sum(c[0], X[0], c[1], X[1], z); return 0; }
-    if (nv == 3) {
-        const realtype *a = DATA(X[0]), *b = DATA(X[1]), *d = DATA(X[2]);
-        for (sunindextype i = 0; i < n; i++) zd[i] = c[0] * a[i] + c[1] * b[i] + c[2] * d[i];
-        return 0;
+    int j;
+    if (DATA(X[0]) == zd) {  // z = c_0 z + …
+        const int m = nv - 1 < 4 ? nv - 1 : 4;
+        combine_group(n, 1, c[0], zd, m, c + 1, X + 1);
+        j = 1 + m;
+    } else {
+        const int m = nv < 4 ? nv : 4;
+        combine_group(n, 0, 0, zd, m, c, X);
+        j = m;
     }
-    // Blocks of the index range keep the nv input streams in cache.
-    const sunindextype block = 512;
-    for (sunindextype start = 0; start < n; start += block) {
-        const sunindextype end = start + block < n ? start + block : n;
-        realtype acc[512];
-        const realtype *x0 = DATA(X[0]);
-        for (sunindextype i = start; i < end; i++) acc[i - start] = c[0] * x0[i];
-        for (int j = 1; j < nv; j++) {
-            const realtype *xj = DATA(X[j]);
-            const realtype cj = c[j];
-            for (sunindextype i = start; i < end; i++) acc[i - start] += cj * xj[i];
-        }
-        for (sunindextype i = start; i < end; i++) zd[i] = acc[i - start];
+    while (j < nv) {
+        const int m = nv - j < 4 ? nv - j : 4;
+        combine_group(n, 1, 1, zd, m, c + j, X + j);
+        j += m;
     }
     return 0;
 }
@@ -244,9 +272,25 @@ static int scale_add_multi(int nv, realtype *a, N_Vector x, N_Vector *Y, N_Vecto
     return 0;
 }
 
-// d_j = x·Y_j.
+// d_j = x·Y_j, two Y at a time in one pass over x (each with its own four partial sums, so every d_j is
+// the value `dot_product` gives).
+static void dot_product_pair(sunindextype n, const realtype *restrict x, const realtype *restrict y, const realtype *restrict w,
+                             realtype *dy, realtype *dw) {
+    realtype s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    sunindextype i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += x[i] * y[i]; s1 += x[i + 1] * y[i + 1]; s2 += x[i + 2] * y[i + 2]; s3 += x[i + 3] * y[i + 3];
+        t0 += x[i] * w[i]; t1 += x[i + 1] * w[i + 1]; t2 += x[i + 2] * w[i + 2]; t3 += x[i + 3] * w[i + 3];
+    }
+    for (; i < n; i++) { s0 += x[i] * y[i]; t0 += x[i] * w[i]; }
+    *dy = (s0 + s1) + (s2 + s3);
+    *dw = (t0 + t1) + (t2 + t3);
+}
+
 static int dot_product_multi(int nv, N_Vector x, N_Vector *Y, realtype *d) {
-    for (int j = 0; j < nv; j++) d[j] = dot_product(x, Y[j]);
+    int j = 0;
+    for (; j + 2 <= nv; j += 2) dot_product_pair(LEN(x), DATA(x), DATA(Y[j]), DATA(Y[j + 1]), d + j, d + j + 1);
+    if (j < nv) d[j] = dot_product(x, Y[j]);
     return 0;
 }
 

@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
     func print(_ s: ComparisonSummary) {
         let g = RunSummaryPrinter.g
         let eta = s.descent.settings.learningRate
-        Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow (CVODE \(integrator.method.rawValue), rtol \(g(integrator.rtol, 2))) against gradient descent (η = \(g(eta, 6)), 2/η = \(g(2 / eta, 6)))")
+        Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow (\(integrator.method.solverDescription), rtol \(g(integrator.rtol, 2))) against gradient descent (η = \(g(eta, 6)), 2/η = \(g(2 / eta, 6)))")
         Terminal.print(RunSummaryPrinter.problemAndNetwork(s.flow.setup))
         let header = ["t", "step", "‖W_GD−W_GF‖/‖W_GF‖", "R−R_min GF", "R−R_min GD", "drift GF (rel)", "drift GD", "η² prediction"]
         let widths = [11, 8, 20, 12, 12, 15, 11, 13]

@@ -2,6 +2,8 @@ import ArgumentParser
 import GradFlow
 
 extension IntegrationMethod: ExpressibleByArgument {}
+extension KrylovPreconditioner: ExpressibleByArgument {}
+extension GramSchmidt: ExpressibleByArgument {}
 extension VectorKernels: ExpressibleByArgument {}
 extension SharpnessMethod: ExpressibleByArgument {}
 extension OutputSchedule.Spacing: ExpressibleByArgument {}
@@ -27,6 +29,9 @@ struct ProblemOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "Synthetic data: noise level ξ in y = X w_true + ξ·noise (then y is scaled so that ‖w*‖ = 1).")
     var noise: Double = 1
+
+    @Option(name: .customLong("condition-number"), parsing: .unconditional, help: "Synthetic data: make the covariance Σ = XᵀX/n ill-conditioned, with eigenvalues spaced evenly in log from 1 down to 1/κ (a stiff flow). Default: the paper's Gaussian X.")
+    var conditionNumber: Double?
 
     @Option(parsing: .unconditional, help: "Seed of the synthetic data and of the initial weights (same seed, same bits).")
     var seed: UInt64 = 20240521
@@ -149,8 +154,8 @@ struct RecordingOptions: ParsableArguments {
 
 /// CVODE's options (shared by `run` and `compare`).
 struct IntegratorOptions: ParsableArguments {
-    @Option(help: "Integrator: 'bdf-krylov' (BDF, SPGMR on the exact J v = −H v; any size), 'bdf-dense' (BDF, dense −H from P Hessian-vector products; P up to a few hundred), 'adams' (Adams, fixed-point; non-stiff).")
-    var method: IntegrationMethod = .bdfKrylov
+    @Option(help: "Integrator: 'auto' (explicit Dormand–Prince 5(4) while the flow is not stiff, then BDF + SPGMR once the explicit steps are held down by stability; the default), 'erk' (explicit Dormand–Prince 5(4), ARKODE; non-stiff flows), 'bdf-krylov' (CVODE BDF, SPGMR on the exact J v = −H v; stiff flows, any size), 'bdf-dense' (BDF, dense −H from P Hessian-vector products; P up to a few hundred), 'adams' (CVODE Adams, fixed-point; non-stiff).")
+    var method: IntegrationMethod = .auto
 
     @Option(parsing: .unconditional, help: "Relative tolerance of CVODE.")
     var rtol: Double = 1e-8
@@ -158,7 +163,7 @@ struct IntegratorOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Absolute tolerance of CVODE (every weight).")
     var atol: Double = 1e-12
 
-    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal CVODE steps between two output times (CVODE's mxstep); more fails with CV_TOO_MUCH_WORK.")
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Most internal steps between two output times (SUNDIALS' mxstep); more fails with CV_TOO_MUCH_WORK (ARK_TOO_MUCH_WORK for erk).")
     var maxSteps: Int = 1_000_000
 
     @Option(name: .customLong("krylov-dim"), parsing: .unconditional, help: "SPGMR's maximum Krylov dimension (bdf-krylov).")
@@ -170,9 +175,19 @@ struct IntegratorOptions: ParsableArguments {
     @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
     var vectorKernels: VectorKernels = .gradflow
 
+    @Option(help: "SPGMR's preconditioner (bdf-krylov and auto): 'gauss-newton' ((I + γH_GN)⁻¹ by the Woodbury identity on the rank-≤ d Gauss–Newton part of the Hessian; the default) or 'none'.")
+    var preconditioner: KrylovPreconditioner = .gaussNewton
+
+    @Option(name: .customLong("gram-schmidt"), help: "SPGMR's orthogonalisation: 'modified' (the default) or 'classical' (fused dot products).")
+    var gramSchmidt: GramSchmidt = .modified
+
+    @Option(name: .customLong("eps-lin"), parsing: .unconditional, help: "CVODE's linear-solver tolerance factor (default: CVODE's 0.05).")
+    var epsLin: Double?
+
     var settings: SolverSettings {
         SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps,
-                       krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels)
+                       krylovDimension: krylovDim, maxOrder: maxOrder, vectorKernels: vectorKernels,
+                       preconditioner: preconditioner, gramSchmidt: gramSchmidt, linearSolverToleranceFactor: epsLin)
     }
 }
 
@@ -218,7 +233,8 @@ extension RunConfiguration {
          descent: DescentSettings? = nil) throws {
         self.init(
             dataFile: problem.dataFile,
-            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed),
+            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed,
+                                     conditionNumber: problem.conditionNumber),
             seed: problem.seed, depth: network.depth, widths: try network.widthList(),
             initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,

@@ -123,12 +123,15 @@ enum RunSummaryPrinter {
     static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {
         let r = s.result, st = r.statistics
         let stop = r.stopReason == .lossTolerance
-            ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by CVODE root finding)"
+            ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
             : "horizon t = \(g(r.finalTime, 6)) reached"
-        Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow, CVODE \(config.solver.method.rawValue) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
+        Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow, \(config.solver.method.solverDescription) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
         Terminal.print(problemAndNetwork(s.setup))
         Terminal.print("  stopped   \(stop)")
         Terminal.print(finalLine(r.finalEvaluation, s.report))
+        if let ts = st.stiffnessSwitchTime {
+            Terminal.print("  switch    explicit Dormand–Prince until t = \(g(ts, 6)), where its steps became stability-limited; BDF after")
+        }
         Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.jacobianEvaluations) Jacobians, \(st.linearIterations) linear iterations, \(st.errorTestFailures) error-test and \(st.nonlinearConvergenceFailures) convergence failures, last step \(g(st.lastStepSize, 3)), order \(st.lastOrder)")
         footer(s.report, rows: s.report.rows)
     }

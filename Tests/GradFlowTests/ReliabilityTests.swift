@@ -75,17 +75,18 @@ struct ReliabilityTests {
         }
     }
 
-    @Test("a right-hand side that turns non-finite ends in a typed CVODE error with its flag name")
-    func nonFiniteRightHandSide() throws {
+    @Test("a right-hand side that turns non-finite ends in a typed SUNDIALS error with its flag name",
+          arguments: [(IntegrationMethod.bdfKrylov, "CV_"), (.erk, "ARK_"), (.auto, "ARK_")])
+    func nonFiniteRightHandSide(method: IntegrationMethod, prefix: String) throws {
         let problem = try Fixtures.problem()
         let (network, theta) = try Fixtures.fullyConnected([4, 3, 1])
         let risk = BreakingRisk(DeepLinearRisk(network: network, problem: problem), healthyCalls: 40)
         do {
-            _ = try GradientFlowIntegrator(risk: risk, settings: SolverSettings())
+            _ = try GradientFlowIntegrator(risk: risk, settings: SolverSettings(method: method))
                 .integrate(from: theta, schedule: OutputSchedule(tFinal: 100, count: 10), lossTolerance: nil) { _, _, _ in }
             Issue.record("the run did not fail")
         } catch let GradFlowError.solver(flagName, flag, time, _) {
-            #expect(flagName.hasPrefix("CV_") && flag < 0, "\(flagName)")
+            #expect(flagName.hasPrefix(prefix) && flag < 0, "\(flagName)")
             #expect(time > 0)
         }
     }
@@ -150,16 +151,17 @@ struct ProcessReliabilityTests {
         #expect(row == rows - 1)
     }
 
-    @Test("CVODE's too-much-work failure: exit 1, status failed, the flag in /solver")
-    func tooMuchWork() throws {
+    @Test("too much work (--max-steps): exit 1, status failed, the flag in /solver",
+          arguments: [("bdf-krylov", "CV_TOO_MUCH_WORK"), ("erk", "ARK_TOO_MUCH_WORK"), ("auto", "ARK_TOO_MUCH_WORK")])
+    func tooMuchWork(method: String, flag: String) throws {
         let scratch = try Scratch()
         let path = scratch.path("fail.h5")
-        let result = try ProcessResult.run(gradflow, ["run", "--max-steps", "3", "-o", path, "-q"])
+        let result = try ProcessResult.run(gradflow, ["run", "--method", method, "--max-steps", "3", "-o", path, "-q"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("CV_TOO_MUCH_WORK"))
+        #expect(result.stderr.contains(flag))
         let file = try TrajectoryFile(path: path)
         #expect(file.status == .failed)
-        #expect(try file.value("flag", in: "solver") == .string("CV_TOO_MUCH_WORK"))
+        #expect(try file.value("flag", in: "solver") == .string(flag))
     }
 
     @Test("two processes with the same configuration write bit-identical data")

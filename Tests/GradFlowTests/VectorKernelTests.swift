@@ -102,4 +102,27 @@ struct VectorKernelTests {
         #expect(close(dots[0], zip(x, values(vs[2].1)).map(*).reduce(0, +)))
         #expect(close(dots[1], zip(x, values(vs[3].1)).map(*).reduce(0, +)))
     }
+
+    @Test("linear combinations of 1…11 vectors equal SUNDIALS' own, into a fresh vector and in place (z = X[0])")
+    func linearCombinations() {
+        let vs = (0..<11).map { pair(40 + UInt64($0)) }
+        defer { for (a, b) in vs { N_VDestroy(a); N_VDestroy(b) } }
+        var rng = GaussianGenerator(seed: 8)
+        for count in 1...10 {
+            var c = rng.gaussians(count)
+            let (z0, z1) = pair(60)
+            var xs0 = vs.prefix(count).map { Optional($0.0) }, xs1 = vs.prefix(count).map { Optional($0.1) }
+            _ = N_VLinearCombination(Int32(count), &c, &xs0, z0)
+            _ = N_VLinearCombination(Int32(count), &c, &xs1, z1)
+            #expect(zip(values(z0), values(z1)).allSatisfy { close($0, $1) }, "\(count) vectors")
+            // In place: X[0] is z (the last vectors of the pairs, so the others stay untouched).
+            var in0 = [Optional(vs[10].0)] + vs.prefix(count - 1).map { Optional($0.0) }
+            var in1 = [Optional(vs[10].1)] + vs.prefix(count - 1).map { Optional($0.1) }
+            _ = N_VLinearCombination(Int32(count), &c, &in0, vs[10].0)
+            _ = N_VLinearCombination(Int32(count), &c, &in1, vs[10].1)
+            #expect(zip(values(vs[10].0), values(vs[10].1)).allSatisfy { close($0, $1) }, "\(count) vectors in place")
+            N_VDestroy(z0)
+            N_VDestroy(z1)
+        }
+    }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// A typed owner of one CVODE integration: the SUNDIALS context, the state vector, the integrator
 /// memory and its linear or nonlinear solver, freed together. Every negative CVODE flag becomes a
 /// `GradFlowError.solver` carrying CVODE's own flag name.
-final class CVodeSession {
+final class CVodeSession: ODESession {
     private var context: SUNContext?
     private var memory: UnsafeMutableRawPointer?
     let state: N_Vector
@@ -44,10 +44,16 @@ final class CVodeSession {
         if let q = settings.maxOrder { try check(CVodeSetMaxOrd(memory, Int32(q))) }
 
         switch settings.method {
-        case .bdfKrylov:
-            linearSolver = SUNLinSol_SPGMR(y, Int32(SUN_PREC_NONE), Int32(settings.krylovDimension), ctx)
+        case .bdfKrylov, .auto, .erk:  // the integrator only asks CVODE for its own methods; auto's BDF part is bdfKrylov
+            let preconditioned = settings.preconditioner == .gaussNewton && ode.preparePreconditioner()
+            linearSolver = SUNLinSol_SPGMR(y, Int32(preconditioned ? SUN_PREC_LEFT : SUN_PREC_NONE), Int32(settings.krylovDimension), ctx)
+            if settings.gramSchmidt == .classical { SUNLinSol_SPGMRSetGSType(linearSolver, Int32(SUN_CLASSICAL_GS)) }
             try check(CVodeSetLinearSolver(memory, linearSolver, nil))
             try check(CVodeSetJacTimes(memory, gradientFlowJacobianTimesSetup, gradientFlowJacobianTimes))
+            if preconditioned {
+                try check(CVodeSetPreconditioner(memory, gradientFlowPreconditionerSetup, gradientFlowPreconditionerSolve))
+            }
+            if let factor = settings.linearSolverToleranceFactor { try check(CVodeSetEpsLin(memory, factor)) }
         case .bdfDense:
             matrix = SUNDenseMatrix(Int64(ode.count), Int64(ode.count), ctx)
             linearSolver = SUNLinSol_Dense(y, matrix, ctx)
@@ -74,15 +80,9 @@ final class CVodeSession {
         if context != nil { SUNContext_Free(&context) }
     }
 
-    /// The outcome of one call to `advance`.
-    enum Outcome {
-        case reached
-        case root
-    }
-
     /// Integrates to `tout` (CV_NORMAL: the state is interpolated at `tout`), or to an earlier root.
     /// Returns the time reached.
-    func advance(to tout: Double) throws -> (time: Double, outcome: Outcome) {
+    func advance(to tout: Double) throws -> (time: Double, outcome: ODEOutcome) {
         var t = 0.0
         let flag = CVode(memory, tout, state, &t, CV_NORMAL)
         if flag < 0 { throw failure(flag, time: t) }

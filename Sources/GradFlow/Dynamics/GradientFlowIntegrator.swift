@@ -1,3 +1,5 @@
+import CSundials
+
 /// Why a run ended.
 public enum StopReason: String, Sendable, Codable {
     /// R − R_min reached the loss tolerance; the time was located by CVODE's root finding.
@@ -86,8 +88,13 @@ public final class GradientFlowIntegrator {
         }
 
         let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0, shouldStop: shouldStop)
-        let session = try CVodeSession(ode: ode, initial: initialWeights, startTime: startTime, settings: settings,
-                                       tFinal: schedule.tFinal, useRoot: lossTolerance != nil)
+        let useRoot = lossTolerance != nil
+        let switching = settings.method == .auto
+        var session: ODESession? = try makeSession(switching ? .erk : settings.method, ode: ode, initial: initialWeights,
+                                                   startTime: startTime, tFinal: schedule.tFinal, useRoot: useRoot)
+        var earlier = SolverStatistics()  // the counters of a session already closed (auto: the explicit part)
+        var switchTime: Double?
+        var stepsAtLastCheck = 0
         let times = schedule.times().filter { $0 > startTime }
         var samples = startTime == 0 ? 1 : 0
         var reason = StopReason.horizon
@@ -96,14 +103,37 @@ public final class GradientFlowIntegrator {
         try withExtendedLifetime(ode) {
             for tout in times {
                 if shouldStop() { throw GradFlowError.interrupted(time: lastTime) }
-                let t: Double, outcome: CVodeSession.Outcome
-                do {
-                    (t, outcome) = try session.advance(to: tout)
-                } catch let error as GradFlowError where shouldStop() {
-                    _ = error
-                    throw GradFlowError.interrupted(time: lastTime)
-                }
-                let weights = UnsafeBufferPointer(ode.buffer(session.state))
+                var t = lastTime, outcome = ODEOutcome.reached
+                var stepsAtOutput = session!.statistics.steps
+                repeat {
+                    do {
+                        (t, outcome) = try session!.advance(to: tout)
+                    } catch let error as GradFlowError where shouldStop() {
+                        _ = error
+                        throw GradFlowError.interrupted(time: lastTime)
+                    }
+                    guard switching, switchTime == nil, outcome != .root, let explicit = session as? ERKStepSession else { continue }
+                    let steps = explicit.statistics.steps
+                    // `--max-steps` counts the steps between two output times, as SUNDIALS' mxstep does.
+                    if outcome == .stepBudget, steps - stepsAtOutput >= settings.maxSteps {
+                        throw GradFlowError.solver(flagName: "ARK_TOO_MUCH_WORK", flag: Int(ARK_TOO_MUCH_WORK), time: t,
+                                                   message: "at t = \(t), mxstep steps taken before reaching tout")
+                    }
+                    // Auto: every `stiffnessCheckSteps` explicit steps, switch to BDF once the explicit steps
+                    // are held down by stability (h·S beyond the stiffness threshold) rather than accuracy.
+                    guard steps - stepsAtLastCheck >= Self.stiffnessCheckSteps else { continue }
+                    stepsAtLastCheck = steps
+                    let weights = Array(UnsafeBufferPointer(ode.buffer(explicit.state)))
+                    if try isStiff(at: weights, stepSize: explicit.lastStepSize) {
+                        earlier = explicit.statistics
+                        session = nil  // free the explicit stepper's vectors first
+                        session = try makeSession(.bdfKrylov, ode: ode, initial: weights, startTime: t,
+                                                  tFinal: schedule.tFinal, useRoot: useRoot)
+                        switchTime = t
+                        if outcome == .reached, t < tout { outcome = .stepBudget }
+                    }
+                } while outcome == .stepBudget
+                let weights = UnsafeBufferPointer(ode.buffer(session!.state))
                 last = risk.evaluate(at: weights)
                 lastTime = t
                 guard last.loss.isFinite, last.gradientNormSquared.isFinite else {
@@ -118,8 +148,43 @@ public final class GradientFlowIntegrator {
                 }
             }
         }
-        let finalWeights = Array(UnsafeBufferPointer(ode.buffer(session.state)))
+        var statistics = session!.statistics
+        statistics.add(earlier)
+        statistics.stiffnessSwitchTime = switchTime
+        let finalWeights = Array(UnsafeBufferPointer(ode.buffer(session!.state)))
         return GradientFlowResult(finalTime: lastTime, finalWeights: finalWeights, finalEvaluation: last,
-                                  stopReason: reason, statistics: session.statistics, samples: samples)
+                                  stopReason: reason, statistics: statistics, samples: samples)
+    }
+
+    /// Explicit steps between two stiffness checks of `auto`. A check costs `stiffnessProbeIterations`
+    /// Hessian-vector products, about the cost of 2 explicit steps: at most 1% of the explicit work.
+    static let stiffnessCheckSteps = 200
+    static let stiffnessProbeIterations = 12
+    /// `auto` switches to BDF when h·S exceeds this: Dormand–Prince's stability interval on the negative
+    /// real axis ends near −3.3, and a stability-limited step controller hovers close to that edge, while
+    /// accuracy-limited steps on this ODE stay well inside it.
+    static let stiffnessThreshold = 2.0
+
+    /// Whether explicit steps of size `stepSize` are limited by stability at θ: h · S ≥ threshold, with S
+    /// from a short Lanczos run on exact Hessian-vector products (a lower estimate of λ_max, so the test
+    /// errs towards staying explicit).
+    private func isStiff(at weights: [Double], stepSize: Double) throws -> Bool {
+        let probe = SharpnessEstimator(risk: risk, tolerance: 1e-2, maxIterations: Self.stiffnessProbeIterations)
+        let estimate = try probe.lanczos(at: weights)
+        return stepSize * estimate.lambdaMax >= Self.stiffnessThreshold
+    }
+
+    private func makeSession(_ method: IntegrationMethod, ode: GradientFlowODE, initial: [Double], startTime: Double,
+                             tFinal: Double, useRoot: Bool) throws -> ODESession {
+        switch method {
+        case .erk, .auto:
+            return try ERKStepSession(ode: ode, initial: initial, startTime: startTime, settings: settings, tFinal: tFinal,
+                                      useRoot: useRoot,
+                                      stepBudget: settings.method == .auto ? min(Self.stiffnessCheckSteps, settings.maxSteps) : nil)
+        case .bdfKrylov, .bdfDense, .adams:
+            var cvode = settings
+            cvode.method = method
+            return try CVodeSession(ode: ode, initial: initial, startTime: startTime, settings: cvode, tFinal: tFinal, useRoot: useRoot)
+        }
     }
 }

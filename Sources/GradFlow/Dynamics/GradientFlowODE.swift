@@ -17,6 +17,8 @@ final class GradientFlowODE {
     /// Asked between right-hand sides: true stops the integration (CVODE then fails with
     /// CV_RHSFUNC_FAIL, which the integrator turns into `GradFlowError.interrupted`).
     let shouldStop: () -> Bool
+    /// SPGMR's preconditioner, when the settings ask for one (created on first use).
+    private(set) var preconditioner: GaussNewtonPreconditioner?
 
     init(risk: DifferentiableRisk, lossTolerance: Double, shouldStop: @escaping () -> Bool = { false }) {
         self.risk = risk
@@ -45,6 +47,28 @@ final class GradientFlowODE {
 
     func jacobianTimes(_ v: N_Vector, _ jv: N_Vector) -> Int32 {
         risk.hessianVectorProduct(UnsafeBufferPointer(buffer(v)), into: buffer(jv), scale: -1)
+        return 0
+    }
+
+    /// Whether the risk offers a Gauss–Newton preconditioner (which is then created).
+    func preparePreconditioner() -> Bool {
+        if preconditioner == nil { preconditioner = risk.makeGaussNewtonPreconditioner() }
+        return preconditioner != nil
+    }
+
+    /// CVODE's preconditioner setup for `I − γJ_F = I + γH`: rebuilds K at y unless CVODE says the
+    /// Jacobian data may be reused (`jok`), then factors `I + 2γΣK`. Returns 1 (recoverable: CVODE retries
+    /// with fresh data or a smaller step) if that matrix is singular.
+    func preconditionerSetup(_ y: N_Vector, jacobianIsCurrent jok: Bool, gamma: Double) -> (status: Int32, recomputed: Bool) {
+        guard let preconditioner else { return (-1, false) }
+        let recompute = !jok || !preconditioner.isLinearized
+        if recompute { preconditioner.linearize(at: UnsafeBufferPointer(buffer(y))) }
+        return (preconditioner.factor(gamma: gamma) ? 0 : 1, recompute)
+    }
+
+    func preconditionerSolve(_ r: N_Vector, _ z: N_Vector) -> Int32 {
+        guard let preconditioner else { return -1 }
+        preconditioner.solve(UnsafeBufferPointer(buffer(r)), into: buffer(z))
         return 0
     }
 
@@ -79,6 +103,16 @@ let gradientFlowJacobianTimesSetup: CVLsJacTimesSetupFn = { _, y, _, userData in
 
 let gradientFlowJacobianTimes: CVLsJacTimesVecFn = { v, jv, _, _, _, userData, _ in
     GradientFlowODE.from(userData).jacobianTimes(v!, jv!)
+}
+
+let gradientFlowPreconditionerSetup: CVLsPrecSetupFn = { _, y, _, jok, jcurPtr, gamma, userData in
+    let (status, recomputed) = GradientFlowODE.from(userData).preconditionerSetup(y!, jacobianIsCurrent: jok != 0, gamma: gamma)
+    jcurPtr?.pointee = recomputed ? 1 : 0
+    return status
+}
+
+let gradientFlowPreconditionerSolve: CVLsPrecSolveFn = { _, _, _, r, z, _, _, _, userData in
+    GradientFlowODE.from(userData).preconditionerSolve(r!, z!)
 }
 
 let gradientFlowDenseJacobian: CVLsJacFn = { _, y, _, matrix, userData, _, _, _ in

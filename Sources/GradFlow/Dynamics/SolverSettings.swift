@@ -1,5 +1,12 @@
 /// How CVODE integrates the gradient-flow ODE `θ' = −∇R(θ)`.
 public enum IntegrationMethod: String, Sendable, Codable, CaseIterable {
+    /// Explicit Dormand–Prince 5(4) (ARKODE ERKStep) while the flow is not stiff, then BDF + SPGMR
+    /// (`bdfKrylov`) from the first check at which the explicit steps are limited by stability: every
+    /// 200 explicit steps, h·S ≥ 2 with S from 12 Lanczos iterations. The default.
+    case auto
+    /// Explicit Runge–Kutta, Dormand–Prince 5(4) with FSAL (ARKODE ERKStep; scipy's RK45 pair): 6
+    /// right-hand sides per step, no Jacobian. For non-stiff flows (a plateau, a short horizon).
+    case erk
     /// BDF with Newton–Krylov iterations (SPGMR, no preconditioner) on the exact Jacobian-times-vector
     /// product `J v = −H v` (MATH.md §2.3). Cost per Krylov iteration: one Hessian-vector product
     /// (≈ 11P flops). The default: exact, matrix-free, fit for any P.
@@ -12,12 +19,42 @@ public enum IntegrationMethod: String, Sendable, Codable, CaseIterable {
     case adams
 }
 
+extension IntegrationMethod {
+    /// The SUNDIALS solvers behind the method, for summaries and the `/solver` `integrator` attribute.
+    public var solverDescription: String {
+        switch self {
+        case .auto: return "auto (ARKODE ERKStep Dormand–Prince 5(4), then CVODE BDF + SPGMR when stiff)"
+        case .erk: return "ARKODE ERKStep Dormand–Prince 5(4)"
+        case .bdfKrylov: return "CVODE BDF + SPGMR (exact J v)"
+        case .bdfDense: return "CVODE BDF + dense −H"
+        case .adams: return "CVODE Adams + fixed point"
+        }
+    }
+}
+
 /// Which implementation of the N_Vector loop operations CVODE uses.
 public enum VectorKernels: String, Sendable, Codable, CaseIterable {
     /// GradFlow's own kernels, compiled with -O3 (the default).
     case gradflow
     /// SUNDIALS' serial vector as Debian ships it (compiled without optimisation), for comparison.
     case sundials
+}
+
+/// SPGMR's preconditioner (`bdf-krylov`, and the BDF part of `auto`).
+public enum KrylovPreconditioner: String, Sendable, Codable, CaseIterable {
+    /// No preconditioner.
+    case none
+    /// `(I + γH_GN)⁻¹` by the Woodbury identity on the rank-≤ d Gauss–Newton part (`GaussNewtonPreconditioner`):
+    /// ≈ one Hessian-vector product per application, ≈ 2Pd flops per CVODE preconditioner setup.
+    case gaussNewton = "gauss-newton"
+}
+
+/// SPGMR's orthogonalisation.
+public enum GramSchmidt: String, Sendable, Codable, CaseIterable {
+    /// Modified Gram–Schmidt (one dot product and one update per basis vector, in sequence).
+    case modified
+    /// Classical Gram–Schmidt (fused: one pass of dot products, one linear combination).
+    case classical
 }
 
 /// CVODE settings. Defaults are chosen so that the default problem reaches R − R_min ≤ 1e-10.
@@ -35,10 +72,17 @@ public struct SolverSettings: Sendable, Codable, Equatable {
     public var maxOrder: Int?
     /// The N_Vector loop kernels.
     public var vectorKernels: VectorKernels
+    /// SPGMR's preconditioner.
+    public var preconditioner: KrylovPreconditioner
+    /// SPGMR's Gram–Schmidt variant.
+    public var gramSchmidt: GramSchmidt
+    /// CVODE's linear-solver tolerance factor `epslin` (nil: CVODE's 0.05).
+    public var linearSolverToleranceFactor: Double?
 
-    public init(method: IntegrationMethod = .bdfKrylov, relativeTolerance: Double = 1e-8,
+    public init(method: IntegrationMethod = .auto, relativeTolerance: Double = 1e-8,
                 absoluteTolerance: Double = 1e-12, maxSteps: Int = 1_000_000, krylovDimension: Int = 10,
-                maxOrder: Int? = nil, vectorKernels: VectorKernels = .gradflow) {
+                maxOrder: Int? = nil, vectorKernels: VectorKernels = .gradflow, preconditioner: KrylovPreconditioner = .gaussNewton,
+                gramSchmidt: GramSchmidt = .modified, linearSolverToleranceFactor: Double? = nil) {
         self.method = method
         self.relativeTolerance = relativeTolerance
         self.absoluteTolerance = absoluteTolerance
@@ -46,6 +90,30 @@ public struct SolverSettings: Sendable, Codable, Equatable {
         self.krylovDimension = krylovDimension
         self.maxOrder = maxOrder
         self.vectorKernels = vectorKernels
+        self.preconditioner = preconditioner
+        self.gramSchmidt = gramSchmidt
+        self.linearSolverToleranceFactor = linearSolverToleranceFactor
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case method, relativeTolerance, absoluteTolerance, maxSteps, krylovDimension, maxOrder, vectorKernels
+        case preconditioner, gramSchmidt, linearSolverToleranceFactor
+    }
+
+    /// Decodes configurations of earlier versions too (their files lack the later settings, which then
+    /// take the values those versions used).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(IntegrationMethod.self, forKey: .method)
+        relativeTolerance = try c.decode(Double.self, forKey: .relativeTolerance)
+        absoluteTolerance = try c.decode(Double.self, forKey: .absoluteTolerance)
+        maxSteps = try c.decode(Int.self, forKey: .maxSteps)
+        krylovDimension = try c.decode(Int.self, forKey: .krylovDimension)
+        maxOrder = try c.decodeIfPresent(Int.self, forKey: .maxOrder)
+        vectorKernels = try c.decodeIfPresent(VectorKernels.self, forKey: .vectorKernels) ?? .gradflow
+        preconditioner = try c.decodeIfPresent(KrylovPreconditioner.self, forKey: .preconditioner) ?? .none
+        gramSchmidt = try c.decodeIfPresent(GramSchmidt.self, forKey: .gramSchmidt) ?? .modified
+        linearSolverToleranceFactor = try c.decodeIfPresent(Double.self, forKey: .linearSolverToleranceFactor)
     }
 
     /// - Throws: `GradFlowError.invalidArgument` naming the option that is out of range.
@@ -62,7 +130,12 @@ public struct SolverSettings: Sendable, Codable, Equatable {
         guard (1...500).contains(krylovDimension) else {
             throw GradFlowError.invalidArgument(option: "--krylov-dim", value: "\(krylovDimension)", reason: "must be in 1…500")
         }
-        if let q = maxOrder {
+        if let f = linearSolverToleranceFactor {
+            guard f.isFinite, f > 0, f < 1 else {
+                throw GradFlowError.invalidArgument(option: "--eps-lin", value: "\(f)", reason: "must be in (0, 1)")
+            }
+        }
+        if let q = maxOrder, method != .erk, method != .auto {
             let limit = method == .adams ? 12 : 5
             guard (1...limit).contains(q) else {
                 throw GradFlowError.invalidArgument(option: "--max-order", value: "\(q)", reason: "must be in 1…\(limit) for \(method.rawValue)")

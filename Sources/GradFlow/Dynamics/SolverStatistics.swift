@@ -15,8 +15,26 @@ public struct SolverStatistics: Sendable, Codable, Equatable {
     public var rootFunctionEvaluations = 0
     public var lastStepSize = 0.0
     public var lastOrder = 0
+    /// `auto` only: the time at which the explicit stepper handed over to BDF (nil if it never did).
+    public var stiffnessSwitchTime: Double?
 
     public init() {}
+
+    /// Adds the counters of an earlier session of the same run (the explicit part of an `auto` run).
+    mutating func add(_ earlier: SolverStatistics) {
+        steps += earlier.steps
+        rhsEvaluations += earlier.rhsEvaluations
+        linearSolverRhsEvaluations += earlier.linearSolverRhsEvaluations
+        jacobianVectorProducts += earlier.jacobianVectorProducts
+        jacobianEvaluations += earlier.jacobianEvaluations
+        linearIterations += earlier.linearIterations
+        linearSolverSetups += earlier.linearSolverSetups
+        nonlinearIterations += earlier.nonlinearIterations
+        errorTestFailures += earlier.errorTestFailures
+        nonlinearConvergenceFailures += earlier.nonlinearConvergenceFailures
+        linearConvergenceFailures += earlier.linearConvergenceFailures
+        rootFunctionEvaluations += earlier.rootFunctionEvaluations
+    }
 
     /// Name–value pairs in a fixed order, with the attribute names of the trajectory file's `/solver`.
     public var namedValues: [(String, HDF5Value)] {
@@ -28,5 +46,6 @@ public struct SolverStatistics: Sendable, Codable, Equatable {
             ("root_evals", rootFunctionEvaluations), ("last_order", lastOrder),
         ]
         return counters.map { ($0.0, HDF5Value.integer($0.1)) } + [("last_step", .double(lastStepSize))]
+            + (stiffnessSwitchTime.map { [("stiffness_switch_time", HDF5Value.double($0))] } ?? [])
     }
 }

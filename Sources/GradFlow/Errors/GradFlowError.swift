@@ -39,7 +39,8 @@ extension GradFlowError: CustomStringConvertible {
             return "LAPACK \(routine) failed (info = \(info))"
         case let .solver(flagName, flag, time, message):
             let detail = message.isEmpty ? "" : ": \(message)"
-            return "CVODE failed with \(flagName) (\(flag)) at t = \(time)\(detail)"
+            let solver = flagName.hasPrefix("ARK_") ? "ARKODE" : "CVODE"
+            return "\(solver) failed with \(flagName) (\(flag)) at t = \(time)\(detail)"
         case let .interrupted(time):
             return "interrupted; the file holds the run up to t = \(time)"
         }

@@ -80,6 +80,18 @@ public enum LAPACK {
     public static func singularValues(_ a: [Double], rows m: Int, columns n: Int) throws
         -> (values: [Double], u: [Double], v: [Double])
     {
+        let svd = try thinSVD(a, rows: m, columns: n)
+        let k = svd.values.count
+        let u = (0..<m).map { svd.u[$0 * k] }  // first column of U (m×k, row-major)
+        let v = Array(svd.vt.prefix(n))  // first row of Vᵀ
+        return (svd.values, u, v)
+    }
+
+    /// The thin SVD `a = U diag(s) Vᵀ` of the row-major m×n matrix `a`, k = min(m, n): `values` (k,
+    /// descending), `u` (m×k, row-major, orthonormal columns) and `vt` (k×n, row-major, orthonormal rows).
+    /// `dgesdd`, JOBZ = 'S', on the column-major view `aᵀ = U_L S VT_L`, so `U = VT_Lᵀ` and `Vᵀ = U_Lᵀ`,
+    /// which are LAPACK's VT and U arrays read row-major. Cost O(mn·min(m, n)).
+    public static func thinSVD(_ a: [Double], rows m: Int, columns n: Int) throws -> (values: [Double], u: [Double], vt: [Double]) {
         precondition(a.count == m * n && m >= 1 && n >= 1)
         let matrix = AlignedBuffer(a)  // column-major n×m, lda = n
         let k = min(m, n)
@@ -96,9 +108,7 @@ public enum LAPACK {
         dgesdd_(&jobz, &rows, &cols, matrix.pointer, &lda, s.pointer, uLapack.pointer, &ldu, vtLapack.pointer, &ldvt,
                 work.pointer, &lwork, &iwork, &info, 1)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgesdd", info: Int(info)) }
-        let u = (0..<m).map { vtLapack.pointer[$0 * k] }  // first row of VT (k×m, column-major)
-        let v = Array(UnsafeBufferPointer(start: uLapack.pointer, count: n))  // first column of U (n×k, column-major)
-        return (s.array, u, v)
+        return (s.array, vtLapack.array, uLapack.array)
     }
 
     /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal

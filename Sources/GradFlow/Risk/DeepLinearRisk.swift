@@ -195,6 +195,10 @@ public final class DeepLinearRisk: DifferentiableRisk {
         }
     }
 
+    public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? {
+        GaussNewtonPreconditioner(shape: network.shape, covariance: problem.covariance, projection: network.projection)
+    }
+
     /// The end-to-end vector `w = W_1ᵀ⋯W_Lᵀ p` (allocates the result).
     public func endToEnd(_ theta: [Double]) -> [Double] {
         precondition(theta.count == parameterCount)

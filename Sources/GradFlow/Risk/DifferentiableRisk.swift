@@ -31,9 +31,14 @@ public protocol DifferentiableRisk: AnyObject {
     func excessRisk(at theta: UnsafeBufferPointer<Double>) -> Double
     /// Loss, excess risk and squared gradient norm at θ.
     func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation
+    /// A preconditioner for `I + γH` built on the Gauss–Newton part of H, or nil if the model has none.
+    func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner?
 }
 
 extension DifferentiableRisk {
+    /// No preconditioner unless the model provides one.
+    public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? { nil }
+
     /// `scale · ∇R(θ)` as a new array (convenience; allocates).
     public func gradient(at theta: [Double], scale: Double = 1) -> [Double] {
         precondition(theta.count == parameterCount)

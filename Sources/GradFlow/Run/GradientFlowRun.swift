@@ -133,7 +133,7 @@ public enum GradientFlowRun {
         let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
         let integrator = GradientFlowIntegrator(risk: risk, settings: config.solver)
         var solverAttributes: [(String, HDF5Value)] = [
-            ("integrator", .string("CVODE " + config.solver.method.rawValue)),
+            ("integrator", .string(config.solver.method.solverDescription)),
             ("rtol", .double(config.solver.relativeTolerance)), ("atol", .double(config.solver.absoluteTolerance)),
         ]
         let result: GradientFlowResult

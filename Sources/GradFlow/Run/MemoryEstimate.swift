@@ -15,9 +15,10 @@ public enum MemoryEstimate {
         var doubles = 8 * P + 4 * Double(n * d)
         if config.descent == nil || storedWeightRows > 0 {
             switch config.solver.method {
-            case .bdfKrylov: doubles += (20 + Double(config.solver.krylovDimension)) * P
+            case .bdfKrylov, .auto: doubles += (20 + Double(config.solver.krylovDimension)) * P
             case .bdfDense: doubles += 20 * P + P * P
             case .adams: doubles += 20 * P
+            case .erk: doubles += 12 * P
             }
         }
         if config.monitors.sharpness {

@@ -1,0 +1,25 @@
+import CSundials
+
+/// How one call to `ODESession.advance(to:)` ended.
+enum ODEOutcome {
+    /// The output time was reached (the state is interpolated there).
+    case reached
+    /// The loss-tolerance root was located first (the state is at the root).
+    case root
+    /// The session took its step budget before reaching the output time; the state is the solver's
+    /// current internal solution at the returned time. Only sessions created with a step budget return it.
+    case stepBudget
+}
+
+/// One SUNDIALS integration of the gradient-flow ODE (`GradientFlowODE`), driven output time by output
+/// time by `GradientFlowIntegrator`: CVODE (`CVodeSession`) or ARKODE's explicit Runge–Kutta stepper
+/// (`ERKStepSession`). Both own their SUNDIALS objects and turn negative flags into
+/// `GradFlowError.solver` with SUNDIALS' flag name.
+protocol ODESession: AnyObject {
+    /// The solver's state vector (its data is the stacked weights θ).
+    var state: N_Vector { get }
+    /// Integrates towards `tout`; returns the time reached and why it stopped there.
+    func advance(to tout: Double) throws -> (time: Double, outcome: ODEOutcome)
+    /// The solver's counters so far.
+    var statistics: SolverStatistics { get }
+}
