@@ -1,7 +1,7 @@
 # GradFlow: the two commands of the README, and their parts.
 #   make run    install what is missing, build, run gradient flow on the default problem
 #   make test   install what is missing, build, pass the tests (what .ci/run calls)
-#   make bench  kernel timings: gradient, Hessian-vector product, gradient-descent step
+#   make bench  the benchmark suite (cases A–E against scipy and numpy peers; benchmarks/README.md)
 SWIFT ?= swift
 OUTPUT ?= default-run.h5
 
@@ -20,9 +20,12 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
+BENCH_ARGS ?=
+
 bench: setup
-	$(SWIFT) build -c release --product gradflow-bench
-	.build/release/gradflow-bench
+	@python3 -c 'import numpy, scipy, h5py' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check numpy scipy h5py
+	$(SWIFT) build -c release
+	.build/release/gradflow-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build $(OUTPUT)

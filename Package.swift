@@ -40,7 +40,8 @@ let package = Package(
         .executableTarget(
             name: "gradflow-bench",
             dependencies: ["GradFlow"],
-            path: "benchmarks"
+            path: "benchmarks",
+            exclude: ["peers", "bandwidth", "README.md"]
         ),
         .testTarget(
             name: "GradFlowTests",

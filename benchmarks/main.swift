@@ -1,68 +1,168 @@
-// GradFlow's kernel benchmark: time per gradient (the gradient-flow right-hand side), per exact
-// Hessian-vector product, and per gradient-descent step, on a few network sizes. It prints its figures;
-// timings are medians of repeated batches. Run with `make bench` (a release build).
+// GradFlow's benchmark suite (issue 7): cases A–E of benchmarks/README.md, each integrated by the
+// `gradflow` executable as a whole process (start-up and file output included) and by the peers of
+// benchmarks/peers/peers.py on the identical problem file; plus the kernel figures against the
+// memory-traffic bound. Prints the tables and writes JSON.
+//
+// Usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
 import Foundation
 import GradFlow
 
-struct Case {
-    var name: String
-    var samples: Int
-    var dimension: Int
-    var width: Int
-    var depth: Int
+var selected = "ABCDE", repeats = 3, budget = 60.0, peers = true
+var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
+var arguments = Array(CommandLine.arguments.dropFirst())
+while let option = arguments.first {
+    arguments.removeFirst()
+    func value() -> String {
+        guard let v = arguments.first else { fatalError("\(option) needs a value") }
+        arguments.removeFirst()
+        return v
+    }
+    switch option {
+    case "--cases": selected = value().uppercased()
+    case "--repeats": repeats = Int(value()) ?? 3
+    case "--budget": budget = Double(value()) ?? 60
+    case "--no-peers": peers = false
+    case "--json": jsonPath = value()
+    case "--workdir": workdir = value()
+    default:
+        print("usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]")
+        exit(option == "--help" || option == "-h" ? 0 : 2)
+    }
 }
 
-let cases = [
-    Case(name: "A paper default", samples: 50, dimension: 5, width: 5, depth: 10),
-    Case(name: "B medium", samples: 200, dimension: 50, width: 50, depth: 10),
-    Case(name: "C large", samples: 1000, dimension: 200, width: 200, depth: 20),
-]
+let executableFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+let gradflow = executableFolder.appendingPathComponent("gradflow").path
+let peersScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peers/peers.py").path
+try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
 
-/// Median seconds per call of `body`, over batches that each last about 0.1 s.
-func measure(_ body: () -> Void) -> Double {
-    var calls = 1
-    while true {
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<calls { body() }
-        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        if elapsed > 0.05 { break }
-        calls *= 2
-    }
-    var samples: [Double] = []
-    for _ in 0..<5 {
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<calls { body() }
-        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(calls))
-    }
-    return samples.sorted()[2]
+/// Runs a process with `posix_spawn` (Foundation's `Process` adds ≈ 50 ms per launch on Linux, more than
+/// a whole GradFlow run on case A) and returns its wall time, exit status and standard output. The child
+/// gets OPENBLAS_NUM_THREADS=1: `gradflow run` uses one BLAS thread here, and OpenBLAS then starts no
+/// idle worker that would spin beside it.
+@MainActor func run(_ executable: String, _ args: [String]) throws -> (seconds: Double, status: Int32, stdout: String) {
+    let outputPath = "\(workdir)/stdout.txt"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([executable] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    guard posix_spawnp(&pid, executable, &actions, nil, argv, envp) == 0 else { fatalError("cannot start \(executable)") }
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (seconds, exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
+
+func relativeError(_ a: [Double], _ b: [Double]) -> Double {
+    var num = 0.0, den = 0.0
+    for i in 0..<a.count { num += (a[i] - b[i]) * (a[i] - b[i]); den += b[i] * b[i] }
+    return (num / den).squareRoot()
+}
+
+func g(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)g", x) }
 
 BLASThreads.set(1)
-print("GradFlow \(GradFlowVersion.string) kernel benchmark (1 OpenBLAS thread, medians of 5 batches)")
-print("case                     P          gradient     HVP          GD step      GD steps/s")
-for c in cases {
-    let config = RunConfiguration(synthetic: SyntheticData(samples: c.samples, dimension: c.dimension), depth: c.depth,
-                                  widths: [c.width], initialization: .gaussian(scale: 1 / Double(c.width).squareRoot(), zeroLayer: nil))
-    let setup = try RunSetup.prepare(config, checkOutput: false)
-    let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
-    let p = risk.parameterCount
-    var theta = setup.initialWeights
-    var out = [Double](repeating: 0, count: p)
-    var rng = GaussianGenerator(seed: 1)
-    let v = rng.gaussians(p)
-    let gradient = measure {
-        theta.withUnsafeBufferPointer { t in out.withUnsafeMutableBufferPointer { risk.gradient(at: t, into: $0, scale: -1) } }
+let bandwidth = KernelTimer.bandwidth()
+let host = ProcessInfo.processInfo
+print("GradFlow \(GradFlowVersion.string) benchmark, \(Date()) — \(host.activeProcessorCount) cores, "
+      + "\(g(Double(host.physicalMemory) / 1073741824, 3)) GiB, one core's memory bandwidth \(g(bandwidth / 1e9)) GB/s (copy/daxpy on 256 MiB)")
+print("GradFlow: `gradflow run` as a whole process, median of \(repeats); peers: benchmarks/peers/peers.py, budget \(Int(budget)) s per run\n")
+
+let launch = try (0..<5).map { _ in try run("/bin/true", []).seconds }.sorted()[2]
+print("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
+
+var report: [[String: Any]] = []
+for c in BenchmarkCase.all where selected.contains(c.letter) {
+    let problemPath = "\(workdir)/case-\(c.letter).h5", outPath = "\(workdir)/case-\(c.letter)-run.h5"
+    let setup = try c.writeProblem(to: problemPath)
+    let p = setup.network.shape.parameterCount
+    let common = ["run", "--data", problemPath, "--init-weights", problemPath, "--monitors", "none", "--force", "-q"] + c.stopArguments
+
+    // GradFlow, whole process, median of `repeats`.
+    var times: [Double] = []
+    var peak = 0.0
+    for _ in 0..<repeats {
+        let r = try run(gradflow, common + ["-o", outPath])
+        guard r.status == 0 else { fatalError("case \(c.letter): gradflow exited with \(r.status)") }
+        times.append(r.seconds)
+        if let m = r.stdout.range(of: #"peak memory ([0-9.e+]+) MiB"#, options: .regularExpression) {
+            peak = Double(r.stdout[m].split(separator: " ")[2]) ?? 0
+        }
     }
-    theta.withUnsafeBufferPointer { risk.linearize(at: $0) }
-    let hvp = measure {
-        v.withUnsafeBufferPointer { vv in out.withUnsafeMutableBufferPointer { risk.hessianVectorProduct(vv, into: $0, scale: -1) } }
+    let wall = times.sorted()[times.count / 2]
+    let file = try TrajectoryFile(path: outPath)
+    let finalWeights = try file.dataset("final/weights")
+    let tFinal = try file.value("final_time", in: "solver").doubleValue ?? 0
+    func counter(_ name: String) -> Int { if case .integer(let v) = try? file.value(name, in: "solver") { return v }; return 0 }
+    let switchTime = try? file.value("stiffness_switch_time", in: "solver").doubleValue
+
+    // Reference: a tight-tolerance run to the same time.
+    let referencePath = "\(workdir)/case-\(c.letter)-reference.h5"
+    let reference = try run(gradflow, ["run", "--data", problemPath, "--init-weights", problemPath, "--monitors", "none", "--force", "-q",
+                                       "--rtol", "1e-11", "--atol", "1e-15", "--no-loss-stop", "--t-final", "\(tFinal)",
+                                       "--output-times", "10", "-o", referencePath])
+    guard reference.status == 0 else { fatalError("case \(c.letter): the reference run failed") }
+    let referenceWeights = try TrajectoryFile(path: referencePath).dataset("final/weights")
+    let error = relativeError(finalWeights, referenceWeights)
+    let drift = ConservationMonitor(initialWeights: setup.initialWeights, shape: setup.network.shape).drift(at: finalWeights)
+    let kernels = KernelTimer.kernels(setup)
+    let gradientBytes = 16 * Double(p), hvpBytes = 24 * Double(p)
+
+    var entry: [String: Any] = [
+        "case": c.letter, "title": c.title, "P": p, "n": c.samples, "d": c.dimension, "width": c.width, "depth": c.depth,
+        "init_scale": c.initScale, "t_final": tFinal, "gradflow_seconds": wall, "gradflow_runs": times,
+        "steps": counter("steps"), "rhs_evals": counter("rhs_evals"), "jv_evals": counter("jv_evals"),
+        "final_weight_error": error, "conservation_drift_relative": drift.relative.max() ?? 0, "peak_memory_mib": peak,
+        "gradient_seconds": kernels.gradient, "hvp_seconds": kernels.hvp,
+        "gradient_bound_fraction": gradientBytes / bandwidth / kernels.gradient, "hvp_bound_fraction": hvpBytes / bandwidth / kernels.hvp,
+    ]
+    if let switchTime { entry["stiffness_switch_time"] = switchTime }
+    print("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
+    print("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
+          + "\(counter("rhs_evals")) RHS, \(counter("jv_evals")) J·v\(switchTime.map { ", explicit → BDF at t = \(g($0))" } ?? ""); "
+          + "error \(g(error, 2)), Lemma 1 drift \(g(drift.relative.max() ?? 0, 2)), peak \(g(peak)) MiB")
+    print("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
+          + "HVP \(g(kernels.hvp * 1e6)) µs (bound \(g(hvpBytes / bandwidth * 1e6)) µs, \(Int((100 * hvpBytes / bandwidth / kernels.hvp).rounded()))%)")
+
+    if peers {
+        try {  // closed before Python opens it (HDF5 locks files open for writing)
+            let problem = try HDF5File.open(problemPath, writable: true)
+            try problem.writeDataset("reference", referenceWeights, shape: [p])
+            try problem.setAttribute("t_final", .double(tFinal))
+            try problem.setAttribute("target_error", .double(max(error, 1e-14)))
+            try problem.flush()
+        }()
+        let result = try run("python3", [peersScript, problemPath, "--budget", "\(budget)", "--repeats", "\(repeats)"])
+        if result.status == 0, let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+           let peerResults = object["peers"] as? [String: [String: Any]] {
+            entry["peers"] = peerResults
+            for name in ["RK45", "DOP853", "LSODA", "BDF", "GD"] {
+                guard let r = peerResults[name] else { continue }
+                let status = r["status"] as? String ?? "?"
+                guard let seconds = r["seconds"] as? Double else { print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status)"); continue }
+                let bound = status == "budget" ? "≥ " : (r["extrapolated"] as? Bool == true ? "~ " : "")
+                let detail = name == "GD" ? "η = \(g(r["eta"] as? Double ?? 0, 2)), \(r["steps"] ?? 0) steps" : "rtol \(g(r["rtol"] as? Double ?? 0, 1)), \(r["nfev"] ?? 0) RHS"
+                print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(bound)\(g(seconds)) s  (\(detail), error \(g(r["error"] as? Double ?? .nan, 2)))"
+                      + "  → GradFlow \(bound)\(g(seconds / wall, 3))× faster\(status == "ok" ? "" : " [\(status)]")")
+            }
+        } else {
+            print("  peers      failed (exit \(result.status)); is python3 with numpy, scipy and h5py installed?")
+        }
     }
-    // Gradient descent at a small η, through the library's own loop (no output rows).
-    let steps = max(10, Int(2.0 / gradient))
-    let descent = GradientDescent(risk: risk, settings: DescentSettings(learningRate: 1e-4, steps: steps))
-    let result = try descent.run(from: setup.initialWeights, outputSteps: [], lossTolerance: nil, trackDrift: false) { _, _, _, _, _ in }
-    theta = result.finalWeights
-    func us(_ s: Double) -> String { String(format: "%9.2f µs", s * 1e6) }
-    print(c.name.padding(toLength: 24, withPad: " ", startingAt: 0), String(p).padding(toLength: 10, withPad: " ", startingAt: 0),
-          us(gradient), us(hvp), us(result.secondsPerStep), String(format: "%10.0f", 1 / result.secondsPerStep))
+    print("")
+    report.append(entry)
 }
+let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
+                           "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
+                           "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
+try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
+print("JSON: \(jsonPath)")

@@ -118,6 +118,9 @@ struct SweepCommand: ParsableCommand {
                 let point = pending.removeFirst()
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: executable)
+                // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
+                // worker spins beside the other runs.
+                process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
                 process.arguments = point.commandArguments(output: path(point), extra: grid.extraArguments(for: point))
                 let log = (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
                 _ = FileManager.default.createFile(atPath: log, contents: nil)

@@ -93,12 +93,7 @@ final class CVodeSession: ODESession {
     /// CVODE's counters so far.
     var statistics: SolverStatistics {
         var s = SolverStatistics()
-        var v = 0
-        func read(_ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int {
-            v = 0
-            _ = get(memory, &v)
-            return v
-        }
+        func read(_ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int { sundialsCounter(memory, get) }
         s.steps = read(CVodeGetNumSteps)
         s.rhsEvaluations = read(CVodeGetNumRhsEvals)
         s.errorTestFailures = read(CVodeGetNumErrTestFails)
@@ -127,11 +122,6 @@ final class CVodeSession: ODESession {
     }
 
     private func failure(_ flag: Int32, time: Double) -> GradFlowError {
-        var name = "CV_UNKNOWN"
-        if let cName = CVodeGetReturnFlagName(Int(flag)) {
-            name = String(cString: cName)
-            free(cName)
-        }
-        return .solver(flagName: name, flag: Int(flag), time: time, message: ode.lastMessage)
+        sundialsFailure(flag, time: time, unknown: "CV_UNKNOWN", message: ode.lastMessage, name: CVodeGetReturnFlagName)
     }
 }

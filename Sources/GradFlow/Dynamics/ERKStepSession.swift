@@ -74,12 +74,7 @@ final class ERKStepSession: ODESession {
 
     var statistics: SolverStatistics {
         var s = SolverStatistics()
-        var v = 0
-        func read(_ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int {
-            v = 0
-            _ = get(memory, &v)
-            return v
-        }
+        func read(_ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int { sundialsCounter(memory, get) }
         s.steps = read(ERKStepGetNumSteps)
         s.rhsEvaluations = read(ERKStepGetNumRhsEvals)
         s.errorTestFailures = read(ERKStepGetNumErrTestFails)
@@ -94,11 +89,6 @@ final class ERKStepSession: ODESession {
     }
 
     private func failure(_ flag: Int32, time: Double) -> GradFlowError {
-        var name = "ARK_UNKNOWN"
-        if let cName = ERKStepGetReturnFlagName(Int(flag)) {
-            name = String(cString: cName)
-            free(cName)
-        }
-        return .solver(flagName: name, flag: Int(flag), time: time, message: ode.lastMessage)
+        sundialsFailure(flag, time: time, unknown: "ARK_UNKNOWN", message: ode.lastMessage, name: ERKStepGetReturnFlagName)
     }
 }

@@ -104,7 +104,7 @@ public final class GradientFlowIntegrator {
             for tout in times {
                 if shouldStop() { throw GradFlowError.interrupted(time: lastTime) }
                 var t = lastTime, outcome = ODEOutcome.reached
-                var stepsAtOutput = session!.statistics.steps
+                let stepsAtOutput = session!.statistics.steps
                 repeat {
                     do {
                         (t, outcome) = try session!.advance(to: tout)

@@ -1,4 +1,5 @@
 import CSundials
+import Glibc
 
 /// How one call to `ODESession.advance(to:)` ended.
 enum ODEOutcome {
@@ -22,4 +23,23 @@ protocol ODESession: AnyObject {
     func advance(to tout: Double) throws -> (time: Double, outcome: ODEOutcome)
     /// The solver's counters so far.
     var statistics: SolverStatistics { get }
+}
+
+/// The `GradFlowError.solver` for a negative SUNDIALS flag, named by the solver's own flag-name function
+/// (whose string the caller frees), with the message its error handler kept.
+func sundialsFailure(_ flag: Int32, time: Double, unknown: String, message: String,
+                     name: (Int) -> UnsafeMutablePointer<CChar>?) -> GradFlowError {
+    var flagName = unknown
+    if let cName = name(Int(flag)) {
+        flagName = String(cString: cName)
+        free(cName)
+    }
+    return .solver(flagName: flagName, flag: Int(flag), time: time, message: message)
+}
+
+/// One `long int` counter of a SUNDIALS integrator (0 if the getter fails).
+func sundialsCounter(_ memory: UnsafeMutableRawPointer?, _ get: (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>) -> Int32) -> Int {
+    var value = 0
+    _ = get(memory, &value)
+    return value
 }

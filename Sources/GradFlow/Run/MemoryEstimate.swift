@@ -36,8 +36,15 @@ public enum MemoryEstimate {
         Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// The process's peak resident memory so far, in bytes (`getrusage`).
+    /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.
+    /// (On Linux `ru_maxrss` survives `execve`: a process started by a large parent, such as a sweep or
+    /// a benchmark driver, would report the parent's peak at the time it forked.)
     public static var peakResident: Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            return kib * 1024
+        }
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_maxrss) * 1024
