@@ -7,6 +7,9 @@
 import Foundation
 import GradFlow
 
+/// Prints a line unbuffered, also into a file: a long suite shows its progress, and a crash loses nothing.
+func say(_ line: String = "") { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 var selected = "ABCDE", repeats = 3, budget = 60.0, peers = true
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -25,7 +28,7 @@ while let option = arguments.first {
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
     default:
-        print("usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]")
+        say("usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -73,12 +76,12 @@ func g(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)g"
 BLASThreads.set(1)
 let bandwidth = KernelTimer.bandwidth()
 let host = ProcessInfo.processInfo
-print("GradFlow \(GradFlowVersion.string) benchmark, \(Date()) — \(host.activeProcessorCount) cores, "
+say("GradFlow \(GradFlowVersion.string) benchmark, \(Date()) — \(host.activeProcessorCount) cores, "
       + "\(g(Double(host.physicalMemory) / 1073741824, 3)) GiB, one core's memory bandwidth \(g(bandwidth / 1e9)) GB/s (copy/daxpy on 256 MiB)")
-print("GradFlow: `gradflow run` as a whole process, median of \(repeats); peers: benchmarks/peers/peers.py, budget \(Int(budget)) s per run\n")
+say("GradFlow: `gradflow run` as a whole process, median of \(repeats); peers: benchmarks/peers/peers.py, budget \(Int(budget)) s per run\n")
 
 let launch = try (0..<5).map { _ in try run("/bin/true", []).seconds }.sorted()[2]
-print("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
+say("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
 
 var report: [[String: Any]] = []
 for c in BenchmarkCase.all where selected.contains(c.letter) {
@@ -126,11 +129,11 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
         "gradient_bound_fraction": gradientBytes / bandwidth / kernels.gradient, "hvp_bound_fraction": hvpBytes / bandwidth / kernels.hvp,
     ]
     if let switchTime { entry["stiffness_switch_time"] = switchTime }
-    print("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
-    print("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
+    say("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
+    say("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
           + "\(counter("rhs_evals")) RHS, \(counter("jv_evals")) J·v\(switchTime.map { ", explicit → BDF at t = \(g($0))" } ?? ""); "
           + "error \(g(error, 2)), Lemma 1 drift \(g(drift.relative.max() ?? 0, 2)), peak \(g(peak)) MiB")
-    print("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
+    say("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
           + "HVP \(g(kernels.hvp * 1e6)) µs (bound \(g(hvpBytes / bandwidth * 1e6)) µs, \(Int((100 * hvpBytes / bandwidth / kernels.hvp).rounded()))%)")
 
     if peers {
@@ -148,21 +151,22 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
             for name in ["RK45", "DOP853", "LSODA", "BDF", "GD"] {
                 guard let r = peerResults[name] else { continue }
                 let status = r["status"] as? String ?? "?"
-                guard let seconds = r["seconds"] as? Double else { print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status)"); continue }
+                guard let seconds = r["seconds"] as? Double else { say("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(status)"); continue }
                 let bound = status == "budget" ? "≥ " : (r["extrapolated"] as? Bool == true ? "~ " : "")
                 let detail = name == "GD" ? "η = \(g(r["eta"] as? Double ?? 0, 2)), \(r["steps"] ?? 0) steps" : "rtol \(g(r["rtol"] as? Double ?? 0, 1)), \(r["nfev"] ?? 0) RHS"
-                print("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(bound)\(g(seconds)) s  (\(detail), error \(g(r["error"] as? Double ?? .nan, 2)))"
+                say("  \(name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(bound)\(g(seconds)) s  (\(detail), error \(g(r["error"] as? Double ?? .nan, 2)))"
                       + "  → GradFlow \(bound)\(g(seconds / wall, 3))× faster\(status == "ok" ? "" : " [\(status)]")")
             }
         } else {
-            print("  peers      failed (exit \(result.status)); is python3 with numpy, scipy and h5py installed?")
+            say("  peers      failed (exit \(result.status)); is python3 with numpy, scipy and h5py installed?")
         }
     }
-    print("")
+    say("")
     report.append(entry)
+    // Written after every case, so that an interrupted suite keeps what it measured.
+    let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
+                               "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
+                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
+    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
 }
-let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
-                           "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
-                           "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
-try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
-print("JSON: \(jsonPath)")
+say("JSON: \(jsonPath)")

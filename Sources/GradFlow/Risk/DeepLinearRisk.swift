@@ -1,4 +1,5 @@
 import COpenBLAS
+import CVectorKernels
 
 /// The risk `R(W) = (1/n)‖y − X W_1ᵀ⋯W_Lᵀ p‖²` of a deep linear network with scalar output, its
 /// gradient (MATH.md §1) and its exact Hessian-vector product (MATH.md §2.1), all with BLAS level-2
@@ -102,9 +103,8 @@ public final class DeepLinearRisk: DifferentiableRisk {
         let t = theta.baseAddress!, o = out.baseAddress!
         forward(t, gradientState)
         for k in 1...depth {
-            // G_k = b_k c_kᵀ as a k = 1 product, which overwrites the block (β = 0).
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m(k), m(k - 1), 1, scale,
-                        gradientState.b(k), 1, gradientState.c(k), m(k - 1), 0, o + offsets[k - 1], m(k - 1))
+            // G_k = b_k c_kᵀ, overwriting the block (a streaming loop: faster than dgemm with k = 1).
+            gf_outer_product(m(k), m(k - 1), scale, gradientState.b(k), gradientState.c(k), o + offsets[k - 1])
         }
     }
 
@@ -142,10 +142,9 @@ public final class DeepLinearRisk: DifferentiableRisk {
             cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.c(k), 1, 0, s.gamma(k + 1), 1)
             cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.gamma(k), 1, 1, s.gamma(k + 1), 1)
         }
-        // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ: one rank-2 product [β_k b_k]·[c_k γ_k]ᵀ that overwrites the block.
+        // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites the block.
         for k in 1...depth {
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), 2, scale,
-                        s.beta(k), m(k), s.c(k), m(k - 1), 0, o + offsets[k - 1], m(k - 1))
+            gf_outer_product2(m(k), m(k - 1), scale, s.beta(k), s.c(k), s.b(k), s.gamma(k), o + offsets[k - 1])
         }
     }
 
