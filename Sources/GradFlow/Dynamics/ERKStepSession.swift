@@ -19,18 +19,9 @@ final class ERKStepSession: ODESession {
          useRoot: Bool, stepBudget: Int? = nil) throws {
         self.ode = ode
         budgeted = stepBudget != nil
-        var ctx: SUNContext?
-        guard SUNContext_Create(nil, &ctx) == 0, let ctx else {
-            throw GradFlowError.solver(flagName: "SUNContext_Create", flag: -1, time: 0, message: "could not create the SUNDIALS context")
-        }
+        let (ctx, y) = try makeSundialsState(initial, kernels: settings.vectorKernels)
         context = ctx
-        let vector = settings.vectorKernels == .gradflow ? gf_vector_new_aligned(Int64(ode.count), ctx) : N_VNew_Serial(Int64(ode.count), ctx)
-        guard let y = vector else {
-            SUNContext_Free(&context)
-            throw GradFlowError.solver(flagName: "N_VNew_Serial", flag: -1, time: 0, message: "could not allocate the state vector")
-        }
         state = y
-        initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: ode.count) }
         memory = ERKStepCreate(gradientFlowRightHandSide, startTime, y, ctx)
         guard memory != nil else { throw GradFlowError.solver(flagName: "ERKStepCreate", flag: -1, time: 0, message: "") }
         let userData = Unmanaged.passUnretained(ode).toOpaque()

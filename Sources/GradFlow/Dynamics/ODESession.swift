@@ -1,4 +1,5 @@
 import CSundials
+import CVectorKernels
 import Glibc
 
 /// How one call to `ODESession.advance(to:)` ended.
@@ -42,4 +43,20 @@ func sundialsCounter(_ memory: UnsafeMutableRawPointer?, _ get: (UnsafeMutableRa
     var value = 0
     _ = get(memory, &value)
     return value
+}
+
+/// A new SUNDIALS context and a state vector of `initial.count` entries holding `initial`, with GradFlow's
+/// kernels or SUNDIALS' own. The caller owns both (`N_VDestroy`, then `SUNContext_Free`).
+func makeSundialsState(_ initial: [Double], kernels: VectorKernels) throws -> (context: SUNContext, state: N_Vector) {
+    var context: SUNContext?
+    guard SUNContext_Create(nil, &context) == 0, let ctx = context else {
+        throw GradFlowError.solver(flagName: "SUNContext_Create", flag: -1, time: 0, message: "could not create the SUNDIALS context")
+    }
+    let count = Int64(initial.count)
+    guard let y = kernels == .gradflow ? gf_vector_new_aligned(count, ctx) : N_VNew_Serial(count, ctx) else {
+        SUNContext_Free(&context)
+        throw GradFlowError.solver(flagName: "N_VNew_Serial", flag: -1, time: 0, message: "could not allocate the state vector")
+    }
+    initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: initial.count) }
+    return (ctx, y)
 }
