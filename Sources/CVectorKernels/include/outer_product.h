@@ -2,8 +2,8 @@
 // gradient (G_k = b_k c_kᵀ) and of the Hessian-vector product (β_k c_kᵀ + b_k γ_kᵀ), MATH.md §1.2, §2.1.
 //
 // OpenBLAS' dgemm with an inner dimension of 1 or 2 packs its operands and, measured on 1000×1000
-// blocks, writes at a third of the memory bandwidth (20 ms for 10 blocks, against 10 ms for a plain
-// loop). These loops write each entry once; blocks larger than the last-level cache use non-temporal
+// blocks (benchmarks/bandwidth/outer_product.c), writes at half the speed of a plain loop: 20 ms for 10
+// blocks against 10 ms. These loops write each entry once; blocks larger than the last-level cache use non-temporal
 // stores, which skip reading the destination into the cache first.
 #ifndef GRADFLOW_OUTER_PRODUCT_H
 #define GRADFLOW_OUTER_PRODUCT_H
