@@ -74,7 +74,9 @@ struct CompareCommand: ParsableCommand {
         Terminal.print("")
         Terminal.print("  final     GF: R − R_min = \(g(s.flow.result.finalEvaluation.excessRisk, 4)), S = \(flowS) at t = \(g(s.flow.result.finalTime, 6))")
         Terminal.print("            GD: R − R_min = \(g(s.descent.result.finalEvaluation.excessRisk, 4)), S = \(descentS) after \(s.descent.result.steps) steps (\(s.descent.result.stop.rawValue)); 2/η = \(g(2 / eta, 6))")
-        Terminal.print("  bounds    S_min ∈ [\(g(s.flow.bounds.sharpnessLowerBound, 5)), \(g(s.flow.bounds.explicitMinimizerSharpness, 5))], critical η = 2/S_min ∈ [\(g(s.flow.bounds.criticalLearningRateLower, 4)), \(g(s.flow.bounds.criticalLearningRateUpper, 4))]")
+        if let bounds = s.flow.bounds, s.flow.setup.network.isScalarLinear {
+            Terminal.print("  bounds    S_min ∈ [\(g(bounds.sharpnessLowerBound, 5)), \(g(bounds.explicitMinimizerSharpness, 5))], critical η = 2/S_min ∈ [\(g(bounds.criticalLearningRateLower, 4)), \(g(bounds.criticalLearningRateUpper, 4))]")
+        }
         Terminal.print("  output    \(s.outputPath) (\(s.rows.count) rows), \(s.flowPath), \(s.descentPath)")
     }
 }

@@ -69,10 +69,11 @@ struct CriticalLRCommand: ParsableCommand {
         Terminal.print("  " + line(header))
         for depth in depthList {
             for seed in seedList {
+                var synthetic = problem.synthetic(model: network.model)
+                synthetic.seed = seed
                 var config = RunConfiguration(
-                    dataFile: problem.dataFile,
-                    synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: seed),
-                    seed: seed, depth: depth, widths: try network.widthList(), initialization: initialization,
+                    dataFile: problem.dataFile, synthetic: synthetic,
+                    seed: seed, model: network.model, depth: depth, widths: try network.widthList(), initialization: initialization,
                     initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom, outputPath: output, overwrite: force)
                 config.lossTolerance = lossTol
                 let r = try CriticalLearningRate.find(config, settings: settings)

@@ -8,6 +8,7 @@ extension VectorKernels: ExpressibleByArgument {}
 extension SharpnessMethod: ExpressibleByArgument {}
 extension OutputSchedule.Spacing: ExpressibleByArgument {}
 extension InitialWeightsFile.Snapshot: ExpressibleByArgument {}
+extension NetworkModel: ExpressibleByArgument {}
 
 /// Which initialisation `--init` selects.
 enum InitKind: String, ExpressibleByArgument, CaseIterable {
@@ -17,7 +18,7 @@ enum InitKind: String, ExpressibleByArgument, CaseIterable {
 /// Options shared by every command that builds a problem: the data.
 struct ProblemOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp(
-        "Regression data: an HDF5 file with datasets X [n, d] and y [n] (and optionally p), a GradFlow trajectory file, or a CSV file whose last column is y. Default: the built-in synthetic data.",
+        "Regression data: an HDF5 file with datasets X [n, d] and y [n] (and optionally p; a 2-D y or Y [n, q] gives q outputs; optionally a held-out X_test, y_test), a GradFlow trajectory file, or a CSV file whose last column is y. Default: the built-in synthetic data.",
         valueName: "file"))
     var dataFile: String?
 
@@ -27,23 +28,44 @@ struct ProblemOptions: ParsableArguments {
     @Option(name: .customLong("input-dim"), parsing: .unconditional, help: "Synthetic data: input dimension d.")
     var inputDimension: Int = 5
 
-    @Option(parsing: .unconditional, help: "Synthetic data: noise level ξ in y = X w_true + ξ·noise (then y is scaled so that ‖w*‖ = 1).")
-    var noise: Double = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Synthetic data: noise level ξ in y = X w_true + ξ·noise (then y is scaled so that ‖w*‖ = 1). Default 1, or 0 with --model gelu (the paper's noiseless GELU experiment).",
+        valueName: "ξ"))
+    var noise: Double?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Synthetic data: number of outputs q. With q > 1 the network has no projection and W_L has q rows (multivariate regression, the paper's Theorem 5).",
+        valueName: "q"))
+    var outputs: Int = 1
+
+    @Option(name: .customLong("test-samples"), parsing: .unconditional, help: ArgumentHelp(
+        "Synthetic data: size of the held-out set drawn beside the training data (same w_true, fresh noise; the test error is recorded in /trajectory/test_loss). Default: n, as in the paper's code; 0 for none.",
+        valueName: "count"))
+    var testSamples: Int?
 
     @Option(name: .customLong("condition-number"), parsing: .unconditional, help: "Synthetic data: make the covariance Σ = XᵀX/n ill-conditioned, with eigenvalues spaced evenly in log from 1 down to 1/κ (a stiff flow). Default: the paper's Gaussian X.")
     var conditionNumber: Double?
 
     @Option(parsing: .unconditional, help: "Seed of the synthetic data and of the initial weights (same seed, same bits).")
     var seed: UInt64 = 20240521
+
+    /// The synthetic data set of these options for `model` (whose default noise differs).
+    func synthetic(model: NetworkModel) -> SyntheticData {
+        SyntheticData(samples: samples, dimension: inputDimension, noise: noise ?? (model == .gelu ? 0 : 1), seed: seed,
+                      conditionNumber: conditionNumber, outputs: outputs, testSamples: testSamples)
+    }
 }
 
 /// Options shared by every command that builds a network.
 struct NetworkOptions: ParsableArguments {
+    @Option(help: "Model: 'linear' (deep linear network; the default) or 'gelu' (the tanh-form GELU after every layer but the last, no biases, as in the paper's App. C). Depth and widths work the same way; with q outputs W_L has q rows.")
+    var model: NetworkModel = .linear
+
     @Option(parsing: .unconditional, help: "Depth L (number of weight matrices). Default 10, or the depth of --init-weights.")
     var depth: Int?
 
     @Option(help: ArgumentHelp(
-        "Widths: one number (every hidden layer), L−1 hidden widths, or all L+1 widths m_0 = d, …, m_L, comma-separated. Default: hidden layers d wide, m_L = 1.",
+        "Widths: one number (every hidden layer), L−1 hidden widths, or all L+1 widths m_0 = d, …, m_L, comma-separated. Default: hidden layers d wide, m_L = 1 (m_L = q for q outputs).",
         valueName: "list"))
     var widths: String?
 
@@ -137,7 +159,7 @@ struct MonitorOptions: ParsableArguments {
 /// What is recorded and when a run stops early (shared by `run`, `descent` and `compare`).
 struct RecordingOptions: ParsableArguments {
     @Option(name: .customLong("loss-tol"), parsing: .unconditional,
-            help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (for gradient flow, CVODE root finding locates the time).")
+            help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (R itself for a GELU network; for gradient flow, CVODE root finding locates the time).")
     var lossTol: Double = 1e-10
 
     @Flag(name: .customLong("no-loss-stop"), help: "Run to the horizon even when R − R_min falls below --loss-tol.")
@@ -233,9 +255,8 @@ extension RunConfiguration {
          descent: DescentSettings? = nil) throws {
         self.init(
             dataFile: problem.dataFile,
-            synthetic: SyntheticData(samples: problem.samples, dimension: problem.inputDimension, noise: problem.noise, seed: problem.seed,
-                                     conditionNumber: problem.conditionNumber),
-            seed: problem.seed, depth: network.depth, widths: try network.widthList(),
+            synthetic: problem.synthetic(model: network.model),
+            seed: problem.seed, model: network.model, depth: network.depth, widths: try network.widthList(),
             initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,
             outputPath: output.output, overwrite: output.force, flushInterval: output.flushInterval,

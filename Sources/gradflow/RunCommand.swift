@@ -102,14 +102,26 @@ enum RunSummaryPrinter {
         case let .residual(scale): initText = "residual s = \(g(scale, 4))"
         case let .file(path): initText = "from \(path)"
         }
+        let outputs = p.outputCount > 1 ? ", q = \(p.outputCount)" : ""
+        let solution = p.outputCount > 1 ? "‖M*‖_F" : "‖w*‖"
+        let underdetermined = p.isUnderdetermined ? " (underdetermined: rank \(p.rank) < d; λ is the smallest nonzero eigenvalue, w* = X⁺y the minimum-norm interpolator)" : ""
+        let test = p.test.map { ", held-out set n' = \($0.count)" } ?? ""
         return """
-              problem   \(source): n = \(p.sampleCount), d = \(p.dimension), R_min = \(g(p.minimumRisk, 6)), λ = \(g(p.lambdaMin)), Λ = \(g(p.lambdaMax)), a = \(g(p.a)), ‖w*‖ = \(g(p.solutionNorm))
-              network   \(n.kind.rawValue), L = \(n.shape.depth), widths \(n.shape.widths.map(String.init).joined(separator: "-")), P = \(n.shape.parameterCount), \(initText)
+              problem   \(source): n = \(p.sampleCount), d = \(p.dimension)\(outputs), R_min = \(g(p.minimumRisk, 6)), λ = \(g(p.lambdaMin)), Λ = \(g(p.lambdaMax)), a = \(g(p.a)), \(solution) = \(g(p.solutionNorm))\(test)\(underdetermined)
+              network   \(n.modelDescription), \(n.kind.rawValue), L = \(n.shape.depth), widths \(n.shape.widths.map(String.init).joined(separator: "-")), P = \(n.shape.parameterCount), \(initText)
             """
     }
 
     static func finalLine(_ e: RiskEvaluation, _ report: RunReport) -> String {
-        "  final     R = \(g(e.loss, 10))   R − R_min = \(g(e.excessRisk, 4))   ‖∇R‖² = \(g(e.gradientNormSquared, 4))   ‖w − w*‖ = \(g(report.distanceToSolution, 4))"
+        let network = report.setup.network
+        var line = network.model == .gelu
+            ? "  final     R = \(g(e.loss, 10))   ‖∇R‖² = \(g(e.gradientNormSquared, 4))"
+            : "  final     R = \(g(e.loss, 10))   R − R_min = \(g(e.excessRisk, 4))   ‖∇R‖² = \(g(e.gradientNormSquared, 4))"
+        if let distance = report.distanceToSolution {
+            line += network.projection == nil ? "   ‖M − M*‖_F = \(g(distance, 4))" : "   ‖w_∞ − w*‖ = \(g(distance, 4))"
+        }
+        if let test = report.testError { line += "   test error = \(g(test, 6))" }
+        return line
     }
 
     static func footer(_ report: RunReport, rows: Int) {

@@ -11,7 +11,7 @@ struct GradientDescentTests {
 
     static func descend(_ setup: RunSetup, eta: Double, steps: Int, lossTolerance: Double? = nil) throws -> GradientDescentResult {
         let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
-        return try GradientDescent(risk: risk, settings: DescentSettings(learningRate: eta, steps: steps))
+        return try GradientDescent(risk: risk, shape: setup.network.shape, settings: DescentSettings(learningRate: eta, steps: steps))
             .run(from: setup.initialWeights, outputSteps: [], lossTolerance: lossTolerance, trackDrift: false) { _, _, _, _, _ in }
     }
 
@@ -35,7 +35,7 @@ struct GradientDescentTests {
     func oneStepConservationChange() throws {
         let shape = try NetworkShape(widths: [3, 4, 2, 5, 1])
         let problem = try Fixtures.problem(samples: 10, dimension: 3)
-        let network = try DeepLinearNetwork(shape: shape, kind: .fullyConnected, projection: [1])
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: [1])
         var rng = GaussianGenerator(seed: 21)
         let theta = rng.gaussians(shape.parameterCount).map { 0.6 * $0 }
         let risk = DeepLinearRisk(network: network, problem: problem)
@@ -105,7 +105,7 @@ struct GradientDescentTests {
         let setup = try RunSetup.prepare(config, checkOutput: false)
         func converges(_ eta: Double) throws -> Bool {
             let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
-            return try GradientDescent(risk: risk, settings: DescentSettings(learningRate: eta, steps: settings.steps))
+            return try GradientDescent(risk: risk, shape: setup.network.shape, settings: DescentSettings(learningRate: eta, steps: settings.steps))
                 .run(from: setup.initialWeights, outputSteps: [], lossTolerance: settings.lossTolerance, trackDrift: false) { _, _, _, _, _ in }
                 .stop == .lossTolerance
         }

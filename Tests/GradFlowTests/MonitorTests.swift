@@ -61,7 +61,7 @@ struct MonitorTests {
         for (network, theta) in [try Fixtures.fullyConnected([4, 3, 5, 1], scale: 0.7), try Fixtures.residual(dimension: 4, depth: 3)] {
             let risk = DeepLinearRisk(network: network, problem: problem)
             let geometry = try NetworkGeometry(weights: theta, network: network)
-            let w = Reference.endToEnd(theta, shape: network.shape, p: network.projection)
+            let w = Reference.endToEnd(theta, shape: network.shape, p: network.projection!)
             let d = 4
             let g = (0..<d).map { i in 2 * (0..<d).map { j in problem.covariance[i * d + j] * (w[j] - problem.minimumNormSolution[j]) }.reduce(0, +) }
             var gKg = 0.0
@@ -96,7 +96,7 @@ struct MonitorTests {
         let problem = try RegressionProblem(inputs: [1], targets: [1], sampleCount: 1, dimension: 1, source: "1d")
         let L = 6
         let shape = try NetworkShape(widths: Array(repeating: 1, count: L + 1))
-        let network = try DeepLinearNetwork(shape: shape, kind: .fullyConnected, projection: [1])
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: [1])
         let theta = [Double](repeating: 1, count: L)
         let s = try SharpnessEstimator(risk: DeepLinearRisk(network: network, problem: problem)).lanczos(at: theta)
         #expect(abs(s.lambdaMax - 2 * Double(L)) < 1e-12)
@@ -109,7 +109,7 @@ struct MonitorTests {
         let problem = try Fixtures.problem(samples: 20, dimension: 4)
         let widths = [4, 3, 5, 2, 1], L = 4
         let shape = try NetworkShape(widths: widths)
-        let network = try DeepLinearNetwork(shape: shape, kind: .fullyConnected, projection: [1])
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: [1])
         // u_0 = w*/‖w*‖, arbitrary unit u_1…u_{L−1}, u_L = p/‖p‖; W_k = σ u_k u_{k−1}ᵀ, σ = (‖w*‖/‖p‖)^{1/L}.
         var rng = GaussianGenerator(seed: 3)
         var u: [[Double]] = [problem.minimumNormSolution.map { $0 / problem.solutionNorm }]
@@ -158,8 +158,8 @@ struct MonitorRunTests {
         }
         let sharpness = try file.dataset("checkpoints/sharpness")
         let S = sharpness.last!
-        #expect(summary.bounds.sharpnessLowerBound <= S)
-        #expect(S <= summary.bounds.corollary2UpperBound!)
+        #expect(summary.bounds!.sharpnessLowerBound <= S)
+        #expect(S <= summary.bounds!.corollary2UpperBound!)
         // At the converged end the d×d formula agrees with Lanczos (MATH.md §2.5: ~1e-10 at GF limits).
         let dxd = try file.dataset("checkpoints/minimizer_sharpness_dxd").last!
         #expect(abs(dxd - S) <= 1e-6 * S)

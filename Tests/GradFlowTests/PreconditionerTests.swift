@@ -27,7 +27,7 @@ struct PreconditionerTests {
         let risk = DeepLinearRisk(network: network, problem: problem)
         let preconditioner = try #require(risk.makeGaussNewtonPreconditioner())
         let count = theta.count, d = problem.dimension
-        let j = Self.jacobian(theta, shape: network.shape, p: network.projection)
+        let j = Self.jacobian(theta, shape: network.shape, p: network.projection!)
         var rng = GaussianGenerator(seed: 11)
         let r = rng.gaussians(count)
         theta.withUnsafeBufferPointer { preconditioner.linearize(at: $0) }

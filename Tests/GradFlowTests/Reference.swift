@@ -66,20 +66,20 @@ enum Fixtures {
     }
 
     static func fullyConnected(_ widths: [Int], scale: Double = 0.5, seed: UInt64 = 3, p: [Double]? = nil) throws
-        -> (DeepLinearNetwork, [Double])
+        -> (Network, [Double])
     {
         let shape = try NetworkShape(widths: widths)
         let projection = p ?? [Double](repeating: 1, count: shape.outputWidth)
-        let network = try DeepLinearNetwork(shape: shape, kind: .fullyConnected, projection: projection)
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: projection)
         let theta = try WeightInitialization.gaussian(scale: scale, zeroLayer: nil).draw(shape: shape, seed: seed)
         return (network, theta)
     }
 
     static func residual(dimension d: Int, depth: Int, scale: Double = 1, seed: UInt64 = 3) throws
-        -> (DeepLinearNetwork, [Double])
+        -> (Network, [Double])
     {
         let shape = try NetworkShape(widths: Array(repeating: d, count: depth + 1))
-        let network = try DeepLinearNetwork(
+        let network = try Network(
             shape: shape, kind: .residual, projection: WeightInitialization.randomUnitProjection(dimension: d, seed: seed))
         let theta = try WeightInitialization.residual(scale: scale).draw(shape: shape, seed: seed)
         return (network, theta)

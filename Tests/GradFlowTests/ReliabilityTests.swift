@@ -21,6 +21,8 @@ final class BreakingRisk: DifferentiableRisk {
     }
     func excessRisk(at theta: UnsafeBufferPointer<Double>) -> Double { base.excessRisk(at: theta) }
     func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation { base.evaluate(at: theta) }
+    func excessRiskOfLastGradient() -> Double { base.excessRiskOfLastGradient() }
+    func predictions(at theta: [Double], inputs: [Double], count: Int) -> [Double] { base.predictions(at: theta, inputs: inputs, count: count) }
 }
 
 final class Counter: @unchecked Sendable { var value = 0 }

@@ -64,20 +64,41 @@ public struct GradientDescentResult: Sendable {
     public var secondsPerStep: Double
 }
 
-/// Full-batch gradient descent `θ ← θ − η∇R(θ)` on a `DeepLinearRisk`, with the time of step k taken as
-/// t = kη so that it compares with gradient flow.
+/// Full-batch gradient descent `θ ← θ − η∇R(θ)` on any `DifferentiableRisk`, with the time of step k taken
+/// as t = kη so that it compares with gradient flow.
 ///
-/// The inner loop reuses the risk's gradient (one sweep, ≈ 5P flops), checks the excess risk of the
-/// same sweep (2nd flops) for the loss tolerance and for divergence, and takes the step with one
-/// `daxpy`: nothing is allocated per step. With `trackDrift` it also accumulates MATH.md §5's exact η²
-/// change of the Lemma 1 matrices (≈ 2Σm_k² flops per step).
+/// The inner loop reuses the risk's gradient (one sweep), checks the excess risk of the same sweep for the
+/// loss tolerance and for divergence, and takes the step with one `daxpy`: nothing is allocated per step.
+/// With `trackDrift` it also accumulates MATH.md §5's exact η² change of the Lemma 1 matrices,
+/// `η²(G_kG_kᵀ − G_{k+1}ᵀG_{k+1})`: from the rank-one factors for `DeepLinearRisk` (≈ 2Σm_k² flops per step),
+/// otherwise from the step `S = −ηG` itself, `S_kS_kᵀ − S_{k+1}ᵀS_{k+1}` (two `dsyrk`, ≈ 2Σm_k²m_{k−1} flops;
+/// the formula holds for every linear network, MATH.md §6.1).
 public final class GradientDescent {
-    public let risk: DeepLinearRisk
+    public let risk: any DifferentiableRisk
+    public let shape: NetworkShape
     public let settings: DescentSettings
 
-    public init(risk: DeepLinearRisk, settings: DescentSettings) {
+    public init(risk: any DifferentiableRisk, shape: NetworkShape, settings: DescentSettings) {
+        precondition(risk.parameterCount == shape.parameterCount)
         self.risk = risk
+        self.shape = shape
         self.settings = settings
+    }
+
+    /// The number of doubles of the accumulated drift: Σ_{k=1}^{L−1} m_k².
+    public var driftCount: Int { shape.depth < 2 ? 0 : (1..<shape.depth).map { shape.widths[$0] * shape.widths[$0] }.reduce(0, +) }
+
+    /// Adds `S_kS_kᵀ − S_{k+1}ᵀS_{k+1}` (k = 1…L−1) of the step S into the upper triangles of `accumulator`.
+    private func accumulateDrift(step: UnsafePointer<Double>, into accumulator: UnsafeMutablePointer<Double>) {
+        var offset = 0
+        for k in 1..<shape.depth {
+            let m = Int32(shape.rows(k))
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, m, Int32(shape.columns(k)), 1, step + shape.offset(k),
+                        Int32(shape.columns(k)), 1, accumulator + offset, m)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, m, Int32(shape.rows(k + 1)), -1, step + shape.offset(k + 1),
+                        Int32(shape.columns(k + 1)), 1, accumulator + offset, m)
+            offset += shape.rows(k) * shape.rows(k)
+        }
     }
 
     /// Runs from θ(0). `observe` gets the step, the time, the weights, the risk there, and (with
@@ -98,7 +119,8 @@ public final class GradientDescent {
         let eta = settings.learningRate
         var theta = initialWeights
         var step = [Double](repeating: 0, count: p)
-        var drift = [Double](repeating: 0, count: trackDrift ? risk.descentDriftCount : 0)
+        var drift = [Double](repeating: 0, count: trackDrift ? driftCount : 0)
+        let linear = risk as? DeepLinearRisk
         let outputs = Set(outputSteps)
         let initial = risk.evaluate(at: theta)
         let divergenceLevel = settings.divergenceFactor * max(initial.loss, 1)
@@ -131,8 +153,12 @@ public final class GradientDescent {
             if converged { stop = .lossTolerance; break }
             if k == settings.steps { break }
             if trackDrift && !drift.isEmpty {
-                // evaluate() above recomputed the same forward state at θ, so the factors are those of this step.
-                drift.withUnsafeMutableBufferPointer { risk.accumulateDescentDrift(into: $0.baseAddress!, learningRateSquared: eta * eta) }
+                if let linear {
+                    // evaluate() above recomputed the same forward state at θ, so the factors are those of this step.
+                    drift.withUnsafeMutableBufferPointer { linear.accumulateDescentDrift(into: $0.baseAddress!, learningRateSquared: eta * eta) }
+                } else {
+                    step.withUnsafeBufferPointer { s in drift.withUnsafeMutableBufferPointer { accumulateDrift(step: s.baseAddress!, into: $0.baseAddress!) } }
+                }
             }
             cblas_daxpy(Int32(p), 1, step, 1, &theta, 1)
             k += 1

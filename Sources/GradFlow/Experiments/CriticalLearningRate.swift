@@ -58,8 +58,8 @@ public enum CriticalLearningRate {
     /// Whether GD with step η converges from the setup's initial weights; the final sharpness when it does
     /// is computed by the caller.
     static func trial(_ setup: RunSetup, eta: Double, settings: CriticalLearningRateSettings) throws -> GradientDescentResult {
-        let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
-        let descent = GradientDescent(risk: risk, settings: DescentSettings(learningRate: eta, steps: settings.steps))
+        let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
+        let descent = GradientDescent(risk: risk, shape: setup.network.shape, settings: DescentSettings(learningRate: eta, steps: settings.steps))
         return try descent.run(from: setup.initialWeights, outputSteps: [], lossTolerance: settings.lossTolerance,
                                trackDrift: false) { _, _, _, _, _ in }
     }
@@ -69,6 +69,11 @@ public enum CriticalLearningRate {
         try settings.validate()
         BLASThreads.set(config.threads)
         let setup = try RunSetup.prepare(config, checkOutput: false)
+        guard setup.network.isScalarLinear else {
+            let what = setup.network.model == .gelu ? "a GELU network" : "q = \(setup.problem.outputCount) outputs"
+            throw GradFlowError.invalidArgument(option: setup.network.model == .gelu ? "--model" : "--data", value: what,
+                                                reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
+        }
         let bounds = try TheoreticalBounds(problem: setup.problem, network: setup.network, initialization: setup.initialization)
         var trials = 0
         func converges(_ eta: Double) throws -> (Bool, GradientDescentResult) {
@@ -101,7 +106,7 @@ public enum CriticalLearningRate {
             let (ok, result) = try converges(mid)
             if ok { low = mid; best = result } else { high = mid }
         }
-        let estimator = SharpnessEstimator(risk: DeepLinearRisk(network: setup.network, problem: setup.problem), tolerance: 1e-10)
+        let estimator = SharpnessEstimator(risk: RiskFactory.makeRisk(network: setup.network, problem: setup.problem), tolerance: 1e-10)
         let sharpness = try estimator.lanczos(at: best.finalWeights).lambdaMax
         return CriticalLearningRateResult(depth: setup.network.shape.depth, seed: config.seed, converging: low, failing: high,
                                           predictionLower: bounds.criticalLearningRateLower,

@@ -50,14 +50,22 @@ public enum LAPACK {
     public static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double]) throws
         -> (solution: [Double], rank: Int)
     {
-        precondition(x.count == n * d && y.count == n)
+        try minimumNormLeastSquares(x, rows: n, columns: d, rhs: y, count: 1)
+    }
+
+    /// `X⁺Y` for `q` right-hand sides at once: `y` is n×q row-major, the result q×d row-major (row i is
+    /// `X⁺y_i`, the minimum-norm solution for column i of Y), with the numerical rank of X. One `dgelsd`.
+    public static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double], count q: Int) throws
+        -> (solution: [Double], rank: Int)
+    {
+        precondition(x.count == n * d && y.count == n * q && q >= 1)
         // Column-major copy of X (n×d, lda = n).
         let a = AlignedBuffer(count: n * d)
         for i in 0..<n { for j in 0..<d { a.pointer[j * n + i] = x[i * d + j] } }
         let ldb = max(n, d)
-        let b = AlignedBuffer(count: ldb)
-        for i in 0..<n { b.pointer[i] = y[i] }
-        var m = Int32(n), nn = Int32(d), nrhs: Int32 = 1, lda = Int32(n), ldbi = Int32(ldb)
+        let b = AlignedBuffer(count: ldb * q)  // column-major, column i = y_i
+        for i in 0..<n { for c in 0..<q { b.pointer[c * ldb + i] = y[i * q + c] } }
+        var m = Int32(n), nn = Int32(d), nrhs = Int32(q), lda = Int32(n), ldbi = Int32(ldb)
         let s = AlignedBuffer(count: min(n, d))
         var rcond = Double(max(n, d)) * Double.ulpOfOne
         var rank: Int32 = 0, info: Int32 = 0
@@ -69,7 +77,9 @@ public enum LAPACK {
         var iwork = [Int32](repeating: 0, count: max(Int(iworkQuery), 1))
         dgelsd_(&m, &nn, &nrhs, a.pointer, &lda, b.pointer, &ldbi, s.pointer, &rcond, &rank, work.pointer, &lwork, &iwork, &info)
         guard info == 0 else { throw GradFlowError.lapack(routine: "dgelsd", info: Int(info)) }
-        return (Array(b.array[0..<d]), Int(rank))
+        var solution = [Double](repeating: 0, count: q * d)
+        for c in 0..<q { for j in 0..<d { solution[c * d + j] = b.pointer[c * ldb + j] } }
+        return (solution, Int(rank))
     }
 
     /// The singular values of the row-major m×n matrix `a` (descending), with the top left singular

@@ -53,9 +53,11 @@ public struct TrajectoryColumn: Sendable, Equatable {
 /// Hessian (11P² + (4/3)P³).
 public final class MonitorSuite {
     public let selection: MonitorSelection
-    public let network: DeepLinearNetwork
+    public let network: Network
     public let problem: RegressionProblem
-    public let bounds: TheoreticalBounds
+    /// The theoretical values of MATH.md §4 for scalar targets: checked for the paper's linear network,
+    /// shown as a reference for a GELU network; nil for multivariate targets (Theorem 5 states no bound).
+    public let bounds: TheoreticalBounds?
     public let conservation: ConservationMonitor?
     public let lemma2: Lemma2Monitor?
     /// Why Lemma 2 is not monitored, when it is not.
@@ -72,6 +74,8 @@ public final class MonitorSuite {
     public let dynamics: Dynamics
     private let initialWeights: [Double]
     private let estimator: SharpnessEstimator?
+    /// The monitors' own risk instance (sharpness, test predictions, end-to-end map).
+    private let risk: any DifferentiableRisk
     private var warmStart: [Double]?
 
     // Worst values along the run.
@@ -83,10 +87,11 @@ public final class MonitorSuite {
     private var plMin = Double.infinity, plBandHeld = true, plRows = 0
     private var lastPL: (lower: Double, upper: Double) = (.nan, .nan)
     private var worstTheta = 0.0
+    private var lastTestError: Double?
     private var worstPredictionError = 0.0, worstRelativePredictionError = 0.0
     public private(set) var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
 
-    public init(network: DeepLinearNetwork, problem: RegressionProblem, initialWeights: [Double],
+    public init(network: Network, problem: RegressionProblem, initialWeights: [Double],
                 initialization: WeightInitialization, selection: MonitorSelection, sharpness: SharpnessSettings,
                 dynamics: Dynamics) throws {
         self.selection = selection
@@ -95,17 +100,21 @@ public final class MonitorSuite {
         self.initialWeights = initialWeights
         sharpnessSettings = sharpness
         self.dynamics = dynamics
-        bounds = try TheoreticalBounds(problem: problem, network: network, initialization: initialization)
+        bounds = problem.outputCount == 1
+            ? try TheoreticalBounds(problem: problem, network: network, initialization: initialization) : nil
+        risk = RiskFactory.makeRisk(network: network, problem: problem)
         let needsConservation = selection.conservation || selection.lemma2
         let conservation = needsConservation && network.shape.depth >= 2
             ? ConservationMonitor(initialWeights: initialWeights, shape: network.shape) : nil
         self.conservation = conservation
-        if selection.lemma2, network.shape.outputWidth == 1, let conservation {
+        if selection.lemma2, network.isScalarLinear, network.shape.outputWidth == 1, let conservation {
             lemma2 = try Lemma2Monitor(initialWeights: initialWeights, shape: network.shape, conservation: conservation)
             lemma2Note = nil
         } else {
             lemma2 = nil
             lemma2Note = !selection.lemma2 ? "not selected"
+                : network.model == .gelu ? "Lemma 2 concerns linear networks; it does not apply to a GELU network (MATH.md §6.3)"
+                : network.projection == nil ? "Lemma 2 is not claimed for q = \(network.shape.outputWidth) outputs (Theorem 5, MATH.md §6.1)"
                 : network.shape.depth < 2 ? "needs depth L ≥ 2"
                 : "Lemma 2 is stated for scalar output (m_L = 1); this network has m_L = \(network.shape.outputWidth)"
                     + (network.kind == .residual ? " (residual: ‖θ_k‖_F = L‖W_k − W_k(0)‖_F is monitored instead)" : "")
@@ -114,7 +123,7 @@ public final class MonitorSuite {
             try sharpness.validate(parameterCount: network.shape.parameterCount)
             let L = Double(network.shape.depth)
             let floor = 1e-14 * L * problem.lambdaMax * max(pow(problem.solutionNorm, 2 - 2 / L), 1)
-            estimator = SharpnessEstimator(risk: DeepLinearRisk(network: network, problem: problem),
+            estimator = SharpnessEstimator(risk: RiskFactory.makeRisk(network: network, problem: problem),
                                            tolerance: sharpness.tolerance, maxIterations: sharpness.maxIterations, floor: floor)
         } else {
             estimator = nil
@@ -128,7 +137,7 @@ public final class MonitorSuite {
         var columns: [TrajectoryColumn] = []
         if selection.conservation, conservation != nil {
             columns += [TrajectoryColumn("conservation_drift", width: depth - 1), TrajectoryColumn("conservation_drift_abs", width: depth - 1)]
-            if case .descent = dynamics {
+            if case .descent = dynamics, network.hasConservationLaw {
                 columns += [TrajectoryColumn("conservation_drift_predicted", width: depth - 1),
                             TrajectoryColumn("conservation_prediction_error", width: depth - 1),
                             TrajectoryColumn("conservation_prediction_check", width: depth - 1)]
@@ -141,9 +150,11 @@ public final class MonitorSuite {
                         TrajectoryColumn("lemma2_slack")]
         }
         if selection.plRatio {
-            columns += [TrajectoryColumn("pl_ratio"), TrajectoryColumn("pl_ratio_min"), TrajectoryColumn("pl_lower"), TrajectoryColumn("pl_upper")]
+            columns += [TrajectoryColumn("pl_ratio"), TrajectoryColumn("pl_ratio_min")]
+            if network.isScalarLinear { columns += [TrajectoryColumn("pl_lower"), TrajectoryColumn("pl_upper")] }
         }
         if network.kind == .residual { columns.append(TrajectoryColumn("theta_norm", width: depth)) }
+        if problem.test != nil { columns.append(TrajectoryColumn("test_loss")) }
         return columns
     }
 
@@ -211,10 +222,15 @@ public final class MonitorSuite {
             row["lemma2_slack"] = [v.slack]
         }
         if selection.plRatio {
-            let geometry = try NetworkGeometry(weights: theta, network: network)
             row["pl_ratio"] = [evaluation.excessRisk > 0 ? evaluation.gradientNormSquared / evaluation.excessRisk : .nan]
-            row["pl_lower"] = [4 * problem.lambdaMin * geometry.suffixNormsSquared[1]]
-            row["pl_upper"] = [4 * problem.lambdaMax * geometry.kernelLambdaMax]
+            if network.isScalarLinear {
+                let geometry = try NetworkGeometry(weights: theta, network: network)
+                row["pl_lower"] = [4 * problem.lambdaMin * geometry.suffixNormsSquared[1]]
+                row["pl_upper"] = [4 * problem.lambdaMax * geometry.kernelLambdaMax]
+            }
+        }
+        if let test = problem.test {
+            row["test_loss"] = [problem.testError(predictions: risk.predictions(at: theta, inputs: test.inputs, count: test.count)) ?? .nan]
         }
         if network.kind == .residual {
             let L = Double(depth)
@@ -259,7 +275,8 @@ public final class MonitorSuite {
             worstAlignmentMargin = min(worstAlignmentMargin, zip(alignment, alignmentBound).map { $0 - $1 }.min() ?? .infinity)
             lowestAlignment = min(lowestAlignment, alignment.min() ?? 1)
         }
-        if let rho = row["pl_ratio"]?.first, let lower = row["pl_lower"]?.first, let upper = row["pl_upper"]?.first {
+        if let rho = row["pl_ratio"]?.first {
+            let lower = row["pl_lower"]?.first ?? .nan, upper = row["pl_upper"]?.first ?? .nan
             if rho.isFinite {
                 plMin = min(plMin, rho)
                 plRows += 1
@@ -270,6 +287,7 @@ public final class MonitorSuite {
             row["pl_ratio_min"] = [plMin]
         }
         if let theta = row["theta_norm"] { worstTheta = max(worstTheta, theta.max() ?? 0) }
+        if let test = row["test_loss"]?.first { lastTestError = test }
     }
 
     /// The sharpness checkpoint at θ, keyed by `/checkpoints` column name.
@@ -278,9 +296,12 @@ public final class MonitorSuite {
         let estimate = sharpnessSettings.method == .dense
             ? try estimator.dense(at: theta) : try estimator.lanczos(at: theta, start: warmStart)
         if !estimate.ritzVector.isEmpty { warmStart = estimate.ritzVector }
-        let geometry = try NetworkGeometry(weights: theta, network: network)
-        let derived = geometry.derivedSharpnessBound(lambdaMax: problem.lambdaMax)
-        let dxd = try geometry.minimizerSharpness(covarianceSquareRoot: bounds.covarianceSquareRoot)
+        var derived = Double.nan, dxd = Double.nan
+        if network.isScalarLinear, let bounds {
+            let geometry = try NetworkGeometry(weights: theta, network: network)
+            derived = geometry.derivedSharpnessBound(lambdaMax: problem.lambdaMax)
+            dxd = try geometry.minimizerSharpness(covarianceSquareRoot: bounds.covarianceSquareRoot)
+        }
         lastSharpness = (time, estimate, derived, dxd)
         return ["time": [time], "sharpness": [estimate.lambdaMax], "sharpness_residual": [estimate.residualMax],
                 "hessian_lambda_min": [estimate.lambdaMin], "hessian_lambda_min_residual": [estimate.residualMin],
@@ -293,7 +314,11 @@ public final class MonitorSuite {
     public func verdicts(finalWeights: [Double], finalEvaluation: RiskEvaluation, atMinimum: Bool) -> [MonitorVerdict] {
         func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
         var list: [MonitorVerdict] = []
-        if selection.conservation, conservation != nil, case let .descent(eta) = dynamics {
+        if selection.conservation, conservation != nil, !network.hasConservationLaw {
+            list.append(MonitorVerdict(key: "conservation_drift", title: "no conservation law (GELU): drift of W_kW_kᵀ − W_{k+1}ᵀW_{k+1}",
+                                       worst: g(worstDrift, 3), bound: "none", outcome: .info,
+                                       note: "Lemma 1 needs linear layers; this is the drift that occurs (max over k and t, relative to ‖W_kW_kᵀ‖_F; absolute \(g(worstDriftAbsolute, 3)))"))
+        } else if selection.conservation, conservation != nil, case let .descent(eta) = dynamics {
             list.append(MonitorVerdict(key: "conservation_drift", title: "GD: D_k(t) − D_k(0) = η² Σ_s (G_kG_kᵀ − G_{k+1}ᵀG_{k+1})",
                                        worst: g(worstPredictionError, 3), bound: "≤ 1",
                                        outcome: worstPredictionError <= 1 ? .holds : .violated,
@@ -330,56 +355,95 @@ public final class MonitorSuite {
         if network.kind == .residual {
             list.append(MonitorVerdict(key: "theta_norm", title: "Theorem 4: max_k ‖θ_k‖_F = L‖W_k − W_k(0)‖_F",
                                        worst: g(worstTheta, 4), bound: "C (not recoverable)", outcome: .info,
-                                       note: "Theorem 4 predicts O(1) as L grows"))
+                                       note: network.projection == nil ? "Theorem 5 (multivariate output) predicts O(1) as L grows"
+                                           : "Theorem 4 predicts O(1) as L grows"))
         }
         if selection.plRatio {
-            list.append(MonitorVerdict(key: "pl_ratio", title: "PL ratio ‖∇R‖²/(R − R_min) in [4λ‖b_1‖², 4Λλ_max(K)]",
-                                       worst: plRows > 0 ? g(plMin, 4) : "–",
-                                       bound: "final band [\(g(lastPL.lower, 3)), \(g(lastPL.upper, 3))]",
-                                       outcome: plRows == 0 ? .notApplicable : (plBandHeld ? .holds : .violated),
-                                       note: "worst = running minimum of the ratio; checked at every output time"))
+            if network.isScalarLinear {
+                list.append(MonitorVerdict(key: "pl_ratio", title: "PL ratio ‖∇R‖²/(R − R_min) in [4λ‖b_1‖², 4Λλ_max(K)]",
+                                           worst: plRows > 0 ? g(plMin, 4) : "–",
+                                           bound: "final band [\(g(lastPL.lower, 3)), \(g(lastPL.upper, 3))]",
+                                           outcome: plRows == 0 ? .notApplicable : (plBandHeld ? .holds : .violated),
+                                           note: "worst = running minimum of the ratio; checked at every output time"))
+            } else {
+                let denominator = network.model == .gelu ? "R" : "(R − R_min)"
+                list.append(MonitorVerdict(key: "pl_ratio", title: "PL ratio ‖∇R‖²/\(denominator)", worst: plRows > 0 ? g(plMin, 4) : "–",
+                                           bound: "–", outcome: .info,
+                                           note: "running minimum; the certificate band of MATH.md §4.3 is derived for scalar-output linear networks"))
+            }
+        }
+        if let test = problem.test, let lastTestError {
+            list.append(MonitorVerdict(key: "test_loss", title: "test error (1/n')‖Y' − f(X')‖² on the held-out set", worst: g(lastTestError, 6),
+                                       bound: "–", outcome: .info,
+                                       note: "n' = \(test.count) samples, at the last output time; train R = \(g(finalEvaluation.loss, 6))"))
         }
         if let s = lastSharpness {
             let S = s.estimate.lambdaMax
-            let wFinal = DeepLinearRisk(network: network, problem: problem).endToEnd(finalWeights)
-            let lower = problem.rank < problem.dimension ? bounds.lowerBound(implementing: wFinal) : bounds.sharpnessLowerBound
-            let slack = s.estimate.residualMax + 1e-9 * S
             let note = atMinimum ? "at t = \(g(s.time, 6)); residual \(g(s.estimate.residualMax, 2)), \(s.estimate.products) Hessian-vector products"
                 : "at t = \(g(s.time, 6)), which is not a minimiser (the run stopped at the horizon)"
-            list.append(MonitorVerdict(key: "sharpness_lower", title: "S(final) ≥ 2La‖w*‖^{2−2/L}‖p‖^{2/L}",
-                                       worst: g(S, 6), bound: g(lower, 6) + (problem.rank < problem.dimension ? " (with w_∞)" : ""),
-                                       outcome: !atMinimum ? .notApplicable : (S >= lower - slack ? .holds : .violated),
-                                       note: note + "; S/LB = \(g(S / lower, 4))"))
-            if case let .descent(eta) = dynamics {
-                list.append(MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η",
-                                           worst: g(S, 6), bound: g(2 / eta, 6),
-                                           outcome: !atMinimum ? .notApplicable : (S < 2 / eta ? .holds : .violated),
-                                           note: "a minimiser with S > 2/η is linearly unstable for GD (MATH.md §5)"))
-            }
-            if case .descent = dynamics {
-                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
-                                           worst: g(S, 6), bound: "–", outcome: .notApplicable,
-                                           note: "Corollary 2 concerns the gradient-flow limit"))
-            } else if let c2 = bounds.corollary2UpperBound {
-                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
-                                           worst: g(S, 6), bound: g(c2, 6),
-                                           outcome: !atMinimum ? .notApplicable : (S <= c2 + slack ? .holds : .violated),
-                                           note: bounds.corollary2Note))
+            if network.isScalarLinear, let bounds {
+                list += scalarLinearSharpnessVerdicts(s, bounds: bounds, finalWeights: finalWeights, atMinimum: atMinimum, note: note)
             } else {
-                list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
-                                           worst: g(S, 6), bound: "–", outcome: .notApplicable, note: bounds.corollary2Note))
+                var reference = ""
+                if let bounds {
+                    reference = "; linear-theory values for reference (they are not claimed for GELU): 2La‖w*‖^{2−2/L} = \(g(bounds.sharpnessLowerBound, 5))"
+                        + (bounds.corollary2UpperBound.map { ", 8LΛ‖w*‖^{2−2/L} = \(g($0, 5))" } ?? "")
+                }
+                list.append(MonitorVerdict(key: "sharpness", title: "S(final) = λ_max(H)", worst: g(S, 6), bound: "–", outcome: .info,
+                                           note: note + "; Hessian λ_min = \(g(s.estimate.lambdaMin, 3))" + reference
+                                               + (network.model == .linear ? "; MATH.md §6.1 states no sharpness bound for q outputs" : "")))
+                if case let .descent(eta) = dynamics {
+                    list.append(MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η",
+                                               worst: g(S, 6), bound: g(2 / eta, 6),
+                                               outcome: !atMinimum ? .notApplicable : (S < 2 / eta ? .holds : .violated),
+                                               note: "a minimiser with S > 2/η is linearly unstable for GD (MATH.md §5)"))
+                }
             }
-            list.append(MonitorVerdict(key: "sharpness_derived", title: "S(final) ≤ 2ΛΣ_k‖b_k‖²‖A_k‖_2² (at minimisers)",
-                                       worst: g(S, 6), bound: g(s.derived, 6),
-                                       outcome: !atMinimum ? .notApplicable : (S <= s.derived + slack ? .holds : .violated),
-                                       note: "d×d formula 2λ_max(Σ^{1/2}KΣ^{1/2}) = \(g(s.dxd, 8)); Hessian λ_min = \(g(s.estimate.lambdaMin, 3))"))
-            list.append(MonitorVerdict(key: "sharpness_minimizers", title: "S_min: flat minimiser / paper upper bound",
-                                       worst: g(bounds.explicitMinimizerSharpness, 6), bound: g(bounds.paperUpperBound, 6), outcome: .info,
-                                       note: "S_min ∈ [\(g(bounds.sharpnessLowerBound, 5)), \(g(bounds.explicitMinimizerSharpness, 5))]"))
-            list.append(MonitorVerdict(key: "critical_lr", title: "critical learning rate 2/S_min", worst: "–",
-                                       bound: "[\(g(bounds.criticalLearningRateLower, 4)), \(g(bounds.criticalLearningRateUpper, 4))]",
-                                       outcome: .info, note: "gradient descent cannot converge to a minimiser above the right end"))
         }
+        return list
+    }
+
+    /// The sharpness verdicts of the paper's setting (MATH.md §4.4–4.7).
+    private func scalarLinearSharpnessVerdicts(_ s: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double),
+                                               bounds: TheoreticalBounds, finalWeights: [Double], atMinimum: Bool,
+                                               note: String) -> [MonitorVerdict] {
+        func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
+        var list: [MonitorVerdict] = []
+        let S = s.estimate.lambdaMax
+        let wFinal = risk.endToEndMap(finalWeights) ?? problem.minimumNormSolution
+        let lower = problem.isUnderdetermined ? bounds.lowerBound(implementing: wFinal) : bounds.sharpnessLowerBound
+        let slack = s.estimate.residualMax + 1e-9 * S
+        list.append(MonitorVerdict(key: "sharpness_lower", title: "S(final) ≥ 2La‖w*‖^{2−2/L}‖p‖^{2/L}",
+                                   worst: g(S, 6), bound: g(lower, 6) + (problem.isUnderdetermined ? " (with w_∞)" : ""),
+                                   outcome: !atMinimum ? .notApplicable : (S >= lower - slack ? .holds : .violated),
+                                   note: note + "; S/LB = \(g(S / lower, 4))"))
+        if case let .descent(eta) = dynamics {
+            list.append(MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η",
+                                       worst: g(S, 6), bound: g(2 / eta, 6),
+                                       outcome: !atMinimum ? .notApplicable : (S < 2 / eta ? .holds : .violated),
+                                       note: "a minimiser with S > 2/η is linearly unstable for GD (MATH.md §5)"))
+            list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                       worst: g(S, 6), bound: "–", outcome: .notApplicable,
+                                       note: "Corollary 2 concerns the gradient-flow limit"))
+        } else if let c2 = bounds.corollary2UpperBound {
+            list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                       worst: g(S, 6), bound: g(c2, 6),
+                                       outcome: !atMinimum ? .notApplicable : (S <= c2 + slack ? .holds : .violated),
+                                       note: bounds.corollary2Note))
+        } else {
+            list.append(MonitorVerdict(key: "sharpness_corollary2", title: "Corollary 2: S(final) ≤ 8LΛ‖w*‖^{2−2/L}",
+                                       worst: g(S, 6), bound: "–", outcome: .notApplicable, note: bounds.corollary2Note))
+        }
+        list.append(MonitorVerdict(key: "sharpness_derived", title: "S(final) ≤ 2ΛΣ_k‖b_k‖²‖A_k‖_2² (at minimisers)",
+                                   worst: g(S, 6), bound: g(s.derived, 6),
+                                   outcome: !atMinimum ? .notApplicable : (S <= s.derived + slack ? .holds : .violated),
+                                   note: "d×d formula 2λ_max(Σ^{1/2}KΣ^{1/2}) = \(g(s.dxd, 8)); Hessian λ_min = \(g(s.estimate.lambdaMin, 3))"))
+        list.append(MonitorVerdict(key: "sharpness_minimizers", title: "S_min: flat minimiser / paper upper bound",
+                                   worst: g(bounds.explicitMinimizerSharpness, 6), bound: g(bounds.paperUpperBound, 6), outcome: .info,
+                                   note: "S_min ∈ [\(g(bounds.sharpnessLowerBound, 5)), \(g(bounds.explicitMinimizerSharpness, 5))]"))
+        list.append(MonitorVerdict(key: "critical_lr", title: "critical learning rate 2/S_min", worst: "–",
+                                   bound: "[\(g(bounds.criticalLearningRateLower, 4)), \(g(bounds.criticalLearningRateUpper, 4))]",
+                                   outcome: .info, note: "gradient descent cannot converge to a minimiser above the right end"))
         return list
     }
 
@@ -393,7 +457,8 @@ public final class MonitorSuite {
 
     /// `/bounds` attributes: the theoretical values and Lemma 2's constants.
     public var boundAttributes: [(String, HDF5Value)] {
-        var list = bounds.attributes
+        var list = bounds?.attributes ?? []
+        if network.model == .gelu, bounds != nil { list.append(("reference_only", .string("linear-network theory; not claimed for GELU"))) }
         if let lemma2 {
             list += [("epsilon", .double(lemma2.epsilon)), ("rank1_residual_bound", .doubles(lemma2.rankOneBounds)),
                      ("delta", .doubles(lemma2.delta)), ("tau", .doubles(lemma2.tau))]

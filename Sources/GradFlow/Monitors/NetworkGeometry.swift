@@ -20,13 +20,15 @@ public struct NetworkGeometry: Sendable {
     public let kernelLambdaMax: Double
     public let dimension: Int
 
-    public init(weights theta: [Double], network: DeepLinearNetwork) throws {
+    /// - Precondition: `network.isScalarLinear` (these quantities need the projection p).
+    public init(weights theta: [Double], network: Network) throws {
+        precondition(network.isScalarLinear, "NetworkGeometry needs a scalar-output linear network")
         let shape = network.shape, L = shape.depth, d = shape.inputDimension
         dimension = d
         // Every BLAS operand in 64-byte-aligned storage, for reproducible bits (see `AlignedBuffer`).
         let weights = AlignedBuffer(theta)
         var b = [AlignedBuffer](repeating: AlignedBuffer(count: 0), count: L + 1)
-        b[L] = AlignedBuffer(network.projection)
+        b[L] = AlignedBuffer(network.projection!)
         for k in stride(from: L, through: 1, by: -1) {
             b[k - 1] = AlignedBuffer(count: shape.columns(k))
             cblas_dgemv(CblasRowMajor, CblasTrans, Int32(shape.rows(k)), Int32(shape.columns(k)), 1,

@@ -25,7 +25,7 @@ public struct TheoreticalBounds: Sendable {
     let projectionNorm: Double
     let covarianceQuadratic: Double  // w*ᵀΣw*
 
-    public init(problem: RegressionProblem, network: DeepLinearNetwork, initialization: WeightInitialization) throws {
+    public init(problem: RegressionProblem, network: Network, initialization: WeightInitialization) throws {
         let L = Double(network.shape.depth), d = problem.dimension
         let wNorm = problem.solutionNorm, pNorm = network.projectionNorm
         depth = network.shape.depth

@@ -49,13 +49,20 @@ public final class TrajectoryWriter {
 
         let problem = setup.problem, network = setup.network
         let g = try root.createGroup("problem")
+        let q = problem.outputCount
         try g.writeDataset("X", problem.inputs, shape: [problem.sampleCount, problem.dimension])
-        try g.writeDataset("y", problem.targets, shape: [problem.sampleCount])
-        try g.writeDataset("w_star", problem.minimumNormSolution, shape: [problem.dimension])
-        try g.writeDataset("p", network.projection, shape: [network.projection.count])
+        // Scalar targets keep DESIGN.md's 1-D shapes; multivariate ones are 2-D (y [n, q], w_star = M* [q, d]).
+        try g.writeDataset("y", problem.targets, shape: q == 1 ? [problem.sampleCount] : [problem.sampleCount, q])
+        try g.writeDataset("w_star", problem.minimumNormSolution, shape: q == 1 ? [problem.dimension] : [q, problem.dimension])
+        if let p = network.projection { try g.writeDataset("p", p, shape: [p.count]) }
+        if let test = problem.test {
+            try g.writeDataset("X_test", test.inputs, shape: [test.count, problem.dimension])
+            try g.writeDataset("y_test", test.targets, shape: q == 1 ? [test.count] : [test.count, q])
+        }
         try g.writeDataset("covariance_eigenvalues", problem.covarianceEigenvalues, shape: [problem.dimension])
         var problemAttributes: [(String, HDF5Value)] = [
             ("source", .string(problem.source)), ("n", .integer(problem.sampleCount)), ("d", .integer(problem.dimension)),
+            ("q", .integer(q)), ("n_test", .integer(problem.test?.count ?? 0)),
             ("rank", .integer(problem.rank)), ("R_min", .double(problem.minimumRisk)),
             ("lambda_min", .double(problem.lambdaMin)), ("lambda_max", .double(problem.lambdaMax)),
             ("a", .double(problem.a)), ("w_star_norm", .double(problem.solutionNorm)),
@@ -66,7 +73,8 @@ public final class TrajectoryWriter {
         let n = try root.createGroup("network")
         let networkAttributes: [(String, HDF5Value)] = [
             ("depth", .integer(network.shape.depth)), ("widths", .integers(network.shape.widths)),
-            ("kind", .string(network.kind.rawValue)), ("init", .string(setup.initialization.name)),
+            ("kind", .string(network.kind.rawValue)), ("model", .string(network.model.rawValue)),
+            ("init", .string(setup.initialization.name)),
             ("init_scale", .double(setup.initialization.scale)), ("layout", .string("row-major")),
             ("parameter_count", .integer(network.shape.parameterCount)),
         ]

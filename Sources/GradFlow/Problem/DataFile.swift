@@ -2,7 +2,9 @@ import Foundation
 
 /// Regression data read from a file (`--data FILE`):
 /// - HDF5 (as h5py writes it): datasets `X` [n, d] and `y` [n] (or [n, 1]) at the root, optionally `p`;
-///   a GradFlow trajectory file is accepted too (its `/problem/X`, `/problem/y`, `/problem/p`).
+///   a 2-D `y` [n, q] with q > 1 (or a dataset `Y`) selects multivariate output (MATH.md §6.1); optional
+///   `X_test` [n', d] and `y_test` [n'] or [n', q] are a held-out set for the test error.
+///   A GradFlow trajectory file is accepted too (its `/problem/X`, `/problem/y`, `/problem/p`, …).
 /// - CSV: one sample per line, the last column is y; an optional header line (a first line with any
 ///   field that is not a number); `#` starts a comment line.
 /// The format is recognised from the content (HDF5's signature), not the file name.
@@ -13,6 +15,10 @@ public struct DataFile: Sendable {
     public var dimension: Int
     /// The projection p, when the file gives one.
     public var projection: [Double]?
+    /// q, the number of target columns.
+    public var outputs: Int = 1
+    /// The held-out set, when the file gives one.
+    public var test: RegressionProblem.TestSet?
 
     /// Reads and validates the file; every error names the file, the field and the problem.
     public static func load(_ path: String) throws -> DataFile {
@@ -38,23 +44,47 @@ public struct DataFile: Sendable {
         let base = root.contains("X") ? root : (root.contains("problem/X") ? try root.open("problem") : root)
         let prefix = base === root ? "" : "problem/"
         guard base.contains("X") else { throw GradFlowError.invalidData(file: path, field: "X", reason: "missing (expected a dataset X [n, d])") }
-        guard base.contains("y") else { throw GradFlowError.invalidData(file: path, field: prefix + "y", reason: "missing (expected a dataset y [n])") }
+        guard base.contains("y") || base.contains("Y") else {
+            throw GradFlowError.invalidData(file: path, field: prefix + "y", reason: "missing (expected a dataset y [n], or y/Y [n, q] for several outputs)")
+        }
         let (x, xShape) = try base.readDataset("X")
         guard xShape.count == 2 else {
             throw GradFlowError.invalidData(file: path, field: prefix + "X", reason: "has shape \(xShape), expected 2 dimensions [n, d]")
         }
-        let (y, yShape) = try base.readDataset("y")
         let n = xShape[0], d = xShape[1]
-        guard yShape == [n] || yShape == [n, 1] else {
-            throw GradFlowError.invalidData(file: path, field: prefix + "y", reason: "has shape \(yShape), expected [\(n)] to match X [\(n), \(d)]")
+        let targetName = base.contains("y") ? "y" : "Y"
+        let (y, yShape) = try base.readDataset(targetName)
+        guard yShape.count >= 1, yShape.count <= 2, yShape[0] == n, yShape.count == 1 || yShape[1] >= 1 else {
+            throw GradFlowError.invalidData(file: path, field: prefix + targetName,
+                                            reason: "has shape \(yShape), expected [\(n)] or [\(n), q] to match X [\(n), \(d)]")
         }
+        let q = yShape.count == 2 ? yShape[1] : 1
         var p: [Double]?
         if base.contains("p") {
             let (values, shape) = try base.readDataset("p")
             guard shape.count <= 1 else { throw GradFlowError.invalidData(file: path, field: prefix + "p", reason: "has shape \(shape), expected a vector") }
+            guard q == 1 else {
+                throw GradFlowError.invalidData(file: path, field: prefix + "p", reason: "a projection p needs scalar targets, but \(targetName) has q = \(q) columns")
+            }
             p = values
         }
-        return DataFile(inputs: x, targets: y, sampleCount: n, dimension: d, projection: p)
+        var test: RegressionProblem.TestSet?
+        if base.contains("X_test") {
+            let (xt, xtShape) = try base.readDataset("X_test")
+            guard xtShape.count == 2, xtShape[1] == d else {
+                throw GradFlowError.invalidData(file: path, field: prefix + "X_test", reason: "has shape \(xtShape), expected [n_test, \(d)]")
+            }
+            guard base.contains("y_test") else {
+                throw GradFlowError.invalidData(file: path, field: prefix + "y_test", reason: "missing (X_test needs its targets y_test)")
+            }
+            let (yt, ytShape) = try base.readDataset("y_test")
+            let expected = q == 1 ? [xtShape[0]] : [xtShape[0], q]
+            guard ytShape == expected || (q == 1 && ytShape == [xtShape[0], 1]) else {
+                throw GradFlowError.invalidData(file: path, field: prefix + "y_test", reason: "has shape \(ytShape), expected \(expected)")
+            }
+            test = RegressionProblem.TestSet(inputs: xt, targets: yt, count: xtShape[0])
+        }
+        return DataFile(inputs: x, targets: y, sampleCount: n, dimension: d, projection: p, outputs: q, test: test)
     }
 
     static func loadCSV(_ path: String) throws -> DataFile {
@@ -111,6 +141,7 @@ public struct DataFile: Sendable {
 
     /// The regression problem of this data.
     public func makeProblem(source: String) throws -> RegressionProblem {
-        try RegressionProblem(inputs: inputs, targets: targets, sampleCount: sampleCount, dimension: dimension, source: source)
+        try RegressionProblem(inputs: inputs, targets: targets, sampleCount: sampleCount, dimension: dimension, outputs: outputs,
+                              source: source, test: test)
     }
 }

@@ -8,6 +8,13 @@ import Foundation
 /// and `noise ∈ ℝⁿ`, both standard normal. Then `y = X w_true + ξ·noise`, `w* = X⁺y`, and y is divided
 /// by ‖w*‖ so that ‖w*‖ = 1 (to rounding).
 ///
+/// With q outputs (`outputs`, MATH.md §6.1) `W_true` is d×q and the noise n×q (drawn in that order, row-major),
+/// `Y = X W_true + ξ·noise`, and Y is divided by ‖M*‖_F; q = 1 draws exactly the scalar data.
+///
+/// The held-out set (`testSamples` rows; the authors' code draws n) comes from stream 3 of the seed, so
+/// the training data do not depend on it: `X_test` with N(0, 1) entries, then its noise, and
+/// `Y_test = X_test W_true + ξ·noise_test`, scaled by the same 1/‖w*‖ as y.
+///
 /// With a condition number κ (the benchmark's stiff case), X is first replaced by
 /// `√n · U diag(σ) Vᵀ`, where `X = U S Vᵀ` is its thin SVD and `σ_i = κ^{−(i−1)/(2(r−1))}`, i = 1…r,
 /// r = min(n, d): the covariance Σ = XᵀX/n then has the nonzero eigenvalues κ^{−(i−1)/(r−1)}, spaced
@@ -21,13 +28,39 @@ public struct SyntheticData: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// κ, the condition number of Σ over its range; nil for the paper's Gaussian X.
     public var conditionNumber: Double?
+    /// q, the number of outputs (1: the paper's scalar regression).
+    public var outputs: Int
+    /// Rows of the held-out set (0: none).
+    public var testSamples: Int
 
-    public init(samples: Int = 50, dimension: Int = 5, noise: Double = 1, seed: UInt64 = 20240521, conditionNumber: Double? = nil) {
+    /// The random stream of the held-out set.
+    static let testStream: UInt64 = 3
+
+    public init(samples: Int = 50, dimension: Int = 5, noise: Double = 1, seed: UInt64 = 20240521, conditionNumber: Double? = nil,
+                outputs: Int = 1, testSamples: Int? = nil) {
         self.samples = samples
         self.dimension = dimension
         self.noise = noise
         self.seed = seed
         self.conditionNumber = conditionNumber
+        self.outputs = outputs
+        self.testSamples = testSamples ?? samples
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case samples, dimension, noise, seed, conditionNumber, outputs, testSamples
+    }
+
+    /// Configurations written before `outputs` and `testSamples` existed decode with q = 1 and no held-out set.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        samples = try c.decode(Int.self, forKey: .samples)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        noise = try c.decode(Double.self, forKey: .noise)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        conditionNumber = try c.decodeIfPresent(Double.self, forKey: .conditionNumber)
+        outputs = try c.decodeIfPresent(Int.self, forKey: .outputs) ?? 1
+        testSamples = try c.decodeIfPresent(Int.self, forKey: .testSamples) ?? 0
     }
 
     /// Draws the data and builds the problem.
@@ -36,7 +69,9 @@ public struct SyntheticData: Sendable, Codable, Equatable {
         guard samples >= 1 else { throw GradFlowError.invalidArgument(option: "--samples", value: "\(samples)", reason: "must be at least 1") }
         guard dimension >= 1 else { throw GradFlowError.invalidArgument(option: "--input-dim", value: "\(dimension)", reason: "must be at least 1") }
         guard noise.isFinite, noise >= 0 else { throw GradFlowError.invalidArgument(option: "--noise", value: "\(noise)", reason: "must be a finite number ≥ 0") }
-        let n = samples, d = dimension
+        guard outputs >= 1 else { throw GradFlowError.invalidArgument(option: "--outputs", value: "\(outputs)", reason: "must be at least 1") }
+        guard testSamples >= 0 else { throw GradFlowError.invalidArgument(option: "--test-samples", value: "\(testSamples)", reason: "must be ≥ 0") }
+        let n = samples, d = dimension, q = outputs
         var rng = GaussianGenerator(seed: seed, stream: 0)
         var x = rng.gaussians(n * d)
         if let kappa = conditionNumber {
@@ -55,13 +90,31 @@ public struct SyntheticData: Sendable, Codable, Equatable {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(r), 1, scaledU, Int32(r),
                         svd.vt, Int32(d), 0, &x, Int32(d))
         }
-        let wTrue = rng.gaussians(d)
-        let xi = rng.gaussians(n)
-        var y = xi.map { noise * $0 }
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, x, Int32(d), wTrue, 1, 1, &y, 1)
-        let (wStar, _) = try LAPACK.minimumNormLeastSquares(x, rows: n, columns: d, rhs: y)
+        let wTrue = rng.gaussians(d * q)  // d×q
+        let xi = rng.gaussians(n * q)
+        func targets(_ inputs: [Double], rows: Int, noise xi: [Double]) -> [Double] {
+            var y = xi.map { noise * $0 }
+            if q == 1 {  // the scalar data's exact operations
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(d), 1, inputs, Int32(d), wTrue, 1, 1, &y, 1)
+                return y
+            }
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(q), Int32(d), 1, inputs, Int32(d),
+                        wTrue, Int32(q), 1, &y, Int32(q))
+            return y
+        }
+        var y = targets(x, rows: n, noise: xi)
+        let (wStar, _) = try LAPACK.minimumNormLeastSquares(x, rows: n, columns: d, rhs: y, count: q)
         let norm = wStar.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if norm > 0 { y = y.map { $0 / norm } }
-        return try RegressionProblem(inputs: x, targets: y, sampleCount: n, dimension: d, source: "synthetic", seed: seed)
+        var test: RegressionProblem.TestSet?
+        if testSamples > 0 {
+            var testRng = GaussianGenerator(seed: seed, stream: Self.testStream)
+            let xTest = testRng.gaussians(testSamples * d)
+            var yTest = targets(xTest, rows: testSamples, noise: testRng.gaussians(testSamples * q))
+            if norm > 0 { yTest = yTest.map { $0 / norm } }
+            test = RegressionProblem.TestSet(inputs: xTest, targets: yTest, count: testSamples)
+        }
+        return try RegressionProblem(inputs: x, targets: y, sampleCount: n, dimension: d, outputs: q, source: "synthetic",
+                                     seed: seed, test: test)
     }
 }

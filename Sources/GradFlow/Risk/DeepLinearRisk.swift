@@ -13,7 +13,7 @@ import CVectorKernels
 /// ≈ 11P + 2d² flops at a linearization point (≈ 4L matrix-vector products); `linearize` costs one
 /// gradient-like sweep plus a copy of θ; excess risk 2P + 2nd flops. Nothing allocates after `init`.
 public final class DeepLinearRisk: DifferentiableRisk {
-    public let network: DeepLinearNetwork
+    public let network: Network
     public let problem: RegressionProblem
     public let parameterCount: Int
 
@@ -37,9 +37,11 @@ public final class DeepLinearRisk: DifferentiableRisk {
     private let residual: UnsafeMutablePointer<Double>
     private let difference: UnsafeMutablePointer<Double>
 
-    /// - Precondition: the network's input dimension equals the problem's d.
-    public init(network: DeepLinearNetwork, problem: RegressionProblem) {
+    /// - Precondition: the network's input dimension equals the problem's d, and it is a linear network with
+    ///   a projection (`isScalarLinear`) on scalar targets.
+    public init(network: Network, problem: RegressionProblem) {
         precondition(network.shape.inputDimension == problem.dimension, "network input dimension ≠ data dimension")
+        precondition(network.isScalarLinear && problem.outputCount == 1, "DeepLinearRisk needs a scalar-output linear network")
         self.network = network
         self.problem = problem
         let shape = network.shape
@@ -50,7 +52,7 @@ public final class DeepLinearRisk: DifferentiableRisk {
         d = Int32(problem.dimension)
         offsets = (1...shape.depth).map { shape.offset($0) }
         let buffers = [AlignedBuffer(problem.covariance), AlignedBuffer(problem.crossMoment), AlignedBuffer(problem.inputs),
-                       AlignedBuffer(problem.targets), AlignedBuffer(problem.minimumNormSolution), AlignedBuffer(network.projection),
+                       AlignedBuffer(problem.targets), AlignedBuffer(problem.minimumNormSolution), AlignedBuffer(network.projection!),
                        AlignedBuffer(count: parameterCount), AlignedBuffer(count: problem.sampleCount),
                        AlignedBuffer(count: problem.dimension)]
         self.buffers = buffers
@@ -173,12 +175,9 @@ public final class DeepLinearRisk: DifferentiableRisk {
     /// vector: 2nd flops, no extra sweep over the weights.
     public func excessRiskOfLastGradient() -> Double { excess(gradientState) }
 
-    /// The number of doubles `accumulateDescentDrift` writes: Σ_{k=1}^{L−1} m_k².
-    public var descentDriftCount: Int { depth < 2 ? 0 : (1..<depth).map { widths[$0] * widths[$0] }.reduce(0, +) }
-
     /// Adds one gradient-descent step's exact change of the Lemma 1 matrices (MATH.md §5),
     /// `η² (G_kG_kᵀ − G_{k+1}ᵀG_{k+1}) = η² (‖c_k‖² b_k b_kᵀ − ‖b_{k+1}‖² c_{k+1}c_{k+1}ᵀ)` for k = 1…L−1,
-    /// at the point of the last `gradient` call, into `accumulator`: consecutive m_k×m_k row-major blocks,
+    /// at the point of the last `gradient` call, into `accumulator` (Σ_{k=1}^{L−1} m_k² doubles): consecutive m_k×m_k row-major blocks,
     /// upper triangles only. Cost ≈ 2Σ_k m_k² flops (two symmetric rank-one updates per k).
     public func accumulateDescentDrift(into accumulator: UnsafeMutablePointer<Double>, learningRateSquared eta2: Double) {
         guard depth >= 2 else { return }
@@ -195,7 +194,7 @@ public final class DeepLinearRisk: DifferentiableRisk {
     }
 
     public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? {
-        GaussNewtonPreconditioner(shape: network.shape, covariance: problem.covariance, projection: network.projection)
+        GaussNewtonPreconditioner(shape: network.shape, covariance: problem.covariance, projection: network.projection!)
     }
 
     /// The end-to-end vector `w = W_1ᵀ⋯W_Lᵀ p` (allocates the result).
@@ -203,6 +202,17 @@ public final class DeepLinearRisk: DifferentiableRisk {
         precondition(theta.count == parameterCount)
         theta.withUnsafeBufferPointer { suffixVectors($0.baseAddress!, gradientState) }
         return Array(UnsafeBufferPointer(start: gradientState.b(0), count: Int(d)))
+    }
+
+    public func endToEndMap(_ theta: [Double]) -> [Double]? { endToEnd(theta) }
+
+    /// `X' w` for the inputs X' (count×d): 2·count·d flops.
+    public func predictions(at theta: [Double], inputs: [Double], count: Int) -> [Double] {
+        precondition(inputs.count == count * Int(d))
+        let w = endToEnd(theta)
+        var out = [Double](repeating: 0, count: count)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(count), d, 1, inputs, d, w, 1, 0, &out, 1)
+        return out
     }
 }
 

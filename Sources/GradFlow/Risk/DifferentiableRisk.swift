@@ -1,8 +1,9 @@
 /// Values of the risk at one point.
 public struct RiskEvaluation: Sendable, Equatable {
-    /// R(θ) = (1/n)‖y − Xw‖².
+    /// R(θ) = (1/n)‖y − Xw‖² (the mean over samples of the squared output error).
     public var loss: Double
-    /// R(θ) − R_min, computed as ‖X(w − w*)‖²/n (no cancellation; MATH.md §1.2).
+    /// R(θ) − R_min, computed as ‖X(w − w*)‖²/n for linear networks (no cancellation; MATH.md §1.2). A GELU
+    /// network has no known R_min: its excess risk is R itself.
     public var excessRisk: Double
     /// ‖∇R(θ)‖² (Frobenius, over all layers).
     public var gradientNormSquared: Double
@@ -33,11 +34,23 @@ public protocol DifferentiableRisk: AnyObject {
     func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation
     /// A preconditioner for `I + γH` built on the Gauss–Newton part of H, or nil if the model has none.
     func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner?
+    /// The excess risk at the point of the last `gradient` call, from its cached forward state (no sweep
+    /// over the weights): gradient descent's per-step stopping and divergence test.
+    func excessRiskOfLastGradient() -> Double
+    /// The network's outputs on `count` inputs (count×d row-major), as a count×q row-major matrix: the
+    /// test error's predictions. Allocates.
+    func predictions(at theta: [Double], inputs: [Double], count: Int) -> [Double]
+    /// The end-to-end map of a linear network at θ (w ∈ ℝ^d, or M = W_L⋯W_1 as q×d row-major); nil for a
+    /// nonlinear model. Allocates.
+    func endToEndMap(_ theta: [Double]) -> [Double]?
 }
 
 extension DifferentiableRisk {
     /// No preconditioner unless the model provides one.
     public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? { nil }
+
+    /// No end-to-end map unless the model is linear.
+    public func endToEndMap(_ theta: [Double]) -> [Double]? { nil }
 
     /// `scale · ∇R(θ)` as a new array (convenience; allocates).
     public func gradient(at theta: [Double], scale: Double = 1) -> [Double] {

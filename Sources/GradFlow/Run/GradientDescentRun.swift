@@ -26,14 +26,14 @@ public enum GradientDescentRun {
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-descent", commandLine: commandLine,
                                        dynamics: .descent(learningRate: settings.learningRate),
                                        extraColumns: [TrajectoryColumn("step")])
-        let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
-        let descent = GradientDescent(risk: risk, settings: settings)
+        let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
+        let descent = GradientDescent(risk: risk, shape: setup.network.shape, settings: settings)
         let outputSteps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
         let tFinal = Double(settings.steps) * settings.learningRate
         let result: GradientDescentResult
         do {
             result = try descent.run(from: setup.initialWeights, outputSteps: outputSteps, lossTolerance: config.lossTolerance,
-                                     trackDrift: config.monitors.conservation, shouldStop: shouldStop) { k, t, theta, evaluation, drift in
+                                     trackDrift: config.monitors.conservation && setup.network.hasConservationLaw, shouldStop: shouldStop) { k, t, theta, evaluation, drift in
             let values = try recorder.record(time: t, weights: theta, evaluation: evaluation, extra: ["step": [Double(k)]],
                                              predictedDrift: drift, step: k)
             onRow(k, RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))

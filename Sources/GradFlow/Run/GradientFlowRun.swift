@@ -21,14 +21,16 @@ public struct RecordedRow {
 /// What every run's summary shows, whatever the dynamics.
 public struct RunReport: Sendable {
     public var setup: RunSetup
-    /// ‖w − w*‖ for the final end-to-end vector w.
-    public var distanceToSolution: Double
+    /// ‖w_∞ − w*‖ for the final end-to-end vector (‖M − M*‖_F for q outputs); nil for a GELU network.
+    public var distanceToSolution: Double?
+    /// The test error `(1/n')‖Y' − f(X')‖²` of the final weights on the held-out set, when there is one.
+    public var testError: Double?
     public var wallTime: Double
     public var outputPath: String
     /// The monitors' verdicts (MATH.md §7), also written to `/monitors`.
     public var verdicts: [MonitorVerdict]
-    /// The theoretical values for this problem (also in `/bounds`).
-    public var bounds: TheoreticalBounds
+    /// The theoretical values for this problem (also in `/bounds`); nil for multivariate targets.
+    public var bounds: TheoreticalBounds?
     /// Sharpness checkpoints written.
     public var checkpoints: Int
     /// Seconds spent in the monitors (included in `wallTime`).
@@ -42,8 +44,13 @@ public struct RunReport: Sendable {
 
     init(setup: RunSetup, finalWeights: [Double], start: Date, outputPath: String, verdicts: [MonitorVerdict], recorder: RunRecorder) {
         self.setup = setup
-        let w = DeepLinearRisk(network: setup.network, problem: setup.problem).endToEnd(finalWeights)
-        distanceToSolution = zip(w, setup.problem.minimumNormSolution).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
+        distanceToSolution = risk.endToEndMap(finalWeights).map { w in
+            zip(w, setup.problem.minimumNormSolution).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        }
+        testError = setup.problem.test.flatMap { test in
+            setup.problem.testError(predictions: risk.predictions(at: finalWeights, inputs: test.inputs, count: test.count))
+        }
         wallTime = Date().timeIntervalSince(start)
         self.outputPath = outputPath
         self.verdicts = verdicts
@@ -64,7 +71,7 @@ public struct GradientFlowRunSummary: Sendable {
     public var configuration: RunConfiguration
     public var setup: RunSetup { report.setup }
     public var verdicts: [MonitorVerdict] { report.verdicts }
-    public var bounds: TheoreticalBounds { report.bounds }
+    public var bounds: TheoreticalBounds? { report.bounds }
     public var outputPath: String { report.outputPath }
 }
 
@@ -130,7 +137,7 @@ public enum GradientFlowRun {
                           startTime: Double, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
                           onRow: (RecordedRow) -> Void) throws -> GradientFlowRunSummary {
         let start = Date()
-        let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
+        let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
         let integrator = GradientFlowIntegrator(risk: risk, settings: config.solver)
         var solverAttributes: [(String, HDF5Value)] = [
             ("integrator", .string(config.solver.method.solverDescription)),

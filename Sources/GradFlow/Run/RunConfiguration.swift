@@ -7,6 +7,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var synthetic: SyntheticData
     /// The seed of the synthetic data and the initial weights.
     public var seed: UInt64
+    /// The model (`--model`): linear (the default) or GELU.
+    public var model: NetworkModel
     /// The depth L; nil for the default (10), or the depth of `initWeightsFile`.
     public var depth: Int?
     /// `--widths`, as given (see `NetworkShape.widths(from:…)`).
@@ -41,7 +43,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public static let defaultResidualScale = 0.25
 
     public init(dataFile: String? = nil, synthetic: SyntheticData = SyntheticData(), seed: UInt64 = 20240521,
-                depth: Int? = nil, widths: [Int]? = nil,
+                model: NetworkModel = .linear, depth: Int? = nil, widths: [Int]? = nil,
                 initialization: WeightInitialization = .gaussian(scale: defaultGaussianScale, zeroLayer: nil),
                 initWeightsFile: String? = nil, initWeightsSnapshot: InitialWeightsFile.Snapshot = .final,
                 solver: SolverSettings = SolverSettings(), schedule: OutputSchedule = OutputSchedule(tFinal: 1e6),
@@ -51,6 +53,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.dataFile = dataFile
         self.synthetic = synthetic
         self.seed = seed
+        self.model = model
         self.depth = depth
         self.widths = widths
         self.initialization = initialization
@@ -66,6 +69,35 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.monitors = monitors
         self.sharpness = sharpness
         self.descent = descent
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case dataFile, synthetic, seed, model, depth, widths, initialization, initWeightsFile, initWeightsSnapshot, solver, schedule,
+             lossTolerance, threads, outputPath, overwrite, flushInterval, monitors, sharpness, descent
+    }
+
+    /// Configurations written before `model` existed decode as linear.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dataFile = try c.decodeIfPresent(String.self, forKey: .dataFile)
+        synthetic = try c.decode(SyntheticData.self, forKey: .synthetic)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        model = try c.decodeIfPresent(NetworkModel.self, forKey: .model) ?? .linear
+        depth = try c.decodeIfPresent(Int.self, forKey: .depth)
+        widths = try c.decodeIfPresent([Int].self, forKey: .widths)
+        initialization = try c.decode(WeightInitialization.self, forKey: .initialization)
+        initWeightsFile = try c.decodeIfPresent(String.self, forKey: .initWeightsFile)
+        initWeightsSnapshot = try c.decode(InitialWeightsFile.Snapshot.self, forKey: .initWeightsSnapshot)
+        solver = try c.decode(SolverSettings.self, forKey: .solver)
+        schedule = try c.decode(OutputSchedule.self, forKey: .schedule)
+        lossTolerance = try c.decodeIfPresent(Double.self, forKey: .lossTolerance)
+        threads = try c.decode(Int.self, forKey: .threads)
+        outputPath = try c.decode(String.self, forKey: .outputPath)
+        overwrite = try c.decode(Bool.self, forKey: .overwrite)
+        flushInterval = try c.decode(Double.self, forKey: .flushInterval)
+        monitors = try c.decode(MonitorSelection.self, forKey: .monitors)
+        sharpness = try c.decode(SharpnessSettings.self, forKey: .sharpness)
+        descent = try c.decodeIfPresent(DescentSettings.self, forKey: .descent)
     }
 
     /// Checks the values that do not need the data; the data, the network and the output path are

@@ -4,7 +4,7 @@ import Foundation
 /// before any output file is created (bad input loses nothing).
 public struct RunSetup: Sendable {
     public var problem: RegressionProblem
-    public var network: DeepLinearNetwork
+    public var network: Network
     public var initialWeights: [Double]
     /// The initialisation, as recorded in `/network` (`init`, `init_scale`).
     public var initialization: WeightInitialization
@@ -28,7 +28,10 @@ public struct RunSetup: Sendable {
             synthetic.seed = config.seed
             problem = try synthetic.makeProblem()
         }
-        let d = problem.dimension
+        let d = problem.dimension, q = problem.outputCount
+        if config.model == .gelu { dataProjection = nil }  // a GELU network has no projection: a p in the data is for linear ones
+        // Without a projection (multivariate output, GELU) the last layer has one row per output.
+        let needsProjection = config.model == .linear && q == 1
 
         if let path = config.initWeightsFile {
             let file = try InitialWeightsFile.load(path, snapshot: config.initWeightsSnapshot)
@@ -45,8 +48,13 @@ public struct RunSetup: Sendable {
                                      storedWeightRows: storedWeightRows)
             let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
             let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
-            let p = try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path)
-            let network = try DeepLinearNetwork(shape: shape, kind: kind, projection: p)
+            if !needsProjection, shape.outputWidth != q {
+                throw GradFlowError.invalidData(file: path, field: "W\(shape.depth)",
+                                                reason: "has \(shape.outputWidth) rows but the data have q = \(q) outputs")
+            }
+            let p = needsProjection
+                ? try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path) : nil
+            let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
             return RunSetup(problem: problem, network: network, initialWeights: file.weights, initialization: .file(path: path))
         }
 
@@ -61,15 +69,23 @@ public struct RunSetup: Sendable {
                 throw GradFlowError.invalidArgument(option: "--widths", value: given.map(String.init).joined(separator: ","),
                                                     reason: "a residual network has all layers d×d (d = \(d))")
             }
+            if !needsProjection, q != d {
+                throw GradFlowError.invalidArgument(option: "--init", value: "residual",
+                                                    reason: "a residual network without projection needs q = d outputs (the data have q = \(q), d = \(d))")
+            }
         case .fullyConnected:
             widths = try NetworkShape.widths(from: config.widths, depth: depth, inputDimension: d,
-                                             outputWidth: dataProjection?.count ?? 1)
+                                             outputWidth: needsProjection ? dataProjection?.count ?? 1 : q)
+            if !needsProjection, widths[depth] != q {
+                throw GradFlowError.invalidArgument(option: "--widths", value: widths.map(String.init).joined(separator: ","),
+                                                    reason: "the last width m_L must be the number of outputs q = \(q)")
+            }
         }
         let shape = try NetworkShape(widths: widths)
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
                                  storedWeightRows: storedWeightRows)
-        let p = try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths")
-        let network = try DeepLinearNetwork(shape: shape, kind: kind, projection: p)
+        let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
+        let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
@@ -79,12 +95,13 @@ public struct RunSetup: Sendable {
     public static func fromTrajectory(_ path: String, configuration config: RunConfiguration) throws -> RunSetup {
         let data = try DataFile.load(path)
         let problem = try RegressionProblem(inputs: data.inputs, targets: data.targets, sampleCount: data.sampleCount,
-                                            dimension: data.dimension, source: config.dataFile ?? "synthetic",
-                                            seed: config.dataFile == nil ? config.seed : nil)
+                                            dimension: data.dimension, outputs: data.outputs, source: config.dataFile ?? "synthetic",
+                                            seed: config.dataFile == nil ? config.seed : nil, test: data.test)
         let weights = try InitialWeightsFile.load(path, snapshot: .initial)
         let shape = try NetworkShape(widths: weights.widths)
-        let network = try DeepLinearNetwork(shape: shape, kind: weights.kind ?? .fullyConnected,
-                                            projection: weights.projection ?? [1])
+        let needsProjection = config.model == .linear && problem.outputCount == 1
+        let network = try Network(shape: shape, kind: weights.kind ?? .fullyConnected, model: config.model,
+                                  projection: needsProjection ? weights.projection ?? [1] : nil)
         let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
     }
