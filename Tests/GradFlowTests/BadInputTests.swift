@@ -11,7 +11,7 @@ struct BadInputTests {
         (["--data", "@/missing.csv"], "missing.csv: no such file"),
         (["--data", "@"], ": cannot be read"),
         (["--data", "@/shape.h5"], "shape.h5: X: has shape [6], expected 2 dimensions [n, d]"),
-        (["--data", "@/ymismatch.h5"], "ymismatch.h5: y: has shape [4], expected [3] to match X [3, 2]"),
+        (["--data", "@/ymismatch.h5"], "ymismatch.h5: y: has shape [4], expected [3] or [3, q] to match X [3, 2]"),
         (["--data", "@/nan.h5"], "nan.h5: X: entry [0, 1] is nan, not finite"),
         (["--data", "@/n0.h5"], "n0.h5: X: n = 0: at least one sample is needed"),
         (["--data", "@/d0.h5"], "d0.h5: X: d = 0: at least one feature is needed"),

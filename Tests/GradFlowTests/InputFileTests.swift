@@ -59,7 +59,7 @@ struct InputFileTests {
             try root.writeDataset("W1", [1, 2, 3, 4, 5, 6], shape: [3, 2])
             try root.writeDataset("W2", [7, 8], shape: [1, 2])
         }
-        #expect(throws: GradFlowError.invalidData(file: bad, field: "y", reason: "has shape [3], expected [2] to match X [2, 2]")) {
+        #expect(throws: GradFlowError.invalidData(file: bad, field: "y", reason: "has shape [3], expected [2] or [2, q] to match X [2, 2]")) {
             try DataFile.load(bad)
         }
         #expect(throws: GradFlowError.invalidData(file: bad, field: "W2",

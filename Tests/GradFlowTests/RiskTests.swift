@@ -13,7 +13,7 @@ struct RiskTests {
         let (network, theta) = try Fixtures.fullyConnected(widths, scale: 0.6)
         let risk = DeepLinearRisk(network: network, problem: problem)
         let fd = Reference.gradient(theta, step: 1e-6) {
-            Reference.loss($0, shape: network.shape, p: network.projection, problem: problem)
+            Reference.loss($0, shape: network.shape, p: network.projection!, problem: problem)
         }
         let g = risk.gradient(at: theta)
         #expect(Reference.relativeError(g, fd) < 1e-8)
@@ -29,7 +29,7 @@ struct RiskTests {
                                  try Fixtures.residual(dimension: 4, depth: 3)] {
             let risk = DeepLinearRisk(network: network, problem: problem)
             let fd = Reference.gradient(theta, step: 1e-6) {
-                Reference.loss($0, shape: network.shape, p: network.projection, problem: problem)
+                Reference.loss($0, shape: network.shape, p: network.projection!, problem: problem)
             }
             #expect(Reference.relativeError(risk.gradient(at: theta), fd) < 1e-8)
         }
@@ -97,7 +97,7 @@ struct RiskTests {
         let (network, theta) = try Fixtures.fullyConnected([4, 3, 1], scale: 0.5)
         let risk = DeepLinearRisk(network: network, problem: problem)
         let e = risk.evaluate(at: theta)
-        let reference = Reference.loss(theta, shape: network.shape, p: network.projection, problem: problem)
+        let reference = Reference.loss(theta, shape: network.shape, p: network.projection!, problem: problem)
         #expect(abs(e.loss - reference) <= 1e-13 * reference)
         #expect(abs(e.excessRisk - (reference - problem.minimumRisk)) <= 1e-12 * reference)
         #expect(theta.withUnsafeBufferPointer { risk.excessRisk(at: $0) } == e.excessRisk)
