@@ -56,6 +56,10 @@ struct CriticalLRCommand: ParsableCommand {
         let seedList = try seeds.map { try Self.integers($0, option: "--seeds").map(UInt64.init) } ?? [problem.seed]
         let settings = CriticalLearningRateSettings(bisectionSteps: bisectionSteps, steps: steps, lossTolerance: lossTol)
         try settings.validate()
+        guard network.model == .linear else {
+            throw GradFlowError.invalidArgument(option: "--model", value: network.model.rawValue,
+                                                reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
+        }
         try RunSetup.checkOutputPath(output, overwrite: force)
         let initialization = network.initialization(default: .residual)
         let g = RunSummaryPrinter.g

@@ -9,7 +9,7 @@ struct SweepCommand: ParsableCommand {
         abstract: "Run a grid of gradient-flow and gradient-descent runs in parallel, with one summary table.",
         discussion: """
             The grid comes from --spec FILE (JSON with keys methods, initializations, initScales, learningRates, \
-            depths, widths, seeds, arguments, flowArguments, descentArguments; all optional) or from the list options below, expanded in that order; point i \
+            depths, widths, seeds, arguments, flowArguments, descentArguments, model; all optional) or from the list options below, expanded in that order; point i \
             writes OUTDIR/run-0000i.h5. Runs go in parallel as separate processes (--jobs, one BLAS thread each). \
             A sweep that is stopped and started again skips the runs whose files already hold a final outcome. \
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
@@ -32,6 +32,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Depths.", valueName: "list")) var depths: String = "10"
     @Option(help: ArgumentHelp("Hidden widths (default: d).", valueName: "list")) var widths: String = ""
     @Option(help: ArgumentHelp("Seeds.", valueName: "list")) var seeds: String = "20240521"
+    @Option(help: "Model of every run: 'linear' or 'gelu' (see gradflow run --help).") var model: NetworkModel = .linear
     @Option(name: .customLong("run-args"), parsing: .unconditional,
             help: ArgumentHelp("Further options for every run, in one string (for example \"--t-final 1e5 --monitors pl,sharpness\").", valueName: "args"))
     var runArgs: String = ""
@@ -79,7 +80,7 @@ struct SweepCommand: ParsableCommand {
                          widths: try Self.list(widths, "--widths") { Int($0) }, seeds: try Self.list(seeds, "--seeds") { UInt64($0) },
                          arguments: runArgs.split(whereSeparator: \.isWhitespace).map(String.init),
                          flowArguments: flowArgs.split(whereSeparator: \.isWhitespace).map(String.init),
-                         descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init))
+                         descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model)
     }
 
     func run() throws {

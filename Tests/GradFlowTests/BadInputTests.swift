@@ -41,6 +41,15 @@ struct BadInputTests {
         (["--sharpness-tol", "2"], "--sharpness-tol 2.0: must be in (0, 1)"),
         (["--depth", "10", "--widths", "3000", "--input-dim", "100"], "more than 90% of this machine's"),
         (["--bogus"], "Unknown option '--bogus'"),
+        (["--model", "relu"], "The value 'relu' is invalid for '--model <model>'"),
+        (["--outputs", "0"], "--outputs 0: must be at least 1"),
+        (["--test-samples", "-1"], "--test-samples -1: must be ≥ 0"),
+        (["--init", "residual", "--outputs", "3"], "--init residual: a residual network without projection needs q = d outputs (the data have q = 3, d = 5)"),
+        (["--outputs", "2", "--depth", "2", "--widths", "5,4,3"], "--widths 5,4,3: the last width m_L must be the number of outputs q = 2"),
+        (["--data", "@/xtest.h5"], "xtest.h5: X_test: has shape [3, 5], expected [n_test, 2]"),
+        (["--data", "@/ytest.h5"], "ytest.h5: y_test: has shape [2], expected [3]"),
+        (["--data", "@/multip.h5"], "multip.h5: p: a projection p needs scalar targets, but Y has q = 2 columns"),
+        (["--outputs", "2", "--init-weights", "@/w-q.h5"], "w-q.h5: W2: has 1 rows but the data have q = 2 outputs"),
     ]
 
     static func fixtures(_ scratch: Scratch) throws -> String {
@@ -55,6 +64,12 @@ struct BadInputTests {
         try h5("d0.h5", [("X", [], [3, 0]), ("y", [1, 1, 1], [3])])
         try h5("w-columns.h5", [("W1", Array(repeating: 1, count: 12), [3, 4]), ("W2", [1, 1, 1], [1, 3])])
         try h5("w-chain.h5", [("W1", Array(repeating: 1, count: 15), [3, 5]), ("W2", [1, 1], [1, 2])])
+        try h5("xtest.h5", [("X", [1, 2, 3, 4, 5, 6, 7, 9], [4, 2]), ("y", [1, 0, 2, 3], [4]), ("X_test", Array(repeating: 1, count: 15), [3, 5]),
+                            ("y_test", [1, 1, 1], [3])])
+        try h5("ytest.h5", [("X", [1, 2, 3, 4, 5, 6, 7, 9], [4, 2]), ("y", [1, 0, 2, 3], [4]), ("X_test", Array(repeating: 1, count: 6), [3, 2]),
+                            ("y_test", [1, 1], [2])])
+        try h5("multip.h5", [("X", [1, 2, 3, 4, 5, 6, 7, 9], [4, 2]), ("Y", [1, 0, 2, 3, 1, 1, 0, 2], [4, 2]), ("p", [1], [1])])
+        try h5("w-q.h5", [("W1", Array(repeating: 1, count: 15), [3, 5]), ("W2", [1, 1, 1], [1, 3])])
         try h5("w-inf.h5", [("W1", Array(repeating: .infinity, count: 15), [3, 5]), ("W2", [1, 1, 1], [1, 3])])
         for (name, text) in [("ragged.csv", "1,2,3\n4,5\n"), ("text.csv", "1,2,3\n4,abc,6\n"), ("nan.csv", "1,2,3\n4,nan,6\n"),
                              ("inf.csv", "1,2,3\n4,inf,6\n"), ("header.csv", "a,b,y\n"), ("one.csv", "1\n2\n")] {

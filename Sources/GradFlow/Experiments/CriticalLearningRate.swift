@@ -67,12 +67,12 @@ public enum CriticalLearningRate {
     /// The critical learning rate for the network and initialisation of `config` (its depth and seed).
     public static func find(_ config: RunConfiguration, settings: CriticalLearningRateSettings) throws -> CriticalLearningRateResult {
         try settings.validate()
+        let scope = "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks"
+        guard config.model == .linear else { throw GradFlowError.invalidArgument(option: "--model", value: config.model.rawValue, reason: scope) }
         BLASThreads.set(config.threads)
         let setup = try RunSetup.prepare(config, checkOutput: false)
         guard setup.network.isScalarLinear else {
-            let what = setup.network.model == .gelu ? "a GELU network" : "q = \(setup.problem.outputCount) outputs"
-            throw GradFlowError.invalidArgument(option: setup.network.model == .gelu ? "--model" : "--data", value: what,
-                                                reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
+            throw GradFlowError.invalidArgument(option: "--outputs", value: "\(setup.problem.outputCount)", reason: scope)
         }
         let bounds = try TheoreticalBounds(problem: setup.problem, network: setup.network, initialization: setup.initialization)
         var trials = 0

@@ -18,10 +18,13 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     public var flowArguments: [String]
     /// Further arguments for the descent runs only (for example `--steps 20000`).
     public var descentArguments: [String]
+    /// The model of every run: `linear` or `gelu`.
+    public var model: NetworkModel
 
     public init(methods: [String] = ["flow"], initializations: [String] = ["gaussian"], initScales: [Double] = [0.1],
                 learningRates: [Double] = [], depths: [Int] = [10], widths: [Int] = [], seeds: [UInt64] = [20240521],
-                arguments: [String] = [], flowArguments: [String] = [], descentArguments: [String] = []) {
+                arguments: [String] = [], flowArguments: [String] = [], descentArguments: [String] = [], model: NetworkModel = .linear) {
+        self.model = model
         self.methods = methods
         self.initializations = initializations
         self.initScales = initScales
@@ -35,7 +38,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case methods, initializations, initScales, learningRates, depths, widths, seeds, arguments, flowArguments, descentArguments
+        case methods, initializations, initScales, learningRates, depths, widths, seeds, arguments, flowArguments, descentArguments, model
     }
 
     /// Decodes a spec in which every key is optional (the defaults above fill the rest).
@@ -51,12 +54,13 @@ public struct SweepSpec: Sendable, Codable, Equatable {
                   seeds: try c.decodeIfPresent([UInt64].self, forKey: .seeds) ?? d.seeds,
                   arguments: try c.decodeIfPresent([String].self, forKey: .arguments) ?? [],
                   flowArguments: try c.decodeIfPresent([String].self, forKey: .flowArguments) ?? [],
-                  descentArguments: try c.decodeIfPresent([String].self, forKey: .descentArguments) ?? [])
+                  descentArguments: try c.decodeIfPresent([String].self, forKey: .descentArguments) ?? [],
+                  model: try c.decodeIfPresent(NetworkModel.self, forKey: .model) ?? .linear)
     }
 
-    /// The extra arguments of one point: the common ones, then its method's.
+    /// The extra arguments of one point: the model (when not linear), the common ones, then its method's.
     public func extraArguments(for point: SweepPoint) -> [String] {
-        arguments + (point.method == "descent" ? descentArguments : flowArguments)
+        (model == .linear ? [] : ["--model", model.rawValue]) + arguments + (point.method == "descent" ? descentArguments : flowArguments)
     }
 
     public func validate() throws {

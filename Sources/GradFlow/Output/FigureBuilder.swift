@@ -42,12 +42,19 @@ public enum FigureBuilder {
         let t = file.datasetWithShape("trajectory/time").values
         let bound = { (key: String) in (try? file.value(key, in: "bounds"))?.doubleValue ?? .nan }
         let method = file.attribute("method")
+        // Files written before the model attribute existed are linear.
+        let gelu = (try? file.value("model", in: "network")) == .string("gelu")
+        var lossSeries = [Figure.Series("R", x: t, y: file.datasetWithShape("trajectory/loss").values)]
+        if !gelu { lossSeries.append(Figure.Series("R − R_min", x: t, y: file.datasetWithShape("trajectory/excess_risk").values)) }
+        lossSeries.append(Figure.Series("‖∇R‖²", x: t, y: file.datasetWithShape("trajectory/grad_norm_sq").values))
+        if file.datasetLength("trajectory/test_loss") != nil {
+            lossSeries.append(Figure.Series("test error", x: t, y: file.datasetWithShape("trajectory/test_loss").values))
+        }
+        let driftTitle = gelu ? "GELU: no conservation law; the drift that occurs"
+            : method == "gradient-descent" ? "Lemma 1 drift (descent: with its η² prediction)" : "Lemma 1: conservation drift"
         var panels = [
-            Figure.Panel(title: "Loss", xLabel: "t", yLabel: "", logX: true, logY: true,
-                         series: [Figure.Series("R", x: t, y: file.datasetWithShape("trajectory/loss").values),
-                                  Figure.Series("R − R_min", x: t, y: file.datasetWithShape("trajectory/excess_risk").values),
-                                  Figure.Series("‖∇R‖²", x: t, y: file.datasetWithShape("trajectory/grad_norm_sq").values)]),
-            Figure.Panel(title: method == "gradient-descent" ? "Lemma 1 drift (descent: with its η² prediction)" : "Lemma 1: conservation drift",
+            Figure.Panel(title: "Loss", xLabel: "t", yLabel: "", logX: true, logY: true, series: lossSeries),
+            Figure.Panel(title: driftTitle,
                          xLabel: "t", yLabel: "max_k ‖D_k(t) − D_k(0)‖_F", logX: true, logY: true,
                          series: [Figure.Series("drift", x: t, y: rowMax(file, "trajectory/conservation_drift_abs")),
                                   Figure.Series("η² prediction", x: t, y: rowMax(file, "trajectory/conservation_drift_predicted"))]),
@@ -65,17 +72,21 @@ public enum FigureBuilder {
                                        references: [("max e_k", e), ("Σδ_k", delta)]))
         }
         if file.datasetLength("trajectory/pl_ratio") != nil {
-            panels.append(Figure.Panel(title: "PL ratio in its certificate band", xLabel: "t", yLabel: "‖∇R‖²/(R − R_min)", logX: true, logY: true,
+            let banded = file.datasetLength("trajectory/pl_lower") != nil
+            panels.append(Figure.Panel(title: banded ? "PL ratio in its certificate band" : "PL ratio", xLabel: "t",
+                                       yLabel: gelu ? "‖∇R‖²/R" : "‖∇R‖²/(R − R_min)", logX: true, logY: true,
                                        series: [Figure.Series("ratio", x: t, y: file.datasetWithShape("trajectory/pl_ratio").values),
                                                 Figure.Series("4λ‖b_1‖²", x: t, y: file.datasetWithShape("trajectory/pl_lower").values),
                                                 Figure.Series("4Λλ_max(K)", x: t, y: file.datasetWithShape("trajectory/pl_upper").values)]))
         }
         if file.datasetLength("checkpoints/sharpness") != nil {
             let tc = file.datasetWithShape("checkpoints/time").values
+            let suffix = gelu ? " (linear theory)" : ""
             panels.append(Figure.Panel(title: "Sharpness at checkpoints", xLabel: "t", yLabel: "λ_max(H)", logX: true, logY: true,
                                        series: [Figure.Series("S(t)", x: tc, y: file.datasetWithShape("checkpoints/sharpness").values, style: "linespoints")],
-                                       references: [("2La‖w*‖^{2−2/L}", bound("sharpness_lower_bound")), ("paper upper bound", bound("paper_upper_bound")),
-                                                    ("8LΛ‖w*‖^{2−2/L}", bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
+                                       references: [("2La‖w*‖^{2−2/L}" + suffix, bound("sharpness_lower_bound")),
+                                                    ("paper upper bound" + suffix, bound("paper_upper_bound")),
+                                                    ("8LΛ‖w*‖^{2−2/L}" + suffix, bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
         }
         if file.datasetLength("trajectory/theta_norm") != nil {
             panels.append(Figure.Panel(title: "Residual: max_k L‖W_k − W_k(0)‖_F", xLabel: "t", yLabel: "", logX: true,
