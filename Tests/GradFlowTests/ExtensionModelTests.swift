@@ -191,6 +191,8 @@ struct ExtensionModelTests {
         // The lower bound then uses w_∞ (smaller than the w* one, MATH.md §6.2), and it holds.
         let lower = try Self.verdict(other, "sharpness_lower")
         #expect(lower.outcome == .holds && lower.bound.contains("w_∞"))
+        // Corollary 2 (8LΛ) assumes Σ full rank: not claimed here (it fails for this very run: S ≈ 174 > 161 at s = 0.25, L = 5).
+        #expect(try Self.verdict(other, "sharpness_corollary2").outcome == .notApplicable)
         // The held-out error is recorded, and equals an independent computation at the final weights.
         let file = try TrajectoryFile(path: other.outputPath)
         let test = try #require(other.setup.problem.test)

@@ -353,10 +353,10 @@ public final class MonitorSuite {
             list.append(MonitorVerdict(key: "lemma2", title: "Lemma 2", worst: "–", bound: "–", outcome: .notApplicable, note: note))
         }
         if network.kind == .residual {
-            list.append(MonitorVerdict(key: "theta_norm", title: "Theorem 4: max_k ‖θ_k‖_F = L‖W_k − W_k(0)‖_F",
+            let theorem = network.projection == nil ? "Theorem 5" : "Theorem 4"
+            list.append(MonitorVerdict(key: "theta_norm", title: "\(theorem): max_k ‖θ_k‖_F = L‖W_k − W_k(0)‖_F",
                                        worst: g(worstTheta, 4), bound: "C (not recoverable)", outcome: .info,
-                                       note: network.projection == nil ? "Theorem 5 (multivariate output) predicts O(1) as L grows"
-                                           : "Theorem 4 predicts O(1) as L grows"))
+                                       note: "\(theorem) predicts O(1) as L grows"))
         }
         if selection.plRatio {
             if network.isScalarLinear {

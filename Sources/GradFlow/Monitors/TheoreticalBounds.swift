@@ -49,6 +49,9 @@ public struct TheoreticalBounds: Sendable {
         explicitMinimizerSharpness = 2 * c * (try LAPACK.symmetricEigenvalues(m, order: d).last ?? 0)
 
         switch (network.kind, initialization) {
+        case (.fullyConnected, .gaussian) where problem.isUnderdetermined:
+            corollary2UpperBound = nil
+            corollary2Note = "Corollary 2 assumes Σ full rank (assumption (A2)); here rank \(problem.rank) < d = \(problem.dimension) (MATH.md §4.5, §6.2)"
         case (.fullyConnected, .gaussian) where abs(pNorm - 1) < 1e-12:
             corollary2UpperBound = 8 * L * problem.lambdaMax * pow(wNorm, 2 - 2 / L)
             corollary2Note = "small Gaussian initialisation (holds when the initialisation is small enough: assumption (A2))"
