@@ -6,13 +6,16 @@ import Foundation
 /// CVODE's vectors (≈ 20 + Krylov dimension vectors of P doubles for BDF, ≈ 20 for Adams), the dense
 /// Jacobian (P² doubles, `bdf-dense`), the Lanczos basis (min(P, lanczos-max) × P doubles) or the dense
 /// Hessian (2P², `--sharpness-method dense`), the risk's and monitors' copies of the data (≈ 4nd) and
-/// weights (≈ 8P), and, for `compare`, the flow's weights at every output time (rows × P).
+/// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and for a GELU network
+/// the cached activations of its risk instances (`activationCaches`: four instances with two sweeps of ten
+/// m_k×n matrices each, 80·n·Σ_{k≥1} m_k doubles).
 public enum MemoryEstimate {
     /// Bytes the configuration is expected to need.
     public static func bytes(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
-                             storedWeightRows: Int = 0) -> Double {
+                             storedWeightRows: Int = 0, widths: [Int] = []) -> Double {
         let P = Double(p)
         var doubles = 8 * P + 4 * Double(n * d)
+        if config.model == .gelu { doubles += 80 * Double(n) * Double(widths.dropFirst().reduce(0, +)) }
         if config.descent == nil || storedWeightRows > 0 {
             switch config.solver.method {
             case .bdfKrylov, .auto: doubles += (20 + Double(config.solver.krylovDimension)) * P
@@ -52,14 +55,14 @@ public enum MemoryEstimate {
 
     /// Refuses a configuration whose estimate exceeds 90% of the physical memory.
     public static func check(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
-                             storedWeightRows: Int = 0) throws {
-        let need = bytes(config, parameters: p, samples: n, dimension: d, storedWeightRows: storedWeightRows)
+                             storedWeightRows: Int = 0, widths: [Int] = []) throws {
+        let need = bytes(config, parameters: p, samples: n, dimension: d, storedWeightRows: storedWeightRows, widths: widths)
         let have = physicalMemory
         guard need <= 0.9 * have else {
             throw GradFlowError.invalidArgument(
                 option: "memory", value: String(format: "≈ %.1f GiB for P = %d", need / 1_073_741_824, p),
                 reason: String(format: "more than 90%% of this machine's %.1f GiB; lower --lanczos-max, drop the sharpness monitor, or use bdf-krylov",
-                               have / 1_073_741_824))
+                               have / 1_073_741_824) + (config.model == .gelu ? " (a GELU network caches activations for every sample: fewer samples or narrower layers)" : ""))
         }
     }
 }

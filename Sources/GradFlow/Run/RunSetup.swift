@@ -45,7 +45,7 @@ public struct RunSetup: Sendable {
             }
             let shape = try NetworkShape(widths: file.widths)
             try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                     storedWeightRows: storedWeightRows)
+                                     storedWeightRows: storedWeightRows, widths: shape.widths)
             let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
             let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
             if !needsProjection, shape.outputWidth != q {
@@ -83,7 +83,7 @@ public struct RunSetup: Sendable {
         }
         let shape = try NetworkShape(widths: widths)
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                 storedWeightRows: storedWeightRows)
+                                 storedWeightRows: storedWeightRows, widths: shape.widths)
         let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
         let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)
