@@ -24,3 +24,7 @@ void gf_hadamard_sum(int n, const double *a, const double *b, const double *c, c
                      double *out) {
     for (int i = 0; i < n; i++) out[i] = a[i] * b[i] + c[i] * d[i] * e[i];
 }
+
+void gf_hadamard_accumulate(int n, const double *a, const double *b, double *out) {
+    for (int i = 0; i < n; i++) out[i] += a[i] * b[i];
+}

@@ -15,6 +15,9 @@ void gf_gelu(int n, const double *z, double *h, double *d1, double *d2);
 /// out[i] = a[i] · b[i]. `out` may alias `a`.
 void gf_hadamard(int n, const double *a, const double *b, double *out);
 
+/// out[i] += a[i] · b[i]. `out` overlaps neither a nor b.
+void gf_hadamard_accumulate(int n, const double *a, const double *b, double *out);
+
 /// out[i] = a[i] · b[i] + c[i] · d[i] · e[i]. `out` may alias `a`.
 void gf_hadamard_sum(int n, const double *a, const double *b, const double *c, const double *d, const double *e,
                      double *out);

@@ -18,7 +18,7 @@ final class GradientFlowODE {
     /// CV_RHSFUNC_FAIL, which the integrator turns into `GradFlowError.interrupted`).
     let shouldStop: () -> Bool
     /// SPGMR's preconditioner, when the settings ask for one (created on first use).
-    private(set) var preconditioner: GaussNewtonPreconditioner?
+    private(set) var preconditioner: (any NewtonPreconditioner)?
 
     init(risk: DifferentiableRisk, lossTolerance: Double, shouldStop: @escaping () -> Bool = { false }) {
         self.risk = risk

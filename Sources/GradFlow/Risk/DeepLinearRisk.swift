@@ -193,7 +193,7 @@ public final class DeepLinearRisk: DifferentiableRisk {
         }
     }
 
-    public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? {
+    public func makeGaussNewtonPreconditioner() -> (any NewtonPreconditioner)? {
         GaussNewtonPreconditioner(shape: network.shape, covariance: problem.covariance, projection: network.projection!)
     }
 

@@ -33,7 +33,7 @@ public protocol DifferentiableRisk: AnyObject {
     /// Loss, excess risk and squared gradient norm at θ.
     func evaluate(at theta: UnsafeBufferPointer<Double>) -> RiskEvaluation
     /// A preconditioner for `I + γH` built on the Gauss–Newton part of H, or nil if the model has none.
-    func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner?
+    func makeGaussNewtonPreconditioner() -> (any NewtonPreconditioner)?
     /// The excess risk at the point of the last `gradient` call, from its cached forward state (no sweep
     /// over the weights): gradient descent's per-step stopping and divergence test.
     func excessRiskOfLastGradient() -> Double
@@ -47,7 +47,7 @@ public protocol DifferentiableRisk: AnyObject {
 
 extension DifferentiableRisk {
     /// No preconditioner unless the model provides one.
-    public func makeGaussNewtonPreconditioner() -> GaussNewtonPreconditioner? { nil }
+    public func makeGaussNewtonPreconditioner() -> (any NewtonPreconditioner)? { nil }
 
     /// No end-to-end map unless the model is linear.
     public func endToEndMap(_ theta: [Double]) -> [Double]? { nil }

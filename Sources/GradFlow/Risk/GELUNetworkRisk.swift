@@ -172,6 +172,13 @@ public final class GELUNetworkRisk: DifferentiableRisk {
         return RiskEvaluation(loss: r, excessRisk: r, gradientNormSquared: gradNormSq)
     }
 
+    /// `(I + γH_GN)⁻¹` by the Woodbury identity on the rank-≤ qn Gauss–Newton part, when N = qn is at most
+    /// `GELUGaussNewtonPreconditioner.maximumSystemSize`; nil otherwise.
+    public func makeGaussNewtonPreconditioner() -> (any NewtonPreconditioner)? {
+        guard Int(q * n) <= GELUGaussNewtonPreconditioner.maximumSystemSize else { return nil }
+        return GELUGaussNewtonPreconditioner(shape: network.shape, samples: Int(n), outputs: Int(q), inputsTransposed: inputsT)
+    }
+
     /// The forward pass on other inputs (count×d): count×q. Allocates its own activations.
     public func predictions(at theta: [Double], inputs: [Double], count: Int) -> [Double] {
         let d = widths[0]
