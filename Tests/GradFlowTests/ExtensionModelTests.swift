@@ -264,6 +264,25 @@ struct ExtensionModelTests {
         #expect(abs(other.report.testError! - mse) <= 1e-12 * mse)
     }
 
+    @Test("an interrupted run with q outputs or a GELU network resumes to the uninterrupted run's weights", arguments: [NetworkModel.linear, .gelu])
+    func resume(_ model: NetworkModel) throws {
+        let scratch = try Scratch()
+        func config(_ name: String) -> RunConfiguration {
+            RunConfiguration(synthetic: SyntheticData(samples: 20, dimension: 3, noise: model == .gelu ? 0 : 1, seed: 4, outputs: 2),
+                             seed: 4, model: model, depth: 3, solver: SolverSettings(relativeTolerance: 1e-10, absoluteTolerance: 1e-13),
+                             schedule: OutputSchedule(tFinal: 200, count: 40), outputPath: scratch.path(name), flushInterval: 0)
+        }
+        let reference = try GradientFlowRun.execute(config("full.h5"), commandLine: "test")
+        let rows = Counter()
+        #expect(throws: GradFlowError.self) {
+            try GradientFlowRun.execute(config("cut.h5"), commandLine: "test", progress: { _ in rows.value += 1 }, shouldStop: { rows.value >= 15 })
+        }
+        let resumed = try GradientFlowRun.resume(scratch.path("cut.h5"), commandLine: "test resume")
+        #expect(resumed.setup.network.model == model && resumed.setup.problem.outputCount == 2 && resumed.setup.problem.test != nil)
+        #expect(Reference.relativeError(resumed.result.finalWeights, reference.result.finalWeights) < 1e-6)
+        #expect(resumed.verdicts.map(\.outcome) == reference.verdicts.map(\.outcome))
+    }
+
     @Test("gradient descent with q outputs: the drift equals MATH.md §5's η² sum")
     func multivariateDescentDrift() throws {
         let scratch = try Scratch()
