@@ -197,7 +197,7 @@ struct IntegratorOptions: ParsableArguments {
     @Option(name: .customLong("vector-kernels"), help: "N_Vector loop kernels: 'gradflow' (optimised, default) or 'sundials' (Debian's unoptimised serial vector, for comparison).")
     var vectorKernels: VectorKernels = .gradflow
 
-    @Option(help: "SPGMR's preconditioner (bdf-krylov and auto): 'gauss-newton' ((I + γH_GN)⁻¹ by the Woodbury identity on the Gauss–Newton part of the Hessian, rank ≤ d for linear networks and ≤ qn for GELU networks with qn ≤ 2000; the default; networks with q > 1 outputs have none yet) or 'none'.")
+    @Option(help: "SPGMR's preconditioner (bdf-krylov and auto): 'gauss-newton' ((I + γH_GN)⁻¹ by the Woodbury identity on the Gauss–Newton part of the Hessian, rank ≤ qd for linear networks with q outputs (qd ≤ 2000) and ≤ qn for GELU networks (qn ≤ 2000); the default) or 'none'.")
     var preconditioner: KrylovPreconditioner = .gaussNewton
 
     @Option(name: .customLong("gram-schmidt"), help: "SPGMR's orthogonalisation: 'modified' (the default) or 'classical' (fused dot products).")

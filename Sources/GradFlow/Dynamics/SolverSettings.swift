@@ -45,9 +45,9 @@ public enum KrylovPreconditioner: String, Sendable, Codable, CaseIterable {
     /// No preconditioner.
     case none
     /// `(I + γH_GN)⁻¹` by the Woodbury identity on the Gauss–Newton part: rank ≤ d for the scalar-output linear
-    /// network (`GaussNewtonPreconditioner`, ≈ 2Pd flops per CVODE preconditioner setup), rank ≤ qn for a GELU
-    /// network (`GELUGaussNewtonPreconditioner`, qn ≤ 2000); ≈ one Hessian-vector product per application.
-    /// Networks with q outputs and no projection have none yet (SPGMR runs unpreconditioned).
+    /// network (`GaussNewtonPreconditioner`, ≈ 2Pd flops per CVODE preconditioner setup), rank ≤ qd with q
+    /// outputs (`MultiOutputGaussNewtonPreconditioner`, qd ≤ 2000), rank ≤ qn for a GELU network
+    /// (`GELUGaussNewtonPreconditioner`, qn ≤ 2000); ≈ one Hessian-vector product per application.
     case gaussNewton = "gauss-newton"
 }
 

@@ -194,6 +194,13 @@ public final class MultiOutputLinearRisk: DifferentiableRisk {
         return RiskEvaluation(loss: loss, excessRisk: excessRisk, gradientNormSquared: gradNormSq)
     }
 
+    /// `(I + γH_GN)⁻¹` by the Woodbury identity on the rank-≤ qd Gauss–Newton part, for qd ≤
+    /// `MultiOutputGaussNewtonPreconditioner.maximumSystemSize`; nil otherwise.
+    public func makeGaussNewtonPreconditioner() -> (any NewtonPreconditioner)? {
+        guard Int(q * d) <= MultiOutputGaussNewtonPreconditioner.maximumSystemSize else { return nil }
+        return MultiOutputGaussNewtonPreconditioner(shape: network.shape, covariance: problem.covariance)
+    }
+
     /// `M = W_L⋯W_1`, q×d row-major.
     public func endToEndMap(_ theta: [Double]) -> [Double]? {
         precondition(theta.count == parameterCount)
