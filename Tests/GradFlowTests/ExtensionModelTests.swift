@@ -140,8 +140,8 @@ struct ExtensionModelTests {
         let (risk, network, problem, theta) = try Self.fixture(index)
         let preconditioner = try #require(risk.makeGaussNewtonPreconditioner())
         // J = ∂vec(Z_L)/∂θ (N×P, row (a, i) → a·n + i) by central differences of the loop forward pass.
-        let n = problem.sampleCount, d = problem.dimension, q = problem.outputCount, count = theta.count, h = 1e-5
-        func outputs(_ t: [Double]) -> [Double] {  // q×n, row-major
+        let n = problem.sampleCount, d = problem.dimension, q = problem.outputCount
+        let j = PreconditionerCheck.jacobian(theta, step: 1e-5, rows: q * n) { t in  // Z_L, q×n row-major
             var z = [Double](repeating: 0, count: q * n)
             for i in 0..<n {
                 let f = ModelReference.outputs(t, shape: network.shape, model: .gelu, input: problem.inputs[(i * d)..<((i + 1) * d)])
@@ -149,26 +149,12 @@ struct ExtensionModelTests {
             }
             return z
         }
-        var j = [Double](repeating: 0, count: q * n * count)
-        var t = theta
-        for c in 0..<count {
-            t[c] = theta[c] + h; let plus = outputs(t)
-            t[c] = theta[c] - h; let minus = outputs(t)
-            t[c] = theta[c]
-            for row in 0..<(q * n) { j[row * count + c] = (plus[row] - minus[row]) / (2 * h) }
+        let results = PreconditionerCheck.woodburyResiduals(preconditioner, at: theta, seed: 12, gammas: [0.01, 0.7, 40.0]) { z in
+            PreconditionerCheck.sandwich(j, rows: q * n, z) { $0.map { 2 / Double(n) * $0 } }  // H_GN = (2/n)JᵀJ
         }
-        var rng = GaussianGenerator(seed: 12)
-        let r = rng.gaussians(count)
-        theta.withUnsafeBufferPointer { preconditioner.linearize(at: $0) }
-        for gamma in [0.01, 0.7, 40.0] {
-            #expect(preconditioner.factor(gamma: gamma))
-            var z = [Double](repeating: 0, count: count)
-            r.withUnsafeBufferPointer { rr in z.withUnsafeMutableBufferPointer { preconditioner.solve(rr, into: $0) } }
-            var jz = [Double](repeating: 0, count: q * n)
-            for row in 0..<(q * n) { for c in 0..<count { jz[row] += j[row * count + c] * z[c] } }
-            var mz = z
-            for c in 0..<count { for row in 0..<(q * n) { mz[c] += gamma * 2 / Double(n) * j[row * count + c] * jz[row] } }
-            #expect(Reference.relativeError(mz, r) < 1e-7, "γ = \(gamma)")  // J by differences: O(h²) ≈ 1e-10, times γ‖J‖²
+        for result in results {
+            #expect(result.factored && result.inPlace)
+            #expect(result.residual < 1e-7, "γ = \(result.gamma)")  // J by differences: O(h²) ≈ 1e-10, times γ‖J‖²
         }
     }
 
@@ -176,8 +162,9 @@ struct ExtensionModelTests {
     func multivariateWoodbury(_ index: Int) throws {
         let (risk, network, problem, theta) = try Self.fixture(index)
         let preconditioner = try #require(risk.makeGaussNewtonPreconditioner())
-        let d = problem.dimension, q = problem.outputCount, count = theta.count, h = 1e-4
-        func endToEnd(_ t: [Double]) -> [Double] {  // M (q×d): column j is the output at e_j
+        let d = problem.dimension, q = problem.outputCount
+        // J_M, (q·d)×P, by central differences of M (q×d; column j is the output at e_j): exact for multilinear M.
+        let j = PreconditionerCheck.jacobian(theta, step: 1e-4, rows: q * d) { t in
             var map = [Double](repeating: 0, count: q * d)
             for j in 0..<d {
                 var e = [Double](repeating: 0, count: d)
@@ -187,28 +174,16 @@ struct ExtensionModelTests {
             }
             return map
         }
-        var j = [Double](repeating: 0, count: q * d * count)  // J_M, (q·d)×P; central differences are exact for multilinear M
-        var t = theta
-        for c in 0..<count {
-            t[c] = theta[c] + h; let plus = endToEnd(t)
-            t[c] = theta[c] - h; let minus = endToEnd(t)
-            t[c] = theta[c]
-            for row in 0..<(q * d) { j[row * count + c] = (plus[row] - minus[row]) / (2 * h) }
+        let results = PreconditionerCheck.woodburyResiduals(preconditioner, at: theta, seed: 13, gammas: [0.01, 0.7, 40.0]) { z in
+            PreconditionerCheck.sandwich(j, rows: q * d, z) { dm in  // vec(2 (J_M z) Σ)
+                var g = [Double](repeating: 0, count: q * d)
+                for a in 0..<q { for i in 0..<d { for k in 0..<d { g[a * d + i] += 2 * dm[a * d + k] * problem.covariance[k * d + i] } } }
+                return g
+            }
         }
-        var rng = GaussianGenerator(seed: 13)
-        let r = rng.gaussians(count)
-        theta.withUnsafeBufferPointer { preconditioner.linearize(at: $0) }
-        for gamma in [0.01, 0.7, 40.0] {
-            #expect(preconditioner.factor(gamma: gamma))
-            var z = [Double](repeating: 0, count: count)
-            r.withUnsafeBufferPointer { rr in z.withUnsafeMutableBufferPointer { preconditioner.solve(rr, into: $0) } }
-            var dm = [Double](repeating: 0, count: q * d)  // J_M z, then 2 (J_M z) Σ
-            for row in 0..<(q * d) { for c in 0..<count { dm[row] += j[row * count + c] * z[c] } }
-            var g = [Double](repeating: 0, count: q * d)
-            for a in 0..<q { for i in 0..<d { for k in 0..<d { g[a * d + i] += 2 * dm[a * d + k] * problem.covariance[k * d + i] } } }
-            var mz = z
-            for c in 0..<count { for row in 0..<(q * d) { mz[c] += gamma * j[row * count + c] * g[row] } }
-            #expect(Reference.relativeError(mz, r) < 1e-8, "γ = \(gamma)")
+        for result in results {
+            #expect(result.factored && result.inPlace)
+            #expect(result.residual < 1e-8, "γ = \(result.gamma)")
         }
     }
 
@@ -218,12 +193,7 @@ struct ExtensionModelTests {
         let network = try ModelReference.network([6, 6, 6, 3], model: .linear)
         let theta = try WeightInitialization.gaussian(scale: 0.4, zeroLayer: nil).draw(shape: network.shape, seed: 6)
         let risk = RiskFactory.makeRisk(network: network, problem: problem)
-        func run(_ preconditioner: KrylovPreconditioner) throws -> GradientFlowResult {
-            try GradientFlowIntegrator(risk: risk, settings: SolverSettings(method: .bdfKrylov, relativeTolerance: 1e-10,
-                                                                            absoluteTolerance: 1e-14, preconditioner: preconditioner))
-                .integrate(from: theta, schedule: OutputSchedule(tFinal: 20000, count: 10), lossTolerance: nil) { _, _, _ in }
-        }
-        let plain = try run(.none), preconditioned = try run(.gaussNewton)
+        let (plain, preconditioned) = try PreconditionerCheck.flows(risk, from: theta, schedule: OutputSchedule(tFinal: 20000, count: 10))
         #expect(Reference.relativeError(preconditioned.finalWeights, plain.finalWeights) < 1e-6)
         let (pre, none) = (preconditioned.statistics, plain.statistics)
         // Measured: 1,843 against 7,428 Krylov iterations, 1.3 against 2.9 per Newton iteration.
@@ -237,12 +207,7 @@ struct ExtensionModelTests {
         let network = try ModelReference.network([4, 4, 4, 4, 2], model: .gelu)
         let theta = try WeightInitialization.gaussian(scale: 0.5, zeroLayer: nil).draw(shape: network.shape, seed: 6)
         let risk = RiskFactory.makeRisk(network: network, problem: problem)
-        func run(_ preconditioner: KrylovPreconditioner) throws -> GradientFlowResult {
-            try GradientFlowIntegrator(risk: risk, settings: SolverSettings(method: .bdfKrylov, relativeTolerance: 1e-10,
-                                                                            absoluteTolerance: 1e-14, preconditioner: preconditioner))
-                .integrate(from: theta, schedule: OutputSchedule(tFinal: 5000, count: 10), lossTolerance: nil) { _, _, _ in }
-        }
-        let plain = try run(.none), preconditioned = try run(.gaussNewton)
+        let (plain, preconditioned) = try PreconditionerCheck.flows(risk, from: theta, schedule: OutputSchedule(tFinal: 5000, count: 10))
         #expect(Reference.relativeError(preconditioned.finalWeights, plain.finalWeights) < 1e-6)
         let (pre, none) = (preconditioned.statistics, plain.statistics)
         // Measured: 3,116 against 6,831 products, 1.2 against 2.1 Krylov iterations per Newton iteration.

@@ -5,48 +5,25 @@ import Testing
 /// (explicit Dormand–Prince, the automatic explicit→BDF switch), each against an independent computation.
 @Suite("Preconditioner, conditioned data, explicit and automatic integrators")
 struct PreconditionerTests {
-    /// J = ∂w/∂θ (d×P, row-major) by central differences of the loop end-to-end product (exact up to
-    /// rounding: w is multilinear in θ, so the O(h²) term of a central difference in one coordinate vanishes).
-    static func jacobian(_ theta: [Double], shape: NetworkShape, p: [Double]) -> [Double] {
-        let d = shape.inputDimension, count = theta.count, h = 1e-4
-        var j = [Double](repeating: 0, count: d * count)
-        var t = theta
-        for i in 0..<count {
-            t[i] = theta[i] + h; let plus = Reference.endToEnd(t, shape: shape, p: p)
-            t[i] = theta[i] - h; let minus = Reference.endToEnd(t, shape: shape, p: p)
-            t[i] = theta[i]
-            for r in 0..<d { j[r * count + i] = (plus[r] - minus[r]) / (2 * h) }
-        }
-        return j
-    }
-
     @Test("(I + γH_GN) z = r for z from the Woodbury solve, H_GN = 2JᵀΣJ built densely", arguments: [[4, 3, 1], [4, 5, 2, 6, 1], [4, 4, 4, 4, 1]])
     func woodburySolve(widths: [Int]) throws {
         let problem = try Fixtures.problem()
         let (network, theta) = try Fixtures.fullyConnected(widths, scale: 0.8)
         let risk = DeepLinearRisk(network: network, problem: problem)
         let preconditioner = try #require(risk.makeGaussNewtonPreconditioner())
-        let count = theta.count, d = problem.dimension
-        let j = Self.jacobian(theta, shape: network.shape, p: network.projection!)
-        var rng = GaussianGenerator(seed: 11)
-        let r = rng.gaussians(count)
-        theta.withUnsafeBufferPointer { preconditioner.linearize(at: $0) }
-        for gamma in [0.01, 0.7, 40.0] {
-            #expect(preconditioner.factor(gamma: gamma))
-            var z = [Double](repeating: 0, count: count)
-            r.withUnsafeBufferPointer { rr in z.withUnsafeMutableBufferPointer { preconditioner.solve(rr, into: $0) } }
-            // (I + 2γ JᵀΣJ) z by loops.
-            var jz = [Double](repeating: 0, count: d)
-            for a in 0..<d { for i in 0..<count { jz[a] += j[a * count + i] * z[i] } }
-            var sjz = [Double](repeating: 0, count: d)
-            for a in 0..<d { for b in 0..<d { sjz[a] += problem.covariance[a * d + b] * jz[b] } }
-            var mz = z
-            for i in 0..<count { for a in 0..<d { mz[i] += 2 * gamma * j[a * count + i] * sjz[a] } }
-            #expect(Reference.relativeError(mz, r) < 1e-8, "γ = \(gamma)")  // J by differences: rounding ≈ ε/h, times γ‖Σ‖‖J‖²
-            // In place (z = r) gives the same.
-            var inPlace = r
-            inPlace.withUnsafeMutableBufferPointer { buffer in preconditioner.solve(UnsafeBufferPointer(buffer), into: buffer) }
-            #expect(inPlace == z)
+        let d = problem.dimension
+        // J = ∂w/∂θ (d×P) by central differences of the loop end-to-end product (exact up to rounding: w is
+        // multilinear in θ, so the O(h²) term of a central difference in one coordinate vanishes).
+        let j = PreconditionerCheck.jacobian(theta, step: 1e-4, rows: d) { Reference.endToEnd($0, shape: network.shape, p: network.projection!) }
+        let results = PreconditionerCheck.woodburyResiduals(preconditioner, at: theta, seed: 11, gammas: [0.01, 0.7, 40.0]) { z in
+            PreconditionerCheck.sandwich(j, rows: d, z) { jz in  // 2ΣJz
+                (0..<d).map { a in 2 * (0..<d).map { b in problem.covariance[a * d + b] * jz[b] }.reduce(0, +) }
+            }
+        }
+        for result in results {
+            #expect(result.factored)
+            #expect(result.residual < 1e-8, "γ = \(result.gamma)")  // J by differences: rounding ≈ ε/h, times γ‖Σ‖‖J‖²
+            #expect(result.inPlace)  // in place (z = r) gives the same
         }
     }
 
@@ -70,12 +47,7 @@ struct PreconditionerTests {
         let (network, theta) = try Fixtures.fullyConnected([8, 8, 8, 8, 1], scale: 0.4)
         let risk = DeepLinearRisk(network: network, problem: problem)
         let schedule = OutputSchedule(tFinal: 20000, count: 10, spacing: .log)
-        func run(_ preconditioner: KrylovPreconditioner) throws -> GradientFlowResult {
-            try GradientFlowIntegrator(risk: risk, settings: SolverSettings(method: .bdfKrylov, relativeTolerance: 1e-10,
-                                                                            absoluteTolerance: 1e-14, preconditioner: preconditioner))
-                .integrate(from: theta, schedule: schedule, lossTolerance: nil) { _, _, _ in }
-        }
-        let plain = try run(.none), preconditioned = try run(.gaussNewton)
+        let (plain, preconditioned) = try PreconditionerCheck.flows(risk, from: theta, schedule: schedule)
         #expect(Reference.relativeError(preconditioned.finalWeights, plain.finalWeights) < 1e-6)
         // Near-exact: about one Krylov iteration per Newton iteration, against 2–3 without.
         let (pre, none) = (preconditioned.statistics, plain.statistics)
