@@ -14,7 +14,7 @@ struct SweepCommand: ParsableCommand {
             A sweep that is stopped and started again skips the runs whose files already hold a final outcome. \
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
             per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
-            bounds and time. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
+            bounds, time and final test error. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
             shards' tables (examples/slurm-sweep.sh uses both).
 
             Example: gradflow sweep --methods flow,descent --init-scales 0.05,0.1,0.2 --lrs 0.01,0.05 --depths 5 \

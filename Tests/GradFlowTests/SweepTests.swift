@@ -23,12 +23,17 @@ struct SweepGridTests {
         let points = try SweepSpec(methods: ["flow", "descent"], learningRates: [0.05], depths: [2, 3]).points()
         let rows = points.map { SweepRow(point: $0, outcome: "converged", finalTime: 1, finalLoss: 0.2, finalExcessRisk: 1e-10,
                                          finalSharpness: 3, sharpnessLowerBound: 2, sharpnessUpperBound: 4, corollary2Bound: .nan,
-                                         wallTime: 0.1, file: $0.fileName) }
+                                         wallTime: 0.1, file: $0.fileName, finalTestLoss: 0.3) }
         let parsed = try SweepTable.parse(SweepTable.csv(rows), source: "t")
         #expect(parsed.map(\.point) == rows.map(\.point))
         #expect(parsed.map(\.finalSharpness) == rows.map(\.finalSharpness))
+        #expect(parsed.map(\.finalTestLoss) == rows.map(\.finalTestLoss))
         let merged = SweepTable.merge([Array(parsed.suffix(2)), Array(parsed.prefix(2))])
         #expect(merged.map(\.point) == rows.map(\.point))
+        // A table written before the final_test_loss column still reads, without test losses.
+        let legacy = SweepTable.csv(rows).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+        let old = try SweepTable.parse(legacy.joined(separator: "\n") + "\n", source: "old")
+        #expect(old.map(\.point) == rows.map(\.point) && old.allSatisfy { $0.finalTestLoss.isNaN })
     }
 }
 
@@ -60,6 +65,7 @@ struct SweepCommandTests {
         #expect(rows.filter { $0.point.method == "descent" }.allSatisfy { $0.point.learningRate == 0.05 })
         #expect(Set(rows.map(\.point.depth)) == [2, 3] && Set(rows.map(\.point.initScale)) == [0.2, 0.3])
         #expect(rows.allSatisfy { $0.finalSharpness >= $0.sharpnessLowerBound * (1 - 1e-9) })
+        #expect(rows.allSatisfy { $0.finalTestLoss > 0 })  // the held-out error of the synthetic data
         // A restart runs nothing: every file already holds a final outcome.
         let modified = try FileManager.default.attributesOfItem(atPath: whole + "/run-00000.h5")[.modificationDate] as? Date
         let again = try ProcessResult.run(gradflow, ["sweep"] + grid + ["-o", whole])

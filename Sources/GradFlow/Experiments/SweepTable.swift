@@ -17,10 +17,13 @@ public struct SweepRow: Sendable, Equatable {
     public var corollary2Bound: Double
     public var wallTime: Double
     public var file: String
+    /// The test error on the held-out set at the last output time (NaN without one).
+    public var finalTestLoss: Double
 
     public init(point: SweepPoint, outcome: String, finalTime: Double, finalLoss: Double, finalExcessRisk: Double,
                 finalSharpness: Double, sharpnessLowerBound: Double, sharpnessUpperBound: Double, corollary2Bound: Double,
-                wallTime: Double, file: String) {
+                wallTime: Double, file: String, finalTestLoss: Double = .nan) {
+        self.finalTestLoss = finalTestLoss
         self.point = point
         self.outcome = outcome
         self.finalTime = finalTime
@@ -58,15 +61,18 @@ public struct SweepRow: Sendable, Equatable {
         row.sharpnessUpperBound = (try? file.value("paper_upper_bound", in: "bounds"))?.doubleValue ?? .nan
         row.corollary2Bound = (try? file.value("corollary2_upper_bound", in: "bounds"))?.doubleValue ?? .nan
         row.wallTime = (try? file.value("wall_time", in: "solver"))?.doubleValue ?? .nan
+        row.finalTestLoss = (try? file.dataset("trajectory/test_loss"))?.last ?? .nan
         return row
     }
 }
 
 /// The summary table of a sweep, as CSV (one header line) and HDF5 (one dataset per column).
 public enum SweepTable {
-    public static let columns = ["index", "method", "init", "init_scale", "lr", "depth", "width", "seed", "outcome", "final_time",
-                                 "final_loss", "final_excess_risk", "final_sharpness", "sharpness_lower_bound",
-                                 "sharpness_upper_bound", "corollary2_bound", "wall_time", "file"]
+    /// The columns of tables written before `final_test_loss` existed; `parse` still reads them.
+    static let legacyColumns = ["index", "method", "init", "init_scale", "lr", "depth", "width", "seed", "outcome", "final_time",
+                                "final_loss", "final_excess_risk", "final_sharpness", "sharpness_lower_bound",
+                                "sharpness_upper_bound", "corollary2_bound", "wall_time", "file"]
+    public static let columns = legacyColumns + ["final_test_loss"]
 
     static func text(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
 
@@ -77,7 +83,7 @@ public enum SweepTable {
             let fields = [String(p.index), p.method, p.initialization, text(p.initScale), p.learningRate.map(text) ?? "",
                           String(p.depth), p.width.map(String.init) ?? "", String(p.seed), r.outcome, text(r.finalTime),
                           text(r.finalLoss), text(r.finalExcessRisk), text(r.finalSharpness), text(r.sharpnessLowerBound),
-                          text(r.sharpnessUpperBound), text(r.corollary2Bound), text(r.wallTime), r.file]
+                          text(r.sharpnessUpperBound), text(r.corollary2Bound), text(r.wallTime), r.file, text(r.finalTestLoss)]
             lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -86,14 +92,15 @@ public enum SweepTable {
     /// Reads a table written by `csv`.
     public static func parse(_ text: String, source: String) throws -> [SweepRow] {
         var lines = text.split(separator: "\n").map(String.init)
-        guard let header = lines.first, header == columns.joined(separator: ",") else {
+        guard let header = lines.first, header == columns.joined(separator: ",") || header == legacyColumns.joined(separator: ",") else {
             throw GradFlowError.invalidData(file: source, field: "header", reason: "not a GradFlow sweep table")
         }
+        let width = header.split(separator: ",").count
         lines.removeFirst()
         return try lines.enumerated().map { lineIndex, line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             func fail(_ what: String) -> GradFlowError { .invalidData(file: source, field: "line \(lineIndex + 2)", reason: what) }
-            guard f.count == columns.count else { throw fail("has \(f.count) fields, expected \(columns.count)") }
+            guard f.count == width else { throw fail("has \(f.count) fields, expected \(width)") }
             func number(_ i: Int) -> Double { Double(f[i]) ?? .nan }
             guard let index = Int(f[0]), let depth = Int(f[5]), let seed = UInt64(f[7]), let scale = Double(f[3]) else {
                 throw fail("index, depth, seed or scale is not a number")
@@ -102,7 +109,7 @@ public enum SweepTable {
                                    depth: depth, width: Int(f[6]), seed: seed)
             return SweepRow(point: point, outcome: f[8], finalTime: number(9), finalLoss: number(10), finalExcessRisk: number(11),
                             finalSharpness: number(12), sharpnessLowerBound: number(13), sharpnessUpperBound: number(14),
-                            corollary2Bound: number(15), wallTime: number(16), file: f[17])
+                            corollary2Bound: number(15), wallTime: number(16), file: f[17], finalTestLoss: width > 18 ? number(18) : .nan)
         }
     }
 
@@ -129,7 +136,7 @@ public enum SweepTable {
             ("seed", { Double($0.point.seed) }), ("final_time", { $0.finalTime }), ("final_loss", { $0.finalLoss }),
             ("final_excess_risk", { $0.finalExcessRisk }), ("final_sharpness", { $0.finalSharpness }),
             ("sharpness_lower_bound", { $0.sharpnessLowerBound }), ("sharpness_upper_bound", { $0.sharpnessUpperBound }),
-            ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }),
+            ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }), ("final_test_loss", { $0.finalTestLoss }),
         ]
         for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
         try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
