@@ -74,8 +74,9 @@ public final class MonitorSuite {
     public let dynamics: Dynamics
     private let initialWeights: [Double]
     private let estimator: SharpnessEstimator?
-    /// The monitors' own risk instance (sharpness, test predictions, end-to-end map).
-    private let risk: any DifferentiableRisk
+    /// The monitors' own risk instance, shared by the sharpness estimator (which uses only its linearization
+    /// point), the test predictions, the end-to-end map and the run's closing report.
+    let risk: any DifferentiableRisk
     private var warmStart: [Double]?
 
     // Worst values along the run.
@@ -123,7 +124,7 @@ public final class MonitorSuite {
             try sharpness.validate(parameterCount: network.shape.parameterCount)
             let L = Double(network.shape.depth)
             let floor = 1e-14 * L * problem.lambdaMax * max(pow(problem.solutionNorm, 2 - 2 / L), 1)
-            estimator = SharpnessEstimator(risk: RiskFactory.makeRisk(network: network, problem: problem),
+            estimator = SharpnessEstimator(risk: risk,
                                            tolerance: sharpness.tolerance, maxIterations: sharpness.maxIterations, floor: floor)
         } else {
             estimator = nil

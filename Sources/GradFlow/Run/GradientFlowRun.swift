@@ -44,7 +44,7 @@ public struct RunReport: Sendable {
 
     init(setup: RunSetup, finalWeights: [Double], start: Date, outputPath: String, verdicts: [MonitorVerdict], recorder: RunRecorder) {
         self.setup = setup
-        let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
+        let risk = recorder.suite.risk
         distanceToSolution = risk.endToEndMap(finalWeights).map { w in
             zip(w, setup.problem.minimumNormSolution).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
         }

@@ -6,16 +6,27 @@ import Foundation
 /// CVODE's vectors (≈ 20 + Krylov dimension vectors of P doubles for BDF, ≈ 20 for Adams), the dense
 /// Jacobian (P² doubles, `bdf-dense`), the Lanczos basis (min(P, lanczos-max) × P doubles) or the dense
 /// Hessian (2P², `--sharpness-method dense`), the risk's and monitors' copies of the data (≈ 4nd) and
-/// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and for a GELU network
-/// the cached activations of its risk instances (`activationCaches`: four instances with two sweeps of ten
-/// m_k×n matrices each, 80·n·Σ_{k≥1} m_k doubles).
+/// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and the Gauss–Newton
+/// preconditioner's systems of a network without projection (BDF with `--preconditioner gauss-newton`):
+/// 2(qd)² doubles for q linear outputs. For a GELU network (widths m_k, q = m_L) it adds the cached
+/// activations of its two risk instances (the integrator's and the monitors'), two sweeps of ten m_k×n
+/// matrices each, 40·n·Σ_{k≥1} m_k doubles, and its preconditioner's (2q + 5)·n·Σ_{k≥1} m_k + 3(qn)² doubles.
 public enum MemoryEstimate {
     /// Bytes the configuration is expected to need.
     public static func bytes(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
                              storedWeightRows: Int = 0, widths: [Int] = []) -> Double {
         let P = Double(p)
         var doubles = 8 * P + 4 * Double(n * d)
-        if config.model == .gelu { doubles += 80 * Double(n) * Double(widths.dropFirst().reduce(0, +)) }
+        let q = Double(widths.last ?? 1), widthSum = Double(widths.dropFirst().reduce(0, +))
+        let preconditioned = config.solver.preconditioner == .gaussNewton && [.auto, .bdfKrylov].contains(config.solver.method)
+        if config.model == .gelu {
+            doubles += 40 * Double(n) * widthSum
+            if preconditioned, q * Double(n) <= Double(GELUGaussNewtonPreconditioner.maximumSystemSize) {
+                doubles += (2 * q + 5) * Double(n) * widthSum + 3 * (q * Double(n)) * (q * Double(n))
+            }
+        } else if q > 1, preconditioned, q * Double(d) <= Double(MultiOutputGaussNewtonPreconditioner.maximumSystemSize) {
+            doubles += 2 * (q * Double(d)) * (q * Double(d))
+        }
         if config.descent == nil || storedWeightRows > 0 {
             switch config.solver.method {
             case .bdfKrylov, .auto: doubles += (20 + Double(config.solver.krylovDimension)) * P
