@@ -39,6 +39,10 @@ public struct Network: Sendable, Equatable {
         self.projection = projection
     }
 
+    /// Whether a network of `model` on data with `outputCount` targets has a projection p: only the linear
+    /// network with scalar targets does (multivariate output and GELU networks end in W_L).
+    public static func takesProjection(model: NetworkModel, outputCount: Int) -> Bool { model == .linear && outputCount == 1 }
+
     /// `‖p‖` (1 without a projection).
     public var projectionNorm: Double { projection.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() } ?? 1 }
 

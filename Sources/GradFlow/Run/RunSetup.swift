@@ -31,7 +31,7 @@ public struct RunSetup: Sendable {
         let d = problem.dimension, q = problem.outputCount
         if config.model == .gelu { dataProjection = nil }  // a GELU network has no projection: a p in the data is for linear ones
         // Without a projection (multivariate output, GELU) the last layer has one row per output.
-        let needsProjection = config.model == .linear && q == 1
+        let needsProjection = Network.takesProjection(model: config.model, outputCount: q)
 
         if let path = config.initWeightsFile {
             let file = try InitialWeightsFile.load(path, snapshot: config.initWeightsSnapshot)
@@ -99,7 +99,7 @@ public struct RunSetup: Sendable {
                                             seed: config.dataFile == nil ? config.seed : nil, test: data.test)
         let weights = try InitialWeightsFile.load(path, snapshot: .initial)
         let shape = try NetworkShape(widths: weights.widths)
-        let needsProjection = config.model == .linear && problem.outputCount == 1
+        let needsProjection = Network.takesProjection(model: config.model, outputCount: problem.outputCount)
         let network = try Network(shape: shape, kind: weights.kind ?? .fullyConnected, model: config.model,
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
         let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
