@@ -16,6 +16,8 @@ let package = Package(
         .systemLibrary(name: "CSundials", path: "Sources/CSundials"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial"),
+        // The POSIX calls of atomic output whose flags are macros (O_TMPFILE, F_OFD_SETLK, RENAME_NOREPLACE, …).
+        .target(name: "CFileSystem", path: "Sources/CFileSystem"),
         // The executable's stdout/stderr and signal glue (one C file: the signal flag lives there).
         .target(name: "CTerminal", path: "Sources/CTerminal"),
 
@@ -27,12 +29,12 @@ let package = Package(
         ),
         .target(
             name: "GradFlow",
-            dependencies: ["CSundials", "COpenBLAS", "CHDF5", "CVectorKernels"]
+            dependencies: ["CSundials", "COpenBLAS", "CHDF5", "CVectorKernels", "CFileSystem"]
         ),
         .executableTarget(
             name: "gradflow",
             dependencies: [
-                "GradFlow", "CTerminal",
+                "GradFlow", "CTerminal", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -60,7 +60,9 @@ struct CriticalLRCommand: ParsableCommand {
             throw GradFlowError.invalidArgument(option: "--model", value: network.model.rawValue,
                                                 reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
         }
-        try RunSetup.checkOutputPath(output, overwrite: force)
+        let inputs = [problem.dataFile.map { OutputFile.Input($0, role: "the data file") },
+                      network.initWeights.map { OutputFile.Input($0, role: "the initial-weights file") }].compactMap { $0 }
+        try OutputFile.checkTarget(output, overwrite: force, inputs: inputs)
         let initialization = network.initialization(default: .residual)
         let g = RunSummaryPrinter.g
         var results: [CriticalLearningRateResult] = []
@@ -87,7 +89,8 @@ struct CriticalLRCommand: ParsableCommand {
                                             g(r.sharpnessAtConverging, 5), g(2 / r.estimate, 5), String(r.trials)]))
             }
         }
-        try CriticalLearningRate.write(results, to: output, overwrite: force, settings: settings, commandLine: Terminal.commandLine)
+        try CriticalLearningRate.write(results, to: output, overwrite: force, settings: settings, commandLine: Terminal.commandLine,
+                                       inputs: inputs)
         Terminal.print("  output    \(output) (\(results.count) rows)")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFileSystem
 import Foundation
 import GradFlow
 
@@ -21,11 +22,17 @@ struct GradFlowCommand: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        gf_ignore_file_size_signal()  // past `ulimit -f` a write fails with EFBIG (reported), not SIGXFSZ
         do {
             var command = try GradFlowCommand.parseAsRoot()
             try command.run()
         } catch let error as GradFlowError {
-            Terminal.error(error.description)
+            if case let .unfinishedOutput(path, partial) = error {
+                Terminal.error("\(path): a run of this output was killed and left its last flushed state in \(partial); "
+                               + "continue it with 'gradflow run --resume \(partial)', or move it away first")
+            } else {
+                Terminal.error(error.description)
+            }
             if case .interrupted = error { Foundation.exit(130) }
             Foundation.exit(error.isInputError ? 2 : 1)
         } catch let code as ExitCode {

@@ -31,8 +31,8 @@ struct PlotCommand: ParsableCommand {
             throw GradFlowError.invalidData(file: file, field: "trajectory", reason: "holds no rows to plot")
         }
         let prefix = output ?? ((file as NSString).deletingPathExtension)
-        let folder = (prefix as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try RunSetup.checkOutputPath(prefix + ".png", overwrite: true) }
+        let inputs = [OutputFile.Input(file, role: "the file being plotted")]
+        for ext in ["png", "svg"] { try OutputFile.checkTarget(prefix + "." + ext, overwrite: true, inputs: inputs) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gradflow-plot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -43,7 +43,9 @@ struct PlotCommand: ParsableCommand {
         }
         for (terminal, ext) in [("pngcairo", "png"), ("svg", "svg")] {
             let target = prefix + "." + ext
-            let script = figure.script(terminal: terminal, output: target) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
+            // gnuplot draws into an unnamed file that replaces the target only once it is complete.
+            let output = try OutputFile(claiming: target, kind: .whole, overwrite: true, inputs: inputs)
+            let script = figure.script(terminal: terminal, output: output.contentPath) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
             let scriptURL = scratch.appendingPathComponent("plot-\(ext).gp")
             try script.write(to: scriptURL, atomically: true, encoding: .utf8)
             let process = Process()
@@ -56,11 +58,11 @@ struct PlotCommand: ParsableCommand {
             }
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
-            let size = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
-            guard process.terminationStatus == 0, size > 0 else {
+            guard process.terminationStatus == 0, output.contentSize > 0 else {
                 let line = message.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
                 throw GradFlowError.fileAccess(path: target, reason: "gnuplot failed: \(line)")
             }
+            try output.commit()
             Terminal.print("wrote \(target)")
         }
     }

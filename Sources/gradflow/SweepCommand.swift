@@ -122,7 +122,13 @@ struct SweepCommand: ParsableCommand {
                 // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
                 // worker spins beside the other runs.
                 process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
-                process.arguments = point.commandArguments(output: path(point), extra: grid.extraArguments(for: point))
+                // A flow run that a killed sweep left as its partial file is continued, not started again.
+                let partial = path(point) + OutputFile.partialSuffix
+                if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
+                    process.arguments = ["run", "--resume", partial, "--quiet"]
+                } else {
+                    process.arguments = point.commandArguments(output: path(point), extra: grid.extraArguments(for: point))
+                }
                 let log = (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
                 let handle = FileHandle(forWritingAtPath: log)
@@ -152,7 +158,7 @@ struct SweepCommand: ParsableCommand {
         if !quiet, Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
         let rows = points.map { SweepRow.read($0, file: path($0)) }
         let summary = (outputDirectory as NSString).appendingPathComponent(summaryName)
-        try SweepTable.write(rows, csvPath: summary)
+        try SweepTable.write(rows, csvPath: summary, inputs: spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? [])
         var counts: [String: Int] = [:]
         for row in rows { counts[row.outcome, default: 0] += 1 }
         Terminal.print("  outcomes  " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
@@ -187,7 +193,7 @@ struct MergeCommand: ParsableCommand {
             return try SweepTable.parse(text, source: path)
         }
         let merged = SweepTable.merge(parsed)
-        try SweepTable.write(merged, csvPath: output)
+        try SweepTable.write(merged, csvPath: output, inputs: tables.map { OutputFile.Input($0, role: "a table being merged") })
         Terminal.print("merged \(tables.count) tables: \(merged.count) rows → \(output)")
     }
 }

@@ -49,12 +49,14 @@ public final class GradientFlowIntegrator {
     ///   - observe: called at every recorded time, in increasing time order.
     /// - Throws: `GradFlowError.invalidArgument` for bad settings, `.solver` when CVODE fails or the
     ///   state becomes non-finite, or whatever `observe` throws.
-    ///   - startTime: the time of `initialWeights` (0, or the time a resumed run continues from). When it is
-    ///     positive, that point is not observed again and only the schedule's later times are recorded.
+    ///   - startTime: the time of `initialWeights` (0, or the time a resumed run continues from). Only the
+    ///     schedule's later times are recorded.
+    ///   - observesStart: whether `startTime` itself is observed (default: when it is 0). A resumed run that
+    ///     already recorded its t = 0 row passes false, so that no row is recorded twice.
     ///   - shouldStop: asked at every output time and between right-hand sides; true ends the run with
     ///     `GradFlowError.interrupted` at the last observed time.
     public func integrate(
-        from initialWeights: [Double], startTime: Double = 0, schedule: OutputSchedule, lossTolerance: Double?,
+        from initialWeights: [Double], startTime: Double = 0, observesStart: Bool? = nil, schedule: OutputSchedule, lossTolerance: Double?,
         shouldStop: @escaping () -> Bool = { false },
         observe: (_ time: Double, _ weights: UnsafeBufferPointer<Double>, _ evaluation: RiskEvaluation) throws -> Void
     ) throws -> GradientFlowResult {
@@ -77,10 +79,11 @@ public final class GradientFlowIntegrator {
             throw GradFlowError.invalidArgument(option: "--init-weights", value: "R(W(0)) = \(initial.loss)",
                                                 reason: "the initial loss is not finite")
         }
-        if startTime == 0 { try initialWeights.withUnsafeBufferPointer { try observe(0, $0, initial) } }
+        let observesStart = observesStart ?? (startTime == 0)
+        if observesStart { try initialWeights.withUnsafeBufferPointer { try observe(startTime, $0, initial) } }
         if let tol = lossTolerance, initial.excessRisk <= tol {
             return GradientFlowResult(finalTime: startTime, finalWeights: initialWeights, finalEvaluation: initial,
-                                      stopReason: .lossTolerance, statistics: SolverStatistics(), samples: startTime == 0 ? 1 : 0)
+                                      stopReason: .lossTolerance, statistics: SolverStatistics(), samples: observesStart ? 1 : 0)
         }
         guard startTime < schedule.tFinal else {
             return GradientFlowResult(finalTime: startTime, finalWeights: initialWeights, finalEvaluation: initial,
@@ -96,7 +99,7 @@ public final class GradientFlowIntegrator {
         var switchTime: Double?
         var stepsAtLastCheck = 0
         let times = schedule.times().filter { $0 > startTime }
-        var samples = startTime == 0 ? 1 : 0
+        var samples = observesStart ? 1 : 0
         var reason = StopReason.horizon
         var last = initial
         var lastTime = startTime

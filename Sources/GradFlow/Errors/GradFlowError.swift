@@ -15,13 +15,21 @@ public enum GradFlowError: Error, Equatable, Sendable {
     case solver(flagName: String, flag: Int, time: Double, message: String)
     /// The run was asked to stop (SIGINT, SIGTERM); `time` is the last recorded output time.
     case interrupted(time: Double)
+    /// Another process is writing the output `path` (its `path.partial` is locked).
+    case outputInUse(path: String)
+    /// A run of the output `path` was killed and left its last flushed state in `partial`, which a new run
+    /// would not replace: resume it or move it away.
+    case unfinishedOutput(path: String, partial: String)
+    /// The disk is full, or the file reached the size limit (`ulimit -f`): `path` is the file, which keeps
+    /// its last flushed state; `reason` says what and when.
+    case storage(path: String, reason: String)
 
     /// True when the error lies in what the user gave (exit code 2), false when the
     /// computation itself failed (exit code 1).
     public var isInputError: Bool {
         switch self {
-        case .invalidArgument, .invalidData, .fileAccess: return true
-        case .lapack, .solver, .interrupted: return false
+        case .invalidArgument, .invalidData, .fileAccess, .outputInUse, .unfinishedOutput: return true
+        case .lapack, .solver, .interrupted, .storage: return false
         }
     }
 }
@@ -43,6 +51,12 @@ extension GradFlowError: CustomStringConvertible {
             return "\(solver) failed with \(flagName) (\(flag)) at t = \(time)\(detail)"
         case let .interrupted(time):
             return "interrupted; the file holds the run up to t = \(time)"
+        case let .outputInUse(path):
+            return "\(path): another gradflow process is writing this output (it holds the lock on its partial file); wait for it to end, or choose another output"
+        case let .unfinishedOutput(path, partial):
+            return "\(path): a run of this output was killed and left its last flushed state in \(partial); resume it, or move it away first"
+        case let .storage(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -118,8 +118,8 @@ public enum CriticalLearningRate {
     /// `failing_lr`, `critical_lr` (geometric midpoint), `prediction_lower`, `prediction_upper`,
     /// `lr_times_depth`, `sharpness_at_converging`, `trials`.
     public static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
-                             settings: CriticalLearningRateSettings, commandLine: String) throws {
-        let root = try HDF5File.create(path, overwrite: overwrite)
+                             settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
+        try HDF5File.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
         let attributes: [(String, HDF5Value)] = [
             ("format", .string("gradflow-critical-lr")), ("format_version", .integer(1)),
             ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),
@@ -134,6 +134,6 @@ public enum CriticalLearningRate {
             ("sharpness_at_converging", { $0.sharpnessAtConverging }), ("trials", { Double($0.trials) }),
         ]
         for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
-        try root.flush()
+        }
     }
 }

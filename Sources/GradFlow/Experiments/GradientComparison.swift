@@ -54,7 +54,7 @@ public enum GradientComparison {
         BLASThreads.set(config.threads)
         let (flowPath, descentPath) = trajectoryPaths(for: config.outputPath)
         for path in [config.outputPath, flowPath, descentPath] {
-            try RunSetup.checkOutputPath(path, overwrite: config.overwrite)
+            try OutputFile.checkTarget(path, overwrite: config.overwrite, inputs: config.inputFiles)
         }
         let eta = settings.learningRate
         let steps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
@@ -96,7 +96,8 @@ public enum GradientComparison {
 
     private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary,
                               config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String) throws {
-        let root = try HDF5File.create(config.outputPath, overwrite: config.overwrite)
+        try HDF5File.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
+                           estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536) { root in
         let eta = descent.settings.learningRate
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -124,6 +125,6 @@ public enum GradientComparison {
             ("descent_conservation_predicted", { $0.descentPredictedDrift }),
         ]
         for (name, value) in columns { try group.writeDataset(name, rows.map(value), shape: [rows.count]) }
-        try root.flush()
+        }
     }
 }

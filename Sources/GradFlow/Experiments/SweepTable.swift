@@ -120,13 +120,16 @@ public enum SweepTable {
         return byIndex.keys.sorted().map { byIndex[$0]! }
     }
 
-    /// Writes the table as CSV at `path` and as HDF5 beside it (same name, `.h5`), replacing both.
-    public static func write(_ rows: [SweepRow], csvPath path: String) throws {
-        do { try csv(rows).write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw GradFlowError.fileAccess(path: path, reason: "cannot be written")
-        }
+    /// Writes the table as CSV at `path` and as HDF5 beside it (same name, `.h5`), replacing both, each
+    /// atomically (`OutputFile`): a reader sees the old table or the new one, never a part. `inputs` (the
+    /// tables being merged, a spec) are never written over.
+    public static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = []) throws {
         let h5 = (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".h5"
-        let root = try HDF5File.create(h5, overwrite: true)
+        try OutputFile.checkTarget(h5, overwrite: true, inputs: inputs)
+        let table = try OutputFile(claiming: path, kind: .whole, overwrite: true, inputs: inputs)
+        try table.write(Data(csv(rows).utf8))
+        try table.commit()
+        try HDF5File.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
         try root.setAttribute("format", .string("gradflow-sweep"))
         try root.setAttribute("format_version", .integer(1))
         let sorted = rows.sorted { $0.point.index < $1.point.index }
@@ -142,6 +145,6 @@ public enum SweepTable {
         try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
         try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))
         try root.setAttribute("outcome", .string(sorted.map(\.outcome).joined(separator: ",")))
-        try root.flush()
+        }
     }
 }

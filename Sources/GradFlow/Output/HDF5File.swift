@@ -5,7 +5,20 @@ import Foundation
 /// process-wide lock (recursive, because the wrappers call one another). Runs in parallel threads of one
 /// process (Swift Testing's, a caller's) are then safe, if serialised on file I/O; `gradflow sweep` uses
 /// processes instead.
-let hdf5Lock = NSRecursiveLock()
+///
+/// Its first use initialises HDF5 without its exit handler (`H5dont_atexit`): every file GradFlow writes is
+/// flushed and closed explicitly, and a file whose writes failed (a full disk) must never be flushed at
+/// exit, which is where HDF5 crashed on such a file.
+let hdf5Lock: NSRecursiveLock = {
+    H5dont_atexit()
+    gf_h5_silence_errors()
+    return NSRecursiveLock()
+}()
+
+/// One open HDF5 file, shared by all its `HDF5Node`s; `abandoned` after a failed write.
+final class HDF5OpenFile {
+    var abandoned = false
+}
 
 /// An HDF5 file opened or created by GradFlow; its root group is the `HDF5Node` it returns.
 public enum HDF5File {
@@ -18,12 +31,25 @@ public enum HDF5File {
     }
 
     /// Creates a new file (refusing to replace an existing one unless `overwrite`), and returns its root.
-    public static func create(_ path: String, overwrite: Bool) throws -> HDF5Node {
+    /// `displayName` is the path that error messages show (an `OutputFile`'s content has a temporary name).
+    /// The file uses the HDF5 1.8 format (dense attribute storage: attributes of any size), and HDF5's own
+    /// file locks are off: `OutputFile` keeps writers apart, and readers (h5py, `inspect`) can then open a
+    /// file while its run goes on.
+    public static func create(_ path: String, overwrite: Bool, displayName: String? = nil) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         gf_h5_silence_errors()
-        let file = H5Fcreate(path, overwrite ? gf_h5f_acc_trunc() : gf_h5f_acc_excl(), gf_h5p_default(), gf_h5p_default())
-        guard file >= 0 else { throw GradFlowError.fileAccess(path: path, reason: "cannot create the HDF5 file") }
-        return HDF5Node(id: file, filePath: path, name: "/", closesWithFile: true)
+        let access = H5Pcreate(gf_h5p_file_access())
+        defer { H5Pclose(access) }
+        H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_V18)
+        H5Pset_file_locking(access, false, true)  // OutputFile's own lock keeps writers apart; readers may look in
+        let file = H5Fcreate(path, overwrite ? gf_h5f_acc_trunc() : gf_h5f_acc_excl(), gf_h5p_default(), access)
+        guard file >= 0 else { throw GradFlowError.fileAccess(path: displayName ?? path, reason: "cannot create the HDF5 file") }
+        return HDF5Node(id: file, filePath: displayName ?? path, name: "/", file: HDF5OpenFile(), closesWithFile: true)
+    }
+
+    /// Creates the HDF5 content of an `OutputFile` (claimed, locked, not yet at its final path).
+    public static func create(_ output: OutputFile) throws -> HDF5Node {
+        try create(output.contentPath, overwrite: true, displayName: output.path)
     }
 
     /// Opens an existing file read-only (or read-write), and returns its root.
@@ -33,9 +59,30 @@ public enum HDF5File {
         guard H5Fis_hdf5(path) > 0 else {
             throw GradFlowError.fileAccess(path: path, reason: "not an HDF5 file, or cannot be read")
         }
-        let file = H5Fopen(path, writable ? gf_h5f_acc_rdwr() : gf_h5f_acc_rdonly(), gf_h5p_default())
+        let access = H5Pcreate(gf_h5p_file_access())
+        defer { H5Pclose(access) }
+        // No flock: a running run's file can be read (its writer holds OutputFile's lock, not HDF5's).
+        H5Pset_file_locking(access, false, true)
+        let file = H5Fopen(path, writable ? gf_h5f_acc_rdwr() : gf_h5f_acc_rdonly(), access)
         guard file >= 0 else { throw GradFlowError.fileAccess(path: path, reason: "cannot open the HDF5 file") }
-        return HDF5Node(id: file, filePath: path, name: "/", closesWithFile: true)
+        return HDF5Node(id: file, filePath: path, name: "/", file: HDF5OpenFile(), closesWithFile: true)
+    }
+}
+
+extension HDF5File {
+    /// Writes a whole HDF5 file atomically (`OutputFile`, kind `.whole`): claims `path`, checks the room for
+    /// about `estimatedBytes`, lets `body` fill the root group, flushes and closes the file, and only then puts
+    /// it at `path` (replacing an existing file only with `overwrite`). A failure leaves `path` as it was.
+    public static func write(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = [], estimatedBytes: Int,
+                             _ body: (HDF5Node) throws -> Void) throws {
+        let output = try OutputFile(claiming: path, kind: .whole, overwrite: overwrite, inputs: inputs)
+        try output.reserve(estimatedBytes + (1 << 20), for: "while writing it")
+        try {
+            let root = try create(output)
+            try body(root)
+            try root.flush()
+        }()
+        try output.commit()
     }
 }
 
@@ -43,6 +90,6 @@ extension HDF5Node {
     /// Writes everything buffered for the whole file to disk, so that a reader sees a consistent file.
     public func flush() throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw fail("cannot flush the file") }
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw failWrite("cannot flush the file") }
     }
 }

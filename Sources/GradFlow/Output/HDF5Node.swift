@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// A value stored in an HDF5 attribute, as GradFlow reads and writes them.
 public enum HDF5Value: Sendable, Equatable, CustomStringConvertible {
@@ -39,22 +40,39 @@ public final class HDF5Node {
     /// The object's path inside the file.
     public let name: String
     private let closesWithFile: Bool
+    /// Shared by every node of one open file.
+    let file: HDF5OpenFile
 
-    init(id: hid_t, filePath: String, name: String, closesWithFile: Bool = false) {
+    init(id: hid_t, filePath: String, name: String, file: HDF5OpenFile, closesWithFile: Bool = false) {
         self.id = id
         self.filePath = filePath
         self.name = name
+        self.file = file
         self.closesWithFile = closesWithFile
     }
 
     deinit {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        guard !file.abandoned else { return }  // after a failed write, HDF5 must not touch the file again
         if closesWithFile { H5Fclose(id) } else { H5Oclose(id) }
     }
 
     func childPath(_ child: String) -> String { name == "/" ? "/" + child : name + "/" + child }
 
     func fail(_ what: String) -> GradFlowError { .fileAccess(path: filePath, reason: what) }
+
+    /// The error of a failed write. The file is abandoned: HDF5 never closes (so never flushes) it, so the
+    /// state on disk stays the last flushed one (closing a file whose writes failed can crash HDF5).
+    /// A full disk or the size limit is a `.storage` error.
+    func failWrite(_ what: String) -> GradFlowError {
+        let code = errno
+        file.abandoned = true
+        switch code {
+        case ENOSPC, EDQUOT: return .storage(path: filePath, reason: "no space left on the device (ENOSPC): \(what)")
+        case EFBIG: return .storage(path: filePath, reason: "the file reached the file-size limit (EFBIG): \(what)")
+        default: return fail(what)
+        }
+    }
 
     // MARK: Structure
 
@@ -73,8 +91,8 @@ public final class HDF5Node {
     public func createGroup(_ child: String) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let g = H5Gcreate2(id, child, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
-        guard g >= 0 else { throw fail("cannot create group \(childPath(child))") }
-        return HDF5Node(id: g, filePath: filePath, name: childPath(child))
+        guard g >= 0 else { throw failWrite("cannot create group \(childPath(child))") }
+        return HDF5Node(id: g, filePath: filePath, name: childPath(child), file: file)
     }
 
     /// Opens the group or dataset `child`.
@@ -83,7 +101,7 @@ public final class HDF5Node {
         guard contains(child) else { throw fail("no object \(childPath(child))") }
         let o = H5Oopen(id, child, gf_h5p_default())
         guard o >= 0 else { throw fail("cannot open \(childPath(child))") }
-        return HDF5Node(id: o, filePath: filePath, name: childPath(child))
+        return HDF5Node(id: o, filePath: filePath, name: childPath(child), file: file)
     }
 
     /// True for a dataset, false for a group.
@@ -112,12 +130,12 @@ public final class HDF5Node {
         let space = H5Screate_simple(Int32(dims.count), &dims, nil)
         defer { H5Sclose(space) }
         let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
-        guard set >= 0 else { throw fail("cannot create dataset \(childPath(child))") }
+        guard set >= 0 else { throw failWrite("cannot create dataset \(childPath(child))") }
         defer { H5Dclose(set) }
         let status = values.withUnsafeBufferPointer {
             H5Dwrite(set, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
         }
-        guard status >= 0 else { throw fail("cannot write dataset \(childPath(child))") }
+        guard status >= 0 else { throw failWrite("cannot write dataset \(childPath(child))") }
     }
 
     /// Overwrites the whole content of an existing dataset of doubles (same number of values).
@@ -129,7 +147,7 @@ public final class HDF5Node {
         let status = values.withUnsafeBufferPointer {
             H5Dwrite(set, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
         }
-        guard status >= 0 else { throw fail("cannot write dataset \(childPath(child))") }
+        guard status >= 0 else { throw failWrite("cannot write dataset \(childPath(child))") }
     }
 
     /// Opens an extendable dataset written by `createExtendableDataset`, positioned after its last row.
@@ -212,8 +230,8 @@ public final class HDF5Node {
         defer { H5Pclose(plist) }
         H5Pset_chunk(plist, Int32(chunk.count), &chunk)
         let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), plist, gf_h5p_default())
-        guard set >= 0 else { throw fail("cannot create dataset \(childPath(child))") }
-        return HDF5ExtendableDataset(node: HDF5Node(id: set, filePath: filePath, name: childPath(child)), columns: columns ?? 1, isMatrix: columns != nil)
+        guard set >= 0 else { throw failWrite("cannot create dataset \(childPath(child))") }
+        return HDF5ExtendableDataset(node: HDF5Node(id: set, filePath: filePath, name: childPath(child), file: file), columns: columns ?? 1, isMatrix: columns != nil)
     }
 
     // MARK: Attributes
@@ -246,7 +264,7 @@ public final class HDF5Node {
         case let .doubles(v):
             ok = writeNumeric(attribute, v, type: gf_h5t_native_double(), scalar: false)
         }
-        guard ok else { throw fail("cannot write attribute \(attribute) of \(name)") }
+        guard ok else { throw failWrite("cannot write attribute \(attribute) of \(name)") }
     }
 
     private func writeNumeric<T>(_ attribute: String, _ values: [T], type: hid_t, scalar: Bool) -> Bool {
@@ -337,7 +355,7 @@ public final class HDF5ExtendableDataset {
         let newRows = values.count / columns
         if newRows == 0 { return }
         var extent: [hsize_t] = isMatrix ? [hsize_t(rows + newRows), hsize_t(columns)] : [hsize_t(rows + newRows)]
-        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.fail("cannot extend \(node.name)") }
+        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.failWrite("cannot extend \(node.name)") }
         let fileSpace = H5Dget_space(node.id)
         defer { H5Sclose(fileSpace) }
         var start: [hsize_t] = isMatrix ? [hsize_t(rows), 0] : [hsize_t(rows)]
@@ -346,7 +364,7 @@ public final class HDF5ExtendableDataset {
         let memSpace = H5Screate_simple(Int32(count.count), &count, nil)
         defer { H5Sclose(memSpace) }
         guard H5Dwrite(node.id, gf_h5t_native_double(), memSpace, fileSpace, gf_h5p_default(), values.baseAddress) >= 0 else {
-            throw node.fail("cannot write to \(node.name)")
+            throw node.failWrite("cannot write to \(node.name)")
         }
         rows += newRows
     }
@@ -358,7 +376,7 @@ public final class HDF5ExtendableDataset {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard count < rows else { return }
         var extent: [hsize_t] = isMatrix ? [hsize_t(count), hsize_t(columns)] : [hsize_t(count)]
-        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.fail("cannot shrink \(node.name)") }
+        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.failWrite("cannot shrink \(node.name)") }
         rows = count
     }
 

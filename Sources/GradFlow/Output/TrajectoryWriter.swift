@@ -13,28 +13,47 @@ public enum RunStatus: String, Sendable, Codable {
 /// interrupted run leaves a readable file up to its last flush. `finish` writes the final weights,
 /// `/solver`, the status and message.
 public final class TrajectoryWriter {
+    /// The file as the user named it (the final path).
     public let path: String
-    private let root: HDF5Node
-    private let columns: [String: HDF5ExtendableDataset]
-    private let checkpointColumns: [String: HDF5ExtendableDataset]
+    /// Where the content lives while the run goes on: `path.partial` once the header is flushed.
+    public var contentPath: String { output.isPublished ? output.partialPath : path }
+    /// The claimed output: its lock, its room checks and the final rename.
+    public let output: OutputFile
+    private var root: HDF5Node?
+    private var columns: [String: HDF5ExtendableDataset]
+    private var checkpointColumns: [String: HDF5ExtendableDataset]
     private var pending: [String: [Double]] = [:]
     private let flushInterval: Double
     private var lastFlush = Date()
     /// The weights and time of the last appended row: written to `/resume` at every flush.
     private var latest: (time: Double, weights: [Double])?
+    /// The time of the last row on disk (flushed), for the message of a storage failure.
+    public private(set) var flushedTime: Double?
+    /// The first storage failure: once the disk is full, nothing more is written (the file keeps its last
+    /// flushed state).
+    public private(set) var storageFailure: GradFlowError?
     /// Rows written (flushed or pending).
     public private(set) var rows = 0
 
     static let rowColumns = ["time", "loss", "excess_risk", "grad_norm_sq"]
 
-    /// Creates the file and writes the header groups. `monitorColumns` are the `/trajectory` columns
+    /// Creates the file's content in the claimed `output` and writes the header groups, flushes, and
+    /// names it `path.partial` (resumable from then on). `monitorColumns` are the `/trajectory` columns
     /// beyond the four of every run; `checkpointColumns` those of `/checkpoints` (none: no group).
-    public init(path: String, overwrite: Bool, method: String, commandLine: String, configuration: RunConfiguration,
+    public init(output: OutputFile, method: String, commandLine: String, configuration: RunConfiguration,
                 setup: RunSetup, monitorColumns: [TrajectoryColumn] = [], checkpointColumns: [TrajectoryColumn] = [],
                 bounds: [(String, HDF5Value)] = [], flushInterval: Double = 1) throws {
-        self.path = path
+        self.path = output.path
+        self.output = output
         self.flushInterval = flushInterval
-        root = try HDF5File.create(path, overwrite: overwrite)
+        let problem0 = setup.problem
+        let headerDoubles = problem0.inputs.count + problem0.targets.count + problem0.minimumNormSolution.count
+            + (problem0.test.map { $0.inputs.count + $0.targets.count } ?? 0) + problem0.dimension + 2 * setup.initialWeights.count
+            + setup.network.shape.widths.count
+        try output.reserve(Self.headerBytes(doubles: headerDoubles, text: commandLine.utf8.count * 2 + 4096)
+                           + (monitorColumns.count + checkpointColumns.count + 8) * 4096, for: "while writing the file's header")
+        let root = try HDF5File.create(output)
+        self.root = root
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let config = (try? encoder.encode(configuration)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
@@ -95,6 +114,7 @@ public final class TrajectoryWriter {
         }
         self.columns = columns
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
+        self.checkpointColumns = [:]
         if !checkpointColumns.isEmpty {
             let group = try root.createGroup("checkpoints")
             for column in checkpointColumns {
@@ -107,19 +127,31 @@ public final class TrajectoryWriter {
             for (name, value) in bounds { try group.setAttribute(name, value) }
         }
         try root.flush()
+        try output.publish()
+    }
+
+    /// Bytes to reserve for a write of `doubles` values and `text` bytes of attributes: the data, a new
+    /// chunk or B-tree node per column, and HDF5's metadata, with a margin of 2.
+    static func headerBytes(doubles: Int, text: Int) -> Int {
+        let (data, overflow) = doubles.multipliedReportingOverflow(by: 16)
+        return overflow ? Int.max / 2 : data + 2 * text + (1 << 18)
     }
 
     /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
     /// resume row (`/resume` attribute `row`), the checkpoints to those at or before the resume time,
     /// and `status` is set to `running` again.
-    public init(resuming path: String, flushInterval: Double = 1) throws {
-        self.path = path
+    public init(resuming output: OutputFile, flushInterval: Double = 1) throws {
+        self.path = output.path
+        self.output = output
         self.flushInterval = flushInterval
-        root = try HDF5File.open(path, writable: true)
+        try output.reserve(1 << 20, for: "while reopening the file to resume it")
+        let root = try HDF5File.open(output.partialPath, writable: true)
+        self.root = root
         let resume = try root.open("resume")
         guard case let .integer(row) = try resume.attribute("row"), let time = try resume.attribute("time").doubleValue else {
-            throw GradFlowError.invalidData(file: path, field: "/resume", reason: "has no row or time attribute")
+            throw GradFlowError.invalidData(file: output.partialPath, field: "/resume", reason: "has no row or time attribute")
         }
+        flushedTime = time
         let trajectory = try root.open("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in trajectory.children() {
@@ -130,6 +162,7 @@ public final class TrajectoryWriter {
         self.columns = columns
         rows = row + 1
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
+        checkpointColumns = [:]
         if root.contains("checkpoints") {
             let group = try root.open("checkpoints")
             let kept = try group.readDataset("time").values.filter { $0 <= time }.count
@@ -158,7 +191,7 @@ public final class TrajectoryWriter {
     /// The `/trajectory` columns as recorded so far: (name, values row-major, width).
     func recordedColumns() throws -> [(String, [Double], Int)] {
         try flush()
-        let trajectory = try root.open("trajectory")
+        let trajectory = try openRoot().open("trajectory")
         return try trajectory.children().map { name in
             let (values, shape) = try trajectory.readDataset(name)
             return (name, values, shape.count == 2 ? shape[1] : 1)
@@ -169,10 +202,50 @@ public final class TrajectoryWriter {
     var checkpointRows: Int { checkpointColumns["time"]?.rows ?? 0 }
 
     /// Sets (or replaces) an attribute of the file's root group.
-    public func setRootAttribute(_ name: String, _ value: HDF5Value) throws { try root.setAttribute(name, value) }
+    public func setRootAttribute(_ name: String, _ value: HDF5Value) throws {
+        try output.reserve(Self.headerBytes(doubles: 0, text: value.description.utf8.count), for: "while writing the attribute \(name)")
+        try openRoot().setAttribute(name, value)
+    }
+
+    private func openRoot() throws -> HDF5Node {
+        if let storageFailure { throw storageFailure }
+        guard let root else { throw GradFlowError.fileAccess(path: path, reason: "the trajectory file is closed") }
+        return root
+    }
+
+    /// Checks the room for a write of `doubles` more values (and a new chunk per column), before it
+    /// happens; remembers a failure, so that nothing more is written.
+    private func reserve(doubles: Int, what: String) throws {
+        if let storageFailure { throw storageFailure }
+        let chunkBytes = columns.values.reduce(0) { $0 + 256 * 8 * max($1.columns, 1) }
+            + checkpointColumns.values.reduce(0) { $0 + 16 * 8 * max($1.columns, 1) }
+        let (bytes, overflow) = doubles.multipliedReportingOverflow(by: 16)
+        do {
+            try output.reserve(overflow ? Int.max / 2 : bytes + chunkBytes + (1 << 18), for: what)
+        } catch let error as GradFlowError {
+            storageFailure = error
+            throw error
+        }
+    }
+
+    /// "at t = …; the file holds the run up to t = …" for storage messages.
+    private func when(_ time: Double?) -> String {
+        let reached = time.map { "at t = \($0)" } ?? "at the start"
+        let saved = flushedTime.map { "; the file holds the run up to t = \($0)" } ?? ""
+        return reached + saved
+    }
+
+    /// Releases the file (HDF5 closes it), after `finish`; the output is then ready to be committed.
+    public func close() {
+        columns = [:]
+        checkpointColumns = [:]
+        root = nil
+    }
 
     /// Appends one sharpness checkpoint (columns keyed by name) and flushes.
     public func appendCheckpoint(_ values: [String: [Double]]) throws {
+        try reserve(doubles: values.values.reduce(0) { $0 + $1.count } + pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0),
+                    what: when(latest?.time))
         for (name, row) in values { try checkpointColumns[name]?.append(row) }
         try flush()
     }
@@ -180,7 +253,9 @@ public final class TrajectoryWriter {
     /// Writes the pending rows, the resume state (the weights of the last row, its time and index, in
     /// `/resume`), and flushes the file to disk: after a crash the file holds a consistent run up to here.
     public func flush() throws {
-        for (name, values) in pending where !values.isEmpty { try columns[name]!.append(values) }
+        let root = try openRoot()
+        try reserve(doubles: pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0), what: when(latest?.time))
+        for (name, values) in pending where !values.isEmpty { try columns[name]?.append(values) }
         pending.removeAll(keepingCapacity: true)
         if let latest, root.contains("resume") {
             let resume = try root.open("resume")
@@ -189,6 +264,7 @@ public final class TrajectoryWriter {
             try resume.setAttribute("row", .integer(rows - 1))
         }
         try root.flush()
+        flushedTime = latest?.time ?? flushedTime
         lastFlush = Date()
     }
 
@@ -196,6 +272,8 @@ public final class TrajectoryWriter {
     public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
                        verdicts: [MonitorVerdict] = []) throws {
         try flush()
+        try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024, what: "while closing the file")
+        let root = try openRoot()
         if !verdicts.isEmpty {
             let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")
             for v in verdicts {

@@ -42,9 +42,8 @@ public enum GradientDescentRun {
             }
         } catch let error as GradFlowError {
             let status: RunStatus = { if case .interrupted = error { return .interrupted } else { return .failed } }()
-            try? recorder.writer.finish(status: status, message: error.description, finalWeights: nil,
-                                        solver: [("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate))])
-            throw error
+            throw recorder.abandon(after: error, status: status,
+                                   solver: [("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate))])
         }
         let verdicts = try recorder.close(time: result.finalTime, weights: result.finalWeights, evaluation: result.finalEvaluation,
                                           atMinimum: result.stop == .lossTolerance)
@@ -71,8 +70,8 @@ public enum GradientDescentRun {
                 + "R − R_min exceeded \(settings.divergenceFactor)·max(R(0), 1) or became non-finite"
             divergence = message
         }
-        try recorder.writer.finish(status: status, message: message, finalWeights: result.finalWeights,
-                                   solver: solverAttributes, verdicts: verdicts)
+        try recorder.finish(status: status, message: message, finalWeights: result.finalWeights,
+                            solver: solverAttributes, verdicts: verdicts)
         let report = RunReport(setup: setup, finalWeights: result.finalWeights, start: start, outputPath: config.outputPath,
                                verdicts: verdicts, recorder: recorder)
         return GradientDescentRunSummary(report: report, result: result, settings: settings, divergenceMessage: divergence)

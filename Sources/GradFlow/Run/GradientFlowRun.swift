@@ -91,7 +91,7 @@ public enum GradientFlowRun {
         let setup = try RunSetup.prepare(config)
         let recorder = try RunRecorder(config: config, setup: setup, method: "gradient-flow", commandLine: commandLine,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
-        return try integrate(config, setup: setup, recorder: recorder, from: setup.initialWeights, startTime: 0,
+        return try integrate(config, setup: setup, recorder: recorder, from: setup.initialWeights, startTime: 0, observesStart: true,
                              progress: progress, shouldStop: shouldStop, onRow: onRow)
     }
 
@@ -104,7 +104,9 @@ public enum GradientFlowRun {
                               shouldStop: @escaping () -> Bool = { false }) throws -> GradientFlowRunSummary {
         // Read what is needed, and close the file before it is reopened for writing (HDF5 refuses a second,
         // writable open of a file this process holds open read-only).
-        let (config, weights, time): (RunConfiguration, [Double], Double) = try {
+        // Everything is read and checked read-only first: a refused resume changes nothing.
+        if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
+        let (config, weights, time, row): (RunConfiguration, [Double], Double, Int) = try {
             let file = try TrajectoryFile(path: path)
             guard file.attribute("method") == "gradient-flow" else {
                 throw GradFlowError.invalidArgument(option: "--resume", value: path,
@@ -119,22 +121,39 @@ public enum GradientFlowRun {
             } catch {
                 throw GradFlowError.invalidData(file: path, field: "config", reason: "is not a configuration this version reads")
             }
-            guard let time = try file.value("time", in: "resume").doubleValue else {
-                throw GradFlowError.invalidData(file: path, field: "/resume/time", reason: "missing")
+            guard let time = try? file.value("time", in: "resume").doubleValue, time.isFinite, time >= 0 else {
+                throw GradFlowError.invalidData(file: path, field: "/resume/time", reason: "missing, or not a time ≥ 0")
             }
-            return (config, try file.dataset("resume/weights"), time)
+            guard case let .integer(row)? = try? file.value("row", in: "resume"), row >= -1 else {
+                throw GradFlowError.invalidData(file: path, field: "/resume/row", reason: "missing, or not a row index")
+            }
+            let columns = try file.trajectoryColumns()
+            if let short = columns.first(where: { $0.values.count < row + 1 }) {
+                throw GradFlowError.invalidData(file: path, field: "/trajectory/\(short.name)",
+                                                reason: "has \(short.values.count) rows, but /resume is at row \(row)")
+            }
+            if file.datasetLength("checkpoints/weights") != nil, file.datasetLength("checkpoints/time") == nil {
+                throw GradFlowError.invalidData(file: path, field: "/checkpoints/time", reason: "missing")
+            }
+            return (config, try file.dataset("resume/weights"), time, row)
         }()
+        try config.validate()
         BLASThreads.set(config.threads)
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
-        let recorder = try RunRecorder(resuming: path, config: config, setup: setup,
+        guard weights.count == setup.network.shape.parameterCount, weights.allSatisfy(\.isFinite) else {
+            throw GradFlowError.invalidData(file: path, field: "/resume/weights",
+                                            reason: "has \(weights.count) values (finite: \(weights.allSatisfy(\.isFinite))), the network has P = \(setup.network.shape.parameterCount)")
+        }
+        let output = try OutputFile(resuming: path, overwrite: config.overwrite)
+        let recorder = try RunRecorder(resuming: output, config: config, setup: setup,
                                        dynamics: .flow(relativeTolerance: config.solver.relativeTolerance))
         try recorder.writer.setRootAttribute("resumed_by", .string(commandLine))
-        return try integrate(config, setup: setup, recorder: recorder, from: weights, startTime: time,
+        return try integrate(config, setup: setup, recorder: recorder, from: weights, startTime: time, observesStart: row < 0,
                              progress: progress, shouldStop: shouldStop, onRow: { _ in })
     }
 
     static func integrate(_ config: RunConfiguration, setup: RunSetup, recorder: RunRecorder, from weights: [Double],
-                          startTime: Double, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
+                          startTime: Double, observesStart: Bool = true, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
                           onRow: (RecordedRow) -> Void) throws -> GradientFlowRunSummary {
         let start = Date()
         let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
@@ -145,7 +164,7 @@ public enum GradientFlowRun {
         ]
         let result: GradientFlowResult
         do {
-            result = try integrator.integrate(from: weights, startTime: startTime, schedule: config.schedule,
+            result = try integrator.integrate(from: weights, startTime: startTime, observesStart: observesStart, schedule: config.schedule,
                                               lossTolerance: config.lossTolerance, shouldStop: shouldStop) { t, weights, evaluation in
                 let theta = Array(weights)
                 let values = try recorder.record(time: t, weights: theta, evaluation: evaluation)
@@ -164,8 +183,7 @@ public enum GradientFlowRun {
                 break
             }
             solverAttributes.append(("wall_time", .double(Date().timeIntervalSince(start))))
-            try? recorder.writer.finish(status: status, message: error.description, finalWeights: nil, solver: solverAttributes)
-            throw error
+            throw recorder.abandon(after: error, status: status, solver: solverAttributes)
         }
         let verdicts = try recorder.close(time: result.finalTime, weights: result.finalWeights, evaluation: result.finalEvaluation,
                                           atMinimum: result.stopReason == .lossTolerance)
@@ -175,8 +193,8 @@ public enum GradientFlowRun {
         let message = result.stopReason == .lossTolerance
             ? "R − R_min reached \(config.lossTolerance ?? 0) at t = \(result.finalTime)"
             : "reached t-final = \(result.finalTime)"
-        try recorder.writer.finish(status: .completed, message: message, finalWeights: result.finalWeights,
-                                   solver: solverAttributes, verdicts: verdicts)
+        try recorder.finish(status: .completed, message: message, finalWeights: result.finalWeights,
+                            solver: solverAttributes, verdicts: verdicts)
         let report = RunReport(setup: setup, finalWeights: result.finalWeights, start: start, outputPath: recorder.writer.path,
                                verdicts: verdicts, recorder: recorder)
         return GradientFlowRunSummary(report: report, result: result, configuration: config)

@@ -38,6 +38,12 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     /// Gradient descent's settings (`gradflow descent`, `compare`); nil for gradient flow.
     public var descent: DescentSettings?
 
+    /// The files this run reads, which its output must never be (`OutputFile.checkTarget`).
+    public var inputFiles: [OutputFile.Input] {
+        [dataFile.map { OutputFile.Input($0, role: "the data file") },
+         initWeightsFile.map { OutputFile.Input($0, role: "the initial-weights file") }].compactMap { $0 }
+    }
+
     public static let defaultDepth = 10
     public static let defaultGaussianScale = 0.1
     public static let defaultResidualScale = 0.25

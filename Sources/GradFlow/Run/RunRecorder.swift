@@ -15,7 +15,8 @@ final class RunRecorder {
         suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
                                  initialization: setup.initialization, selection: config.monitors,
                                  sharpness: config.sharpness, dynamics: dynamics)
-        writer = try TrajectoryWriter(path: config.outputPath, overwrite: config.overwrite, method: method,
+        let output = try OutputFile(claiming: config.outputPath, kind: .resumable, overwrite: config.overwrite, inputs: config.inputFiles)
+        writer = try TrajectoryWriter(output: output, method: method,
                                       commandLine: commandLine, configuration: config, setup: setup,
                                       monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
                                       bounds: suite.boundAttributes, flushInterval: config.flushInterval)
@@ -23,11 +24,11 @@ final class RunRecorder {
 
     /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
     /// the monitors' worst values, so the verdicts at the end cover the whole run.
-    init(resuming path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
+    init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
         suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
                                  initialization: setup.initialization, selection: config.monitors,
                                  sharpness: config.sharpness, dynamics: dynamics)
-        writer = try TrajectoryWriter(resuming: path, flushInterval: config.flushInterval)
+        writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
         rows = writer.rows
         let columns = try writer.recordedColumns()
         for row in 0..<rows {
@@ -59,6 +60,28 @@ final class RunRecorder {
         }
         rows += 1
         return values
+    }
+
+    /// Closes the file with its final `status` and puts it at its final path (`OutputFile.commit`). A
+    /// storage failure (full disk, size limit) leaves the file as the partial it was at its last flush.
+    func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
+                verdicts: [MonitorVerdict] = []) throws {
+        try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts)
+        writer.close()
+        try writer.output.commit()
+    }
+
+    /// After an error: closes the file as `status` (failed, interrupted) and commits it, unless the error
+    /// is a storage failure, which leaves the partial at its last flushed state. Returns the error to throw.
+    func abandon(after error: GradFlowError, status: RunStatus, solver: [(String, HDF5Value)]) -> GradFlowError {
+        if case .storage = error { return error }
+        if let failure = writer.storageFailure { return failure }
+        do {
+            try finish(status: status, message: error.description, finalWeights: nil, solver: solver)
+        } catch let closing as GradFlowError {
+            if case .storage = closing { return closing }
+        } catch {}
+        return error
     }
 
     /// The closing checkpoint (when the last row was not one) and the verdicts.

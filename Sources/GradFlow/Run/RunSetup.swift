@@ -15,7 +15,7 @@ public struct RunSetup: Sendable {
     /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
-        if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
+        if checkOutput { try OutputFile.checkTarget(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles) }
 
         var dataProjection: [Double]?
         let problem: RegressionProblem
@@ -120,21 +120,8 @@ public struct RunSetup: Sendable {
         }
     }
 
-    /// The output folder must exist, and the file must not, unless `overwrite`.
-    public static func checkOutputPath(_ path: String, overwrite: Bool) throws {
-        guard !path.isEmpty else { throw GradFlowError.invalidArgument(option: "--output", value: "\"\"", reason: "is empty") }
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) does not exist")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
-            if !overwrite { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
-        }
+    /// The output folder must exist, and the file must not, unless `overwrite` (`OutputFile.checkTarget`).
+    public static func checkOutputPath(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = []) throws {
+        try OutputFile.checkTarget(path, overwrite: overwrite, inputs: inputs)
     }
 }

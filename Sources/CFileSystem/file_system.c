@@ -1,0 +1,98 @@
+#define _GNU_SOURCE
+#include "file_system.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+int gf_open_unnamed(const char *folder) {
+    int fd = open(folder, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+    return fd >= 0 ? fd : -errno;
+}
+
+int gf_link_descriptor(int fd, const char *path) {
+    char source[64];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, source, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ? 0 : -errno;
+}
+
+int gf_rename(const char *from, const char *to, int no_replace) {
+    if (!no_replace) return rename(from, to) == 0 ? 0 : -errno;
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -errno;
+    if (link(from, to) != 0) return -errno;
+    return unlink(from) == 0 ? 0 : -errno;
+}
+
+int gf_lock_exclusive(int fd) {
+    struct flock lock;
+    memset(&lock, 0, sizeof lock);
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    return fcntl(fd, F_OFD_SETLK, &lock) == 0 ? 0 : -errno;
+}
+
+int gf_is_locked(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return -errno;
+    struct flock lock;
+    memset(&lock, 0, sizeof lock);
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    int status = fcntl(fd, F_OFD_GETLK, &lock);
+    int error = errno;
+    close(fd);
+    if (status != 0) return -error;
+    return lock.l_type != F_UNLCK;
+}
+
+int gf_reserve(int fd, int64_t offset, int64_t length) {
+    if (length <= 0) return 0;
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
+}
+
+int64_t gf_free_bytes(int fd) {
+    struct statvfs info;
+    if (fstatvfs(fd, &info) != 0) return -errno;
+    return (int64_t)info.f_bavail * (int64_t)info.f_frsize;
+}
+
+int64_t gf_file_size_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return -1;
+    return (int64_t)limit.rlim_cur;
+}
+
+int64_t gf_descriptor_size(int fd) {
+    struct stat info;
+    return fstat(fd, &info) == 0 ? (int64_t)info.st_size : -errno;
+}
+
+int gf_release_reserve(int fd) {
+    struct stat info;
+    if (fstat(fd, &info) != 0) return -errno;
+    return ftruncate(fd, info.st_size) == 0 ? 0 : -errno;
+}
+
+int gf_sync(int fd) { return fsync(fd) == 0 ? 0 : -errno; }
+
+int gf_sync_folder(const char *folder) {
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int status = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return status;
+}
+
+int gf_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void gf_ignore_file_size_signal(void) { signal(SIGXFSZ, SIG_IGN); }

@@ -1,0 +1,303 @@
+import CFileSystem
+import Foundation
+
+/// A file that a command writes, written so that no result is ever lost (README, "Reliability"):
+///
+/// - **Atomic.** The content goes to a hidden temporary file in the output's folder
+///   (`.NAME.tmp-PID-N`, created unnamed with `O_TMPFILE`, locked, and only then linked, so it appears
+///   locked), which `commit()` renames onto the final path only when the command has written a valid
+///   file. An existing file (with `overwrite`, `--force`) is replaced only by that rename: a refused,
+///   failed or crashed command leaves it as it was. A temporary left by a killed command is unlocked,
+///   and the next claim of the same path removes it (it never held a complete header).
+/// - **Resumable while it runs.** A trajectory file (`resumable`) is renamed `FINAL.partial`
+///   (`partialPath`) as soon as its header is complete and flushed, so after `kill -9` the last flushed
+///   state is there, readable, and `gradflow run --resume FINAL.partial` continues it.
+/// - **One writer per path.** The file holds an exclusive open-file-description lock (`F_OFD_SETLK`) from
+///   its creation to the commit. A second writer of the same path finds `FINAL.partial` (locked:
+///   `GradFlowError.outputInUse`; unlocked, left by a killed run: `.unfinishedOutput`) and stops before it
+///   writes anything. HDF5's own `flock` locks do not interact with it.
+/// - **No output over an input.** `inputs` are compared with the output (and its partial) by device and
+///   inode, so symbolic links, hard links and relative paths count.
+/// - **Room before writing.** `reserve(_:for:)` checks `ulimit -f` and reserves disk blocks (`fallocate`,
+///   keeping the size) before a write: a full disk or a size limit stops the command with the file at its
+///   last flushed state instead of a half-written flush.
+public final class OutputFile {
+    /// What the file is for: a trajectory that is named `.partial` while it runs, or a file written whole.
+    public enum Kind: Sendable { case resumable, whole }
+
+    /// An input of the command, with what it is ("the data file"), for the message that refuses it.
+    public struct Input: Sendable {
+        public var path: String
+        public var role: String
+        public init(_ path: String, role: String) {
+            self.path = path
+            self.role = role
+        }
+    }
+
+    /// The suffix of a running (or killed) trajectory file: `run.h5` is written as `run.h5.partial`.
+    public static let partialSuffix = ".partial"
+
+    /// The final path.
+    public let path: String
+    public let kind: Kind
+    /// Replace an existing file at `path` (at the commit only).
+    public let overwrite: Bool
+    /// `path + ".partial"`.
+    public var partialPath: String { path + Self.partialSuffix }
+    /// The path to open the content by: the hidden temporary, then the partial once published.
+    public private(set) var contentPath: String
+    /// The size of the content written so far, in bytes.
+    public var contentSize: Int { max(0, Int(gf_descriptor_size(descriptor))) }
+    /// True once `FINAL.partial` names the content.
+    public private(set) var isPublished = false
+    public private(set) var isCommitted = false
+    private var descriptor: Int32
+    /// The hidden temporary that holds the content until it is published or committed (removed if never).
+    private var temporaryPath: String?
+    private var folder: String { Self.folder(of: path) }
+
+    /// Claims `path` for a new file: checks the folder, an existing file (refused unless `overwrite`),
+    /// the inputs and a partial of the same path, then creates the unnamed content file and locks it.
+    /// Nothing on disk changes when it throws.
+    public init(claiming path: String, kind: Kind, overwrite: Bool, inputs: [Input] = []) throws {
+        try Self.checkTarget(path, overwrite: overwrite, inputs: inputs)
+        self.path = path
+        self.kind = kind
+        self.overwrite = overwrite
+        (descriptor, contentPath) = try Self.createTemporary(for: path)
+        temporaryPath = contentPath
+    }
+
+    /// Creates and locks the hidden temporary `.NAME.tmp-PID-N` beside `path`: unnamed, locked, then linked
+    /// (so no other process ever sees it unlocked), or, without O_TMPFILE, created exclusively and locked.
+    /// Temporaries of `path` left unlocked by killed processes are removed first.
+    private static func createTemporary(for path: String) throws -> (Int32, String) {
+        let folder = folder(of: path)
+        let base = (path as NSString).lastPathComponent
+        removeStaleTemporaries(of: base, in: folder)
+        temporaryCounter.lock(); temporaryCount += 1; let serial = temporaryCount; temporaryCounter.unlock()
+        let name = (folder as NSString).appendingPathComponent(".\(base).tmp-\(getpid())-\(serial)")
+        var fd = gf_open_unnamed(folder)
+        if fd >= 0 {
+            guard gf_lock_exclusive(fd) == 0 else { close(fd); throw GradFlowError.fileAccess(path: path, reason: "cannot lock the output") }
+            let linked = gf_link_descriptor(fd, name)
+            guard linked == 0 else {
+                close(fd)
+                throw claimError(path, partial: path + partialSuffix, errno: -linked)
+            }
+            return (fd, name)
+        }
+        fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw claimError(path, partial: path + partialSuffix, errno: errno) }
+        guard gf_lock_exclusive(fd) == 0 else {
+            close(fd)
+            unlink(name)
+            throw GradFlowError.fileAccess(path: path, reason: "cannot lock the output")
+        }
+        return (fd, name)
+    }
+
+    private static let temporaryCounter = NSLock()
+    nonisolated(unsafe) private static var temporaryCount = 0
+
+    /// Removes `.BASE.tmp-*` files in `folder` that no process holds locked (left by a killed command before
+    /// its file had a complete header) and that are more than 10 s old (a named one of a live writer on a
+    /// file system without O_TMPFILE may not be locked yet in its first instant).
+    private static func removeStaleTemporaries(of base: String, in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(".\(base).tmp-") {
+            let full = (folder as NSString).appendingPathComponent(name)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
+                  attributes[.type] as? FileAttributeType == .typeRegular,
+                  let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10,
+                  gf_is_locked(full) == 0 else { continue }
+            unlink(full)
+        }
+    }
+
+    private static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
+    /// Claims an existing trajectory to continue it (`--resume`). A partial (`FINAL.partial`, left by an
+    /// interrupted or killed run) is locked and continued in place; any other file is copied into a new
+    /// partial of its own path, so it stays as it is until the resumed run commits over it.
+    /// - Parameter overwrite: for a partial, whether an existing final file may be replaced.
+    public init(resuming source: String, overwrite: Bool) throws {
+        if source.hasSuffix(Self.partialSuffix), source.count > Self.partialSuffix.count {
+            path = String(source.dropLast(Self.partialSuffix.count))
+            kind = .resumable
+            self.overwrite = overwrite
+            let fd = open(source, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { throw GradFlowError.fileAccess(path: source, reason: "cannot be opened for writing (\(String(cString: strerror(errno))))") }
+            guard gf_lock_exclusive(fd) == 0 else {
+                close(fd)
+                throw GradFlowError.outputInUse(path: source)
+            }
+            descriptor = fd
+            contentPath = source
+            isPublished = true
+            var isFolder: ObjCBool = false
+            if !overwrite, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                close(fd)
+                descriptor = -1
+                throw GradFlowError.fileAccess(path: path, reason: "exists already, and the run in \(source) was not told to replace it")
+            }
+            return
+        }
+        self.path = source
+        kind = .resumable
+        self.overwrite = true
+        let partial = source + Self.partialSuffix
+        if FileManager.default.fileExists(atPath: partial) {
+            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: source) : GradFlowError.unfinishedOutput(path: source, partial: partial)
+        }
+        (descriptor, contentPath) = try Self.createTemporary(for: source)
+        temporaryPath = contentPath
+        try copyContent(of: source)
+        try publish()
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            _ = gf_release_reserve(descriptor)  // give back the blocks reserved past the end
+            close(descriptor)
+        }
+        if !isCommitted, let temporaryPath { unlink(temporaryPath) }
+    }
+
+    /// Names the content `FINAL.partial` (resumable files, once their header is flushed).
+    /// - Throws: `.outputInUse` / `.unfinishedOutput` when another run's partial appeared meanwhile.
+    public func publish() throws {
+        guard !isPublished, let temporaryPath else { return }
+        let status = gf_rename(temporaryPath, partialPath, 1)
+        guard status == 0 else {
+            if status == -EEXIST {
+                throw gf_is_locked(partialPath) == 1 ? GradFlowError.outputInUse(path: path)
+                    : GradFlowError.unfinishedOutput(path: path, partial: partialPath)
+            }
+            throw GradFlowError.fileAccess(path: partialPath, reason: "cannot be created (\(String(cString: strerror(-status))))")
+        }
+        self.temporaryPath = nil
+        contentPath = partialPath
+        isPublished = true
+    }
+
+    /// Whether a running gradflow process holds `path` (a partial, or a file being resumed) locked.
+    public static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
+
+    /// Checks that `bytes` more can be written: within `ulimit -f`, and on reserved disk blocks.
+    /// - Throws: `GradFlowError.storage` (EFBIG, ENOSPC), with `what` saying what was being written.
+    public func reserve(_ bytes: Int, for what: String) throws {
+        let size = gf_descriptor_size(descriptor)
+        guard size >= 0 else { return }
+        let limit = gf_file_size_limit()
+        if limit >= 0, size + Int64(bytes) > limit {
+            throw GradFlowError.storage(path: isPublished ? partialPath : path,
+                                        reason: "the file would pass the file-size limit (ulimit -f, \(limit) bytes; EFBIG) \(what)")
+        }
+        let status = gf_reserve(descriptor, size, Int64(bytes))
+        if status == -ENOSPC || status == -EDQUOT {
+            throw GradFlowError.storage(path: isPublished ? partialPath : path,
+                                        reason: "no space left on the device (\(status == -ENOSPC ? "ENOSPC" : "EDQUOT")) \(what)")
+        }
+        if status != 0 {  // cannot reserve here: compare with the free space instead
+            let free = gf_free_bytes(descriptor)
+            if free >= 0, free < Int64(bytes) {
+                throw GradFlowError.storage(path: isPublished ? partialPath : path, reason: "no space left on the device (ENOSPC) \(what)")
+            }
+        }
+    }
+
+    /// Puts the finished content at the final path: renames the partial (or links the unnamed file) onto
+    /// it, replacing an existing file only with `overwrite`, and syncs the folder. Releases the lock.
+    public func commit() throws {
+        guard !isCommitted else { return }
+        _ = gf_release_reserve(descriptor)
+        _ = gf_sync(descriptor)
+        let status = gf_rename(isPublished ? partialPath : (temporaryPath ?? contentPath), path, overwrite ? 0 : 1)
+        guard status == 0 else {
+            if status == -EEXIST { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
+            if status == -ENOSPC || status == -EDQUOT {
+                throw GradFlowError.storage(path: path, reason: "no space left on the device to name the finished file")
+            }
+            throw GradFlowError.fileAccess(path: path, reason: "cannot be put in place (\(String(cString: strerror(-status))))")
+        }
+        isCommitted = true
+        temporaryPath = nil
+        _ = gf_sync_folder(folder)
+        close(descriptor)
+        descriptor = -1
+    }
+
+    /// Writes `data` as the whole content (text outputs: CSV tables).
+    public func write(_ data: Data) throws {
+        try reserve(data.count + 4096, for: "while writing it")
+        let status: Int = data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = pwrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset, off_t(offset))
+                if n < 0 { if errno == EINTR { continue }; return -Int(errno) }
+                offset += n
+            }
+            return 0
+        }
+        guard status == 0 else { throw GradFlowError.storage(path: path, reason: "cannot be written (\(String(cString: strerror(Int32(-status)))))") }
+        _ = ftruncate(descriptor, off_t(data.count))
+    }
+
+    private func copyContent(of source: String) throws {
+        guard let input = FileHandle(forReadingAtPath: source) else {
+            throw GradFlowError.fileAccess(path: source, reason: "cannot be read")
+        }
+        defer { try? input.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0
+        try reserve(size + 4096, for: "while copying \(source) to resume it")
+        var offset: off_t = 0
+        while true {
+            let chunk = input.readData(ofLength: 1 << 22)
+            if chunk.isEmpty { break }
+            let written: Int = chunk.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, $0.count, offset) }
+            guard written == chunk.count else {
+                throw GradFlowError.storage(path: partialPath, reason: "cannot be written while copying \(source) (\(String(cString: strerror(errno))))")
+            }
+            offset += off_t(written)
+        }
+    }
+
+    /// The checks of a new output, with nothing written: the folder exists and is writable, the path is
+    /// not a folder, an existing file is refused unless `overwrite`, no input is the output (or its
+    /// partial), and no other run is writing it or left it unfinished.
+    public static func checkTarget(_ path: String, overwrite: Bool, inputs: [Input] = []) throws {
+        guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
+        let folder = folder(of: path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) does not exist")
+        }
+        let partial = path + partialSuffix
+        for input in inputs where gf_same_file(input.path, path) == 1 || gf_same_file(input.path, partial) == 1 {
+            throw GradFlowError.fileAccess(path: path, reason: "is \(input.role) of this command (\(input.path)); writing it would destroy the input: choose another output")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
+            if !overwrite { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
+        }
+        if FileManager.default.fileExists(atPath: partial) || (try? FileManager.default.destinationOfSymbolicLink(atPath: partial)) != nil {
+            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: path) : GradFlowError.unfinishedOutput(path: path, partial: partial)
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
+        }
+    }
+
+    private static func claimError(_ path: String, partial: String, errno code: Int32) -> GradFlowError {
+        if code == EEXIST {
+            return gf_is_locked(partial) == 1 ? .outputInUse(path: path) : .unfinishedOutput(path: path, partial: partial)
+        }
+        if code == ENOSPC || code == EDQUOT { return .storage(path: path, reason: "no space left on the device") }
+        return .fileAccess(path: path, reason: "cannot be created (\(String(cString: strerror(code))))")
+    }
+}
