@@ -66,10 +66,19 @@ final class ProgressReporter {
     private let enabled: Bool
     private var lastPrint = 0.0
     private var printed = false
+    private var announced: Set<String> = []
 
     init(enabled: Bool) { self.enabled = enabled }
 
     func report(_ p: RunProgress) {
+        // Once per file: where the run is written while it goes on (the name to resume after a crash).
+        if enabled, !p.file.isEmpty, !announced.contains(p.file) {
+            announced.insert(p.file)
+            if p.file.hasSuffix(OutputFile.partialSuffix) {
+                let final = String(p.file.dropLast(OutputFile.partialSuffix.count))
+                Terminal.write("writing \(p.file) (renamed to \(final) when the run ends; after a crash: gradflow run --resume \(p.file))\n", toError: true)
+            }
+        }
         guard enabled, p.elapsed >= 1, p.elapsed - lastPrint >= 1 else { return }
         lastPrint = p.elapsed
         let line = "t = \(Terminal.g(p.time)) / \(Terminal.g(p.tFinal))   R − R_min = \(Terminal.g(p.evaluation.excessRisk, 3))"

@@ -186,6 +186,10 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
+        // Before anything is read: the merged table (and its HDF5 copy) must not be one of the tables.
+        let inputs = tables.map { OutputFile.Input($0, role: "a table being merged") }
+        try OutputFile.checkTarget(output, overwrite: true, inputs: inputs)
+        try OutputFile.checkTarget((output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + ".h5", overwrite: true, inputs: inputs)
         let parsed = try tables.map { path -> [SweepRow] in
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw GradFlowError.fileAccess(path: path, reason: "no such file, or cannot be read")
@@ -193,7 +197,7 @@ struct MergeCommand: ParsableCommand {
             return try SweepTable.parse(text, source: path)
         }
         let merged = SweepTable.merge(parsed)
-        try SweepTable.write(merged, csvPath: output, inputs: tables.map { OutputFile.Input($0, role: "a table being merged") })
+        try SweepTable.write(merged, csvPath: output, inputs: inputs)
         Terminal.print("merged \(tables.count) tables: \(merged.count) rows → \(output)")
     }
 }

@@ -88,30 +88,33 @@ public final class OutputFile {
             }
             return (fd, name)
         }
-        fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let named = (folder as NSString).appendingPathComponent(".\(base).tmpx-\(getpid())-\(serial)")
+        fd = open(named, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw claimError(path, partial: path + partialSuffix, errno: errno) }
         guard gf_lock_exclusive(fd) == 0 else {
             close(fd)
-            unlink(name)
+            unlink(named)
             throw GradFlowError.fileAccess(path: path, reason: "cannot lock the output")
         }
-        return (fd, name)
+        return (fd, named)
     }
 
     private static let temporaryCounter = NSLock()
     nonisolated(unsafe) private static var temporaryCount = 0
 
-    /// Removes `.BASE.tmp-*` files in `folder` that no process holds locked (left by a killed command before
-    /// its file had a complete header) and that are more than 10 s old (a named one of a live writer on a
-    /// file system without O_TMPFILE may not be locked yet in its first instant).
+    /// Removes the temporaries of `base` in `folder` that no process holds locked: left by a command killed
+    /// before its file had a complete header. A `.BASE.tmp-*` one appeared locked, so unlocked means dead; a
+    /// `.BASE.tmpx-*` one (no O_TMPFILE) is unlocked for an instant after its creation, so it must also be
+    /// more than 10 s old.
     private static func removeStaleTemporaries(of base: String, in folder: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(".\(base).tmp-") {
+        for name in names where name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-") {
             let full = (folder as NSString).appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
-                  attributes[.type] as? FileAttributeType == .typeRegular,
-                  let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10,
-                  gf_is_locked(full) == 0 else { continue }
+                  attributes[.type] as? FileAttributeType == .typeRegular, gf_is_locked(full) == 0 else { continue }
+            if name.hasPrefix(".\(base).tmpx-") {
+                guard let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10 else { continue }
+            }
             unlink(full)
         }
     }

@@ -51,7 +51,7 @@ public final class TrajectoryWriter {
             + (problem0.test.map { $0.inputs.count + $0.targets.count } ?? 0) + problem0.dimension + 2 * setup.initialWeights.count
             + setup.network.shape.widths.count
         try output.reserve(Self.headerBytes(doubles: headerDoubles, text: commandLine.utf8.count * 2 + 4096)
-                           + (monitorColumns.count + checkpointColumns.count + 8) * 4096, for: "while writing the file's header")
+                           + (monitorColumns.count + checkpointColumns.count + 8) * 2048, for: "while writing the file's header")
         let root = try HDF5File.create(output)
         self.root = root
         let encoder = JSONEncoder()
@@ -134,7 +134,7 @@ public final class TrajectoryWriter {
     /// chunk or B-tree node per column, and HDF5's metadata, with a margin of 2.
     static func headerBytes(doubles: Int, text: Int) -> Int {
         let (data, overflow) = doubles.multipliedReportingOverflow(by: 16)
-        return overflow ? Int.max / 2 : data + 2 * text + (1 << 18)
+        return overflow ? Int.max / 2 : data + 2 * text + (1 << 17)
     }
 
     /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
@@ -221,7 +221,7 @@ public final class TrajectoryWriter {
             + checkpointColumns.values.reduce(0) { $0 + 16 * 8 * max($1.columns, 1) }
         let (bytes, overflow) = doubles.multipliedReportingOverflow(by: 16)
         do {
-            try output.reserve(overflow ? Int.max / 2 : bytes + chunkBytes + (1 << 18), for: what)
+            try output.reserve(overflow ? Int.max / 2 : bytes + chunkBytes + (1 << 17), for: what)
         } catch let error as GradFlowError {
             storageFailure = error
             throw error

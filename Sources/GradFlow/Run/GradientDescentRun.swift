@@ -38,7 +38,7 @@ public enum GradientDescentRun {
                                              predictedDrift: drift, step: k)
             onRow(k, RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
             progress(RunProgress(time: t, tFinal: tFinal, evaluation: evaluation, rows: recorder.rows,
-                                 elapsed: Date().timeIntervalSince(start)))
+                                 elapsed: Date().timeIntervalSince(start), file: recorder.writer.contentPath))
             }
         } catch let error as GradFlowError {
             let status: RunStatus = { if case .interrupted = error { return .interrupted } else { return .failed } }()

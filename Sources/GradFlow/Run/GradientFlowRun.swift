@@ -7,6 +7,8 @@ public struct RunProgress: Sendable {
     public var evaluation: RiskEvaluation
     public var rows: Int
     public var elapsed: Double
+    /// The file being written: `OUT.partial` until the run ends (then renamed to `OUT`).
+    public var file: String = ""
 }
 
 /// One recorded row, for callers that follow a run (`gradflow compare`): the time, the weights, the
@@ -170,7 +172,7 @@ public enum GradientFlowRun {
                 let values = try recorder.record(time: t, weights: theta, evaluation: evaluation)
                 onRow(RecordedRow(time: t, weights: theta, evaluation: evaluation, monitors: values))
                 progress(RunProgress(time: t, tFinal: config.schedule.tFinal, evaluation: evaluation,
-                                     rows: recorder.rows, elapsed: Date().timeIntervalSince(start)))
+                                     rows: recorder.rows, elapsed: Date().timeIntervalSince(start), file: recorder.writer.contentPath))
             }
         } catch let error as GradFlowError {
             var status = RunStatus.failed
