@@ -165,6 +165,10 @@ struct SweepCommand: ParsableCommand {
         if counts["missing", default: 0] + counts["interrupted", default: 0] > 0 {
             Terminal.print("  note      runs without a final outcome are run again by the same command; their messages are in \(outputDirectory)/run-*.log")
         }
+        let stuck = points.filter { $0.method != "flow" && FileManager.default.fileExists(atPath: path($0) + OutputFile.partialSuffix) }
+        if !stuck.isEmpty {
+            Terminal.print("  note      \(stuck.count) descent runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); descent cannot resume: move them away to run those points again")
+        }
         Terminal.print("  summary   \(summary) and \(summary.replacingOccurrences(of: ".csv", with: ".h5")) (\(rows.count) rows)")
         if Terminal.interrupted {
             throw GradFlowError.interrupted(time: Date().timeIntervalSince(start))

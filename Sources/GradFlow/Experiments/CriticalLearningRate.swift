@@ -120,20 +120,20 @@ public enum CriticalLearningRate {
     public static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
                              settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
         try HDF5File.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
-        let attributes: [(String, HDF5Value)] = [
-            ("format", .string("gradflow-critical-lr")), ("format_version", .integer(1)),
-            ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),
-            ("bisection_steps", .integer(settings.bisectionSteps)), ("max_steps", .integer(settings.steps)),
-            ("loss_tol", .double(settings.lossTolerance)),
-        ]
-        for (name, value) in attributes { try root.setAttribute(name, value) }
-        let columns: [(String, (CriticalLearningRateResult) -> Double)] = [
-            ("depth", { Double($0.depth) }), ("seed", { Double($0.seed) }), ("converging_lr", { $0.converging }),
-            ("failing_lr", { $0.failing }), ("critical_lr", { $0.estimate }), ("prediction_lower", { $0.predictionLower }),
-            ("prediction_upper", { $0.predictionUpper }), ("lr_times_depth", { $0.estimate * Double($0.depth) }),
-            ("sharpness_at_converging", { $0.sharpnessAtConverging }), ("trials", { Double($0.trials) }),
-        ]
-        for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
+            let attributes: [(String, HDF5Value)] = [
+                ("format", .string("gradflow-critical-lr")), ("format_version", .integer(1)),
+                ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),
+                ("bisection_steps", .integer(settings.bisectionSteps)), ("max_steps", .integer(settings.steps)),
+                ("loss_tol", .double(settings.lossTolerance)),
+            ]
+            for (name, value) in attributes { try root.setAttribute(name, value) }
+            let columns: [(String, (CriticalLearningRateResult) -> Double)] = [
+                ("depth", { Double($0.depth) }), ("seed", { Double($0.seed) }), ("converging_lr", { $0.converging }),
+                ("failing_lr", { $0.failing }), ("critical_lr", { $0.estimate }), ("prediction_lower", { $0.predictionLower }),
+                ("prediction_upper", { $0.predictionUpper }), ("lr_times_depth", { $0.estimate * Double($0.depth) }),
+                ("sharpness_at_converging", { $0.sharpnessAtConverging }), ("trials", { Double($0.trials) }),
+            ]
+            for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
         }
     }
 }

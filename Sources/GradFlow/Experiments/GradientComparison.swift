@@ -98,33 +98,33 @@ public enum GradientComparison {
                               config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String) throws {
         try HDF5File.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
                            estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536) { root in
-        let eta = descent.settings.learningRate
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let attributes: [(String, HDF5Value)] = [
-            ("format", .string("gradflow-comparison")), ("format_version", .integer(1)),
-            ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)), ("config", .string(json)),
-            ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),
-            ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
-            ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
-            ("descent_stop", .string(descent.result.stop.rawValue)), ("descent_steps", .integer(descent.result.steps)),
-            ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
-            ("descent_final_loss", .double(descent.result.finalEvaluation.loss)),
-            ("flow_final_excess_risk", .double(flow.result.finalEvaluation.excessRisk)),
-            ("descent_final_excess_risk", .double(descent.result.finalEvaluation.excessRisk)),
-            ("flow_final_sharpness", .double(flow.report.finalSharpness ?? .nan)),
-            ("descent_final_sharpness", .double(descent.report.finalSharpness ?? .nan)),
-        ]
-        for (name, value) in attributes { try root.setAttribute(name, value) }
-        let group = try root.createGroup("comparison")
-        let columns: [(String, (ComparisonRow) -> Double)] = [
-            ("step", { Double($0.step) }), ("time", { $0.time }), ("relative_distance", { $0.relativeDistance }),
-            ("flow_excess_risk", { $0.flowExcessRisk }), ("descent_excess_risk", { $0.descentExcessRisk }),
-            ("flow_conservation_drift", { $0.flowDrift }), ("descent_conservation_drift", { $0.descentDrift }),
-            ("descent_conservation_predicted", { $0.descentPredictedDrift }),
-        ]
-        for (name, value) in columns { try group.writeDataset(name, rows.map(value), shape: [rows.count]) }
+            let eta = descent.settings.learningRate
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            let attributes: [(String, HDF5Value)] = [
+                ("format", .string("gradflow-comparison")), ("format_version", .integer(1)),
+                ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)), ("config", .string(json)),
+                ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),
+                ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
+                ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
+                ("descent_stop", .string(descent.result.stop.rawValue)), ("descent_steps", .integer(descent.result.steps)),
+                ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
+                ("descent_final_loss", .double(descent.result.finalEvaluation.loss)),
+                ("flow_final_excess_risk", .double(flow.result.finalEvaluation.excessRisk)),
+                ("descent_final_excess_risk", .double(descent.result.finalEvaluation.excessRisk)),
+                ("flow_final_sharpness", .double(flow.report.finalSharpness ?? .nan)),
+                ("descent_final_sharpness", .double(descent.report.finalSharpness ?? .nan)),
+            ]
+            for (name, value) in attributes { try root.setAttribute(name, value) }
+            let group = try root.createGroup("comparison")
+            let columns: [(String, (ComparisonRow) -> Double)] = [
+                ("step", { Double($0.step) }), ("time", { $0.time }), ("relative_distance", { $0.relativeDistance }),
+                ("flow_excess_risk", { $0.flowExcessRisk }), ("descent_excess_risk", { $0.descentExcessRisk }),
+                ("flow_conservation_drift", { $0.flowDrift }), ("descent_conservation_drift", { $0.descentDrift }),
+                ("descent_conservation_predicted", { $0.descentPredictedDrift }),
+            ]
+            for (name, value) in columns { try group.writeDataset(name, rows.map(value), shape: [rows.count]) }
         }
     }
 }

@@ -130,21 +130,21 @@ public enum SweepTable {
         try table.write(Data(csv(rows).utf8))
         try table.commit()
         try HDF5File.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
-        try root.setAttribute("format", .string("gradflow-sweep"))
-        try root.setAttribute("format_version", .integer(1))
-        let sorted = rows.sorted { $0.point.index < $1.point.index }
-        let numeric: [(String, (SweepRow) -> Double)] = [
-            ("index", { Double($0.point.index) }), ("init_scale", { $0.point.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
-            ("depth", { Double($0.point.depth) }), ("width", { $0.point.width.map(Double.init) ?? .nan }),
-            ("seed", { Double($0.point.seed) }), ("final_time", { $0.finalTime }), ("final_loss", { $0.finalLoss }),
-            ("final_excess_risk", { $0.finalExcessRisk }), ("final_sharpness", { $0.finalSharpness }),
-            ("sharpness_lower_bound", { $0.sharpnessLowerBound }), ("sharpness_upper_bound", { $0.sharpnessUpperBound }),
-            ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }), ("final_test_loss", { $0.finalTestLoss }),
-        ]
-        for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
-        try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
-        try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))
-        try root.setAttribute("outcome", .string(sorted.map(\.outcome).joined(separator: ",")))
+            try root.setAttribute("format", .string("gradflow-sweep"))
+            try root.setAttribute("format_version", .integer(1))
+            let sorted = rows.sorted { $0.point.index < $1.point.index }
+            let numeric: [(String, (SweepRow) -> Double)] = [
+                ("index", { Double($0.point.index) }), ("init_scale", { $0.point.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
+                ("depth", { Double($0.point.depth) }), ("width", { $0.point.width.map(Double.init) ?? .nan }),
+                ("seed", { Double($0.point.seed) }), ("final_time", { $0.finalTime }), ("final_loss", { $0.finalLoss }),
+                ("final_excess_risk", { $0.finalExcessRisk }), ("final_sharpness", { $0.finalSharpness }),
+                ("sharpness_lower_bound", { $0.sharpnessLowerBound }), ("sharpness_upper_bound", { $0.sharpnessUpperBound }),
+                ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }), ("final_test_loss", { $0.finalTestLoss }),
+            ]
+            for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
+            try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
+            try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))
+            try root.setAttribute("outcome", .string(sorted.map(\.outcome).joined(separator: ",")))
         }
     }
 }
