@@ -104,6 +104,33 @@ struct OutputFaultTests {
         #expect(listing(scratch.url.path) == ["r.h5"])
     }
 
+    @Test("special outputs: a device or FIFO is refused even with --force, a symlink is written through, a dangling one needs --force")
+    func specialOutputs() throws {
+        let scratch = try Scratch()
+        for arguments in [["-o", "/dev/null", "--force"], ["-o", "/dev/zero", "--force"], ["-o", scratch.url.path, "--force"]] {
+            let result = try run(["run", "--depth", "2", "-q"] + arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("is not a regular file") || result.stderr.contains("is a folder"), "\(result.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: "/dev/null"))
+        let fifo = scratch.path("pipe")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let piped = try run(["run", "--depth", "2", "-o", fifo, "--force", "-q"])
+        #expect(piped.status == 2 && piped.stderr.contains("is not a regular file"), "\(piped.stderr)")
+        // A link to a result: the result is replaced, the link stays.
+        let target = scratch.path("target.h5")
+        #expect(try run(["run", "--depth", "2", "-o", target, "-q"]).status == 0)
+        try FileManager.default.createSymbolicLink(atPath: scratch.path("latest.h5"), withDestinationPath: target)
+        #expect(try run(["run", "--depth", "3", "-o", scratch.path("latest.h5"), "--force", "-q"]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: scratch.path("latest.h5")) == target)
+        #expect(try TrajectoryFile(path: target).value("depth", in: "network") == .integer(3))
+        // A dangling link is refused without --force (before the run, not at its end).
+        try FileManager.default.createSymbolicLink(atPath: scratch.path("dangling.h5"), withDestinationPath: scratch.path("nowhere.h5"))
+        let dangling = try run(["run", "--depth", "2", "-o", scratch.path("dangling.h5"), "-q"])
+        #expect(dangling.status == 2 && dangling.stderr.contains("symbolic link"), "\(dangling.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("dangling.h5.partial")))
+    }
+
     // MARK: one writer per path
 
     @Test("two writers of one path: the second exits 2 and changes nothing; the first ends with a valid file")

@@ -60,7 +60,8 @@ public final class OutputFile {
     /// Claims `path` for a new file: checks the folder, an existing file (refused unless `overwrite`),
     /// the inputs and a partial of the same path, then creates the unnamed content file and locks it.
     /// Nothing on disk changes when it throws.
-    public init(claiming path: String, kind: Kind, overwrite: Bool, inputs: [Input] = []) throws {
+    public init(claiming given: String, kind: Kind, overwrite: Bool, inputs: [Input] = []) throws {
+        let path = Self.resolvingLink(given)
         try Self.checkTarget(path, overwrite: overwrite, inputs: inputs)
         self.path = path
         self.kind = kind
@@ -222,7 +223,11 @@ public final class OutputFile {
         _ = gf_sync(descriptor)
         let status = gf_rename(isPublished ? partialPath : (temporaryPath ?? contentPath), path, overwrite ? 0 : 1)
         guard status == 0 else {
-            if status == -EEXIST { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
+            if status == -EEXIST {
+                throw GradFlowError.fileAccess(path: path, reason: isPublished
+                    ? "was created by someone else while this run went on; the finished run is kept in \(partialPath)"
+                    : "exists already (pass --force to replace it)")
+            }
             if status == -ENOSPC || status == -EDQUOT {
                 throw GradFlowError.storage(path: path, reason: "no space left on the device to name the finished file")
             }
@@ -273,7 +278,8 @@ public final class OutputFile {
     /// The checks of a new output, with nothing written: the folder exists and is writable, the path is
     /// not a folder, an existing file is refused unless `overwrite`, no input is the output (or its
     /// partial), and no other run is writing it or left it unfinished.
-    public static func checkTarget(_ path: String, overwrite: Bool, inputs: [Input] = []) throws {
+    public static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = []) throws {
+        let path = resolvingLink(given)
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
         let folder = folder(of: path)
         var isFolder: ObjCBool = false
@@ -286,13 +292,38 @@ public final class OutputFile {
         }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
+            if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
+                throw GradFlowError.fileAccess(path: path, reason: "is not a regular file (\(Self.describe(type))); GradFlow writes only regular files")
+            }
             if !overwrite { throw GradFlowError.fileAccess(path: path, reason: "exists already (pass --force to replace it)") }
+        } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil, !overwrite {
+            throw GradFlowError.fileAccess(path: path, reason: "is a symbolic link to a file that does not exist (pass --force to replace the link)")
         }
         if FileManager.default.fileExists(atPath: partial) || (try? FileManager.default.destinationOfSymbolicLink(atPath: partial)) != nil {
             throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: path) : GradFlowError.unfinishedOutput(path: path, partial: partial)
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
+        }
+    }
+
+    /// A symbolic link as the output is written through: the file it points to is replaced (atomically), and
+    /// the link stays. Any other path is returned as it is.
+    public static func resolvingLink(_ path: String) -> String {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              attributes[.type] as? FileAttributeType == .typeSymbolicLink,
+              let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func describe(_ type: FileAttributeType) -> String {
+        switch type {
+        case .typeCharacterSpecial: return "a character device"
+        case .typeBlockSpecial: return "a block device"
+        case .typeSocket: return "a socket"
+        case .typeSymbolicLink: return "a dangling symbolic link"
+        default: return "a FIFO or another special file"
         }
     }
 
