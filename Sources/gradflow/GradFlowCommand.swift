@@ -27,9 +27,9 @@ enum Main {
             var command = try GradFlowCommand.parseAsRoot()
             try command.run()
         } catch let error as GradFlowError {
-            if case let .unfinishedOutput(path, partial) = error {
-                Terminal.error("\(path): a run of this output was killed and left its last flushed state in \(partial); "
-                               + "continue it with 'gradflow run --resume \(partial)', or move it away first")
+            if case let .unfinishedOutput(path, partial, true) = error {
+                Terminal.error("\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed "
+                               + "state in \(partial); continue it with 'gradflow run --resume \(partial)', or move it away first")
             } else {
                 Terminal.error(error.description)
             }

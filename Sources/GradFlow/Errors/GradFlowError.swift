@@ -17,9 +17,10 @@ public enum GradFlowError: Error, Equatable, Sendable {
     case interrupted(time: Double)
     /// Another process is writing the output `path` (its `path.partial` is locked).
     case outputInUse(path: String)
-    /// A run of the output `path` was killed and left its last flushed state in `partial`, which a new run
-    /// would not replace: resume it or move it away.
-    case unfinishedOutput(path: String, partial: String)
+    /// A run of the output `path` stopped before its end (killed, or out of disk space) and left its last
+    /// flushed state in `partial`, which a new run would not replace: resume it (`resumable`: a gradient-flow
+    /// run) or move it away.
+    case unfinishedOutput(path: String, partial: String, resumable: Bool)
     /// The disk is full, or the file reached the size limit (`ulimit -f`): `path` is the file, which keeps
     /// its last flushed state; `reason` says what and when.
     case storage(path: String, reason: String)
@@ -52,9 +53,10 @@ extension GradFlowError: CustomStringConvertible {
         case let .interrupted(time):
             return "interrupted; the file holds the run up to t = \(time)"
         case let .outputInUse(path):
-            return "\(path): another gradflow process is writing this output (it holds the lock on its partial file); wait for it to end, or choose another output"
-        case let .unfinishedOutput(path, partial):
-            return "\(path): a run of this output was killed and left its last flushed state in \(partial); resume it, or move it away first"
+            return "\(path): another gradflow process is writing this output (it holds the lock on the file); wait for it to end, or choose another output"
+        case let .unfinishedOutput(path, partial, resumable):
+            return "\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed state in \(partial); "
+                + (resumable ? "resume it, or move it away first" : "gradient descent cannot be resumed: move it away to start again")
         case let .storage(path, reason):
             return "\(path): \(reason)"
         }

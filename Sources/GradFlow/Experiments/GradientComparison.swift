@@ -56,6 +56,11 @@ public enum GradientComparison {
         for path in [config.outputPath, flowPath, descentPath] {
             try OutputFile.checkTarget(path, overwrite: config.overwrite, inputs: config.inputFiles)
         }
+        // Held for the whole comparison: no other command writes these three paths meanwhile (a finished
+        // OUT-flow.h5 included); the first one receives the summary at the end.
+        let claims = try [config.outputPath, flowPath, descentPath].map {
+            try OutputFile(claiming: $0, kind: .whole, overwrite: config.overwrite, inputs: config.inputFiles)
+        }
         let eta = settings.learningRate
         let steps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)
         _ = try RunSetup.prepare(config, checkOutput: false, storedWeightRows: steps.count)
@@ -76,29 +81,41 @@ public enum GradientComparison {
         var descentConfig = config
         descentConfig.outputPath = descentPath
         var rows: [ComparisonRow] = []
-        let descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress,
+        let descent: GradientDescentRunSummary
+        do {
+            descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress,
                                                      shouldStop: shouldStop) { k, row in
-            guard let reference = flowRows.removeValue(forKey: k) else { return }
-            let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
-            let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()
-            rows.append(ComparisonRow(
-                step: k, time: row.time, relativeDistance: scale > 0 ? difference / scale : difference,
-                flowExcessRisk: reference.evaluation.excessRisk, descentExcessRisk: row.evaluation.excessRisk,
-                flowDrift: reference.monitors["conservation_drift"]?.max() ?? .nan,
-                descentDrift: row.monitors["conservation_drift_abs"]?.max() ?? .nan,
-                descentPredictedDrift: row.monitors["conservation_drift_predicted"]?.max() ?? .nan))
+                guard let reference = flowRows.removeValue(forKey: k) else { return }
+                let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+                let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()
+                rows.append(ComparisonRow(
+                    step: k, time: row.time, relativeDistance: scale > 0 ? difference / scale : difference,
+                    flowExcessRisk: reference.evaluation.excessRisk, descentExcessRisk: row.evaluation.excessRisk,
+                    flowDrift: reference.monitors["conservation_drift"]?.max() ?? .nan,
+                    descentDrift: row.monitors["conservation_drift_abs"]?.max() ?? .nan,
+                    descentPredictedDrift: row.monitors["conservation_drift_predicted"]?.max() ?? .nan))
+            }
+        } catch let error as GradFlowError {
+            // An interrupted descent: the rows compared so far are kept, marked as interrupted.
+            if case .interrupted = error {
+                try write(rows: rows, flow: flow, descent: nil, config: config, commandLine: commandLine,
+                          flowPath: flowPath, descentPath: descentPath, claimed: claims[0])
+            }
+            throw error
         }
         try write(rows: rows, flow: flow, descent: descent, config: config, commandLine: commandLine,
-                  flowPath: flowPath, descentPath: descentPath)
+                  flowPath: flowPath, descentPath: descentPath, claimed: claims[0])
         return ComparisonSummary(flow: flow, descent: descent, rows: rows, outputPath: config.outputPath,
                                  flowPath: flowPath, descentPath: descentPath)
     }
 
-    private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary,
-                              config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String) throws {
+    /// The summary file; `descent` nil when the descent was interrupted (`status = interrupted`, the rows so far).
+    private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary?,
+                              config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String,
+                              claimed: OutputFile) throws {
         try HDF5File.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
-                           estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536) { root in
-            let eta = descent.settings.learningRate
+                           estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536, claimed: claimed) { root in
+            let eta = config.descent?.learningRate ?? .nan
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
@@ -108,13 +125,15 @@ public enum GradientComparison {
                 ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),
                 ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
                 ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
-                ("descent_stop", .string(descent.result.stop.rawValue)), ("descent_steps", .integer(descent.result.steps)),
+                ("status", .string(descent == nil ? RunStatus.interrupted.rawValue : RunStatus.completed.rawValue)),
+                ("descent_stop", .string(descent?.result.stop.rawValue ?? "interrupted")),
+                ("descent_steps", .integer(descent?.result.steps ?? rows.last?.step ?? 0)),
                 ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
-                ("descent_final_loss", .double(descent.result.finalEvaluation.loss)),
+                ("descent_final_loss", .double(descent?.result.finalEvaluation.loss ?? .nan)),
                 ("flow_final_excess_risk", .double(flow.result.finalEvaluation.excessRisk)),
-                ("descent_final_excess_risk", .double(descent.result.finalEvaluation.excessRisk)),
+                ("descent_final_excess_risk", .double(descent?.result.finalEvaluation.excessRisk ?? .nan)),
                 ("flow_final_sharpness", .double(flow.report.finalSharpness ?? .nan)),
-                ("descent_final_sharpness", .double(descent.report.finalSharpness ?? .nan)),
+                ("descent_final_sharpness", .double(descent?.report.finalSharpness ?? .nan)),
             ]
             for (name, value) in attributes { try root.setAttribute(name, value) }
             let group = try root.createGroup("comparison")

@@ -73,10 +73,11 @@ extension HDF5File {
     /// Writes a whole HDF5 file atomically (`OutputFile`, kind `.whole`): claims `path`, checks the room for
     /// about `estimatedBytes`, lets `body` fill the root group, flushes and closes the file, and only then puts
     /// it at `path` (replacing an existing file only with `overwrite`). A failure leaves `path` as it was.
+    /// `claimed`: an `OutputFile` the caller claimed earlier (to hold the path during a long command).
     public static func write(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = [], estimatedBytes: Int,
-                             _ body: (HDF5Node) throws -> Void) throws {
-        let output = try OutputFile(claiming: path, kind: .whole, overwrite: overwrite, inputs: inputs)
-        try output.reserve(estimatedBytes + (1 << 20), for: "while writing it")
+                             claimed: OutputFile? = nil, _ body: (HDF5Node) throws -> Void) throws {
+        let output = try claimed ?? OutputFile(claiming: path, kind: .whole, overwrite: overwrite, inputs: inputs)
+        try output.reserve(estimatedBytes + (1 << 17), for: "while writing it")
         try {
             let root = try create(output)
             try body(root)

@@ -279,6 +279,12 @@ public final class HDF5Node {
         return values.withUnsafeBufferPointer { H5Awrite(attr, type, $0.baseAddress) } >= 0
     }
 
+    /// A string attribute's text, nil when absent or not a string.
+    func attributeText(_ name: String) -> String? {
+        if case let .string(text)? = try? attribute(name) { return text }
+        return nil
+    }
+
     /// The names of this object's attributes, in name order.
     public func attributeNames() -> [String] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }

@@ -133,7 +133,6 @@ public final class OutputFile {
         if source.hasSuffix(Self.partialSuffix), source.count > Self.partialSuffix.count {
             path = String(source.dropLast(Self.partialSuffix.count))
             kind = .resumable
-            self.overwrite = overwrite
             let fd = open(source, O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { throw GradFlowError.fileAccess(path: source, reason: "cannot be opened for writing (\(String(cString: strerror(errno))))") }
             guard gf_lock_exclusive(fd) == 0 else {
@@ -144,11 +143,12 @@ public final class OutputFile {
             contentPath = source
             isPublished = true
             var isFolder: ObjCBool = false
-            if !overwrite, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if !overwrite, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !Self.continuesFile(source, at: path) {
                 close(fd)
                 descriptor = -1
                 throw GradFlowError.fileAccess(path: path, reason: "exists already, and the run in \(source) was not told to replace it")
             }
+            self.overwrite = overwrite || FileManager.default.fileExists(atPath: path)
             return
         }
         self.path = source
@@ -156,7 +156,7 @@ public final class OutputFile {
         self.overwrite = true
         let partial = source + Self.partialSuffix
         if FileManager.default.fileExists(atPath: partial) {
-            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: source) : GradFlowError.unfinishedOutput(path: source, partial: partial)
+            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: source) : Self.unfinished(source, partial: partial)
         }
         (descriptor, contentPath) = try Self.createTemporary(for: source)
         temporaryPath = contentPath
@@ -180,7 +180,7 @@ public final class OutputFile {
         guard status == 0 else {
             if status == -EEXIST {
                 throw gf_is_locked(partialPath) == 1 ? GradFlowError.outputInUse(path: path)
-                    : GradFlowError.unfinishedOutput(path: path, partial: partialPath)
+                    : Self.unfinished(path, partial: partialPath)
             }
             throw GradFlowError.fileAccess(path: partialPath, reason: "cannot be created (\(String(cString: strerror(-status))))")
         }
@@ -262,7 +262,7 @@ public final class OutputFile {
         }
         defer { try? input.close() }
         let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0
-        try reserve(size + 4096, for: "while copying \(source) to resume it")
+        try reserve(size + (1 << 20), for: "while copying \(source) to resume it")  // and room to reopen it
         var offset: off_t = 0
         while true {
             let chunk = input.readData(ofLength: 1 << 22)
@@ -299,8 +299,16 @@ public final class OutputFile {
         } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil, !overwrite {
             throw GradFlowError.fileAccess(path: path, reason: "is a symbolic link to a file that does not exist (pass --force to replace the link)")
         }
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            // Another process's temporary of this path, still locked: a command that is writing it whole.
+            let base = (path as NSString).lastPathComponent, own = "-\(getpid())-"
+            for name in names where (name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-")) && !name.contains(own)
+                && gf_is_locked((folder as NSString).appendingPathComponent(name)) == 1 {
+                throw GradFlowError.outputInUse(path: path)
+            }
+        }
         if FileManager.default.fileExists(atPath: partial) || (try? FileManager.default.destinationOfSymbolicLink(atPath: partial)) != nil {
-            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: path) : GradFlowError.unfinishedOutput(path: path, partial: partial)
+            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: path) : Self.unfinished(path, partial: partial)
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
@@ -327,9 +335,24 @@ public final class OutputFile {
         }
     }
 
+    /// The error for a partial that no process holds: resumable when it is a gradient-flow trajectory.
+    static func unfinished(_ path: String, partial: String) -> GradFlowError {
+        let method = (try? HDF5File.open(partial))?.attributeText("method")
+        return .unfinishedOutput(path: path, partial: partial, resumable: method != "gradient-descent")
+    }
+
+    /// Whether `partial` continues the very run whose (interrupted, failed) file is at `final`: a resume of
+    /// `final` copied it there, so the resumed run may replace it whatever `--force` said.
+    static func continuesFile(_ partial: String, at final: String) -> Bool {
+        guard let a = try? HDF5File.open(partial), let b = try? HDF5File.open(final) else { return false }
+        let config = a.attributeText("config"), line = a.attributeText("command_line")
+        return config != nil && config == b.attributeText("config") && line == b.attributeText("command_line")
+            && b.attributeText("status") != RunStatus.completed.rawValue
+    }
+
     private static func claimError(_ path: String, partial: String, errno code: Int32) -> GradFlowError {
         if code == EEXIST {
-            return gf_is_locked(partial) == 1 ? .outputInUse(path: path) : .unfinishedOutput(path: path, partial: partial)
+            return gf_is_locked(partial) == 1 ? .outputInUse(path: path) : unfinished(path, partial: partial)
         }
         if code == ENOSPC || code == EDQUOT { return .storage(path: path, reason: "no space left on the device") }
         return .fileAccess(path: path, reason: "cannot be created (\(String(cString: strerror(code))))")
