@@ -150,6 +150,24 @@ public final class HDF5Node {
         guard status >= 0 else { throw failWrite("cannot write dataset \(childPath(child))") }
     }
 
+    /// Overwrites row `row` of an existing 2-D dataset of doubles (one contiguous write).
+    public func updateRow(_ child: String, row: Int, _ values: [Double]) throws {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        let set = H5Dopen2(id, child, gf_h5p_default())
+        guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
+        defer { H5Dclose(set) }
+        let fileSpace = H5Dget_space(set)
+        defer { H5Sclose(fileSpace) }
+        var start: [hsize_t] = [hsize_t(row), 0], count: [hsize_t] = [1, hsize_t(values.count)]
+        H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
+        let memSpace = H5Screate_simple(2, &count, nil)
+        defer { H5Sclose(memSpace) }
+        let status = values.withUnsafeBufferPointer {
+            H5Dwrite(set, gf_h5t_native_double(), memSpace, fileSpace, gf_h5p_default(), $0.baseAddress)
+        }
+        guard status >= 0 else { throw failWrite("cannot write dataset \(childPath(child))") }
+    }
+
     /// Opens an extendable dataset written by `createExtendableDataset`, positioned after its last row.
     public func openExtendableDataset(_ child: String) throws -> HDF5ExtendableDataset {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }

@@ -59,6 +59,10 @@ public final class TrajectoryFile {
         return shape.reduce(1, *)
     }
 
+    /// The state a resumed run continues from (`ResumeState`): consistent with the rows on disk even after
+    /// a kill inside a flush.
+    public func resumeState() throws -> ResumeState { try ResumeState.read(root, path: path) }
+
     /// The one-dimensional `/trajectory` columns, `time` first.
     public func trajectoryColumns() throws -> [(name: String, values: [Double])] {
         guard root.contains("trajectory") else { return [] }

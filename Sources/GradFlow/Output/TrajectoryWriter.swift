@@ -34,6 +34,8 @@ public final class TrajectoryWriter {
     public private(set) var storageFailure: GradFlowError?
     /// Rows written (flushed or pending).
     public private(set) var rows = 0
+    /// The sequence number of the last `/resume/state` record.
+    private var sequence = 0
 
     static let rowColumns = ["time", "loss", "excess_risk", "grad_norm_sq"]
 
@@ -106,6 +108,10 @@ public final class TrajectoryWriter {
         try resume.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
         try resume.setAttribute("time", .double(0))
         try resume.setAttribute("row", .integer(-1))
+        let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: setup.initialWeights)
+        var unused = start
+        unused[0] = -1  // not a record yet
+        try resume.writeDataset("state", start + unused, shape: [2, start.count])
         let trajectory = try root.createGroup("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in Self.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
@@ -138,7 +144,7 @@ public final class TrajectoryWriter {
     }
 
     /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
-    /// resume row (`/resume` attribute `row`), the checkpoints to those at or before the resume time,
+    /// resume row (`ResumeState`), the checkpoints to those at or before the resume time,
     /// and `status` is set to `running` again.
     public init(resuming output: OutputFile, flushInterval: Double = 1) throws {
         self.path = output.path
@@ -147,10 +153,9 @@ public final class TrajectoryWriter {
         try output.reserve(1 << 20, for: "while reopening the file to resume it")
         let root = try HDF5File.open(output.partialPath, writable: true)
         self.root = root
-        let resume = try root.open("resume")
-        guard case let .integer(row) = try resume.attribute("row"), let time = try resume.attribute("time").doubleValue else {
-            throw GradFlowError.invalidData(file: output.partialPath, field: "/resume", reason: "has no row or time attribute")
-        }
+        let state = try ResumeState.read(root, path: output.partialPath)
+        let row = state.row, time = state.time
+        sequence = state.sequence
         flushedTime = time
         let trajectory = try root.open("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
@@ -165,7 +170,10 @@ public final class TrajectoryWriter {
         checkpointColumns = [:]
         if root.contains("checkpoints") {
             let group = try root.open("checkpoints")
-            let kept = try group.readDataset("time").values.filter { $0 <= time }.count
+            // At or before the resume time, and no more than every checkpoint column holds (a kill inside a
+            // flush can leave them ragged); none when the run restarts at t = 0.
+            let lengths = try group.children().map { try group.datasetShape($0).first ?? 0 }
+            let kept = row < 0 ? 0 : min(try group.readDataset("time").values.filter { $0 <= time }.count, lengths.min() ?? 0)
             for name in group.children() {
                 let dataset = try group.openExtendableDataset(name)
                 try dataset.truncate(rows: kept)
@@ -215,9 +223,9 @@ public final class TrajectoryWriter {
 
     /// Checks the room for a write of `doubles` more values (and a new chunk per column), before it
     /// happens; remembers a failure, so that nothing more is written.
-    private func reserve(doubles: Int, what: String) throws {
+    private func reserve(doubles: Int, what: String, newChunks: Bool = true) throws {
         if let storageFailure { throw storageFailure }
-        let chunkBytes = columns.values.reduce(0) { $0 + 256 * 8 * max($1.columns, 1) }
+        let chunkBytes = !newChunks ? 0 : columns.values.reduce(0) { $0 + 256 * 8 * max($1.columns, 1) }
             + checkpointColumns.values.reduce(0) { $0 + 16 * 8 * max($1.columns, 1) }
         let (bytes, overflow) = doubles.multipliedReportingOverflow(by: 16)
         do {
@@ -257,8 +265,16 @@ public final class TrajectoryWriter {
         try reserve(doubles: pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0), what: when(latest?.time))
         for (name, values) in pending where !values.isEmpty { try columns[name]?.append(values) }
         pending.removeAll(keepingCapacity: true)
+        // The rows first, then the record that points at them: a kill between the two flushes, or inside
+        // either, leaves a record whose rows are on disk (ResumeState).
         if let latest, root.contains("resume") {
+            try root.flush()
             let resume = try root.open("resume")
+            sequence += 1
+            if resume.contains("state") {
+                try resume.updateRow("state", row: sequence % 2, ResumeState.record(sequence: sequence, time: latest.time, row: rows - 1,
+                                                                                   weights: latest.weights))
+            }
             try resume.updateDataset("weights", latest.weights)
             try resume.setAttribute("time", .double(latest.time))
             try resume.setAttribute("row", .integer(rows - 1))
@@ -272,7 +288,8 @@ public final class TrajectoryWriter {
     public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
                        verdicts: [MonitorVerdict] = []) throws {
         try flush()
-        try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024, what: "while closing the file")
+        try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024,
+                    what: when(latest?.time) + " (while closing the file)", newChunks: false)
         let root = try openRoot()
         if !verdicts.isEmpty {
             let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")

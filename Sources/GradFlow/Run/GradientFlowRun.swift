@@ -123,21 +123,8 @@ public enum GradientFlowRun {
             } catch {
                 throw GradFlowError.invalidData(file: path, field: "config", reason: "is not a configuration this version reads")
             }
-            guard let time = try? file.value("time", in: "resume").doubleValue, time.isFinite, time >= 0 else {
-                throw GradFlowError.invalidData(file: path, field: "/resume/time", reason: "missing, or not a time ≥ 0")
-            }
-            guard case let .integer(row)? = try? file.value("row", in: "resume"), row >= -1 else {
-                throw GradFlowError.invalidData(file: path, field: "/resume/row", reason: "missing, or not a row index")
-            }
-            let columns = try file.trajectoryColumns()
-            if let short = columns.first(where: { $0.values.count < row + 1 }) {
-                throw GradFlowError.invalidData(file: path, field: "/trajectory/\(short.name)",
-                                                reason: "has \(short.values.count) rows, but /resume is at row \(row)")
-            }
-            if file.datasetLength("checkpoints/weights") != nil, file.datasetLength("checkpoints/time") == nil {
-                throw GradFlowError.invalidData(file: path, field: "/checkpoints/time", reason: "missing")
-            }
-            return (config, try file.dataset("resume/weights"), time, row)
+            let state = try file.resumeState()
+            return (config, state.weights, state.time, state.row)
         }()
         try config.validate()
         BLASThreads.set(config.threads)
