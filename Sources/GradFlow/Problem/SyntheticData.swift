@@ -72,6 +72,14 @@ public struct SyntheticData: Sendable, Codable, Equatable {
         guard outputs >= 1 else { throw GradFlowError.invalidArgument(option: "--outputs", value: "\(outputs)", reason: "must be at least 1") }
         guard testSamples >= 0 else { throw GradFlowError.invalidArgument(option: "--test-samples", value: "\(testSamples)", reason: "must be ≥ 0") }
         let n = samples, d = dimension, q = outputs
+        // The sizes of every array drawn below, checked before the first is allocated (RunSetup refuses
+        // them earlier by the memory estimate; a direct caller gets this instead of a trap).
+        for (name, a, b, option) in [("n·d", n, d, "--samples"), ("n·q", n, q, "--samples"), ("d·q", d, q, "--input-dim"),
+                                     ("n_test·d", testSamples, d, "--test-samples"), ("n_test·q", testSamples, q, "--test-samples")]
+            where a.multipliedReportingOverflow(by: b).overflow {
+            throw GradFlowError.invalidArgument(option: option, value: "\(option == "--input-dim" ? d : option == "--samples" ? n : testSamples)",
+                                                reason: "\(name) overflows a 64-bit integer")
+        }
         var rng = GaussianGenerator(seed: seed, stream: 0)
         var x = rng.gaussians(n * d)
         if let kappa = conditionNumber {

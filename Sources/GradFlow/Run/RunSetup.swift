@@ -15,6 +15,7 @@ public struct RunSetup: Sendable {
     /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
+        try MemoryEstimate.checkPlan(config, storedWeightRows: storedWeightRows)  // from the options alone, before any data are drawn
         if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
 
         var dataProjection: [Double]?
@@ -29,6 +30,8 @@ public struct RunSetup: Sendable {
             problem = try synthetic.makeProblem()
         }
         let d = problem.dimension, q = problem.outputCount
+        try MemoryEstimate.checkPlan(config, samples: problem.sampleCount, dimension: d, outputs: q, testSamples: problem.test?.count ?? 0,
+                                     storedWeightRows: storedWeightRows, dataSource: config.dataFile)  // before any widths are built
         if config.model == .gelu { dataProjection = nil }  // a GELU network has no projection: a p in the data is for linear ones
         // Without a projection (multivariate output, GELU) the last layer has one row per output.
         let needsProjection = Network.takesProjection(model: config.model, outputCount: q)
@@ -43,9 +46,9 @@ public struct RunSetup: Sendable {
                 throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)",
                                                     reason: "\(path) holds a network of depth \(file.widths.count - 1)")
             }
-            let shape = try NetworkShape(widths: file.widths)
+            let shape = try NetworkShape(widths: file.widths, file: path, field: "W1 … W\(file.widths.count - 1)")
             try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                     storedWeightRows: storedWeightRows, widths: shape.widths)
+                                     storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
             let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
             let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
             if !needsProjection, shape.outputWidth != q {
@@ -83,7 +86,7 @@ public struct RunSetup: Sendable {
         }
         let shape = try NetworkShape(widths: widths)
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                 storedWeightRows: storedWeightRows, widths: shape.widths)
+                                 storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
         let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
         let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)
@@ -93,12 +96,16 @@ public struct RunSetup: Sendable {
     /// The problem, network and initial weights stored in a trajectory file (to resume it, without
     /// depending on the original data file), with the initialisation recorded in its configuration.
     public static func fromTrajectory(_ path: String, configuration config: RunConfiguration) throws -> RunSetup {
+        do { try config.validate() } catch let GradFlowError.invalidArgument(option, value, reason) {
+            // The configuration recorded in the file, not options the user typed.
+            throw GradFlowError.invalidData(file: path, field: "config", reason: "\(option) \(value): \(reason)")
+        }
         let data = try DataFile.load(path)
         let problem = try RegressionProblem(inputs: data.inputs, targets: data.targets, sampleCount: data.sampleCount,
                                             dimension: data.dimension, outputs: data.outputs, source: config.dataFile ?? "synthetic",
                                             seed: config.dataFile == nil ? config.seed : nil, test: data.test)
         let weights = try InitialWeightsFile.load(path, snapshot: .initial)
-        let shape = try NetworkShape(widths: weights.widths)
+        let shape = try NetworkShape(widths: weights.widths, file: path, field: "/network/widths")
         let needsProjection = Network.takesProjection(model: config.model, outputCount: problem.outputCount)
         let network = try Network(shape: shape, kind: weights.kind ?? .fullyConnected, model: config.model,
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
