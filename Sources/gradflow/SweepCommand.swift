@@ -66,14 +66,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func gridSpec() throws -> SweepSpec {
-        if let spec {
-            guard let data = FileManager.default.contents(atPath: spec) else {
-                throw GradFlowError.fileAccess(path: spec, reason: "no such file, or cannot be read")
-            }
-            do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
-                throw GradFlowError.invalidData(file: spec, field: "spec", reason: "is not a sweep specification (\(error.localizedDescription))")
-            }
-        }
+        if let spec { return try SweepSpec.load(spec) }
         return SweepSpec(methods: try Self.list(methods, "--methods") { $0 }, initializations: try Self.list(inits, "--inits") { $0 },
                          initScales: try Self.list(initScales, "--init-scales") { Double($0) },
                          learningRates: try Self.list(lrs, "--lrs") { Double($0) }, depths: try Self.list(depths, "--depths") { Int($0) },
@@ -83,9 +76,65 @@ struct SweepCommand: ParsableCommand {
                          descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model)
     }
 
+    /// Where an option of a point's command line came from: the grid's lists, or one of the argument
+    /// strings (the spec's keys when there is a spec file).
+    func origin(of option: String, grid: SweepSpec) -> String {
+        let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--seed": "--seeds", "--init": "--inits"]
+        if let list = fromGrid[option] { return spec == nil ? list : SweepSpec.keyOfOption[list] ?? list }
+        if option == "--widths", !grid.widths.isEmpty { return spec == nil ? "--widths" : "widths" }
+        for (flag, arguments) in [("--descent-args", grid.descentArguments), ("--flow-args", grid.flowArguments), ("--run-args", grid.arguments)]
+            where arguments.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {
+            return spec == nil ? flag : SweepSpec.keyOfOption[flag] ?? flag
+        }
+        return spec == nil ? "--run-args" : "arguments"
+    }
+
+    /// Parses and validates every point's command line in this process, before anything is launched or
+    /// written: a grid whose runs would all refuse their options stops here with exit 2 and one line that
+    /// names the sweep's own option (or spec key) and the point.
+    func preflight(_ points: [SweepPoint], grid: SweepSpec) throws {
+        for point in points {
+            let arguments = point.commandArguments(output: "run.h5", extra: grid.extraArguments(for: point))
+            let described = "point \(point.index) (\(point.fileName))"
+            do {
+                let command = try GradFlowCommand.parseAsRoot(arguments)
+                let config: RunConfiguration
+                switch command {
+                case let run as RunCommand: config = try run.configuration()
+                case let descent as DescentCommand: config = try descent.configuration()
+                default: continue
+                }
+                try config.validate()
+                for file in [config.dataFile, config.initWeightsFile].compactMap({ $0 }) { try InputFile.checkReadable(file) }
+            } catch let error as GradFlowError {
+                guard case let .invalidArgument(option, value, reason) = error else { throw error }
+                let source = option.hasPrefix("-") ? origin(of: option, grid: grid) : option  // memory, size: no option
+                // A grid list stands for the run's option (--init-scales for --init-scale); an argument string is
+                // shown with the option inside it (--descent-args --steps …).
+                let shown = source == option ? "" : source.hasSuffix("-args") || source.hasSuffix("rguments") ? option + " " : ""
+                let text = shown + value
+                if let spec {
+                    throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(text): \(reason), at \(described)")
+                }
+                throw GradFlowError.invalidArgument(option: source, value: text, reason: "\(reason), at \(described)")
+            } catch {
+                let message = GradFlowCommand.message(for: error)
+                // The first option the parser's message quotes ('--steps <steps>', Unknown option '--bogus').
+                let offending = message.range(of: "'-[-A-Za-z0-9]+", options: .regularExpression).map { String(message[$0].dropFirst()) } ?? ""
+                let source = origin(of: offending, grid: grid)
+                let group = ["--run-args": grid.arguments, "arguments": grid.arguments, "--flow-args": grid.flowArguments,
+                             "flowArguments": grid.flowArguments, "--descent-args": grid.descentArguments,
+                             "descentArguments": grid.descentArguments][source] ?? []
+                let value = "\"" + group.joined(separator: " ") + "\""
+                if let spec { throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(value): \(message)") }
+                throw GradFlowError.invalidArgument(option: source, value: value, reason: message)
+            }
+        }
+    }
+
     func run() throws {
         let grid = try gridSpec()
-        var points = try grid.points()
+        var points = try grid.points(source: spec)
         var summaryName = "summary.csv"
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }
@@ -96,6 +145,7 @@ struct SweepCommand: ParsableCommand {
             summaryName = "summary-shard-\(parts[0])-of-\(parts[1]).csv"
         }
         guard jobs >= 1 else { throw GradFlowError.invalidArgument(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
+        try preflight(points, grid: grid)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
@@ -105,6 +155,7 @@ struct SweepCommand: ParsableCommand {
         var pending = points.filter { point in !finished.contains(point) }
         Terminal.print("GradFlow \(GradFlowVersion.string): sweep of \(points.count) runs (\(finished.count) already done), \(jobs) at once, in \(outputDirectory)")
         var running: [(Process, SweepPoint)] = []
+        var exits: [(SweepPoint, Int32)] = []  // the runs launched by this command, and how they ended
         var done = 0, failures = 0
         let total = pending.count, start = Date()
         var lastBar = Date.distantPast
@@ -131,10 +182,11 @@ struct SweepCommand: ParsableCommand {
                 try process.run()
                 running.append((process, point))
             }
-            running.removeAll { process, _ in
+            running.removeAll { process, point in
                 guard !process.isRunning else { return false }
                 done += 1
                 if process.terminationStatus != 0 { failures += 1 }
+                exits.append((point, process.terminationStatus))
                 return true
             }
             if !quiet, Date().timeIntervalSince(lastBar) >= 0.5 || (pending.isEmpty && running.isEmpty) {
@@ -163,6 +215,20 @@ struct SweepCommand: ParsableCommand {
         if Terminal.interrupted {
             throw GradFlowError.interrupted(time: Date().timeIntervalSince(start))
         }
+        // Runs that did not start or did not finish (a diverged descent, exit 1, is an outcome, not a failure).
+        let outcomes = Dictionary(rows.map { ($0.point.index, $0.outcome) }, uniquingKeysWith: { a, _ in a })
+        let failed = exits.filter { point, status in status != 0 && !(status == 1 && outcomes[point.index] == "diverged") }
+        guard !failed.isEmpty else { return }
+        let first = failed.min { $0.0.index < $1.0.index }!.0
+        let log = (outputDirectory as NSString).appendingPathComponent(first.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+        let firstMessage = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline)
+            .first { $0.hasPrefix("gradflow: error: ") }.map { String($0.dropFirst("gradflow: error: ".count)) } ?? "see the log"
+        if failed.count == exits.count {
+            let badInput = failed.allSatisfy { $0.1 == 2 }
+            Terminal.error("sweep: all \(failed.count) runs failed\(badInput ? " on bad input" : ""); the first, \(log): \(firstMessage)")
+            throw ExitCode(badInput ? 2 : 1)
+        }
+        Terminal.print("  note      \(failed.count) of \(exits.count) runs failed (exit code ≠ 0); the first, \(log): \(firstMessage)")
     }
 }
 
@@ -178,13 +244,17 @@ struct MergeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The merged table (CSV; an HDF5 copy is written beside it).", valueName: "file"))
     var output: String = "summary.csv"
 
+    @Flag(name: .customLong("allow-missing"), help: "Merge even when some shards' tables are missing (with a warning); without it, missing shards are refused.")
+    var allowMissing = false
+
     func run() throws {
         guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
         let parsed = try tables.map { path -> [SweepRow] in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw GradFlowError.fileAccess(path: path, reason: "no such file, or cannot be read")
-            }
-            return try SweepTable.parse(text, source: path)
+            try SweepTable.parse(try InputFile.text(path), source: path)
+        }
+        // The shards of one sweep, each once, no point twice, none missing (unless --allow-missing).
+        for warning in try SweepShards.check(Array(zip(tables, parsed)).map { (path: $0.0, rows: $0.1) }, allowMissing: allowMissing) {
+            Terminal.write("gradflow: warning: \(warning)\n", toError: true)
         }
         let merged = SweepTable.merge(parsed)
         try SweepTable.write(merged, csvPath: output)
