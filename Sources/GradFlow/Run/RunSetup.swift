@@ -57,7 +57,9 @@ public struct RunSetup: Sendable {
             }
             let p = needsProjection
                 ? try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path) : nil
-            let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
+            let network = try fileNetwork(projectionFile: file.projection != nil ? path : config.dataFile, weightsFile: path) {
+                try Network(shape: shape, kind: kind, model: config.model, projection: p)
+            }
             return RunSetup(problem: problem, network: network, initialWeights: file.weights, initialization: .file(path: path))
         }
 
@@ -88,7 +90,9 @@ public struct RunSetup: Sendable {
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
                                  storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
         let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
-        let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
+        let network = try fileNetwork(projectionFile: dataProjection != nil ? config.dataFile : nil, weightsFile: nil) {
+            try Network(shape: shape, kind: kind, model: config.model, projection: p)
+        }
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
@@ -111,6 +115,20 @@ public struct RunSetup: Sendable {
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
         let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
+    }
+
+    /// Builds the network; its errors name the file a projection p or the widths came from (not a `p` or
+    /// `--widths` option the user never typed).
+    static func fileNetwork(projectionFile: String?, weightsFile: String?, _ make: () throws -> Network) throws -> Network {
+        do { return try make() } catch let GradFlowError.invalidArgument(option, value, reason) {
+            if option == "p", let projectionFile {
+                throw GradFlowError.invalidData(file: projectionFile, field: "p", reason: "has \(value): \(reason)")
+            }
+            if option == "--widths", let weightsFile {
+                throw GradFlowError.invalidData(file: weightsFile, field: "W1 … WL", reason: "widths \(value): \(reason)")
+            }
+            throw GradFlowError.invalidArgument(option: option, value: value, reason: reason)
+        }
     }
 
     /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given.
