@@ -79,7 +79,8 @@ struct SweepCommand: ParsableCommand {
     /// Where an option of a point's command line came from: the grid's lists, or one of the argument
     /// strings (the spec's keys when there is a spec file).
     func origin(of option: String, grid: SweepSpec) -> String {
-        let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--seed": "--seeds", "--init": "--inits"]
+        let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
+                        "--init": "--inits"]
         if let list = fromGrid[option] { return spec == nil ? list : SweepSpec.keyOfOption[list] ?? list }
         if option == "--widths", !grid.widths.isEmpty { return spec == nil ? "--widths" : "widths" }
         for (flag, arguments) in [("--descent-args", grid.descentArguments), ("--flow-args", grid.flowArguments), ("--run-args", grid.arguments)]
@@ -107,7 +108,9 @@ struct SweepCommand: ParsableCommand {
                 try config.validate()
                 for file in [config.dataFile, config.initWeightsFile].compactMap({ $0 }) { try InputFile.checkReadable(file) }
             } catch let error as GradFlowError {
-                guard case let .invalidArgument(option, value, reason) = error else { throw error }
+                guard case .invalidArgument = error else { throw error }
+                // The grid's --depths stand for the run's --depth, also inside a memory or size message.
+                guard case let .invalidArgument(option, value, reason) = CriticalLRCommand.renamed(error, seedsGiven: false) else { throw error }
                 let source = option.hasPrefix("-") ? origin(of: option, grid: grid) : option  // memory, size: no option
                 // A grid list stands for the run's option (--init-scales for --init-scale); an argument string is
                 // shown with the option inside it (--descent-args --steps …).
