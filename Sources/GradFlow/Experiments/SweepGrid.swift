@@ -81,18 +81,23 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("unknown key \"\(unknown)\" (known: \(known.joined(separator: ", ")))")
         }
-        do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch let error as DecodingError {
-            let path: [CodingKey]
-            switch error {
-            case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context): path = context.codingPath
-            case let .keyNotFound(_, context): path = context.codingPath
-            @unknown default: path = []
+        if let dictionary = object as? [String: Any], let (key, expected) = keyTypes.first(where: { dictionary[$0.0.rawValue] is NSNull }) {
+            throw fail("key \"\(key.rawValue)\" must be \(expected), not null")
+        }
+        do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
+            // Find the key (and the entry) whose value does not decode, one key at a time: the decoder's own
+            // coding path is not always filled in (a number that does not fit an Int, say).
+            guard let dictionary = object as? [String: Any] else { throw fail("is not a sweep specification") }
+            func decodes(_ key: String, _ value: Any) -> Bool {
+                guard let one = try? JSONSerialization.data(withJSONObject: [key: value]) else { return false }
+                return (try? JSONDecoder().decode(SweepSpec.self, from: one)) != nil
             }
-            guard let key = path.first?.stringValue, let expected = keyTypes.first(where: { $0.0.rawValue == key })?.1 else {
-                throw fail("is not a sweep specification")
+            for (key, expected) in keyTypes.map({ ($0.0.rawValue, $0.1) }) {
+                guard let value = dictionary[key], !decodes(key, value) else { continue }
+                let entry = (value as? [Any])?.indices.first { !decodes(key, [(value as! [Any])[$0]]) }
+                throw fail("key \"\(key)\" must be \(expected)" + (entry.map { " (entry \($0 + 1) is not)" } ?? ""))
             }
-            let entry = path.dropFirst().first?.intValue.map { " (entry \($0 + 1) is not)" } ?? ""
-            throw fail("key \"\(key)\" must be \(expected)\(entry)")
+            throw fail("is not a sweep specification")
         }
     }
 

@@ -66,11 +66,23 @@ public struct SyntheticData: Sendable, Codable, Equatable {
     /// Draws the data and builds the problem.
     /// - Throws: `GradFlowError.invalidArgument` for n < 1, d < 1 or a negative or non-finite ξ.
     public func makeProblem() throws -> RegressionProblem {
+        try validate()
+        return try drawProblem()
+    }
+
+    /// Checks n, d, ξ, q, n_test and κ before anything is drawn (also from `RunConfiguration.validate`).
+    public func validate() throws {
         guard samples >= 1 else { throw GradFlowError.invalidArgument(option: "--samples", value: "\(samples)", reason: "must be at least 1") }
         guard dimension >= 1 else { throw GradFlowError.invalidArgument(option: "--input-dim", value: "\(dimension)", reason: "must be at least 1") }
         guard noise.isFinite, noise >= 0 else { throw GradFlowError.invalidArgument(option: "--noise", value: "\(noise)", reason: "must be a finite number ≥ 0") }
         guard outputs >= 1 else { throw GradFlowError.invalidArgument(option: "--outputs", value: "\(outputs)", reason: "must be at least 1") }
         guard testSamples >= 0 else { throw GradFlowError.invalidArgument(option: "--test-samples", value: "\(testSamples)", reason: "must be ≥ 0") }
+        if let kappa = conditionNumber, !(kappa.isFinite && kappa >= 1) {
+            throw GradFlowError.invalidArgument(option: "--condition-number", value: "\(kappa)", reason: "must be a finite number ≥ 1")
+        }
+    }
+
+    private func drawProblem() throws -> RegressionProblem {
         let n = samples, d = dimension, q = outputs
         // The sizes of every array drawn below, checked before the first is allocated (RunSetup refuses
         // them earlier by the memory estimate; a direct caller gets this instead of a trap).

@@ -116,6 +116,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         guard flushInterval.isFinite, flushInterval >= 0 else {
             throw GradFlowError.invalidArgument(option: "--flush-interval", value: "\(flushInterval)", reason: "must be ≥ 0")
         }
+        if dataFile == nil { try synthetic.validate() }
         if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }
         // Sizes from the options alone (the data, P, the output schedule), before anything is allocated.
         try MemoryEstimate.checkPlan(self)
