@@ -253,7 +253,8 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
         let parsed = try tables.map { path -> [SweepRow] in
-            try SweepTable.parse(try InputFile.text(path), source: path)
+            let text = try InputFile.text(path)  // a FIFO or a device is refused before it is opened
+            return try SweepTable.parse(text, source: path)
         }
         // The shards of one sweep, each once, no point twice, none missing (unless --allow-missing).
         for warning in try SweepShards.check(Array(zip(tables, parsed)).map { (path: $0.0, rows: $0.1) }, allowMissing: allowMissing) {

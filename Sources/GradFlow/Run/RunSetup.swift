@@ -12,10 +12,10 @@ public struct RunSetup: Sendable {
     /// Resolves and validates everything: data (synthetic or file), widths, projection, W(0), and the
     /// output path (its folder exists; the file does not, unless overwriting).
     /// Also refuses, before any weight is drawn, a configuration that would not fit in memory
-    /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
+    /// (`MemoryEstimate`; from the options alone in `validate`, before any data are drawn);
+    /// `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
-        try MemoryEstimate.checkPlan(config, storedWeightRows: storedWeightRows)  // from the options alone, before any data are drawn
         if checkOutput { try checkOutputPath(config.outputPath, overwrite: config.overwrite) }
 
         var dataProjection: [Double]?
