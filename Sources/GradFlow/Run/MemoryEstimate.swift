@@ -11,6 +11,14 @@ import Foundation
 /// 2(qd)² doubles for q linear outputs. For a GELU network (widths m_k, q = m_L) it adds the cached
 /// activations of its two risk instances (the integrator's and the monitors'), two sweeps of ten m_k×n
 /// matrices each, 40·n·Σ_{k≥1} m_k doubles, and its preconditioner's (2q + 5)·n·Σ_{k≥1} m_k + 3(qn)² doubles.
+/// It also counts the data's other copies (Y and its noise ≈ 3nq, Σ and its eigenvectors ≈ 3d², the held-out
+/// set 2n'(d + q), the condition-number SVD 3nd), a sharpness checkpoint's row of P weights, and the output
+/// schedule: its times and the rows buffered between flushes, ≈ 7 + 12L doubles each (plus the explicit
+/// times written into a comparison's `config` attribute).
+///
+/// `checkPlan` makes the estimate from the options alone, before any data are drawn or widths built: the
+/// synthetic n, d, q, n', P by formula from `--depth`/`--widths`, the schedule's count; it also refuses sizes
+/// beyond BLAS' 32-bit integers. The message names the largest part and the options that drive it.
 public enum MemoryEstimate {
     /// Bytes the configuration is expected to need. Every product is taken in floating point, so that no
     /// size can overflow here; `testSamples` and `outputs` are the held-out rows and q.
@@ -63,6 +71,7 @@ public enum MemoryEstimate {
             case .lanczos: sharpness = (min(P, Double(config.sharpness.maxIterations)) + 4) * P
             case .dense: sharpness = 2 * P * P
             }
+            sharpness += P  // the checkpoint's row of weights on its way to /checkpoints/weights
         }
         // What to lower: the network when its vectors alone do not fit, else the sharpness monitor or the dense Jacobian.
         let vectors = parameters - (config.solver.method == .bdfDense && config.descent == nil ? P * P : 0)
