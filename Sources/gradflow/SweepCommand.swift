@@ -144,6 +144,9 @@ struct SweepCommand: ParsableCommand {
             guard parts.count == 2 else {
                 throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N, for example 2/8")
             }
+            guard parts[0] >= 1 else {  // before i − 1, which overflows for the smallest Int
+                throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N with 1 ≤ i ≤ N")
+            }
             points = try SweepPoint.shard(points, parts[0] - 1, of: parts[1])
             summaryName = "summary-shard-\(parts[0])-of-\(parts[1]).csv"
         }

@@ -586,6 +586,16 @@ struct InputFaultTests {
         Fault.expectRefused(try Fault.run(["sweep", "--spec", spec, "-o", out, "-q"]), ["spec.json: " + message], outputs: [out], text)
     }
 
+    @Test("--shard out of range, malformed or at the integer limits is refused, not a trap", arguments: [
+        "0/3", "4/3", "1/0", "-9223372036854775808/2", "-1/-1", "a/b", "1/2/3", "2",
+    ])
+    func shards(shard: String) throws {
+        let scratch = try Scratch()
+        let out = scratch.path("sweep")
+        Fault.expectRefused(try Fault.run(["sweep", "--depths", "2", "--shard=\(shard)", "-o", out, "-q"]), ["--shard \(shard): must be i/N"],
+                            outputs: [out], "--shard \(shard)")
+    }
+
     @Test("a spec with a BOM and CRLF line ends reads")
     func specBOM() throws {
         let scratch = try Scratch()
