@@ -90,21 +90,51 @@ struct SweepCommand: ParsableCommand {
         return spec == nil ? "--run-args" : "arguments"
     }
 
+    /// The configuration a point's run would have. Its command line is parsed once per method (parsing is
+    /// slow beside the checks); the other points set the grid's values on a copy of that parse, as their
+    /// command lines would (an option given in the argument strings comes later there, so it wins).
+    func configuration(of point: SweepPoint, grid: SweepSpec, templates: inout [String: ParsableCommand]) throws -> RunConfiguration? {
+        let extra = grid.extraArguments(for: point)
+        func given(_ option: String) -> Bool { extra.contains { $0 == option || $0.hasPrefix(option + "=") } }
+        if templates[point.method] == nil {
+            templates[point.method] = try GradFlowCommand.parseAsRoot(point.commandArguments(output: "run.h5", extra: extra))
+        }
+        func apply(_ network: NetworkOptions, _ problem: ProblemOptions) -> (NetworkOptions, ProblemOptions) {
+            var network = network, problem = problem
+            if !given("--init"), let kind = InitKind(rawValue: point.initialization) { network.`init` = kind }
+            if !given("--init-scale") { network.initScale = point.initScale }
+            if !given("--depth") { network.depth = point.depth }
+            if !given("--widths"), let width = point.width { network.widths = String(width) }
+            if !given("--seed") { problem.seed = point.seed }
+            return (network, problem)
+        }
+        switch templates[point.method] {
+        case var run as RunCommand:
+            (run.network, run.problem) = apply(run.network, run.problem)
+            return try run.configuration()
+        case var descent as DescentCommand:
+            (descent.network, descent.problem) = apply(descent.network, descent.problem)
+            if !given("--lr"), let eta = point.learningRate { descent.descentOptions.lr = eta }
+            return try descent.configuration()
+        default:
+            return nil
+        }
+    }
+
     /// Parses and validates every point's command line in this process, before anything is launched or
     /// written: a grid whose runs would all refuse their options stops here with exit 2 and one line that
     /// names the sweep's own option (or spec key) and the point.
     func preflight(_ points: [SweepPoint], grid: SweepSpec) throws {
+        var checked = Set<[String]>()
+        var templates: [String: ParsableCommand] = [:]
         for point in points {
-            let arguments = point.commandArguments(output: "run.h5", extra: grid.extraArguments(for: point))
+            // The seed changes no check: one point per combination of the other values is enough.
+            var key = point
+            key.seed = 0
+            guard checked.insert(key.commandArguments(output: "", extra: grid.extraArguments(for: point))).inserted else { continue }
             let described = "point \(point.index) (\(point.fileName))"
             do {
-                let command = try GradFlowCommand.parseAsRoot(arguments)
-                let config: RunConfiguration
-                switch command {
-                case let run as RunCommand: config = try run.configuration()
-                case let descent as DescentCommand: config = try descent.configuration()
-                default: continue
-                }
+                guard let config = try configuration(of: point, grid: grid, templates: &templates) else { continue }
                 try config.validate()
                 for file in [config.dataFile, config.initWeightsFile].compactMap({ $0 }) { try InputFile.checkReadable(file) }
             } catch let error as GradFlowError {

@@ -463,6 +463,10 @@ struct InputFaultTests {
     @Test("errors inside sweep, critical-lr, descent and from files name what the user gave", arguments: [
         (["sweep", "--init-scales", "0,0.1", "--depths", "2"], ["--init-scales 0.0: must be > 0 for a Gaussian initialisation", "at point 0"]),
         (["sweep", "--init-scales", "0.1,nan", "--depths", "2"], ["--init-scales nan: must be finite and ≥ 0"]),
+        (["sweep", "--init-scales", "0.1,0.2,0", "--seeds", "1,2", "--depths", "2"], ["--init-scales 0.0: must be > 0", "at point 4 (run-00004.h5)"]),
+        (["sweep", "--depths", "2,100000000000"], ["memory ≈", "--depths 100000000000", "at point 1 (run-00001.h5)"]),
+        (["sweep", "--methods", "flow,descent", "--lrs", "0.01,1e305", "--depths", "2"], ["--lrs 1e+305: the horizon K·η", "at point 2 (run-00002.h5)"]),
+        (["sweep", "--inits", "gaussian,residual", "--init-scales", "0", "--depths", "2"], ["--init-scales 0.0: must be > 0", "at point 0"]),
         (["sweep", "--methods", "descent", "--lrs", "0.01,0.02", "--descent-args", "--divergence-factor 0.5"],
          ["--descent-args --divergence-factor 0.5: must be > 1", "at point 0"]),
         (["sweep", "--flow-args", "--rtol 2", "--depths", "2"], ["--flow-args --rtol 2.0: must be in (0, 1)", "at point 0"]),
