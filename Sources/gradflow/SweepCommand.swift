@@ -15,7 +15,10 @@ struct SweepCommand: ParsableCommand {
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
             per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
             bounds, time and final test error. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
-            shards' tables (examples/slurm-sweep.sh uses both).
+            shards' tables (examples/slurm-sweep.sh uses both). Every point's options are checked before any run \
+            starts (an error names the sweep's option or spec key and the point). Exit code 0 unless every run it \
+            started failed: then 2 when all failed on bad input, 1 otherwise (when only some fail, their count is \
+            printed; a diverged descent is an outcome, not a failure).
 
             Example: gradflow sweep --methods flow,descent --init-scales 0.05,0.1,0.2 --lrs 0.01,0.05 --depths 5 \
             --descent-args "--steps 20000" -o fig1
@@ -272,7 +275,12 @@ struct SweepCommand: ParsableCommand {
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Join the summary tables of a sharded sweep (CSV) into one table, CSV and HDF5.")
+        abstract: "Join the summary tables of a sharded sweep (CSV) into one table, CSV and HDF5.",
+        discussion: """
+            The tables must be the shards of one sweep, summary-shard-i-of-N.csv for one N, each once: tables of \
+            different N, a shard or a point given twice, a point in the wrong shard and missing shards are refused \
+            (exit 2); --allow-missing merges without the missing ones, with a warning.
+            """)
 
     @Argument(help: "The shards' summary-shard-*.csv files.")
     var tables: [String]
