@@ -483,6 +483,7 @@ struct InputFaultTests {
         (["run", "--data", "@/p3.h5", "--depth", "2", "--widths", "3,3,1"], ["p3.h5: p: has length 3: the projection must have m_L = 1 entries"]),
         (["run", "--data", "@/pnan.h5", "--depth", "2"], ["pnan.h5: p: has [nan]: must be finite"]),
         (["descent", "--lr", "inf"], ["--lr inf: must be a finite number > 0"]),
+        (["run", "--noise", "1e308"], ["--noise 1e+308: makes the targets y = X w_true + ξ·noise overflow"]),
         (["compare", "--lr", "1e308"], ["--lr 1e+308"]),
     ])
     func optionNames(arguments: [String], messages: [String]) throws {

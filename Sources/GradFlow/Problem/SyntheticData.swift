@@ -123,6 +123,9 @@ public struct SyntheticData: Sendable, Codable, Equatable {
             return y
         }
         var y = targets(x, rows: n, noise: xi)
+        guard y.allSatisfy(\.isFinite) else {  // X w_true is of order √d: only ξ can make y overflow
+            throw GradFlowError.invalidArgument(option: "--noise", value: "\(noise)", reason: "makes the targets y = X w_true + ξ·noise overflow")
+        }
         let (wStar, _) = try LAPACK.minimumNormLeastSquares(x, rows: n, columns: d, rhs: y, count: q)
         let norm = wStar.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if norm > 0 { y = y.map { $0 / norm } }
