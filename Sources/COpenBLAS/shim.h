@@ -7,4 +7,7 @@
 /// Sets the number of threads OpenBLAS uses (declared by OpenBLAS' own cblas.h, not the generic one).
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+/// The processors OpenBLAS sees, and its build configuration (which names MAX_THREADS).
+int openblas_get_num_procs(void);
+char *openblas_get_config(void);
 #endif

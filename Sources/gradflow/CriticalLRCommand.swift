@@ -51,6 +51,19 @@ struct CriticalLRCommand: ParsableCommand {
         }
     }
 
+    /// The library names a run's --depth and --seed; critical-lr's user typed --depths and --seeds.
+    static func renamed(_ error: GradFlowError, seedsGiven: Bool) -> GradFlowError {
+        guard case let .invalidArgument(option, value, reason) = error else { return error }
+        switch option {
+        case "--depth": return .invalidArgument(option: "--depths", value: value, reason: reason)
+        case "--seed" where seedsGiven: return .invalidArgument(option: "--seeds", value: value, reason: reason)
+        case "memory", "size":
+            func plural(_ text: String) -> String { text.replacingOccurrences(of: "--depth(?![s-])", with: "--depths", options: .regularExpression) }
+            return .invalidArgument(option: option, value: plural(value), reason: plural(reason))
+        default: return error
+        }
+    }
+
     func run() throws {
         let depthList = try Self.integers(depths, option: "--depths")
         let seedList = try seeds.map { try Self.integers($0, option: "--seeds").map(UInt64.init) } ?? [problem.seed]
@@ -82,7 +95,10 @@ struct CriticalLRCommand: ParsableCommand {
                     seed: seed, model: network.model, depth: depth, widths: try network.widthList(), initialization: initialization,
                     initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom, outputPath: output, overwrite: force)
                 config.lossTolerance = lossTol
-                let r = try CriticalLearningRate.find(config, settings: settings)
+                let r: CriticalLearningRateResult
+                do { r = try CriticalLearningRate.find(config, settings: settings) } catch let error as GradFlowError {
+                    throw Self.renamed(error, seedsGiven: seeds != nil)
+                }
                 results.append(r)
                 Terminal.print("  " + line([String(depth), String(seed), "[\(g(r.converging, 5)), \(g(r.failing, 5))]",
                                             "[\(g(r.predictionLower, 4)), \(g(r.predictionUpper, 4))]", g(r.estimate * Double(depth), 4),

@@ -123,7 +123,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("flush-interval"), parsing: .unconditional, help: ArgumentHelp("Seconds between flushes of the trajectory file to disk.", valueName: "seconds"))
     var flushInterval: Double = 1
 
-    @Option(parsing: .unconditional, help: "OpenBLAS threads (1 is fastest for small networks; same threads and seed give the same bits).")
+    @Option(parsing: .unconditional, help: "OpenBLAS threads, 1…256 (1 is fastest for small networks; same threads and seed give the same bits). OpenBLAS runs at most its compiled maximum (MAX_THREADS, 64 in Debian's build): a larger count is capped to it.")
     var threads: Int = 1
 }
 
@@ -218,7 +218,7 @@ struct DescentOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Learning rate η.")
     var lr: Double
 
-    @Option(parsing: .unconditional, help: "Most steps K (default 100000, or ⌈t-final/η⌉ when --t-final is given).")
+    @Option(parsing: .unconditional, help: "Most steps K (default 100000, or ⌈t-final/η⌉ when --t-final is given); at most 10000000000 (10^10).")
     var steps: Int?
 
     @Option(name: .customLong("t-final"), parsing: .unconditional, help: "Horizon in time units: K = ⌈t-final/η⌉ steps.")
@@ -228,15 +228,18 @@ struct DescentOptions: ParsableArguments {
             help: "Diverged when R − R_min exceeds this factor times max(R(0), 1).")
     var divergenceFactor: Double = 1e6
 
-    /// K from --steps and --t-final (the smaller when both are given).
+    /// K from --steps and --t-final (the smaller when both are given). A K = ⌈t-final/η⌉ above
+    /// `DescentSettings.maximumSteps` is refused, naming the count, unless a smaller --steps is given.
     func stepCount() throws -> Int {
         var k = steps
+        if let k { try DescentSettings.checkStepCount(k, option: "--steps") }
         if let tFinal {
             guard tFinal.isFinite, tFinal > 0 else {
                 throw GradFlowError.invalidArgument(option: "--t-final", value: "\(tFinal)", reason: "must be a finite number > 0")
             }
             if lr.isFinite, lr > 0 {
-                let fromTime = Int(min((tFinal / lr).rounded(.up), 1e12))
+                if let given = k, given >= 1, tFinal / lr > Double(given) { return given }  // --steps is the smaller
+                let fromTime = try DescentSettings.stepCount(tFinal: tFinal, learningRate: lr)
                 k = min(k ?? fromTime, fromTime)
             }
         }

@@ -28,7 +28,8 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let figure = try FigureBuilder.figure(for: file)
         guard !figure.panels.isEmpty else {
-            throw GradFlowError.invalidData(file: file, field: "trajectory", reason: "holds no rows to plot")
+            // A file of ours whose datasets are missing or empty (a crash, a file edited by hand).
+            throw GradFlowError.invalidData(file: file, field: figure.kind, reason: "holds no rows to plot (its datasets are missing or empty)")
         }
         let prefix = output ?? ((file as NSString).deletingPathExtension)
         let inputs = [OutputFile.Input(file, role: "the file being plotted")]

@@ -15,7 +15,10 @@ struct SweepCommand: ParsableCommand {
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
             per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
             bounds, time and final test error. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
-            shards' tables (examples/slurm-sweep.sh uses both).
+            shards' tables (examples/slurm-sweep.sh uses both). Every point's options are checked before any run \
+            starts (an error names the sweep's option or spec key and the point). Exit code 0 unless every run it \
+            started failed: then 2 when all failed on bad input, 1 otherwise (when only some fail, their count is \
+            printed; a diverged descent is an outcome, not a failure).
 
             Example: gradflow sweep --methods flow,descent --init-scales 0.05,0.1,0.2 --lrs 0.01,0.05 --depths 5 \
             --descent-args "--steps 20000" -o fig1
@@ -66,14 +69,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func gridSpec() throws -> SweepSpec {
-        if let spec {
-            guard let data = FileManager.default.contents(atPath: spec) else {
-                throw GradFlowError.fileAccess(path: spec, reason: "no such file, or cannot be read")
-            }
-            do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
-                throw GradFlowError.invalidData(file: spec, field: "spec", reason: "is not a sweep specification (\(error.localizedDescription))")
-            }
-        }
+        if let spec { return try SweepSpec.load(spec) }
         return SweepSpec(methods: try Self.list(methods, "--methods") { $0 }, initializations: try Self.list(inits, "--inits") { $0 },
                          initScales: try Self.list(initScales, "--init-scales") { Double($0) },
                          learningRates: try Self.list(lrs, "--lrs") { Double($0) }, depths: try Self.list(depths, "--depths") { Int($0) },
@@ -83,19 +79,112 @@ struct SweepCommand: ParsableCommand {
                          descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model)
     }
 
+    /// Where an option of a point's command line came from: the grid's lists, or one of the argument
+    /// strings (the spec's keys when there is a spec file).
+    func origin(of option: String, grid: SweepSpec) -> String {
+        let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
+                        "--init": "--inits"]
+        if let list = fromGrid[option] { return spec == nil ? list : SweepSpec.keyOfOption[list] ?? list }
+        if option == "--widths", !grid.widths.isEmpty { return spec == nil ? "--widths" : "widths" }
+        for (flag, arguments) in [("--descent-args", grid.descentArguments), ("--flow-args", grid.flowArguments), ("--run-args", grid.arguments)]
+            where arguments.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {
+            return spec == nil ? flag : SweepSpec.keyOfOption[flag] ?? flag
+        }
+        return spec == nil ? "--run-args" : "arguments"
+    }
+
+    /// The configuration a point's run would have. Its command line is parsed once per method (parsing is
+    /// slow beside the checks); the other points set the grid's values on a copy of that parse, as their
+    /// command lines would (an option given in the argument strings comes later there, so it wins).
+    func configuration(of point: SweepPoint, grid: SweepSpec, templates: inout [String: ParsableCommand]) throws -> RunConfiguration? {
+        let extra = grid.extraArguments(for: point)
+        func given(_ option: String) -> Bool { extra.contains { $0 == option || $0.hasPrefix(option + "=") } }
+        if templates[point.method] == nil {
+            templates[point.method] = try GradFlowCommand.parseAsRoot(point.commandArguments(output: "run.h5", extra: extra))
+        }
+        func apply(_ network: NetworkOptions, _ problem: ProblemOptions) -> (NetworkOptions, ProblemOptions) {
+            var network = network, problem = problem
+            if !given("--init"), let kind = InitKind(rawValue: point.initialization) { network.`init` = kind }
+            if !given("--init-scale") { network.initScale = point.initScale }
+            if !given("--depth") { network.depth = point.depth }
+            if !given("--widths"), let width = point.width { network.widths = String(width) }
+            if !given("--seed") { problem.seed = point.seed }
+            return (network, problem)
+        }
+        switch templates[point.method] {
+        case var run as RunCommand:
+            (run.network, run.problem) = apply(run.network, run.problem)
+            return try run.configuration()
+        case var descent as DescentCommand:
+            (descent.network, descent.problem) = apply(descent.network, descent.problem)
+            if !given("--lr"), let eta = point.learningRate { descent.descentOptions.lr = eta }
+            return try descent.configuration()
+        default:
+            return nil
+        }
+    }
+
+    /// Parses and validates every point's command line in this process, before anything is launched or
+    /// written: a grid whose runs would all refuse their options stops here with exit 2 and one line that
+    /// names the sweep's own option (or spec key) and the point.
+    func preflight(_ points: [SweepPoint], grid: SweepSpec) throws {
+        var checked = Set<[String]>()
+        var templates: [String: ParsableCommand] = [:]
+        for point in points {
+            // The seed changes no check: one point per combination of the other values is enough.
+            var key = point
+            key.seed = 0
+            guard checked.insert(key.commandArguments(output: "", extra: grid.extraArguments(for: point))).inserted else { continue }
+            let described = "point \(point.index) (\(point.fileName))"
+            do {
+                guard let config = try configuration(of: point, grid: grid, templates: &templates) else { continue }
+                try config.validate()
+                for file in [config.dataFile, config.initWeightsFile].compactMap({ $0 }) { try InputFile.checkReadable(file) }
+            } catch let error as GradFlowError {
+                guard case .invalidArgument = error else { throw error }
+                // The grid's --depths stand for the run's --depth, also inside a memory or size message.
+                guard case let .invalidArgument(option, value, reason) = CriticalLRCommand.renamed(error, seedsGiven: false) else { throw error }
+                let source = option.hasPrefix("-") ? origin(of: option, grid: grid) : option  // memory, size: no option
+                // A grid list stands for the run's option (--init-scales for --init-scale); an argument string is
+                // shown with the option inside it (--descent-args --steps …).
+                let shown = source == option ? "" : source.hasSuffix("-args") || source.hasSuffix("rguments") ? option + " " : ""
+                let text = shown + value
+                if let spec {
+                    throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(text): \(reason), at \(described)")
+                }
+                throw GradFlowError.invalidArgument(option: source, value: text, reason: "\(reason), at \(described)")
+            } catch {
+                let message = GradFlowCommand.message(for: error)
+                // The first option the parser's message quotes ('--steps <steps>', Unknown option '--bogus').
+                let offending = message.range(of: "'-[-A-Za-z0-9]+", options: .regularExpression).map { String(message[$0].dropFirst()) } ?? ""
+                let source = origin(of: offending, grid: grid)
+                let group = ["--run-args": grid.arguments, "arguments": grid.arguments, "--flow-args": grid.flowArguments,
+                             "flowArguments": grid.flowArguments, "--descent-args": grid.descentArguments,
+                             "descentArguments": grid.descentArguments][source] ?? []
+                let value = "\"" + group.joined(separator: " ") + "\""
+                if let spec { throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(value): \(message)") }
+                throw GradFlowError.invalidArgument(option: source, value: value, reason: message)
+            }
+        }
+    }
+
     func run() throws {
         let grid = try gridSpec()
-        var points = try grid.points()
+        var points = try grid.points(source: spec)
         var summaryName = "summary.csv"
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }
             guard parts.count == 2 else {
                 throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N, for example 2/8")
             }
+            guard parts[0] >= 1 else {  // before i − 1, which overflows for the smallest Int
+                throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N with 1 ≤ i ≤ N")
+            }
             points = try SweepPoint.shard(points, parts[0] - 1, of: parts[1])
             summaryName = "summary-shard-\(parts[0])-of-\(parts[1]).csv"
         }
         guard jobs >= 1 else { throw GradFlowError.invalidArgument(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
+        try preflight(points, grid: grid)
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
@@ -105,6 +194,7 @@ struct SweepCommand: ParsableCommand {
         var pending = points.filter { point in !finished.contains(point) }
         Terminal.print("GradFlow \(GradFlowVersion.string): sweep of \(points.count) runs (\(finished.count) already done), \(jobs) at once, in \(outputDirectory)")
         var running: [(Process, SweepPoint)] = []
+        var exits: [(SweepPoint, Int32)] = []  // the runs launched by this command, and how they ended
         var done = 0, failures = 0
         let total = pending.count, start = Date()
         var lastBar = Date.distantPast
@@ -137,10 +227,11 @@ struct SweepCommand: ParsableCommand {
                 try process.run()
                 running.append((process, point))
             }
-            running.removeAll { process, _ in
+            running.removeAll { process, point in
                 guard !process.isRunning else { return false }
                 done += 1
                 if process.terminationStatus != 0 { failures += 1 }
+                exits.append((point, process.terminationStatus))
                 return true
             }
             if !quiet, Date().timeIntervalSince(lastBar) >= 0.5 || (pending.isEmpty && running.isEmpty) {
@@ -173,6 +264,20 @@ struct SweepCommand: ParsableCommand {
         if Terminal.interrupted {
             throw GradFlowError.interrupted(time: Date().timeIntervalSince(start))
         }
+        // Runs that did not start or did not finish (a diverged descent, exit 1, is an outcome, not a failure).
+        let outcomes = Dictionary(rows.map { ($0.point.index, $0.outcome) }, uniquingKeysWith: { a, _ in a })
+        let failed = exits.filter { point, status in status != 0 && !(status == 1 && outcomes[point.index] == "diverged") }
+        guard !failed.isEmpty else { return }
+        let first = failed.min { $0.0.index < $1.0.index }!.0
+        let log = (outputDirectory as NSString).appendingPathComponent(first.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+        let firstMessage = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline)
+            .first { $0.hasPrefix("gradflow: error: ") }.map { String($0.dropFirst("gradflow: error: ".count)) } ?? "see the log"
+        if failed.count == exits.count {
+            let badInput = failed.allSatisfy { $0.1 == 2 }
+            Terminal.error("sweep: all \(failed.count) runs failed\(badInput ? " on bad input" : ""); the first, \(log): \(firstMessage)")
+            throw ExitCode(badInput ? 2 : 1)
+        }
+        Terminal.print("  note      \(failed.count) of \(exits.count) runs failed (exit code ≠ 0); the first, \(log): \(firstMessage)")
     }
 }
 
@@ -180,13 +285,21 @@ struct SweepCommand: ParsableCommand {
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Join the summary tables of a sharded sweep (CSV) into one table, CSV and HDF5.")
+        abstract: "Join the summary tables of a sharded sweep (CSV) into one table, CSV and HDF5.",
+        discussion: """
+            The tables must be the shards of one sweep, summary-shard-i-of-N.csv for one N, each once: tables of \
+            different N, a shard or a point given twice, a point in the wrong shard and missing shards are refused \
+            (exit 2); --allow-missing merges without the missing ones, with a warning.
+            """)
 
     @Argument(help: "The shards' summary-shard-*.csv files.")
     var tables: [String]
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The merged table (CSV; an HDF5 copy is written beside it).", valueName: "file"))
     var output: String = "summary.csv"
+
+    @Flag(name: .customLong("allow-missing"), help: "Merge even when some shards' tables are missing (with a warning); without it, missing shards are refused.")
+    var allowMissing = false
 
     func run() throws {
         guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
@@ -195,10 +308,12 @@ struct MergeCommand: ParsableCommand {
         try OutputFile.checkTarget(output, overwrite: true, inputs: inputs)
         try OutputFile.checkTarget((output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + ".h5", overwrite: true, inputs: inputs)
         let parsed = try tables.map { path -> [SweepRow] in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw GradFlowError.fileAccess(path: path, reason: "no such file, or cannot be read")
-            }
+            let text = try InputFile.text(path)  // a FIFO or a device is refused before it is opened
             return try SweepTable.parse(text, source: path)
+        }
+        // The shards of one sweep, each once, no point twice, none missing (unless --allow-missing).
+        for warning in try SweepShards.check(Array(zip(tables, parsed)).map { (path: $0.0, rows: $0.1) }, allowMissing: allowMissing) {
+            Terminal.write("gradflow: warning: \(warning)\n", toError: true)
         }
         let merged = SweepTable.merge(parsed)
         try SweepTable.write(merged, csvPath: output, inputs: inputs)

@@ -10,6 +10,10 @@ public struct DescentSettings: Sendable, Codable, Equatable {
     /// Divergence: R − R_min above `divergenceFactor · max(R(W(0)), 1)`, or a non-finite value.
     public var divergenceFactor: Double
 
+    /// The most steps a run may take: 10^10 (at a microsecond a step, the smallest networks' speed, almost
+    /// three hours; most networks take far longer). More is refused, not clamped.
+    public static let maximumSteps = 10_000_000_000
+
     public init(learningRate: Double, steps: Int = 100_000, divergenceFactor: Double = 1e6) {
         self.learningRate = learningRate
         self.steps = steps
@@ -23,9 +27,39 @@ public struct DescentSettings: Sendable, Codable, Equatable {
         guard steps >= 1 else {
             throw GradFlowError.invalidArgument(option: "--steps", value: "\(steps)", reason: "must be at least 1")
         }
+        try Self.checkStepCount(steps, option: "--steps")
+        guard (Double(steps) * learningRate).isFinite else {
+            throw GradFlowError.invalidArgument(option: "--lr", value: "\(learningRate)",
+                                                reason: "the horizon K·η = \(steps)·η is not a finite time")
+        }
         guard divergenceFactor.isFinite, divergenceFactor > 1 else {
             throw GradFlowError.invalidArgument(option: "--divergence-factor", value: "\(divergenceFactor)", reason: "must be > 1")
         }
+    }
+
+    /// Refuses a step count above `maximumSteps`, naming `option`.
+    public static func checkStepCount(_ steps: Int, option: String) throws {
+        guard steps <= maximumSteps else {
+            throw GradFlowError.invalidArgument(option: option, value: "\(steps)",
+                                                reason: "more than the \(maximumSteps) steps gradient descent takes at most")
+        }
+    }
+
+    /// ⌈t-final/η⌉ for the horizon `tFinal` and step η, refused above `maximumSteps` (it is not clamped):
+    /// `--t-final 1e+300 --lr 1e-10: needs K = ⌈t-final/η⌉ ≈ 1e+310 steps, more than the 10000000000 …`.
+    /// Both must be finite and positive (checked by the caller).
+    public static func stepCount(tFinal: Double, learningRate eta: Double) throws -> Int {
+        let ratio = tFinal / eta
+        guard ratio.isFinite, ratio <= Double(maximumSteps) else {
+            let exponent = Foundation.log10(tFinal) - Foundation.log10(eta)  // finite where the ratio is not
+            let approx = ratio.isFinite ? String(format: "%.3g", ratio)
+                : String(format: "%.3ge+%d", Foundation.pow(10, exponent - exponent.rounded(.down)), Int(exponent.rounded(.down)))
+            throw GradFlowError.invalidArgument(
+                option: "--t-final", value: "\(tFinal) --lr \(eta)",
+                reason: "needs K = ⌈t-final/η⌉ ≈ \(approx) steps, more than the \(maximumSteps) that gradient descent takes at most; "
+                    + "give a smaller --t-final, a larger --lr, or --steps")
+        }
+        return max(1, Int(ratio.rounded(.up)))
     }
 
     /// The output steps: 0, then `count` steps up to `steps`, log-spaced (rounded, duplicates removed)

@@ -20,6 +20,7 @@ public struct CriticalLearningRateSettings: Sendable, Codable, Equatable {
             throw GradFlowError.invalidArgument(option: "--bisection-steps", value: "\(bisectionSteps)", reason: "must be in 1…60")
         }
         guard steps >= 1 else { throw GradFlowError.invalidArgument(option: "--steps", value: "\(steps)", reason: "must be at least 1") }
+        try DescentSettings.checkStepCount(steps, option: "--steps")
         guard lossTolerance.isFinite, lossTolerance > 0 else {
             throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(lossTolerance)", reason: "must be a finite number > 0")
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `gradflow sweep` runs: a grid over method, initialisation, scale, learning rate, depth, hidden
 /// width and seed (a JSON spec file, or the command's options), expanded in that fixed order.
 public struct SweepSpec: Sendable, Codable, Equatable {
@@ -58,42 +60,112 @@ public struct SweepSpec: Sendable, Codable, Equatable {
                   model: try c.decodeIfPresent(NetworkModel.self, forKey: .model) ?? .linear)
     }
 
+    /// What each key of a spec file holds, for the messages.
+    static let keyTypes: [(CodingKeys, String)] = [
+        (.methods, "a list of strings (flow, descent)"), (.initializations, "a list of strings (gaussian, residual)"),
+        (.initScales, "a list of numbers"), (.learningRates, "a list of numbers"), (.depths, "a list of integers"),
+        (.widths, "a list of integers"), (.seeds, "a list of integers ≥ 0"), (.arguments, "a list of strings"),
+        (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
+    ]
+
+    /// Reads a spec file (`gradflow sweep --spec FILE`), refusing a non-regular file, text that is not a JSON
+    /// object, an unknown key (`FILE: spec: unknown key "depht" (known: methods, …)`) and a value of the wrong
+    /// type, naming its key.
+    public static func load(_ path: String) throws -> SweepSpec {
+        let data = Data(try InputFile.text(path).utf8)
+        func fail(_ reason: String) -> GradFlowError { .invalidData(file: path, field: "spec", reason: reason) }
+        guard let object = try? JSONSerialization.jsonObject(with: data), let keys = (object as? [String: Any])?.keys else {
+            throw fail("is not a JSON object (expected {\"depths\": [5, 10], …})")
+        }
+        let known = keyTypes.map(\.0.rawValue)
+        if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("unknown key \"\(unknown)\" (known: \(known.joined(separator: ", ")))")
+        }
+        if let dictionary = object as? [String: Any], let (key, expected) = keyTypes.first(where: { dictionary[$0.0.rawValue] is NSNull }) {
+            throw fail("key \"\(key.rawValue)\" must be \(expected), not null")
+        }
+        do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
+            // Find the key (and the entry) whose value does not decode, one key at a time: the decoder's own
+            // coding path is not always filled in (a number that does not fit an Int, say).
+            guard let dictionary = object as? [String: Any] else { throw fail("is not a sweep specification") }
+            func decodes(_ key: String, _ value: Any) -> Bool {
+                guard let one = try? JSONSerialization.data(withJSONObject: [key: value]) else { return false }
+                return (try? JSONDecoder().decode(SweepSpec.self, from: one)) != nil
+            }
+            for (key, expected) in keyTypes.map({ ($0.0.rawValue, $0.1) }) {
+                guard let value = dictionary[key], !decodes(key, value) else { continue }
+                let entry = (value as? [Any])?.indices.first { !decodes(key, [(value as! [Any])[$0]]) }
+                throw fail("key \"\(key)\" must be \(expected)" + (entry.map { " (entry \($0 + 1) is not)" } ?? ""))
+            }
+            throw fail("is not a sweep specification")
+        }
+    }
+
     /// The extra arguments of one point: the model (when not linear), the common ones, then its method's.
     public func extraArguments(for point: SweepPoint) -> [String] {
         (model == .linear ? [] : ["--model", model.rawValue]) + arguments + (point.method == "descent" ? descentArguments : flowArguments)
     }
 
-    public func validate() throws {
+    /// The spec key of each list option of `gradflow sweep`.
+    public static let keyOfOption = ["--methods": "methods", "--inits": "initializations", "--init-scales": "initScales",
+                                     "--lrs": "learningRates", "--depths": "depths", "--widths": "widths", "--seeds": "seeds",
+                                     "--run-args": "arguments", "--flow-args": "flowArguments", "--descent-args": "descentArguments",
+                                     "--model": "model"]
+
+    /// - Parameter source: the spec file the grid was read from: errors then name its key
+    ///   (`FILE: spec: depths: 0 must be at least 1`) instead of the option.
+    public func validate(source: String? = nil) throws {
+        func fail(_ option: String, _ value: String, _ reason: String) -> GradFlowError {
+            guard let source else { return .invalidArgument(option: option, value: value, reason: reason) }
+            return .invalidData(file: source, field: "spec", reason: "\(Self.keyOfOption[option] ?? option): \(value) \(reason)")
+        }
         for method in methods where !["flow", "descent"].contains(method) {
-            throw GradFlowError.invalidArgument(option: "--methods", value: method, reason: "must be flow or descent")
+            throw fail("--methods", method, "must be flow or descent")
         }
         for kind in initializations where !["gaussian", "residual"].contains(kind) {
-            throw GradFlowError.invalidArgument(option: "--inits", value: kind, reason: "must be gaussian or residual")
+            throw fail("--inits", kind, "must be gaussian or residual")
         }
         if methods.contains("descent") && learningRates.isEmpty {
-            throw GradFlowError.invalidArgument(option: "--lrs", value: "(none)", reason: "descent points need learning rates")
+            throw fail("--lrs", "(none)", "descent points need learning rates")
         }
         for (option, list) in [("--methods", methods.count), ("--inits", initializations.count), ("--init-scales", initScales.count),
                                ("--depths", depths.count), ("--seeds", seeds.count)] where list == 0 {
-            throw GradFlowError.invalidArgument(option: option, value: "(empty)", reason: "needs at least one value")
+            throw fail(option, "(empty)", "needs at least one value")
         }
         if let s = initScales.first(where: { !($0.isFinite && $0 >= 0) }) {
-            throw GradFlowError.invalidArgument(option: "--init-scales", value: "\(s)", reason: "must be finite and ≥ 0")
+            throw fail("--init-scales", "\(s)", "must be finite and ≥ 0")
         }
         if let eta = learningRates.first(where: { !($0.isFinite && $0 > 0) }) {
-            throw GradFlowError.invalidArgument(option: "--lrs", value: "\(eta)", reason: "must be finite and > 0")
+            throw fail("--lrs", "\(eta)", "must be finite and > 0")
         }
         if let depth = depths.first(where: { $0 < 1 }) {
-            throw GradFlowError.invalidArgument(option: "--depths", value: "\(depth)", reason: "must be at least 1")
+            throw fail("--depths", "\(depth)", "must be at least 1")
         }
         if let width = widths.first(where: { $0 < 1 }) {
-            throw GradFlowError.invalidArgument(option: "--widths", value: "\(width)", reason: "must be at least 1")
+            throw fail("--widths", "\(width)", "must be at least 1")
+        }
+        // The grid's size, before it is expanded (a product of list lengths can be any size).
+        let lengths = [methods.count, initializations.count, initScales.count, max(learningRates.count, 1), depths.count,
+                       max(widths.count, 1), seeds.count]
+        var count = 1
+        for length in lengths {
+            let (product, overflow) = count.multipliedReportingOverflow(by: length)
+            guard !overflow, product <= Self.maximumPoints else {
+                let grid = lengths.map(String.init).joined(separator: "×")
+                let reason = "the grid (\(grid) values of methods, inits, scales, learning rates, depths, widths, seeds) has more than \(Self.maximumPoints) points"
+                if let source { throw GradFlowError.invalidData(file: source, field: "spec", reason: reason) }
+                throw GradFlowError.invalidArgument(option: "sweep", value: "grid", reason: reason)
+            }
+            count = product
         }
     }
 
+    /// The most points a grid may have (each is a process, a trajectory file and a log).
+    public static let maximumPoints = 10_000_000
+
     /// Every grid point, numbered from 0 in the fixed expansion order.
-    public func points() throws -> [SweepPoint] {
-        try validate()
+    public func points(source: String? = nil) throws -> [SweepPoint] {
+        try validate(source: source)
         var points: [SweepPoint] = []
         for method in methods {
             for kind in initializations {

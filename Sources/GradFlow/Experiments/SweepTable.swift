@@ -91,7 +91,7 @@ public enum SweepTable {
 
     /// Reads a table written by `csv`.
     public static func parse(_ text: String, source: String) throws -> [SweepRow] {
-        var lines = text.split(separator: "\n").map(String.init)
+        var lines = InputFile.lines(InputFile.withoutByteOrderMark(text)).filter { !$0.isEmpty }.map(String.init)
         guard let header = lines.first, header == columns.joined(separator: ",") || header == legacyColumns.joined(separator: ",") else {
             throw GradFlowError.invalidData(file: source, field: "header", reason: "not a GradFlow sweep table")
         }

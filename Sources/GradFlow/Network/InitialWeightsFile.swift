@@ -17,6 +17,7 @@ public struct InitialWeightsFile: Sendable {
     }
 
     public static func load(_ path: String, snapshot: Snapshot = .final) throws -> InitialWeightsFile {
+        try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         guard DataFile.isHDF5(path) else {
             throw GradFlowError.fileAccess(path: path, reason: "initial weights must be an HDF5 file (datasets W1 … WL)")
         }
@@ -34,6 +35,9 @@ public struct InitialWeightsFile: Sendable {
             let (values, shape) = try root.readDataset("W\(k)")
             guard shape.count == 2 else {
                 throw GradFlowError.invalidData(file: path, field: "W\(k)", reason: "has shape \(shape), expected [m_\(k), m_\(k - 1)]")
+            }
+            guard shape.allSatisfy({ $0 >= 1 }) else {
+                throw GradFlowError.invalidData(file: path, field: "W\(k)", reason: "has shape \(shape): every width must be at least 1")
             }
             if k == 1 {
                 widths = [shape[1], shape[0]]
@@ -63,8 +67,8 @@ public struct InitialWeightsFile: Sendable {
             throw GradFlowError.invalidData(file: path, field: "/network/widths", reason: "is not a list of integers")
         }
         let group = snapshot == .final && root.contains("final/weights") ? "final/weights" : "initial/weights"
+        let shape = try NetworkShape(widths: widths, file: path, field: "/network/widths")
         let (weights, _) = try root.readDataset(group)
-        let shape = try NetworkShape(widths: widths)
         guard weights.count == shape.parameterCount else {
             throw GradFlowError.invalidData(file: path, field: "/" + group,
                                             reason: "has \(weights.count) entries, the widths \(widths) need \(shape.parameterCount)")

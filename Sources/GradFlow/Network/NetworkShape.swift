@@ -11,20 +11,30 @@ public struct NetworkShape: Hashable, Sendable, Codable {
     /// `offsets[k − 1]` is the offset of `W_k`; `offsets[L]` is `P`.
     private let offsets: [Int]
 
-    /// - Throws: `GradFlowError.invalidArgument` when there is no layer or a width is not positive.
-    public init(widths: [Int]) throws {
-        guard widths.count >= 2 else {
-            throw GradFlowError.invalidArgument(
-                option: "--depth", value: "\(widths.count - 1)", reason: "the depth must be at least 1")
+    /// - Parameter file: the file the widths come from (`--init-weights`, a trajectory), with `field` the
+    ///   place in it; nil when the user gave them as `--depth`/`--widths`. Errors name that source.
+    /// - Throws: `GradFlowError.invalidArgument` (`.invalidData` for a file) when there is no layer, a width
+    ///   is not positive, or P = Σ m_k m_{k−1} does not fit in an Int (checked before anything is allocated).
+    public init(widths: [Int], file: String? = nil, field: String = "widths") throws {
+        let text = widths.map(String.init).joined(separator: ",")
+        func refuse(_ option: String, _ value: String, _ reason: String) -> GradFlowError {
+            file.map { .invalidData(file: $0, field: field, reason: "[\(text)]: " + reason) }
+                ?? .invalidArgument(option: option, value: value, reason: reason)
         }
+        guard widths.count >= 2 else { throw refuse("--depth", "\(widths.count - 1)", "the depth must be at least 1") }
         if let bad = widths.firstIndex(where: { $0 < 1 }) {
-            throw GradFlowError.invalidArgument(
-                option: "--widths", value: widths.map(String.init).joined(separator: ","),
-                reason: "width m_\(bad) = \(widths[bad]) must be at least 1")
+            throw refuse("--widths", text, "width m_\(bad) = \(widths[bad]) must be at least 1")
+        }
+        var offsets = [0]
+        for k in 1..<widths.count {
+            let (block, overflow) = widths[k].multipliedReportingOverflow(by: widths[k - 1])
+            let (end, overflowSum) = offsets[k - 1].addingReportingOverflow(block)
+            guard !overflow, !overflowSum else {
+                throw refuse("--widths", text, "the number of parameters P = Σ m_k·m_{k−1} overflows a 64-bit integer")
+            }
+            offsets.append(end)
         }
         self.widths = widths
-        var offsets = [0]
-        for k in 1..<widths.count { offsets.append(offsets[k - 1] + widths[k] * widths[k - 1]) }
         self.offsets = offsets
     }
 

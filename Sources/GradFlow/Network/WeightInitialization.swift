@@ -29,6 +29,26 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
     static let weightStream: UInt64 = 1
     static let projectionStream: UInt64 = 2
 
+    /// Checks the scale (and the zero layer against `depth`) before anything is drawn; `draw` checks them too.
+    public func validate(depth: Int) throws {
+        guard case .file = self else {
+            let s = scale
+            guard s.isFinite, s >= 0 else {
+                throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)", reason: "must be a finite number ≥ 0")
+            }
+            if case let .gaussian(_, zeroLayer) = self {
+                guard s > 0 else {
+                    throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)",
+                                                        reason: "must be > 0 for a Gaussian initialisation (W = 0 is a saddle where the gradient vanishes)")
+                }
+                if let k = zeroLayer, !(1...max(depth, 1)).contains(k) {
+                    throw GradFlowError.invalidArgument(option: "--zero-layer", value: "\(k)", reason: "must be a layer index in 1…\(depth)")
+                }
+            }
+            return
+        }
+    }
+
     /// Draws `W(0)` for a network of the given shape, as one stacked vector (layout of `NetworkShape`).
     /// Draws happen layer by layer, each row-major, from the seed's weight stream.
     /// - Throws: `GradFlowError.invalidArgument` for a negative or non-finite scale, a zero layer out of

@@ -40,10 +40,21 @@ public struct Figure: Sendable {
 
     public var title: String
     public var panels: [Panel]
+    /// The group the figure's data come from (`trajectory`, `comparison`, `sweep table`, `critical-lr table`), for messages.
+    public var kind: String
 
-    public init(title: String, panels: [Panel]) {
+    public init(title: String, panels: [Panel], kind: String = "trajectory") {
         self.title = title
-        self.panels = panels.filter { panel in panel.series.contains { !$0.x.isEmpty } }
+        self.kind = kind
+        // Only series with a point the panel's axes can show, and only panels left with one (an incomplete
+        // file's empty or mismatched columns would give gnuplot a data file with no valid point).
+        self.panels = panels.compactMap { panel in
+            var kept = panel
+            kept.series = panel.series.filter { series in
+                zip(series.x, series.y).contains { x, y in x.isFinite && y.isFinite && (!panel.logX || x > 0) && (!panel.logY || y > 0) }
+            }
+            return kept.series.isEmpty ? nil : kept
+        }
     }
 
     /// The gnuplot script for `terminal` (`pngcairo` or `svg`) writing `output`, with each series' data in

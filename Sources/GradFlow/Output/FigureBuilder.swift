@@ -6,11 +6,11 @@ public enum FigureBuilder {
     /// critical-learning-rate table.
     /// - Throws: `GradFlowError.invalidData` (field `format`) for any other file.
     public static func figure(for path: String) throws -> Figure {
-        guard FileManager.default.fileExists(atPath: path) else { throw GradFlowError.fileAccess(path: path, reason: "no such file") }
+        try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         let notOurs = GradFlowError.invalidData(file: path, field: "format",
                                                 reason: "not a GradFlow trajectory, comparison, sweep or critical-lr file")
         if !DataFile.isHDF5(path) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let rows = try? SweepTable.parse(text, source: path) else {
+            guard let text = try? InputFile.text(path), let rows = try? SweepTable.parse(text, source: path) else {
                 throw notOurs
             }
             return sweep(rows, name: path)
@@ -23,7 +23,7 @@ public enum FigureBuilder {
         case "gradflow-critical-lr": return try criticalLearningRate(root, name: path)
         case "gradflow-sweep":
             let csv = String(path.dropLast(3)) + ".csv"
-            guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else {
+            guard let text = try? InputFile.text(csv) else {
                 throw GradFlowError.fileAccess(path: csv, reason: "the sweep's CSV table (beside the HDF5 copy) is needed to plot it")
             }
             return sweep(try SweepTable.parse(text, source: csv), name: path)
@@ -109,7 +109,7 @@ public enum FigureBuilder {
                          series: [Figure.Series("flow (relative)", x: t, y: column("flow_conservation_drift")),
                                   Figure.Series("descent ‖ΔD_k‖_F", x: t, y: column("descent_conservation_drift")),
                                   Figure.Series("η² prediction", x: t, y: column("descent_conservation_predicted"))]),
-        ])
+        ], kind: "comparison")
     }
 
     static func criticalLearningRate(_ root: HDF5Node, name: String) throws -> Figure {
@@ -120,7 +120,7 @@ public enum FigureBuilder {
                          series: [Figure.Series("η_crit (bisection)", x: depth, y: column("critical_lr"), style: "linespoints"),
                                   Figure.Series("2/S_min, lower end", x: depth, y: column("prediction_lower")),
                                   Figure.Series("2/S_min, upper end", x: depth, y: column("prediction_upper"))]),
-        ])
+        ], kind: "critical-lr table")
     }
 
     static func sweep(_ rows: [SweepRow], name: String) -> Figure {
@@ -147,6 +147,6 @@ public enum FigureBuilder {
             Figure.Panel(title: "\(converged) converged and \(finished.count - converged) at the horizon, of \(rows.count) runs",
                          xLabel: "initialisation scale", yLabel: "S at the end",
                          logX: true, logY: true, series: series, references: references),
-        ])
+        ], kind: "sweep table")
     }
 }

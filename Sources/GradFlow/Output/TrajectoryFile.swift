@@ -8,6 +8,7 @@ public final class TrajectoryFile {
     /// - Throws: `GradFlowError.fileAccess` when it is not HDF5, `.invalidData` when it is not a trajectory.
     public init(path: String) throws {
         self.path = path
+        try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         root = try HDF5File.open(path)
         guard case .string("gradflow-trajectory")? = try? root.attribute("format") else {
             throw GradFlowError.invalidData(file: path, field: "format", reason: "not a GradFlow trajectory file (no format = \"gradflow-trajectory\" attribute)")

@@ -6,7 +6,8 @@ import Foundation
 ///   `X_test` [n', d] and `y_test` [n'] or [n', q] are a held-out set for the test error.
 ///   A GradFlow trajectory file is accepted too (its `/problem/X`, `/problem/y`, `/problem/p`, …).
 /// - CSV: one sample per line, the last column is y; an optional header line (a first line with any
-///   field that is not a number); `#` starts a comment line.
+///   field that is not a number); `#` starts a comment line. Lines may end in LF, CRLF or a lone CR, and a
+///   leading UTF-8 byte-order mark is ignored.
 /// The format is recognised from the content (HDF5's signature), not the file name.
 public struct DataFile: Sendable {
     public var inputs: [Double]
@@ -22,12 +23,7 @@ public struct DataFile: Sendable {
 
     /// Reads and validates the file; every error names the file, the field and the problem.
     public static func load(_ path: String) throws -> DataFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw GradFlowError.fileAccess(path: path, reason: "no such file")
-        }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw GradFlowError.fileAccess(path: path, reason: "cannot be read (permission denied)")
-        }
+        try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         if isHDF5(path) { return try loadHDF5(path) }
         return try loadCSV(path)
     }
@@ -92,13 +88,14 @@ public struct DataFile: Sendable {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw GradFlowError.fileAccess(path: path, reason: "cannot be read")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let decoded = String(data: data, encoding: .utf8) else {
             throw GradFlowError.invalidData(file: path, field: "CSV", reason: "is neither HDF5 nor UTF-8 text")
         }
+        let text = InputFile.withoutByteOrderMark(decoded)
         var rows: [[Double]] = []
         var columns: Int?
         var sawHeader = false
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in InputFile.lines(text).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -106,23 +106,25 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         descent = try c.decodeIfPresent(DescentSettings.self, forKey: .descent)
     }
 
-    /// Checks the values that do not need the data; the data, the network and the output path are
-    /// checked by `RunSetup.prepare`.
+    /// Checks the values that do not need the data, and refuses sizes that would not fit in memory
+    /// (`MemoryEstimate.checkPlan`); the data, the network and the output path are checked by `RunSetup.prepare`.
     public func validate() throws {
         try solver.validate()
+        try descent?.validate()  // first: a descent run's horizon K·η is derived from --lr and --steps
         try schedule.validate()
-        try descent?.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
             throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
         }
-        guard (1...256).contains(threads) else {
-            throw GradFlowError.invalidArgument(option: "--threads", value: "\(threads)", reason: "must be in 1…256")
-        }
+        try BLASThreads.validate(threads)
         if let depth, depth < 1 {
             throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)", reason: "the depth must be at least 1")
         }
         guard flushInterval.isFinite, flushInterval >= 0 else {
             throw GradFlowError.invalidArgument(option: "--flush-interval", value: "\(flushInterval)", reason: "must be ≥ 0")
         }
+        if dataFile == nil { try synthetic.validate() }
+        if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }
+        // Sizes from the options alone (the data, P, the output schedule), before anything is allocated.
+        try MemoryEstimate.checkPlan(self)
     }
 }

@@ -12,7 +12,8 @@ public struct RunSetup: Sendable {
     /// Resolves and validates everything: data (synthetic or file), widths, projection, W(0), and the
     /// output path (its folder exists; the file does not, unless overwriting).
     /// Also refuses, before any weight is drawn, a configuration that would not fit in memory
-    /// (`MemoryEstimate`); `storedWeightRows` counts extra copies of the weights the caller keeps.
+    /// (`MemoryEstimate`; from the options alone in `validate`, before any data are drawn);
+    /// `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
         if checkOutput { try OutputFile.checkTarget(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles) }
@@ -29,6 +30,8 @@ public struct RunSetup: Sendable {
             problem = try synthetic.makeProblem()
         }
         let d = problem.dimension, q = problem.outputCount
+        try MemoryEstimate.checkPlan(config, samples: problem.sampleCount, dimension: d, outputs: q, testSamples: problem.test?.count ?? 0,
+                                     storedWeightRows: storedWeightRows, dataSource: config.dataFile)  // before any widths are built
         if config.model == .gelu { dataProjection = nil }  // a GELU network has no projection: a p in the data is for linear ones
         // Without a projection (multivariate output, GELU) the last layer has one row per output.
         let needsProjection = Network.takesProjection(model: config.model, outputCount: q)
@@ -43,9 +46,9 @@ public struct RunSetup: Sendable {
                 throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)",
                                                     reason: "\(path) holds a network of depth \(file.widths.count - 1)")
             }
-            let shape = try NetworkShape(widths: file.widths)
+            let shape = try NetworkShape(widths: file.widths, file: path, field: "W1 … W\(file.widths.count - 1)")
             try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                     storedWeightRows: storedWeightRows, widths: shape.widths)
+                                     storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
             let squareResidual = shape.widths.allSatisfy { $0 == d } && shape.outputWidth == d && d > 1
             let kind = file.kind ?? (squareResidual ? .residual : .fullyConnected)
             if !needsProjection, shape.outputWidth != q {
@@ -54,7 +57,9 @@ public struct RunSetup: Sendable {
             }
             let p = needsProjection
                 ? try file.projection ?? dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: path) : nil
-            let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
+            let network = try fileNetwork(projectionFile: file.projection != nil ? path : config.dataFile, weightsFile: path) {
+                try Network(shape: shape, kind: kind, model: config.model, projection: p)
+            }
             return RunSetup(problem: problem, network: network, initialWeights: file.weights, initialization: .file(path: path))
         }
 
@@ -83,9 +88,11 @@ public struct RunSetup: Sendable {
         }
         let shape = try NetworkShape(widths: widths)
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
-                                 storedWeightRows: storedWeightRows, widths: shape.widths)
+                                 storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
         let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
-        let network = try Network(shape: shape, kind: kind, model: config.model, projection: p)
+        let network = try fileNetwork(projectionFile: dataProjection != nil ? config.dataFile : nil, weightsFile: nil) {
+            try Network(shape: shape, kind: kind, model: config.model, projection: p)
+        }
         let theta = try config.initialization.draw(shape: shape, seed: config.seed)
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
@@ -93,17 +100,35 @@ public struct RunSetup: Sendable {
     /// The problem, network and initial weights stored in a trajectory file (to resume it, without
     /// depending on the original data file), with the initialisation recorded in its configuration.
     public static func fromTrajectory(_ path: String, configuration config: RunConfiguration) throws -> RunSetup {
+        do { try config.validate() } catch let GradFlowError.invalidArgument(option, value, reason) {
+            // The configuration recorded in the file, not options the user typed.
+            throw GradFlowError.invalidData(file: path, field: "config", reason: "\(option) \(value): \(reason)")
+        }
         let data = try DataFile.load(path)
         let problem = try RegressionProblem(inputs: data.inputs, targets: data.targets, sampleCount: data.sampleCount,
                                             dimension: data.dimension, outputs: data.outputs, source: config.dataFile ?? "synthetic",
                                             seed: config.dataFile == nil ? config.seed : nil, test: data.test)
         let weights = try InitialWeightsFile.load(path, snapshot: .initial)
-        let shape = try NetworkShape(widths: weights.widths)
+        let shape = try NetworkShape(widths: weights.widths, file: path, field: "/network/widths")
         let needsProjection = Network.takesProjection(model: config.model, outputCount: problem.outputCount)
         let network = try Network(shape: shape, kind: weights.kind ?? .fullyConnected, model: config.model,
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
         let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
+    }
+
+    /// Builds the network; its errors name the file a projection p or the widths came from (not a `p` or
+    /// `--widths` option the user never typed).
+    static func fileNetwork(projectionFile: String?, weightsFile: String?, _ make: () throws -> Network) throws -> Network {
+        do { return try make() } catch let GradFlowError.invalidArgument(option, value, reason) {
+            if option == "p", let projectionFile {
+                throw GradFlowError.invalidData(file: projectionFile, field: "p", reason: "has \(value): \(reason)")
+            }
+            if option == "--widths", let weightsFile {
+                throw GradFlowError.invalidData(file: weightsFile, field: "W1 … WL", reason: "widths \(value): \(reason)")
+            }
+            throw GradFlowError.invalidArgument(option: option, value: value, reason: reason)
+        }
     }
 
     /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given.
