@@ -185,9 +185,20 @@ struct SweepCommand: ParsableCommand {
         }
         guard jobs >= 1 else { throw GradFlowError.invalidArgument(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
         try preflight(points, grid: grid)
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
+        func logPath(_ point: SweepPoint) -> String {
+            (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+        }
+        // Before any run starts: no file the sweep writes (a run, its log, the summaries) is the spec.
+        if let spec {
+            let inputs = [OutputFile.Input(spec, role: "the sweep specification")]
+            let summaryPath = (outputDirectory as NSString).appendingPathComponent(summaryName)
+            for target in points.flatMap({ [path($0), logPath($0)] }) + [summaryPath, summaryPath.replacingOccurrences(of: ".csv", with: ".h5")] {
+                try OutputFile.refuseInputs(target, inputs)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
 
         Terminal.installInterruptHandlers()
         let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }

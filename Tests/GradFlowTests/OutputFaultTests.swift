@@ -71,6 +71,17 @@ struct OutputFaultTests {
         let compare = try run(["compare", "--lr", "0.01", "--steps", "10", "--data", flowNamed, "-o", scratch.path("cmp.h5"), "--force", "-q"])
         #expect(compare.status == 2 && compare.stderr.contains("destroy the input"), "\(compare.stderr)")
         #expect(bytes(flowNamed) == before.0)
+        // A sweep spec where the sweep writes (a run, its log, the summary): refused before any run starts.
+        try FileManager.default.createDirectory(atPath: scratch.path("sp"), withIntermediateDirectories: true)
+        for name in ["run-00000.h5", "run-00001.log", "summary.csv", "summary.h5"] {
+            let spec = try scratch.write("sp/" + name, #"{"initScales": [0.05, 0.1], "depths": [2]}"#)
+            let before = bytes(spec)
+            let sweep = try run(["sweep", "--spec", spec, "-o", scratch.path("sp"), "-q"])
+            #expect(sweep.status == 2 && sweep.stderr.contains("destroy the input"), "\(name): \(sweep.stderr)")
+            #expect(bytes(spec) == before)
+            #expect(listing(scratch.path("sp")) == [name], "\(name): \(listing(scratch.path("sp")))")
+            try FileManager.default.removeItem(atPath: spec)
+        }
         // A trajectory file named like a figure: plot does not draw over it.
         let figure = scratch.path("fig.png")
         try FileManager.default.copyItem(atPath: h5, toPath: figure)

@@ -189,6 +189,14 @@ public final class OutputFile {
         isPublished = true
     }
 
+    /// Refuses `path` (or its partial) when it is one of `inputs` (same device and inode).
+    public static func refuseInputs(_ given: String, _ inputs: [Input]) throws {
+        let path = resolvingLink(given), partial = path + partialSuffix
+        for input in inputs where gf_same_file(input.path, path) == 1 || gf_same_file(input.path, partial) == 1 {
+            throw GradFlowError.fileAccess(path: path, reason: "is \(input.role) of this command (\(input.path)); writing it would destroy the input: choose another output")
+        }
+    }
+
     /// Whether a running gradflow process holds `path` (a partial, or a file being resumed) locked.
     public static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
 
@@ -287,9 +295,7 @@ public final class OutputFile {
             throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) does not exist")
         }
         let partial = path + partialSuffix
-        for input in inputs where gf_same_file(input.path, path) == 1 || gf_same_file(input.path, partial) == 1 {
-            throw GradFlowError.fileAccess(path: path, reason: "is \(input.role) of this command (\(input.path)); writing it would destroy the input: choose another output")
-        }
+        try refuseInputs(path, inputs)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
             if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
