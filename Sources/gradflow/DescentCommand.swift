@@ -43,10 +43,15 @@ struct DescentCommand: ParsableCommand {
         let summary = try GradientDescentRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                      shouldStop: { Terminal.interrupted })
         reporter.finish()
+        try Self.printSummary(summary, lossTolerance: config.lossTolerance)
+    }
+
+    /// The closing summary of a descent (also of one resumed by `gradflow run --resume`); exit 1 when it diverged.
+    static func printSummary(_ summary: GradientDescentRunSummary, lossTolerance: Double?) throws {
         let r = summary.result, g = RunSummaryPrinter.g
         let stop: String
         switch r.stop {
-        case .lossTolerance: stop = "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at step \(r.steps) (t = \(g(r.finalTime, 6)))"
+        case .lossTolerance: stop = "R − R_min ≤ \(g(lossTolerance ?? 0, 3)) at step \(r.steps) (t = \(g(r.finalTime, 6)))"
         case .horizon: stop = "took all \(r.steps) steps (t = \(g(r.finalTime, 6)))"
         case .diverged: stop = "DIVERGED at step \(r.steps) (t = \(g(r.finalTime, 6)))"
         }

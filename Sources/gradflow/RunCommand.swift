@@ -31,7 +31,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Output") var output: OutputOptions
 
     @Option(help: ArgumentHelp(
-        "Continue an interrupted (or killed) gradient-flow run in FILE from its last flush, with its own configuration; other options are ignored.",
+        "Continue an interrupted or killed run (gradient flow or gradient descent) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
         valueName: "file"))
     var resume: String?
 
@@ -46,6 +46,14 @@ struct RunCommand: ParsableCommand {
         let reporter = ProgressReporter(enabled: !output.quiet)
         defer { reporter.finish() }
         if let resume {
+            // A gradient-descent file is continued as a descent (bit for bit).
+            if (try? TrajectoryFile(path: resume))?.attribute("method") == "gradient-descent" {
+                let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                            shouldStop: { Terminal.interrupted })
+                reporter.finish()
+                try DescentCommand.printSummary(summary, lossTolerance: summary.configuration.lossTolerance)
+                return
+            }
             let summary = try GradientFlowRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                      shouldStop: { Terminal.interrupted })
             reporter.finish()

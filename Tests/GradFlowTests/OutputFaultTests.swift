@@ -252,6 +252,50 @@ struct OutputFaultTests {
         #expect(resumed >= 2, "too few trials were killed in the middle of their run (\(resumed))")
     }
 
+    @Test("gradient descent killed with -9 at seeded instants: --resume continues it bit for bit (weights, every column)")
+    func descentKillNineAndResume() throws {
+        let scratch = try Scratch()
+        let arguments = ["descent", "--lr", "0.01", "--steps", "20000", "--output-times", "2000", "--flush-interval", "0", "-q"]
+        let reference = scratch.path("reference.h5")
+        #expect(try run(arguments + ["-o", reference]).status == 0)
+        let expected = try TrajectoryFile(path: reference)
+        var generator = SeededGenerator(seed: 7)
+        var resumed = 0
+        for trial in 0..<3 {
+            let out = scratch.path("gd\(trial).h5")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: gradflow)
+            process.arguments = arguments + ["-o", out]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.5, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            guard process.terminationReason == .uncaughtSignal, FileManager.default.fileExists(atPath: out + ".partial") else { continue }
+            // A new descent on the same path is refused and says how to resume.
+            let again = try run(arguments + ["-o", out])
+            #expect(again.status == 2 && again.stderr.contains("gradflow run --resume"), "\(again.stderr)")
+            let result = try run(["run", "--resume", out + ".partial", "-q"])
+            #expect(result.status == 0, "trial \(trial): \(result.stderr)")
+            let done = try TrajectoryFile(path: out)
+            #expect(done.status == .completed)
+            #expect(try done.dataset("final/weights").map(\.bitPattern) == expected.dataset("final/weights").map(\.bitPattern), "trial \(trial)")
+            for (a, b) in zip(try expected.trajectoryColumns(), try done.trajectoryColumns()) {
+                #expect(a.name == b.name && a.values.map(\.bitPattern) == b.values.map(\.bitPattern), "trial \(trial): \(a.name)")
+            }
+            for name in ["trajectory/conservation_drift_abs", "trajectory/conservation_drift_predicted"] {
+                #expect(try done.dataset(name).map(\.bitPattern) == expected.dataset(name).map(\.bitPattern), "trial \(trial): \(name)")
+            }
+            resumed += 1
+        }
+        #expect(resumed >= 2, "too few trials were killed in the middle of their run (\(resumed))")
+    }
+
     // MARK: disk full and size limits
 
     @Test("ulimit -f (EFBIG): exit 1 and one line naming the file and the time; the partial keeps its last flush and resumes")
@@ -278,6 +322,9 @@ struct OutputFaultTests {
                                                         "--flush-interval", "0", "-o", scratch.path("gd.h5"), "-q"])
         #expect(descent.status == 1 && descent.stderr.contains("file-size limit"), "\(descent.stderr)")
         #expect((try? TrajectoryFile(path: scratch.path("gd.h5.partial")))?.status == .running)
+        let descentResumed = try run(["run", "--resume", scratch.path("gd.h5.partial"), "-q"])
+        #expect(descentResumed.status == 0, "\(descentResumed.stderr)")
+        #expect(try TrajectoryFile(path: scratch.path("gd.h5")).status == .completed)
     }
 
     @Test("a full disk (ENOSPC on a small tmpfs): exit 1, one line, never a crash; the partial resumes once there is room",

@@ -135,11 +135,25 @@ public final class GradientDescent {
         }
     }
 
-    /// Runs from θ(0). `observe` gets the step, the time, the weights, the risk there, and (with
-    /// `trackDrift`) the accumulated η² drift up to that step; it may throw to stop the run.
-    /// `shouldStop` is asked every 64 steps: true throws `GradFlowError.interrupted`.
+    /// Where a resumed descent continues: θ at step `step` (already observed), the drift accumulated up to
+    /// it, and R(θ(0)) of the original start (the divergence level). The continued run is bit-identical to
+    /// the uninterrupted one.
+    public struct Start: Sendable {
+        public var step: Int
+        public var drift: [Double]
+        public var initialLoss: Double
+        public init(step: Int, drift: [Double], initialLoss: Double) {
+            self.step = step
+            self.drift = drift
+            self.initialLoss = initialLoss
+        }
+    }
+
+    /// Runs from θ(0) (or, with `start`, from θ at `start.step`). `observe` gets the step, the time, the
+    /// weights, the risk there, and (with `trackDrift`) the accumulated η² drift up to that step; it may throw
+    /// to stop the run. `shouldStop` is asked every 64 steps: true throws `GradFlowError.interrupted`.
     public func run(
-        from initialWeights: [Double], outputSteps: [Int], lossTolerance: Double?, trackDrift: Bool,
+        from initialWeights: [Double], start: Start? = nil, outputSteps: [Int], lossTolerance: Double?, trackDrift: Bool,
         shouldStop: () -> Bool = { false },
         observe: (_ step: Int, _ time: Double, _ weights: [Double], _ evaluation: RiskEvaluation,
                   _ predictedDrift: UnsafeBufferPointer<Double>?) throws -> Void
@@ -154,15 +168,22 @@ public final class GradientDescent {
         var theta = initialWeights
         var step = [Double](repeating: 0, count: p)
         var drift = [Double](repeating: 0, count: trackDrift ? driftCount : 0)
+        if let start, trackDrift {
+            guard start.drift.count == driftCount else {
+                throw GradFlowError.invalidArgument(option: "--resume", value: "\(start.drift.count) drift values",
+                                                    reason: "the network needs \(driftCount)")
+            }
+            drift = start.drift
+        }
         let linear = risk as? DeepLinearRisk
         let outputs = Set(outputSteps)
         let initial = risk.evaluate(at: theta)
-        let divergenceLevel = settings.divergenceFactor * max(initial.loss, 1)
+        let divergenceLevel = settings.divergenceFactor * max(start?.initialLoss ?? initial.loss, 1)
         var samples = 0, loopTime = 0.0
         var last = initial
         var stop = DescentStop.horizon
-        var k = 0
-        var lastRecorded = 0.0
+        var k = start?.step ?? 0
+        var lastRecorded = Double(k) * eta
         var clock = Date()
         while true {
             if k % 64 == 0, shouldStop() { throw GradFlowError.interrupted(time: lastRecorded) }
@@ -170,7 +191,8 @@ public final class GradientDescent {
             let excess = risk.excessRiskOfLastGradient()
             let diverged = !excess.isFinite || excess > divergenceLevel
             let converged = !diverged && lossTolerance.map { excess <= $0 } ?? false
-            if outputs.contains(k) || diverged || converged || k == settings.steps {
+            let observed = start.map { k == $0.step } ?? false  // a resumed run's first step was recorded already
+            if !observed, outputs.contains(k) || diverged || converged || k == settings.steps {
                 loopTime += Date().timeIntervalSince(clock)
                 let evaluation = risk.evaluate(at: theta)
                 if evaluation.loss.isFinite {
@@ -198,7 +220,8 @@ public final class GradientDescent {
             k += 1
         }
         loopTime += Date().timeIntervalSince(clock)
+        let taken = k - (start?.step ?? 0)
         return GradientDescentResult(steps: k, finalTime: Double(k) * eta, finalWeights: theta, finalEvaluation: last,
-                                     stop: stop, samples: samples, secondsPerStep: k > 0 ? loopTime / Double(k) : 0)
+                                     stop: stop, samples: samples, secondsPerStep: taken > 0 ? loopTime / Double(taken) : 0)
     }
 }

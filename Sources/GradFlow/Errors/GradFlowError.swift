@@ -56,7 +56,7 @@ extension GradFlowError: CustomStringConvertible {
             return "\(path): another gradflow process is writing this output (it holds the lock on the file); wait for it to end, or choose another output"
         case let .unfinishedOutput(path, partial, resumable):
             return "\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed state in \(partial); "
-                + (resumable ? "resume it, or move it away first" : "gradient descent cannot be resumed: move it away to start again")
+                + (resumable ? "resume it, or move it away first" : "it is not a trajectory that can be resumed: move it away to start again")
         case let .storage(path, reason):
             return "\(path): \(reason)"
         }

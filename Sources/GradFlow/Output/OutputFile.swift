@@ -341,10 +341,10 @@ public final class OutputFile {
         }
     }
 
-    /// The error for a partial that no process holds: resumable when it is a gradient-flow trajectory.
+    /// The error for a partial that no process holds: resumable when it is a trajectory (flow or descent).
     static func unfinished(_ path: String, partial: String) -> GradFlowError {
-        let method = (try? HDF5File.open(partial))?.attributeText("method")
-        return .unfinishedOutput(path: path, partial: partial, resumable: method != "gradient-descent")
+        let format = (try? HDF5File.open(partial))?.attributeText("format")
+        return .unfinishedOutput(path: path, partial: partial, resumable: format == "gradflow-trajectory")
     }
 
     /// Whether `partial` continues the very run whose (interrupted, failed) file is at `final`: a resume of

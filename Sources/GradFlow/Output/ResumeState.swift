@@ -9,7 +9,8 @@ import Foundation
 /// `[sequence, time, row, checksum, θ…]`, written alternately and only after the rows they refer to were
 /// flushed. The newest record whose checksum holds and whose rows are all on disk is the state; a torn
 /// record falls back to the other one, which is one flush older. (`/resume/weights` with attributes `time`
-/// and `row` keeps the same state for readers, as before.)
+/// and `row` keeps the same state for readers, as before.) Gradient descent appends to θ what it needs to
+/// continue bit for bit (`extras`: the step k and the accumulated η² drift of MATH.md §5).
 public struct ResumeState: Sendable, Equatable {
     /// The time of `weights`.
     public var time: Double
@@ -17,13 +18,15 @@ public struct ResumeState: Sendable, Equatable {
     public var row: Int
     /// θ at `time`, P values.
     public var weights: [Double]
+    /// What the dynamics keep beside θ (descent: `[k, drift…]`); empty for gradient flow.
+    public var extras: [Double] = []
     /// The sequence number of the record it came from (the next record gets a larger one).
     public var sequence: Int = 0
 
-    /// The entries of one `/resume/state` record: `[sequence, time, row, checksum, θ…]`.
-    static func record(sequence: Int, time: Double, row: Int, weights: [Double]) -> [Double] {
+    /// The entries of one `/resume/state` record: `[sequence, time, row, checksum, θ…, extras…]`.
+    static func record(sequence: Int, time: Double, row: Int, weights: [Double], extras: [Double] = []) -> [Double] {
         let head = [Double(sequence), time, Double(row)]
-        return head + [checksum(head, weights)] + weights
+        return head + [checksum(head, weights + extras)] + weights + extras
     }
 
     /// FNV-1a over the bit patterns of the header and the weights, reduced to 52 bits (an exact integer Double).
@@ -45,14 +48,16 @@ public struct ResumeState: Sendable, Equatable {
     /// the initial weights at t = 0 (the run restarts, keeping its header).
     static func read(_ root: HDF5Node, path: String) throws -> ResumeState {
         let rows = try trajectoryRows(root)
+        let parameters = (try? root.datasetShape("initial/weights"))?.first ?? 0
         if root.contains("resume/state"), let (values, shape) = try? root.readDataset("resume/state"), shape.count == 2, shape[1] > 4 {
             let width = shape[1]
             let candidates = (0..<shape[0]).compactMap { slot -> (Int, ResumeState)? in
                 let record = Array(values[(slot * width)..<((slot + 1) * width)])
-                let head = Array(record[0..<3]), weights = Array(record[4...])
-                guard record[3] == checksum(head, weights), head[0] >= 0, head[1].isFinite, head[1] >= 0,
-                      let row = Int(exactly: head[2]), row >= -1, row + 1 <= rows else { return nil }
-                return (Int(head[0]), ResumeState(time: head[1], row: row, weights: weights, sequence: Int(head[0])))
+                let head = Array(record[0..<3]), payload = Array(record[4...])
+                guard record[3] == checksum(head, payload), head[0] >= 0, head[1].isFinite, head[1] >= 0,
+                      let row = Int(exactly: head[2]), row >= -1, row + 1 <= rows, parameters <= payload.count else { return nil }
+                return (Int(head[0]), ResumeState(time: head[1], row: row, weights: Array(payload.prefix(parameters)),
+                                                  extras: Array(payload.dropFirst(parameters)), sequence: Int(head[0])))
             }
             if let newest = candidates.max(by: { $0.0 < $1.0 }) {
                 var state = newest.1

@@ -26,7 +26,7 @@ public final class TrajectoryWriter {
     private let flushInterval: Double
     private var lastFlush = Date()
     /// The weights and time of the last appended row: written to `/resume` at every flush.
-    private var latest: (time: Double, weights: [Double])?
+    private var latest: (time: Double, weights: [Double], extras: [Double])?
     /// The time of the last row on disk (flushed), for the message of a storage failure.
     public private(set) var flushedTime: Double?
     /// The first storage failure: once the disk is full, nothing more is written (the file keeps its last
@@ -44,7 +44,7 @@ public final class TrajectoryWriter {
     /// beyond the four of every run; `checkpointColumns` those of `/checkpoints` (none: no group).
     public init(output: OutputFile, method: String, commandLine: String, configuration: RunConfiguration,
                 setup: RunSetup, monitorColumns: [TrajectoryColumn] = [], checkpointColumns: [TrajectoryColumn] = [],
-                bounds: [(String, HDF5Value)] = [], flushInterval: Double = 1) throws {
+                bounds: [(String, HDF5Value)] = [], flushInterval: Double = 1, resumeExtras: [Double] = []) throws {
         self.path = output.path
         self.output = output
         self.flushInterval = flushInterval
@@ -108,7 +108,7 @@ public final class TrajectoryWriter {
         try resume.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
         try resume.setAttribute("time", .double(0))
         try resume.setAttribute("row", .integer(-1))
-        let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: setup.initialWeights)
+        let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: setup.initialWeights, extras: resumeExtras)
         var unused = start
         unused[0] = -1  // not a record yet
         try resume.writeDataset("state", start + unused, shape: [2, start.count])
@@ -187,8 +187,9 @@ public final class TrajectoryWriter {
 
     /// Records one output time, with the monitors' values keyed by column name, and the weights there
     /// (kept for `/resume`). Buffered; flushed at most every `flushInterval` seconds.
-    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:], weights: [Double]? = nil) throws {
-        if let weights { latest = (time, weights) }
+    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:], weights: [Double]? = nil,
+                       resumeExtras: [Double] = []) throws {
+        if let weights { latest = (time, weights, resumeExtras) }
         let values = [time, evaluation.loss, evaluation.excessRisk, evaluation.gradientNormSquared]
         for (name, value) in zip(Self.rowColumns, values) { pending[name, default: []].append(value) }
         for (name, values) in monitors where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
@@ -273,7 +274,7 @@ public final class TrajectoryWriter {
             sequence += 1
             if resume.contains("state") {
                 try resume.updateRow("state", row: sequence % 2, ResumeState.record(sequence: sequence, time: latest.time, row: rows - 1,
-                                                                                   weights: latest.weights))
+                                                                                   weights: latest.weights, extras: latest.extras))
             }
             try resume.updateDataset("weights", latest.weights)
             try resume.setAttribute("time", .double(latest.time))

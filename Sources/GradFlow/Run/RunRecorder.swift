@@ -11,7 +11,7 @@ final class RunRecorder {
     private var lastCheckpointRow = -1
 
     init(config: RunConfiguration, setup: RunSetup, method: String, commandLine: String,
-         dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = []) throws {
+         dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = [], resumeExtras: [Double] = []) throws {
         suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
                                  initialization: setup.initialization, selection: config.monitors,
                                  sharpness: config.sharpness, dynamics: dynamics)
@@ -19,7 +19,7 @@ final class RunRecorder {
         writer = try TrajectoryWriter(output: output, method: method,
                                       commandLine: commandLine, configuration: config, setup: setup,
                                       monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      bounds: suite.boundAttributes, flushInterval: config.flushInterval)
+                                      bounds: suite.boundAttributes, flushInterval: config.flushInterval, resumeExtras: resumeExtras)
     }
 
     /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
@@ -52,7 +52,9 @@ final class RunRecorder {
         var checkpoint: [String: [Double]]?
         if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
         monitorTime += Date().timeIntervalSince(start)
-        try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta)
+        // Gradient descent continues from [k, accumulated drift] beside θ (ResumeState.extras).
+        let extras = extra["step"] == nil ? [] : [Double(step)] + (predictedDrift.map(Array.init) ?? [])
+        try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta, resumeExtras: extras)
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
             lastCheckpointRow = rows
