@@ -146,6 +146,7 @@ enum RunSummaryPrinter {
               time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s, \(report.checkpoints) sharpness checkpoints), peak memory \(g(report.peakMemory / 1_048_576, 3)) MiB
               output    \(report.outputPath) (\(rows) rows)
             """)
+        for note in report.notes { Terminal.print("  note      \(note)") }
         if !report.verdicts.isEmpty { MonitorTablePrinter.print(report.verdicts) }
     }
 

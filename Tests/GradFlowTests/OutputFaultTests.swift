@@ -296,6 +296,42 @@ struct OutputFaultTests {
         #expect(resumed >= 2, "too few trials were killed in the middle of their run (\(resumed))")
     }
 
+    @Test("a partial whose HDF5 object header was torn (a kill inside a flush): resume keeps it aside and runs again from t = 0",
+          .enabled(if: ProcessResult.python != nil, "needs python3 with h5py to find the header to tear"))
+    func tornPartialRestarts() throws {
+        let scratch = try Scratch()
+        let reference = scratch.path("reference.h5")
+        #expect(try run(interruptibleRun + ["-o", reference]).status == 0)
+        let out = scratch.path("torn.h5")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gradflow)
+        process.arguments = interruptibleRun + ["-o", out]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning { Thread.sleep(forTimeInterval: 0.002) }
+        Thread.sleep(forTimeInterval: 0.1)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        guard FileManager.default.fileExists(atPath: out + ".partial") else { return }
+        // Flip one byte inside /trajectory/excess_risk's object header: its checksum no longer holds.
+        let tear = """
+            import h5py, sys
+            f = h5py.File(sys.argv[1], 'r'); addr = h5py.h5o.get_info(f['trajectory/excess_risk'].id).addr; f.close()
+            with open(sys.argv[1], 'r+b') as fh:
+                fh.seek(addr + 20); b = fh.read(1); fh.seek(addr + 20); fh.write(bytes([b[0] ^ 0xff]))
+            """
+        #expect(try ProcessResult.run("/usr/bin/env", ["python3", "-c", tear, out + ".partial"]).status == 0)
+        let result = try run(["run", "--resume", out + ".partial"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("kept as \(out).partial.damaged"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: out + ".partial.damaged"))
+        let done = try TrajectoryFile(path: out)
+        #expect(done.status == .completed)
+        let error = Reference.relativeError(try done.dataset("final/weights"), try TrajectoryFile(path: reference).dataset("final/weights"))
+        #expect(error < 1e-12, "\(error)")
+    }
+
     // MARK: disk full and size limits
 
     @Test("ulimit -f (EFBIG): exit 1 and one line naming the file and the time; the partial keeps its last flush and resumes")

@@ -197,6 +197,18 @@ public final class OutputFile {
         }
     }
 
+    /// Moves a damaged partial aside, to `PARTIAL.damaged` (or `.damaged-2`, …): kept, never deleted, so that
+    /// the run can start again under its name. Returns the new path.
+    public static func setAside(_ partial: String) throws -> String {
+        var target = partial + ".damaged", n = 1
+        while FileManager.default.fileExists(atPath: target) { n += 1; target = partial + ".damaged-\(n)" }
+        let status = gf_rename(partial, target, 1)
+        guard status == 0 else {
+            throw GradFlowError.fileAccess(path: partial, reason: "cannot be moved aside (\(String(cString: strerror(-status))))")
+        }
+        return target
+    }
+
     /// Whether a running gradflow process holds `path` (a partial, or a file being resumed) locked.
     public static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
 

@@ -81,6 +81,7 @@ public struct ResumeState: Sendable, Equatable {
     static func trajectoryRows(_ root: HDF5Node) throws -> Int {
         guard root.contains("trajectory") else { return 0 }
         let group = try root.open("trajectory")
-        return try group.children().map { try group.datasetShape($0).first ?? 0 }.min() ?? 0
+        // An unreadable column (a torn header) does not count here; TrajectoryFile.damagedObjects names it.
+        return group.children().compactMap { try? group.datasetShape($0).first ?? 0 }.min() ?? 0
     }
 }

@@ -60,6 +60,16 @@ public final class TrajectoryFile {
         return shape.reduce(1, *)
     }
 
+    /// The datasets of `/trajectory`, `/checkpoints` and `/resume` that cannot be opened: a process killed in
+    /// the middle of an HDF5 flush can leave an object header torn ("incorrect metadata checksum").
+    public func damagedObjects() -> [String] {
+        ["trajectory", "checkpoints", "resume"].flatMap { group -> [String] in
+            guard root.contains(group) else { return [] }
+            guard let node = try? root.open(group) else { return ["/" + group] }
+            return node.children().filter { (try? node.datasetShape($0)) == nil }.map { "/\(group)/\($0)" }
+        }
+    }
+
     /// The state a resumed run continues from (`ResumeState`): consistent with the rows on disk even after
     /// a kill inside a flush.
     public func resumeState() throws -> ResumeState { try ResumeState.read(root, path: path) }

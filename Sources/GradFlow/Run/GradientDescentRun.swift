@@ -68,6 +68,14 @@ public enum GradientDescentRun {
         let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
         let descent = GradientDescent(risk: risk, shape: setup.network.shape, settings: settings)
         let trackDrift = config.monitors.conservation && setup.network.hasConservationLaw
+        if let (config, setup, recorder, note) = try GradientFlowRun.restartIfDamaged(
+            path, config: config, commandLine: commandLine, dynamics: .descent(learningRate: settings.learningRate),
+            extraColumns: [TrajectoryColumn("step")], resumeExtras: [0] + [Double](repeating: 0, count: trackDrift ? descent.driftCount : 0)) {
+            var summary = try perform(config, settings: settings, setup: setup, recorder: recorder, descent: descent, trackDrift: trackDrift,
+                                      from: setup.initialWeights, start: nil, progress: progress, shouldStop: shouldStop, onRow: { _, _ in })
+            summary.report.notes.append(note)
+            return summary
+        }
         var start: GradientDescent.Start?
         if state.row >= 0 {
             let driftCount = trackDrift ? descent.driftCount : 0

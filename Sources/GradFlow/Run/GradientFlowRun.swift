@@ -41,6 +41,8 @@ public struct RunReport: Sendable {
     public var finalSharpness: Double?
     /// Rows in the trajectory file (for a resumed run, those before the interruption too).
     public var rows: Int
+    /// What the summary should say beyond the numbers (a damaged partial that was set aside).
+    public var notes: [String] = []
     /// The process's peak resident memory at the end of the run, in bytes.
     public var peakMemory: Double
 
@@ -128,6 +130,13 @@ public enum GradientFlowRun {
         }()
         try config.validate()
         BLASThreads.set(config.threads)
+        if let (config, setup, recorder, note) = try restartIfDamaged(path, config: config, commandLine: commandLine,
+                                                                      dynamics: .flow(relativeTolerance: config.solver.relativeTolerance)) {
+            var summary = try integrate(config, setup: setup, recorder: recorder, from: setup.initialWeights, startTime: 0,
+                                        observesStart: true, progress: progress, shouldStop: shouldStop, onRow: { _ in })
+            summary.report.notes.append(note)
+            return summary
+        }
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
         guard weights.count == setup.network.shape.parameterCount, weights.allSatisfy(\.isFinite) else {
             throw GradFlowError.invalidData(file: path, field: "/resume/weights",
@@ -139,6 +148,29 @@ public enum GradientFlowRun {
         try recorder.writer.setRootAttribute("resumed_by", .string(commandLine))
         return try integrate(config, setup: setup, recorder: recorder, from: weights, startTime: time, observesStart: row < 0,
                              progress: progress, shouldStop: shouldStop, onRow: { _ in })
+    }
+
+    /// A partial whose HDF5 metadata was torn by a kill inside a flush (`TrajectoryFile.damagedObjects`) cannot be
+    /// continued: it is moved aside (kept) and the run starts again from t = 0 under its name, with its recorded
+    /// configuration, problem and initial weights. Returns nil for an intact file.
+    static func restartIfDamaged(_ path: String, config: RunConfiguration, commandLine: String, dynamics: MonitorSuite.Dynamics,
+                                 extraColumns: [TrajectoryColumn] = [], resumeExtras: [Double] = [])
+        throws -> (RunConfiguration, RunSetup, RunRecorder, String)? {
+        let damaged = try TrajectoryFile(path: path).damagedObjects()
+        guard !damaged.isEmpty else { return nil }
+        guard path.hasSuffix(OutputFile.partialSuffix) else {
+            throw GradFlowError.invalidData(file: path, field: damaged[0], reason: "cannot be read (damaged HDF5 metadata); the run cannot be resumed")
+        }
+        var config = config
+        config.outputPath = String(path.dropLast(OutputFile.partialSuffix.count))
+        let setup = try RunSetup.fromTrajectory(path, configuration: config)
+        let aside = try OutputFile.setAside(path)
+        let method = config.descent == nil ? "gradient-flow" : "gradient-descent"
+        let recorder = try RunRecorder(config: config, setup: setup, method: method, commandLine: commandLine, dynamics: dynamics,
+                                       extraColumns: extraColumns, resumeExtras: resumeExtras)
+        let note = "\(path) could not be continued (\(damaged.joined(separator: ", ")) torn by a kill inside a flush): "
+            + "it is kept as \(aside), and the run started again from t = 0"
+        return (config, setup, recorder, note)
     }
 
     static func integrate(_ config: RunConfiguration, setup: RunSetup, recorder: RunRecorder, from weights: [Double],
