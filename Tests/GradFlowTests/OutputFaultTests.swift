@@ -24,6 +24,17 @@ struct OutputFaultTests {
         try ProcessResult.run(gradflow, arguments, in: folder)
     }
 
+    /// Starts gradflow in the background, its output discarded.
+    func launch(_ arguments: [String]) throws -> Process { try ProcessResult.launch(gradflow, arguments) }
+
+    /// Waits (at most 20 s) until `path.partial` exists or the process ended.
+    func waitForPartial(_ path: String, of process: Process) {
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: path + ".partial") && process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
     /// A data file and a weights file of the default problem's shapes, written by the tool itself.
     func inputs(_ scratch: Scratch) throws -> (h5: String, csv: String, weights: String) {
         let h5 = scratch.path("data.h5")
@@ -152,16 +163,10 @@ struct OutputFaultTests {
         let out = scratch.path("r.h5")
         let old = try scratch.write("keep.h5", "an old result")
         try FileManager.default.copyItem(atPath: old, toPath: out)
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: gradflow)
         // Minutes long (Adams after convergence is held to steps of about 1/S); interrupted below.
-        first.arguments = ["run", "--method", "adams", "--no-loss-stop", "--t-final", "1e7", "--monitors", "none", "-q",
-                           "--flush-interval", "0.05", "-o", out, "--force"]
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: out + ".partial") && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let first = try launch(["run", "--method", "adams", "--no-loss-stop", "--t-final", "1e7", "--monitors", "none", "-q",
+                                "--flush-interval", "0.05", "-o", out, "--force"])
+        waitForPartial(out, of: first)
         #expect(FileManager.default.fileExists(atPath: out + ".partial"))
         let seconds: [[String]] = [
             ["run", "--depth", "2", "-o", out, "--force", "-q"],
@@ -203,20 +208,10 @@ struct OutputFaultTests {
         var resumed = 0
         for trial in 0..<4 {
             let out = scratch.path("k\(trial).h5")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: gradflow)
-            process.arguments = interruptibleRun + ["-o", out]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try launch(interruptibleRun + ["-o", out])
             // Trial 0: a random instant of the first 60 ms (start-up, the header). The others: a random
             // instant of the run, counted from the moment its partial file appears.
-            if trial > 0 {
-                let deadline = Date().addingTimeInterval(20)
-                while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning && Date() < deadline {
-                    Thread.sleep(forTimeInterval: 0.002)
-                }
-            }
+            if trial > 0 { waitForPartial(out, of: process) }
             Thread.sleep(forTimeInterval: trial == 0 ? Double.random(in: 0...0.06, using: &generator) : Double.random(in: 0...0.3, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -263,16 +258,8 @@ struct OutputFaultTests {
         var resumed = 0
         for trial in 0..<3 {
             let out = scratch.path("gd\(trial).h5")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: gradflow)
-            process.arguments = arguments + ["-o", out]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.002)
-            }
+            let process = try launch(arguments + ["-o", out])
+            waitForPartial(out, of: process)
             Thread.sleep(forTimeInterval: Double.random(in: 0...0.5, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -303,13 +290,8 @@ struct OutputFaultTests {
         let reference = scratch.path("reference.h5")
         #expect(try run(interruptibleRun + ["-o", reference]).status == 0)
         let out = scratch.path("torn.h5")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gradflow)
-        process.arguments = interruptibleRun + ["-o", out]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning { Thread.sleep(forTimeInterval: 0.002) }
+        let process = try launch(interruptibleRun + ["-o", out])
+        waitForPartial(out, of: process)
         Thread.sleep(forTimeInterval: 0.1)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

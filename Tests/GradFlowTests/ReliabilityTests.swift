@@ -111,15 +111,7 @@ struct ProcessReliabilityTests {
         process.waitUntilExit()
     }
 
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gradflow)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func start(_ arguments: [String]) throws -> Process { try ProcessResult.launch(gradflow, arguments) }
 
     @Test("SIGINT: exit 130, status interrupted, the file readable; SIGTERM too")
     func interrupt() throws {

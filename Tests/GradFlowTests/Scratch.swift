@@ -42,6 +42,17 @@ struct ProcessResult {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Starts a program in the background with its output discarded (for tests that signal or kill it).
+    static func launch(_ executable: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// python3 with h5py and numpy, when the machine has them (an independent reader).
     static let python: String? = {
         for candidate in ["/usr/bin/env"] {
