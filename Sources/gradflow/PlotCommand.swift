@@ -45,7 +45,7 @@ struct PlotCommand: ParsableCommand {
         for (terminal, ext) in [("pngcairo", "png"), ("svg", "svg")] {
             let target = prefix + "." + ext
             // gnuplot draws into an unnamed file that replaces the target only once it is complete.
-            let output = try OutputFile(claiming: target, kind: .whole, overwrite: true, inputs: inputs)
+            let output = try OutputFile(claiming: target, overwrite: true, inputs: inputs)
             let script = figure.script(terminal: terminal, output: output.contentPath) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
             let scriptURL = scratch.appendingPathComponent("plot-\(ext).gp")
             try script.write(to: scriptURL, atomically: true, encoding: .utf8)

@@ -59,7 +59,7 @@ public enum GradientComparison {
         // Held for the whole comparison: no other command writes these three paths meanwhile (a finished
         // OUT-flow.h5 included); the first one receives the summary at the end.
         let claims = try [config.outputPath, flowPath, descentPath].map {
-            try OutputFile(claiming: $0, kind: .whole, overwrite: config.overwrite, inputs: config.inputFiles)
+            try OutputFile(claiming: $0, overwrite: config.overwrite, inputs: config.inputFiles)
         }
         let eta = settings.learningRate
         let steps = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing)

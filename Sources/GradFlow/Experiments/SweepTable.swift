@@ -126,7 +126,7 @@ public enum SweepTable {
     public static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = []) throws {
         let h5 = (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".h5"
         try OutputFile.checkTarget(h5, overwrite: true, inputs: inputs)
-        let table = try OutputFile(claiming: path, kind: .whole, overwrite: true, inputs: inputs)
+        let table = try OutputFile(claiming: path, overwrite: true, inputs: inputs)
         try table.write(Data(csv(rows).utf8))
         try table.commit()
         try HDF5File.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in

@@ -76,7 +76,7 @@ extension HDF5File {
     /// `claimed`: an `OutputFile` the caller claimed earlier (to hold the path during a long command).
     public static func write(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = [], estimatedBytes: Int,
                              claimed: OutputFile? = nil, _ body: (HDF5Node) throws -> Void) throws {
-        let output = try claimed ?? OutputFile(claiming: path, kind: .whole, overwrite: overwrite, inputs: inputs)
+        let output = try claimed ?? OutputFile(claiming: path, overwrite: overwrite, inputs: inputs)
         try output.reserve(estimatedBytes + (1 << 17), for: "while writing it")
         try {
             let root = try create(output)

@@ -22,9 +22,6 @@ import Foundation
 ///   keeping the size) before a write: a full disk or a size limit stops the command with the file at its
 ///   last flushed state instead of a half-written flush.
 public final class OutputFile {
-    /// What the file is for: a trajectory that is named `.partial` while it runs, or a file written whole.
-    public enum Kind: Sendable { case resumable, whole }
-
     /// An input of the command, with what it is ("the data file"), for the message that refuses it.
     public struct Input: Sendable {
         public var path: String
@@ -40,7 +37,6 @@ public final class OutputFile {
 
     /// The final path.
     public let path: String
-    public let kind: Kind
     /// Replace an existing file at `path` (at the commit only).
     public let overwrite: Bool
     /// `path + ".partial"`.
@@ -60,11 +56,12 @@ public final class OutputFile {
     /// Claims `path` for a new file: checks the folder, an existing file (refused unless `overwrite`),
     /// the inputs and a partial of the same path, then creates the unnamed content file and locks it.
     /// Nothing on disk changes when it throws.
-    public init(claiming given: String, kind: Kind, overwrite: Bool, inputs: [Input] = []) throws {
+    /// A trajectory calls `publish()` once its header is flushed, so that it runs as `FINAL.partial`; a file
+    /// written whole goes from its temporary straight to `commit()`.
+    public init(claiming given: String, overwrite: Bool, inputs: [Input] = []) throws {
         let path = Self.resolvingLink(given)
         try Self.checkTarget(path, overwrite: overwrite, inputs: inputs)
         self.path = path
-        self.kind = kind
         self.overwrite = overwrite
         (descriptor, contentPath) = try Self.createTemporary(for: path)
         temporaryPath = contentPath
@@ -132,7 +129,6 @@ public final class OutputFile {
     public init(resuming source: String, overwrite: Bool) throws {
         if source.hasSuffix(Self.partialSuffix), source.count > Self.partialSuffix.count {
             path = String(source.dropLast(Self.partialSuffix.count))
-            kind = .resumable
             let fd = open(source, O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { throw GradFlowError.fileAccess(path: source, reason: "cannot be opened for writing (\(String(cString: strerror(errno))))") }
             guard gf_lock_exclusive(fd) == 0 else {
@@ -152,11 +148,10 @@ public final class OutputFile {
             return
         }
         self.path = source
-        kind = .resumable
         self.overwrite = true
         let partial = source + Self.partialSuffix
         if FileManager.default.fileExists(atPath: partial) {
-            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: source) : Self.unfinished(source, partial: partial)
+            throw Self.occupied(source, partial: partial)
         }
         (descriptor, contentPath) = try Self.createTemporary(for: source)
         temporaryPath = contentPath
@@ -179,8 +174,7 @@ public final class OutputFile {
         let status = gf_rename(temporaryPath, partialPath, 1)
         guard status == 0 else {
             if status == -EEXIST {
-                throw gf_is_locked(partialPath) == 1 ? GradFlowError.outputInUse(path: path)
-                    : Self.unfinished(path, partial: partialPath)
+                throw Self.occupied(path, partial: partialPath)
             }
             throw GradFlowError.fileAccess(path: partialPath, reason: "cannot be created (\(String(cString: strerror(-status))))")
         }
@@ -326,7 +320,7 @@ public final class OutputFile {
             }
         }
         if FileManager.default.fileExists(atPath: partial) || (try? FileManager.default.destinationOfSymbolicLink(atPath: partial)) != nil {
-            throw gf_is_locked(partial) == 1 ? GradFlowError.outputInUse(path: path) : Self.unfinished(path, partial: partial)
+            throw occupied(path, partial: partial)
         }
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) is not writable")
@@ -353,6 +347,11 @@ public final class OutputFile {
         }
     }
 
+    /// The error for an output whose partial exists: another writer holds it, or a stopped run left it.
+    static func occupied(_ path: String, partial: String) -> GradFlowError {
+        gf_is_locked(partial) == 1 ? .outputInUse(path: path) : unfinished(path, partial: partial)
+    }
+
     /// The error for a partial that no process holds: resumable when it is a trajectory (flow or descent).
     static func unfinished(_ path: String, partial: String) -> GradFlowError {
         let format = (try? HDF5File.open(partial))?.attributeText("format")
@@ -370,7 +369,7 @@ public final class OutputFile {
 
     private static func claimError(_ path: String, partial: String, errno code: Int32) -> GradFlowError {
         if code == EEXIST {
-            return gf_is_locked(partial) == 1 ? .outputInUse(path: path) : unfinished(path, partial: partial)
+            return occupied(path, partial: partial)
         }
         if code == ENOSPC || code == EDQUOT { return .storage(path: path, reason: "no space left on the device") }
         return .fileAccess(path: path, reason: "cannot be created (\(String(cString: strerror(code))))")

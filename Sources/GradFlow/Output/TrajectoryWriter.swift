@@ -20,8 +20,8 @@ public final class TrajectoryWriter {
     /// The claimed output: its lock, its room checks and the final rename.
     public let output: OutputFile
     private var root: HDF5Node?
-    private var columns: [String: HDF5ExtendableDataset]
-    private var checkpointColumns: [String: HDF5ExtendableDataset]
+    private var columns: [String: HDF5ExtendableDataset] = [:]
+    private var checkpointColumns: [String: HDF5ExtendableDataset] = [:]
     private var pending: [String: [Double]] = [:]
     private let flushInterval: Double
     private var lastFlush = Date()
@@ -120,7 +120,6 @@ public final class TrajectoryWriter {
         }
         self.columns = columns
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
-        self.checkpointColumns = [:]
         if !checkpointColumns.isEmpty {
             let group = try root.createGroup("checkpoints")
             for column in checkpointColumns {
@@ -167,7 +166,6 @@ public final class TrajectoryWriter {
         self.columns = columns
         rows = row + 1
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
-        checkpointColumns = [:]
         if root.contains("checkpoints") {
             let group = try root.open("checkpoints")
             // At or before the resume time, and no more than every checkpoint column holds (a kill inside a

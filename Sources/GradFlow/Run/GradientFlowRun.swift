@@ -106,9 +106,8 @@ public enum GradientFlowRun {
     /// - Throws: `GradFlowError.invalidArgument` when the file is not a resumable gradient-flow run.
     public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
                               shouldStop: @escaping () -> Bool = { false }) throws -> GradientFlowRunSummary {
-        // Read what is needed, and close the file before it is reopened for writing (HDF5 refuses a second,
-        // writable open of a file this process holds open read-only).
-        // Everything is read and checked read-only first: a refused resume changes nothing.
+        // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
+        // closed before it is reopened for writing (HDF5 refuses a writable open of a file held open read-only).
         if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
         let (config, weights, time, row): (RunConfiguration, [Double], Double, Int) = try {
             let file = try TrajectoryFile(path: path)

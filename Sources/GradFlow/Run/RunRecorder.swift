@@ -15,7 +15,7 @@ final class RunRecorder {
         suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
                                  initialization: setup.initialization, selection: config.monitors,
                                  sharpness: config.sharpness, dynamics: dynamics)
-        let output = try OutputFile(claiming: config.outputPath, kind: .resumable, overwrite: config.overwrite, inputs: config.inputFiles)
+        let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
         writer = try TrajectoryWriter(output: output, method: method,
                                       commandLine: commandLine, configuration: config, setup: setup,
                                       monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
@@ -53,7 +53,8 @@ final class RunRecorder {
         if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
         monitorTime += Date().timeIntervalSince(start)
         // Gradient descent continues from [k, accumulated drift] beside θ (ResumeState.extras).
-        let extras = extra["step"] == nil ? [] : [Double(step)] + (predictedDrift.map(Array.init) ?? [])
+        var extras: [Double] = []
+        if case .descent = suite.dynamics { extras = [Double(step)] + (predictedDrift.map(Array.init) ?? []) }
         try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta, resumeExtras: extras)
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
