@@ -1,6 +1,6 @@
 # GradFlow: the two commands of the README, and their parts.
 #   make run    install what is missing, build, run gradient flow on the default problem
-#   make test   install what is missing, build, pass the tests (what .ci/run calls)
+#   make test   install what is missing, build, pass the Swift tests, then the Python ones (what .ci/run calls)
 #   make bench  the benchmark suite (cases A–E against scipy and numpy peers; benchmarks/README.md)
 SWIFT ?= swift
 OUTPUT ?= default-run.h5
@@ -16,9 +16,13 @@ build: setup
 run: build
 	.build/release/gradflow run --output $(OUTPUT) --force
 
+PYTHON ?= python3
+
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@$(PYTHON) -c 'import numpy, h5py, xarray, h5netcdf, pandas, pytest' 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check numpy h5py xarray h5netcdf pandas pytest
+	GRADFLOW_BINARY="$(CURDIR)/.build/debug/gradflow" $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
 
 BENCH_ARGS ?=
 

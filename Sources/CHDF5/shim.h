@@ -3,6 +3,7 @@
 #ifndef GRADFLOW_CHDF5_SHIM_H
 #define GRADFLOW_CHDF5_SHIM_H
 #include <hdf5.h>
+#include <H5DSpublic.h>  /* dimension scales (libhdf5_hl): netCDF-4 style named dimensions */
 
 static inline hid_t gf_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t gf_h5s_all(void) { return H5S_ALL; }

@@ -51,7 +51,8 @@ struct DescentCommand: ParsableCommand {
         let r = summary.result, g = RunSummaryPrinter.g
         let stop: String
         switch r.stop {
-        case .lossTolerance: stop = "R − R_min ≤ \(g(lossTolerance ?? 0, 3)) at step \(r.steps) (t = \(g(r.finalTime, 6)))"
+        case .lossTolerance:
+            stop = "early, at step \(r.steps) of \(summary.settings.steps) (t = \(g(r.finalTime, 6))): R − R_min ≤ --loss-tol \(g(lossTolerance ?? 0, 3)) (--loss-tol 0 takes all steps)"
         case .horizon: stop = "took all \(r.steps) steps (t = \(g(r.finalTime, 6)))"
         case .diverged: stop = "DIVERGED at step \(r.steps) (t = \(g(r.finalTime, 6)))"
         }

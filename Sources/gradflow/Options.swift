@@ -159,7 +159,7 @@ struct MonitorOptions: ParsableArguments {
 /// What is recorded and when a run stops early (shared by `run`, `descent` and `compare`).
 struct RecordingOptions: ParsableArguments {
     @Option(name: .customLong("loss-tol"), parsing: .unconditional,
-            help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (R itself for a GELU network; for gradient flow, CVODE root finding locates the time).")
+            help: "Stop when R − R_min = ‖X(w − w*)‖²/n reaches this value (R itself for a GELU network; for gradient flow, CVODE root finding locates the time). 0: never stop on the loss (run to the horizon, or take all --steps).")
     var lossTol: Double = 1e-10
 
     @Flag(name: .customLong("no-loss-stop"), help: "Run to the horizon even when R − R_min falls below --loss-tol.")
@@ -171,7 +171,8 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: "Spacing of the output times: 'log' (default, for plateaus) or 'uniform'.")
     var spacing: OutputSchedule.Spacing = .log
 
-    var lossTolerance: Double? { noLossStop ? nil : lossTol }
+    /// nil (no loss stop) with --no-loss-stop or --loss-tol 0.
+    var lossTolerance: Double? { noLossStop || lossTol == 0 ? nil : lossTol }
 }
 
 /// CVODE's options (shared by `run` and `compare`).

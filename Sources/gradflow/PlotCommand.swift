@@ -15,14 +15,15 @@ struct PlotCommand: ParsableCommand {
             bounds and 2/η (the paper's Figure 1(b)). A critical-lr table gives η_crit against depth with the \
             2/S_min prediction (Figure 2).
 
-            Example: gradflow plot run.h5 -o figures/run   (writes figures/run.png and figures/run.svg)
+            Example: gradflow plot run.h5 -o figures/run   (writes figures/run.png and figures/run.svg;
+            -o figures/run.png or -o figures/run.svg writes only that one)
             """
     )
 
     @Argument(help: "A trajectory, comparison, sweep (summary.csv or summary.h5) or critical-lr file.")
     var file: String
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output path without extension (default: FILE without its extension).", valueName: "prefix"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output path: ending in .png or .svg, only that figure; without one, both PREFIX.png and PREFIX.svg (default: FILE without its extension).", valueName: "path"))
     var output: String?
 
     func run() throws {
@@ -31,9 +32,16 @@ struct PlotCommand: ParsableCommand {
             // A file of ours whose datasets are missing or empty (a crash, a file edited by hand).
             throw GradFlowError.invalidData(file: file, field: figure.kind, reason: "holds no rows to plot (its datasets are missing or empty)")
         }
-        let prefix = output ?? ((file as NSString).deletingPathExtension)
+        // An output ending in .png or .svg names that one figure; otherwise it is a prefix for both.
+        var prefix = output ?? ((file as NSString).deletingPathExtension)
+        var formats = [("pngcairo", "png"), ("svg", "svg")]
+        let given = (prefix as NSString).pathExtension.lowercased()
+        if output != nil, let format = formats.first(where: { $0.1 == given }) {
+            formats = [format]
+            prefix = (prefix as NSString).deletingPathExtension
+        }
         let inputs = [OutputFile.Input(file, role: "the file being plotted")]
-        for ext in ["png", "svg"] { try OutputFile.checkTarget(prefix + "." + ext, overwrite: true, inputs: inputs) }
+        for (_, ext) in formats { try OutputFile.checkTarget(prefix + "." + ext, overwrite: true, inputs: inputs) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gradflow-plot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -42,7 +50,7 @@ struct PlotCommand: ParsableCommand {
                 try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
             }
         }
-        for (terminal, ext) in [("pngcairo", "png"), ("svg", "svg")] {
+        for (terminal, ext) in formats {
             let target = prefix + "." + ext
             // gnuplot draws into an unnamed file that replaces the target only once it is complete.
             let output = try OutputFile(claiming: target, overwrite: true, inputs: inputs)

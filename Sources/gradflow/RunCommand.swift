@@ -153,7 +153,7 @@ enum RunSummaryPrinter {
     static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {
         let r = s.result, st = r.statistics
         let stop = r.stopReason == .lossTolerance
-            ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
+            ? "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding), before the horizon t = \(g(config.schedule.tFinal, 6)) (--loss-tol 0 runs to the horizon)"
             : "horizon t = \(g(r.finalTime, 6)) reached"
         Terminal.print("GradFlow \(GradFlowVersion.string): gradient flow, \(config.solver.method.solverDescription) (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
         Terminal.print(problemAndNetwork(s.setup))

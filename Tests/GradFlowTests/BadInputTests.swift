@@ -27,7 +27,7 @@ struct BadInputTests {
         (["--depth", "2", "--widths", "5,0,1"], "--widths 5,0,1: width m_1 = 0 must be at least 1"),
         (["--rtol", "0"], "--rtol 0.0: must be in (0, 1)"),
         (["--atol", "-1"], "--atol -1.0: must be a finite number > 0"),
-        (["--loss-tol", "0"], "--loss-tol 0.0: must be a finite number > 0"),
+        (["--loss-tol", "-1"], "--loss-tol -1.0: must be a finite number ≥ 0 (0: never stop on the loss)"),
         (["--t-final", "-5"], "--t-final -5.0: must be a finite number > 0"),
         (["--init-scale", "-1"], "--init-scale -1.0: must be a finite number ≥ 0"),
         (["--init-scale", "0"], "--init-scale 0.0: must be > 0 for a Gaussian initialisation"),

@@ -190,7 +190,7 @@ public final class GradientDescent {
             theta.withUnsafeBufferPointer { t in step.withUnsafeMutableBufferPointer { risk.gradient(at: t, into: $0, scale: -eta) } }
             let excess = risk.excessRiskOfLastGradient()
             let diverged = !excess.isFinite || excess > divergenceLevel
-            let converged = !diverged && lossTolerance.map { excess <= $0 } ?? false
+            let converged = !diverged && lossTolerance.map { $0 > 0 && excess <= $0 } ?? false  // 0: never stop on the loss
             let observed = start.map { k == $0.step } ?? false  // a resumed run's first step was recorded already
             if !observed, outputs.contains(k) || diverged || converged || k == settings.steps {
                 loopTime += Date().timeIntervalSince(clock)

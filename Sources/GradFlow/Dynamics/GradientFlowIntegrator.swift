@@ -62,9 +62,10 @@ public final class GradientFlowIntegrator {
     ) throws -> GradientFlowResult {
         try settings.validate()
         try schedule.validate()
-        if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
+        if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {
+            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
+        let lossTolerance = lossTolerance == 0 ? nil : lossTolerance  // 0: never stop on the loss
         guard initialWeights.count == risk.parameterCount else {
             throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights.count) weights",
                                                 reason: "the network has P = \(risk.parameterCount) parameters")

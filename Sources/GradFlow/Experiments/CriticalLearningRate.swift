@@ -122,7 +122,7 @@ public enum CriticalLearningRate {
                              settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
         try HDF5File.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
             let attributes: [(String, HDF5Value)] = [
-                ("format", .string("gradflow-critical-lr")), ("format_version", .integer(1)),
+                ("format", .string("gradflow-critical-lr")), ("format_version", .integer(GradFlowVersion.formatVersion)),
                 ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),
                 ("bisection_steps", .integer(settings.bisectionSteps)), ("max_steps", .integer(settings.steps)),
                 ("loss_tol", .double(settings.lossTolerance)),
@@ -135,6 +135,9 @@ public enum CriticalLearningRate {
                 ("sharpness_at_converging", { $0.sharpnessAtConverging }), ("trials", { Double($0.trials) }),
             ]
             for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
+            // Named dimension (format version 2): one `case` per (depth, seed).
+            try root.createDimension("case", size: results.count)
+            for (name, _) in columns { try root.label(name, name.replacingOccurrences(of: "_", with: " "), dimensions: ["/case"]) }
         }
     }
 }

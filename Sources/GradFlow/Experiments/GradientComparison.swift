@@ -120,7 +120,7 @@ public enum GradientComparison {
             encoder.outputFormatting = [.sortedKeys]
             let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
             let attributes: [(String, HDF5Value)] = [
-                ("format", .string("gradflow-comparison")), ("format_version", .integer(1)),
+                ("format", .string("gradflow-comparison")), ("format_version", .integer(GradFlowVersion.formatVersion)),
                 ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)), ("config", .string(json)),
                 ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),
                 ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
@@ -144,6 +144,18 @@ public enum GradientComparison {
                 ("descent_conservation_predicted", { $0.descentPredictedDrift }),
             ]
             for (name, value) in columns { try group.writeDataset(name, rows.map(value), shape: [rows.count]) }
+            // Named dimension (format version 2): the rows are labelled by the descent step.
+            try group.makeDimensionScale("step")
+            let longNames = ["step": "gradient-descent step k", "time": "time t = kη of the step (dimensionless, not a date)",
+                             "relative_distance": "‖θ_GD(k) − θ_GF(kη)‖ / ‖θ_GF(kη)‖",
+                             "flow_excess_risk": "excess risk of the flow at t = kη", "descent_excess_risk": "excess risk of descent at step k",
+                             "flow_conservation_drift": "flow's relative conservation drift (max over k)",
+                             "descent_conservation_drift": "descent's absolute conservation drift (max over k)",
+                             "descent_conservation_predicted": "descent's predicted η² drift (max over k)"]
+            for (name, _) in columns {
+                if name != "step" { try group.attachDimensions(name, ["/comparison/step"]) }
+                try group.describe(name, longNames[name] ?? name)
+            }
         }
     }
 }

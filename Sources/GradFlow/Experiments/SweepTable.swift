@@ -131,7 +131,7 @@ public enum SweepTable {
         try table.commit()
         try HDF5File.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
             try root.setAttribute("format", .string("gradflow-sweep"))
-            try root.setAttribute("format_version", .integer(1))
+            try root.setAttribute("format_version", .integer(GradFlowVersion.formatVersion))
             let sorted = rows.sorted { $0.point.index < $1.point.index }
             let numeric: [(String, (SweepRow) -> Double)] = [
                 ("index", { Double($0.point.index) }), ("init_scale", { $0.point.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
@@ -142,6 +142,12 @@ public enum SweepTable {
                 ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }), ("final_test_loss", { $0.finalTestLoss }),
             ]
             for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
+            // Named dimension (format version 2): the rows are labelled by the grid point's index.
+            try root.makeDimensionScale("index")
+            for (name, _) in numeric {
+                if name != "index" { try root.attachDimensions(name, ["/index"]) }
+                try root.describe(name, name == "index" ? "grid point index" : name.replacingOccurrences(of: "_", with: " "))
+            }
             try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
             try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))
             try root.setAttribute("outcome", .string(sorted.map(\.outcome).joined(separator: ",")))

@@ -81,6 +81,7 @@ public final class TrajectoryWriter {
             try g.writeDataset("y_test", test.targets, shape: q == 1 ? [test.count] : [test.count, q])
         }
         try g.writeDataset("covariance_eigenvalues", problem.covarianceEigenvalues, shape: [problem.dimension])
+        try Self.labelHeader(root, problem: g, q: q, setup: setup, monitorColumns: monitorColumns)
         var problemAttributes: [(String, HDF5Value)] = [
             ("source", .string(problem.source)), ("n", .integer(problem.sampleCount)), ("d", .integer(problem.dimension)),
             ("q", .integer(q)), ("n_test", .integer(problem.test?.count ?? 0)),
@@ -104,6 +105,7 @@ public final class TrajectoryWriter {
 
         let initial = try root.createGroup("initial")
         try initial.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
+        try initial.label("weights", "stacked weights θ(0) = (W_1, …, W_L), each block row-major", dimensions: ["/parameter"])
         let resume = try root.createGroup("resume")
         try resume.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
         try resume.setAttribute("time", .double(0))
@@ -112,6 +114,10 @@ public final class TrajectoryWriter {
         var unused = start
         unused[0] = -1  // not a record yet
         try resume.writeDataset("state", start + unused, shape: [2, start.count])
+        try resume.label("weights", "stacked weights of the last flushed row", dimensions: ["/parameter"])
+        try resume.createDimension("record", size: 2)
+        try resume.createDimension("record_entry", size: start.count)
+        try resume.label("state", "resume records [sequence, time, row, checksum, θ…, extras…]", dimensions: ["/resume/record", "/resume/record_entry"])
         let trajectory = try root.createGroup("trajectory")
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in Self.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
@@ -119,12 +125,15 @@ public final class TrajectoryWriter {
             columns[column.name] = try trajectory.createExtendableDataset(column.name, columns: column.width)
         }
         self.columns = columns
+        try Self.labelColumns(trajectory, root: root, group: "trajectory", columns: Self.rowColumns.map { TrajectoryColumn($0) } + monitorColumns,
+                              shape: network.shape)
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
         if !checkpointColumns.isEmpty {
             let group = try root.createGroup("checkpoints")
             for column in checkpointColumns {
                 checkpoints[column.name] = try group.createExtendableDataset(column.name, columns: column.width, chunkRows: 16)
             }
+            try Self.labelColumns(group, root: root, group: "checkpoints", columns: checkpointColumns, shape: network.shape)
         }
         self.checkpointColumns = checkpoints
         if !bounds.isEmpty {
@@ -302,7 +311,12 @@ public final class TrajectoryWriter {
         }
         if let finalWeights {
             let group = root.contains("final") ? try root.open("final") : try root.createGroup("final")
-            if !group.contains("weights") { try group.writeDataset("weights", finalWeights, shape: [finalWeights.count]) }
+            if !group.contains("weights") {
+                try group.writeDataset("weights", finalWeights, shape: [finalWeights.count])
+                if root.contains("parameter") {
+                    try group.label("weights", "stacked weights at the end of the run, each block row-major", dimensions: ["/parameter"])
+                }
+            }
         }
         let s = root.contains("solver") ? try root.open("solver") : try root.createGroup("solver")
         for (name, value) in solver { try s.setAttribute(name, value) }

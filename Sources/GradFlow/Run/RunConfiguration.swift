@@ -112,8 +112,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         try solver.validate()
         try descent?.validate()  // first: a descent run's horizon K·η is derived from --lr and --steps
         try schedule.validate()
-        if let tol = lossTolerance, !(tol.isFinite && tol > 0) {
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number > 0")
+        if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {  // 0: never stop on the loss
+            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
         try BLASThreads.validate(threads)
         if let depth, depth < 1 {

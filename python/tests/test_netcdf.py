@@ -1,0 +1,104 @@
+"""Every kind of GradFlow file opens in xarray (engine h5netcdf) with named dimensions: no phony_dim,
+no warnings, the expected names and sizes, and a float time that is not decoded as a date."""
+import warnings
+
+import h5py
+import numpy as np
+import pytest
+
+import gradflow
+
+xr = pytest.importorskip("xarray")
+pytest.importorskip("h5netcdf")
+
+
+def open_group(path, group):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return xr.load_dataset(path, group=group, engine="h5netcdf")
+
+
+def check(ds, expected_dims, path, group):
+    assert not [d for d in ds.dims if "phony" in str(d)], (path, group, dict(ds.sizes))
+    assert dict(ds.sizes) == expected_dims, (group, dict(ds.sizes))
+    for name, var in ds.variables.items():
+        assert "long_name" in var.attrs, (group, name)
+    if "time" in ds.variables:
+        assert ds["time"].dtype == np.float64 and "units" not in ds["time"].attrs
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, small):
+    folder = tmp_path_factory.mktemp("files")
+    flow = gradflow.run(**small, output=folder / "flow.h5", progress=False)
+    descent = gradflow.descent(lr=0.05, steps=200, **small, output=folder / "descent.h5", progress=False)
+    compare = gradflow.compare(lr=0.05, steps=100, **small, output=folder / "cmp.h5", progress=False)
+    q2 = gradflow.run(depth=2, widths=[3, 4, 2], samples=10, input_dim=3, outputs=2, test_samples=0, t_final=5,
+                      output=folder / "q2.h5", progress=False)
+    crit = gradflow.critical_lr(depths=[2, 3], bisection_steps=2, output=folder / "crit.h5", progress=False)
+    table = gradflow.sweep(depths=[2, 3], jobs=2, output_dir=folder / "sweep", progress=False)
+    return dict(flow=flow, descent=descent, compare=compare, q2=q2, crit=crit.attrs["path"],
+                sweep=str(folder / "sweep" / "summary.h5"))
+
+
+def trajectory_dims(traj):
+    with h5py.File(traj.path, "r") as f:
+        rows, m = f["trajectory/time"].shape[0], f["checkpoints/time"].shape[0]
+        P, L = f["initial/weights"].shape[0], int(f["network"].attrs["depth"])
+        n, d = f["problem/X"].shape
+        q = int(f["problem"].attrs["q"])
+        n_test = int(f["problem"].attrs["n_test"])
+        entry = f["resume/state"].shape[1]
+        widths = {v.shape[1] for v in f["trajectory"].values() if v.ndim == 2}
+        assert f.attrs["format_version"] == 2
+    problem = dict(sample=n, feature=d, mode=d)
+    problem.update(dict(output=q) if q > 1 else dict(output_unit=1))
+    if n_test:
+        problem["sample_test"] = n_test
+    trajectory = dict(time=rows)
+    trajectory.update({name: size for name, size in [("layer_pair", L - 1), ("layer", L)] if size in widths})
+    return dict(trajectory=trajectory, checkpoints=dict(time=m, parameter=P),
+                problem=problem, initial=dict(parameter=P), final=dict(parameter=P),
+                resume=dict(record=2, record_entry=entry, parameter=P))
+
+
+@pytest.mark.parametrize("kind", ["flow", "descent", "q2", "compare-flow", "compare-descent"])
+def test_trajectory_groups(files, kind):
+    traj = files[kind] if "-" not in kind else getattr(files["compare"], kind.split("-")[1])
+    for group, dims in trajectory_dims(traj).items():
+        ds = open_group(traj.path, group)
+        if group == "trajectory" and traj.attrs["method"] == "gradient-descent":
+            assert "step" in ds
+        check(ds, dims, traj.path, group)
+    # the root opens too: only attributes and dimensions without variables
+    root = open_group(traj.path, None)
+    assert root.attrs["format"] == "gradflow-trajectory" and not root.data_vars
+
+
+def test_trajectory_labels_match_h5py(files):
+    traj = files["flow"]
+    ds = open_group(traj.path, "trajectory")
+    with h5py.File(traj.path, "r") as f:
+        np.testing.assert_array_equal(ds["time"].values, f["trajectory/time"][:])
+        np.testing.assert_array_equal(ds["conservation_drift"].values, f["trajectory/conservation_drift"][:])
+        assert ds["conservation_drift"].dims == ("time", "layer_pair")
+        assert ds["rank1_residual"].dims == ("time", "layer")
+
+
+def test_comparison(files):
+    ds = open_group(files["compare"].path, "comparison")
+    rows = len(files["compare"].table["step"])
+    check(ds, dict(step=rows), files["compare"].path, "comparison")
+    assert ds["relative_distance"].dims == ("step",)
+
+
+def test_critical_lr_file(files):
+    ds = open_group(files["crit"], None)
+    check(ds, dict(case=2), files["crit"], "/")
+    assert list(ds["depth"].values) == [2, 3]
+
+
+def test_sweep_summary(files):
+    ds = open_group(files["sweep"], None)
+    check(ds, dict(index=2), files["sweep"], "/")
+    assert list(ds["index"].values) == [0, 1]
