@@ -21,7 +21,8 @@ PYTHON ?= python3
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
-	@$(PYTHON) -c 'import numpy, h5py, xarray, h5netcdf, pandas, pytest' 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check numpy h5py xarray h5netcdf pandas pytest
+	@$(PYTHON) -c 'import numpy, h5py, xarray, h5netcdf, pandas, pytest' 2>/dev/null || $(PYTHON) -m pip install --quiet --disable-pip-version-check numpy h5py xarray h5netcdf pandas pytest \
+	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --break-system-packages numpy h5py xarray h5netcdf pandas pytest
 	GRADFLOW_BINARY="$(CURDIR)/.build/debug/gradflow" $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
 
 BENCH_ARGS ?=
