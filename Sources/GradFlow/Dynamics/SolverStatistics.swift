@@ -37,7 +37,7 @@ public struct SolverStatistics: Sendable, Codable, Equatable {
     }
 
     /// Name–value pairs in a fixed order, with the attribute names of the trajectory file's `/solver`.
-    public var namedValues: [(String, HDF5Value)] {
+    public var namedValues: [(String, AttributeValue)] {
         let counters: [(String, Int)] = [
             ("steps", steps), ("rhs_evals", rhsEvaluations), ("lin_rhs_evals", linearSolverRhsEvaluations),
             ("jv_evals", jacobianVectorProducts), ("jac_evals", jacobianEvaluations), ("lin_iters", linearIterations),
@@ -45,7 +45,7 @@ public struct SolverStatistics: Sendable, Codable, Equatable {
             ("nonlin_conv_fails", nonlinearConvergenceFailures), ("lin_conv_fails", linearConvergenceFailures),
             ("root_evals", rootFunctionEvaluations), ("last_order", lastOrder),
         ]
-        return counters.map { ($0.0, HDF5Value.integer($0.1)) } + [("last_step", .double(lastStepSize))]
-            + (stiffnessSwitchTime.map { [("stiffness_switch_time", HDF5Value.double($0))] } ?? [])
+        return counters.map { ($0.0, AttributeValue.integer($0.1)) } + [("last_step", .double(lastStepSize))]
+            + (stiffnessSwitchTime.map { [("stiffness_switch_time", AttributeValue.double($0))] } ?? [])
     }
 }

@@ -121,7 +121,7 @@ public enum CriticalLearningRate {
     public static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
                              settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
         try HDF5File.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
-            let attributes: [(String, HDF5Value)] = [
+            let attributes: [(String, AttributeValue)] = [
                 ("format", .string("gradflow-critical-lr")), ("format_version", .integer(GradFlowVersion.formatVersion)),
                 ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),
                 ("bisection_steps", .integer(settings.bisectionSteps)), ("max_steps", .integer(settings.steps)),

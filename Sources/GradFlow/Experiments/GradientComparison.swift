@@ -119,7 +119,7 @@ public enum GradientComparison {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let json = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-            let attributes: [(String, HDF5Value)] = [
+            let attributes: [(String, AttributeValue)] = [
                 ("format", .string("gradflow-comparison")), ("format_version", .integer(GradFlowVersion.formatVersion)),
                 ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)), ("config", .string(json)),
                 ("lr", .double(eta)), ("edge_of_stability", .double(2 / eta)),

@@ -457,7 +457,7 @@ public final class MonitorSuite {
     }
 
     /// `/bounds` attributes: the theoretical values and Lemma 2's constants.
-    public var boundAttributes: [(String, HDF5Value)] {
+    public var boundAttributes: [(String, AttributeValue)] {
         var list = bounds?.attributes ?? []
         if network.model == .gelu, bounds != nil { list.append(("reference_only", .string("linear-network theory; not claimed for GELU"))) }
         if let lemma2 {

@@ -76,8 +76,8 @@ public struct TheoreticalBounds: Sendable {
     }
 
     /// Name–value pairs for the trajectory file's `/bounds` attributes (names as in MATH.md).
-    public var attributes: [(String, HDF5Value)] {
-        var list: [(String, HDF5Value)] = [
+    public var attributes: [(String, AttributeValue)] {
+        var list: [(String, AttributeValue)] = [
             ("sharpness_lower_bound", .double(sharpnessLowerBound)),
             ("explicit_minimizer_sharpness", .double(explicitMinimizerSharpness)),
             ("paper_upper_bound", .double(paperUpperBound)),

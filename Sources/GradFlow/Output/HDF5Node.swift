@@ -1,34 +1,6 @@
 import CHDF5
 import Foundation
 
-/// A value stored in an HDF5 attribute, as GradFlow reads and writes them.
-public enum HDF5Value: Sendable, Equatable, CustomStringConvertible {
-    case string(String)
-    case integer(Int)
-    case double(Double)
-    case integers([Int])
-    case doubles([Double])
-
-    public var description: String {
-        switch self {
-        case let .string(s): return s
-        case let .integer(i): return String(i)
-        case let .double(x): return "\(x)"
-        case let .integers(v): return "[" + v.map(String.init).joined(separator: ", ") + "]"
-        case let .doubles(v): return "[" + v.map { "\($0)" }.joined(separator: ", ") + "]"
-        }
-    }
-
-    /// The value as a Double when it is one number.
-    public var doubleValue: Double? {
-        switch self {
-        case let .double(x): return x
-        case let .integer(i): return Double(i)
-        default: return nil
-        }
-    }
-}
-
 /// An open HDF5 group or dataset (or the file's root group), closed when released. A thin, typed
 /// wrapper over the HDF5 C API: strings are stored as variable-length UTF-8 (h5py reads them as
 /// `str`), numbers as native 64-bit doubles and integers, matrices row-major. Failures throw
@@ -255,7 +227,7 @@ public final class HDF5Node {
     // MARK: Attributes
 
     /// Writes (or replaces) an attribute.
-    public func setAttribute(_ attribute: String, _ value: HDF5Value) throws {
+    public func setAttribute(_ attribute: String, _ value: AttributeValue) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         if H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
         let ok: Bool
@@ -313,7 +285,7 @@ public final class HDF5Node {
     }
 
     /// Reads an attribute: strings (variable or fixed length), integers and floats, scalar or 1-D.
-    public func attribute(_ attribute: String) throws -> HDF5Value {
+    public func attribute(_ attribute: String) throws -> AttributeValue {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard H5Aexists(id, attribute) > 0 else { throw fail("\(name) has no attribute \(attribute)") }
         let attr = H5Aopen(id, attribute, gf_h5p_default())

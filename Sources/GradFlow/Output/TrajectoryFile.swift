@@ -33,12 +33,12 @@ public final class TrajectoryFile {
     }
 
     /// A root attribute as a value.
-    public func value(_ name: String, in group: String? = nil) throws -> HDF5Value {
+    public func value(_ name: String, in group: String? = nil) throws -> AttributeValue {
         try (group.map { try root.open($0) } ?? root).attribute(name)
     }
 
     /// All attributes of a group, in name order (empty when the group is absent).
-    public func groupAttributes(_ group: String) -> [(String, HDF5Value)] {
+    public func groupAttributes(_ group: String) -> [(String, AttributeValue)] {
         guard root.contains(group), let node = try? root.open(group) else { return [] }
         return node.attributeNames().compactMap { name in (try? node.attribute(name)).map { (name, $0) } }
     }

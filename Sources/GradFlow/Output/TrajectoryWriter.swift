@@ -44,7 +44,7 @@ public final class TrajectoryWriter {
     /// beyond the four of every run; `checkpointColumns` those of `/checkpoints` (none: no group).
     public init(output: OutputFile, method: String, commandLine: String, configuration: RunConfiguration,
                 setup: RunSetup, monitorColumns: [TrajectoryColumn] = [], checkpointColumns: [TrajectoryColumn] = [],
-                bounds: [(String, HDF5Value)] = [], flushInterval: Double = 1, resumeExtras: [Double] = []) throws {
+                bounds: [(String, AttributeValue)] = [], flushInterval: Double = 1, resumeExtras: [Double] = []) throws {
         self.path = output.path
         self.output = output
         self.flushInterval = flushInterval
@@ -59,7 +59,7 @@ public final class TrajectoryWriter {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let config = (try? encoder.encode(configuration)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        let attributes: [(String, HDF5Value)] = [
+        let attributes: [(String, AttributeValue)] = [
             ("format", .string("gradflow-trajectory")), ("format_version", .integer(GradFlowVersion.formatVersion)),
             ("gradflow_version", .string(GradFlowVersion.string)), ("sundials_version", .string(GradFlowVersion.sundials)),
             ("hdf5_version", .string(HDF5File.libraryVersion)),
@@ -82,7 +82,7 @@ public final class TrajectoryWriter {
         }
         try g.writeDataset("covariance_eigenvalues", problem.covarianceEigenvalues, shape: [problem.dimension])
         try Self.labelHeader(root, problem: g, q: q, setup: setup, monitorColumns: monitorColumns)
-        var problemAttributes: [(String, HDF5Value)] = [
+        var problemAttributes: [(String, AttributeValue)] = [
             ("source", .string(problem.source)), ("n", .integer(problem.sampleCount)), ("d", .integer(problem.dimension)),
             ("q", .integer(q)), ("n_test", .integer(problem.test?.count ?? 0)),
             ("rank", .integer(problem.rank)), ("R_min", .double(problem.minimumRisk)),
@@ -93,7 +93,7 @@ public final class TrajectoryWriter {
         for (name, value) in problemAttributes { try g.setAttribute(name, value) }
 
         let n = try root.createGroup("network")
-        let networkAttributes: [(String, HDF5Value)] = [
+        let networkAttributes: [(String, AttributeValue)] = [
             ("depth", .integer(network.shape.depth)), ("widths", .integers(network.shape.widths)),
             ("kind", .string(network.kind.rawValue)), ("model", .string(network.model.rawValue)),
             ("init", .string(setup.initialization.name)),
@@ -218,7 +218,7 @@ public final class TrajectoryWriter {
     var checkpointRows: Int { checkpointColumns["time"]?.rows ?? 0 }
 
     /// Sets (or replaces) an attribute of the file's root group.
-    public func setRootAttribute(_ name: String, _ value: HDF5Value) throws {
+    public func setRootAttribute(_ name: String, _ value: AttributeValue) throws {
         try output.reserve(Self.headerBytes(doubles: 0, text: value.description.utf8.count), for: "while writing the attribute \(name)")
         try openRoot().setAttribute(name, value)
     }
@@ -293,7 +293,7 @@ public final class TrajectoryWriter {
     }
 
     /// Writes the final weights and the solver group, sets `status` and `message`, and flushes.
-    public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
+    public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
                        verdicts: [MonitorVerdict] = []) throws {
         try flush()
         try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024,

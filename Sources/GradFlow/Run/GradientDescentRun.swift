@@ -119,7 +119,7 @@ public enum GradientDescentRun {
         }
         let verdicts = try recorder.close(time: result.finalTime, weights: result.finalWeights, evaluation: result.finalEvaluation,
                                           atMinimum: result.stop == .lossTolerance)
-        var solverAttributes: [(String, HDF5Value)] = [
+        var solverAttributes: [(String, AttributeValue)] = [
             ("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate)), ("steps", .integer(result.steps)),
             ("max_steps", .integer(settings.steps)), ("stop_reason", .string(result.stop.rawValue)),
             ("final_time", .double(result.finalTime)), ("seconds_per_step", .double(result.secondsPerStep)),

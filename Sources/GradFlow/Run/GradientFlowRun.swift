@@ -178,7 +178,7 @@ public enum GradientFlowRun {
         let start = Date()
         let risk = RiskFactory.makeRisk(network: setup.network, problem: setup.problem)
         let integrator = GradientFlowIntegrator(risk: risk, settings: config.solver)
-        var solverAttributes: [(String, HDF5Value)] = [
+        var solverAttributes: [(String, AttributeValue)] = [
             ("integrator", .string(config.solver.method.solverDescription)),
             ("rtol", .double(config.solver.relativeTolerance)), ("atol", .double(config.solver.absoluteTolerance)),
         ]

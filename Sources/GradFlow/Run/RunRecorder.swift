@@ -67,7 +67,7 @@ final class RunRecorder {
 
     /// Closes the file with its final `status` and puts it at its final path (`OutputFile.commit`). A
     /// storage failure (full disk, size limit) leaves the file as the partial it was at its last flush.
-    func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, HDF5Value)],
+    func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
                 verdicts: [MonitorVerdict] = []) throws {
         try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts)
         writer.close()
@@ -76,7 +76,7 @@ final class RunRecorder {
 
     /// After an error: closes the file as `status` (failed, interrupted) and commits it, unless the error
     /// is a storage failure, which leaves the partial at its last flushed state. Returns the error to throw.
-    func abandon(after error: GradFlowError, status: RunStatus, solver: [(String, HDF5Value)]) -> GradFlowError {
+    func abandon(after error: GradFlowError, status: RunStatus, solver: [(String, AttributeValue)]) -> GradFlowError {
         if case .storage = error { return error }
         if let failure = writer.storageFailure { return failure }
         do {
