@@ -116,7 +116,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     guard reference.status == 0 else { fatalError("case \(c.letter): the reference run failed") }
     let referenceWeights = try TrajectoryFile(path: referencePath).dataset("final/weights")
     let error = relativeError(finalWeights, referenceWeights)
-    let drift = ConservationMonitor(initialWeights: setup.initialWeights, shape: setup.network.shape).drift(at: finalWeights)
+    let drift = Imbalances(initialWeights: setup.initialWeights, shape: setup.network.shape).drift(at: finalWeights)
     let kernels = KernelTimer.kernels(setup)
     let gradientBytes = 16 * Double(p), hvpBytes = 24 * Double(p)
 

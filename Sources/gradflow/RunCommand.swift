@@ -170,15 +170,20 @@ enum RunSummaryPrinter {
 /// The closing table of monitors: each quantity, its worst value along the run, its bound, and the verdict.
 enum MonitorTablePrinter {
     static func print(_ verdicts: [MonitorVerdict]) {
-        let titleWidth = min(60, verdicts.map { $0.title.count }.max() ?? 10)
-        let worstWidth = max(12, verdicts.map { $0.worst.count }.max() ?? 10)
-        let boundWidth = max(10, verdicts.map { $0.bound.count }.max() ?? 10)
+        let rows = verdicts.map { v in
+            (title: v.title, value: v.value.map { Terminal.g($0, v.valueDigits) } ?? "–",
+             bound: v.boundText.isEmpty ? "–" : v.boundText.rendered(Terminal.g), verdict: v.outcome.rawValue,
+             note: v.note.rendered(Terminal.g))
+        }
+        let titleWidth = min(60, rows.map { $0.title.count }.max() ?? 10)
+        let valueWidth = max(12, rows.map { $0.value.count }.max() ?? 10)
+        let boundWidth = max(10, rows.map { $0.bound.count }.max() ?? 10)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         Terminal.print("")
-        Terminal.print("  " + pad("monitor", titleWidth) + "  " + pad("worst/value", worstWidth) + "  " + pad("bound", boundWidth) + "  verdict")
-        for v in verdicts {
-            Terminal.print("  " + pad(v.title, titleWidth) + "  " + pad(v.worst, worstWidth) + "  " + pad(v.bound, boundWidth) + "  " + v.outcome.rawValue)
-            if !v.note.isEmpty { Terminal.print("  " + pad("", titleWidth) + "    " + v.note) }
+        Terminal.print("  " + pad("monitor", titleWidth) + "  " + pad("worst/value", valueWidth) + "  " + pad("bound", boundWidth) + "  verdict")
+        for row in rows {
+            Terminal.print("  " + pad(row.title, titleWidth) + "  " + pad(row.value, valueWidth) + "  " + pad(row.bound, boundWidth) + "  " + row.verdict)
+            if !row.note.isEmpty { Terminal.print("  " + pad("", titleWidth) + "    " + row.note) }
         }
     }
 }

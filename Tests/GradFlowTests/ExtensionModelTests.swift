@@ -271,7 +271,7 @@ struct ExtensionModelTests {
         #expect(other.report.distanceToSolution! > 1e-2)  // another interpolator, w_∞ ≠ w*
         // The lower bound then uses w_∞ (smaller than the w* one, MATH.md §6.2), and it holds.
         let lower = try Self.verdict(other, "sharpness_lower")
-        #expect(lower.outcome == .holds && lower.bound.contains("w_∞"))
+        #expect(lower.outcome == .holds && lower.boundText.plain.contains("w_∞"))
         // Corollary 2 (8LΛ) assumes Σ full rank: not claimed here (it fails for this very run: S ≈ 174 > 161 at s = 0.25, L = 5).
         #expect(try Self.verdict(other, "sharpness_corollary2").outcome == .notApplicable)
         // The held-out error is recorded, and equals an independent computation at the final weights.
@@ -316,7 +316,7 @@ struct ExtensionModelTests {
         config.descent = DescentSettings(learningRate: 0.05, steps: 400)
         let summary = try GradientDescentRun.execute(config, commandLine: "test")
         let verdict = try #require(summary.report.verdicts.first { $0.key == "conservation_drift" })
-        #expect(verdict.outcome == .holds, "\(verdict.worst) \(verdict.note)")
+        #expect(verdict.outcome == .holds, "\(String(describing: verdict.value)) \(verdict.note.plain)")
         let drift = try TrajectoryFile(path: summary.report.outputPath).dataset("trajectory/conservation_drift")
         #expect(drift.max()! > 1e-6)  // GD really drifts; the prediction accounts for it
     }

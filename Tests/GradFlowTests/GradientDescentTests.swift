@@ -42,7 +42,7 @@ struct GradientDescentTests {
         let eta = 0.05
         let gradient = risk.gradient(at: theta)
         let next = zip(theta, gradient).map { $0 - eta * $1 }
-        let change = ConservationMonitor(initialWeights: theta, shape: shape).differences(at: next)
+        let change = Imbalances(initialWeights: theta, shape: shape).differences(at: next)
         for k in 1..<shape.depth {
             // η²(G_kG_kᵀ − G_{k+1}ᵀG_{k+1}): the imbalance formula applied to the gradient blocks, by loops.
             let expected = Reference.imbalance(gradient, shape: shape, k: k).map { eta * eta * $0 }

@@ -16,7 +16,7 @@ struct MonitorTests {
         let shape = try NetworkShape(widths: [4, 3, 5, 2, 1])
         var rng = GaussianGenerator(seed: 4)
         let a = rng.gaussians(shape.parameterCount), b = rng.gaussians(shape.parameterCount)
-        let monitor = ConservationMonitor(initialWeights: a, shape: shape)
+        let monitor = Imbalances(initialWeights: a, shape: shape)
         let drift = monitor.drift(at: b)
         for k in 1..<shape.depth {
             let expected = Reference.norm(zip(Reference.imbalance(b, shape: shape, k: k), Reference.imbalance(a, shape: shape, k: k)).map { $0 - $1 })
@@ -29,8 +29,8 @@ struct MonitorTests {
         let shape = try NetworkShape(widths: [4, 3, 5, 2, 1])
         var rng = GaussianGenerator(seed: 8)
         let theta = rng.gaussians(shape.parameterCount)
-        let conservation = ConservationMonitor(initialWeights: theta, shape: shape)
-        let monitor = try Lemma2Monitor(initialWeights: theta, shape: shape, conservation: conservation)
+        let conservation = Imbalances(initialWeights: theta, shape: shape)
+        let monitor = try Lemma2Quantities(initialWeights: theta, shape: shape, imbalances: conservation)
         let v = try monitor.values(at: theta, driftNorms: [0, 0, 0])
         var lefts: [[Double]] = [], rights: [[Double]] = []
         for k in 1...shape.depth {

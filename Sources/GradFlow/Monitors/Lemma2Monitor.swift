@@ -1,91 +1,108 @@
-/// Lemma 2 (MATH.md §4.2): for a network with scalar output (m_L = 1), every layer stays near rank
-/// one, the layers stay balanced, and consecutive singular vectors stay aligned, with per-k bounds
-/// computed from the initial imbalances `D_k = D_k(0)`: `τ_k = tr D_k`, `δ_k = ‖D_k‖_2`,
-/// `e_L = 0`, `e_k = Σ_{j=k}^{L−1} (τ_j + δ_j)`, `ε = Σ_k (|τ_k| + 2δ_k)`:
-/// 1. rank-one residual `‖W_k‖_F² − ‖W_k‖_2² ≤ e_k` (k = 1…L);
-/// 2. norm balance `|‖W_k‖_2² − ‖W_j‖_2²| ≤ Σ_{i=min(j,k)}^{max(j,k)−1} δ_i` (all pairs);
-/// 3. alignment `⟨v_{k+1}, u_k⟩² ≥ 1 − (2δ_k + e_{k+1}) / ‖W_{k+1}‖_2²` (k = 1…L−1), u_k the top left
-///    singular vector of W_k and v_{k+1} the top right singular vector of W_{k+1}.
+/// Lemma 2 (MATH.md §4.2) along the trajectory, for the paper's network (linear, scalar output m_L = 1,
+/// L ≥ 2): the rank-one residuals, the norm balance and the alignment of consecutive singular vectors,
+/// each against its per-k bound from `Lemma2Quantities` (τ_k, δ_k, e_k, ε from D_k(0)).
 ///
-/// The bounds hold exactly along exact gradient flow. Along a numerical trajectory they hold up to
-/// a slack that comes from the solver's drift of the conserved `D_k`: with `ΔD_j = D_j(t) − D_j(0)`,
-/// every τ and δ moves by at most `(√m_j + 1)‖ΔD_j‖_F`, so the slack is
-/// `Σ_j (√m_j + 1)‖ΔD_j‖_F + 1e-12·(1 + the bound's scale)` (for the norm balance the scale is Σδ,
-/// for the alignment 1, divided by ‖W_{k+1}‖_2²).
+/// A statement holds at a row when it holds up to the row's numerical slack (`Lemma2Quantities.Values.slack`:
+/// the solver's drift of D_k plus 1e-12·(1 + the bound's scale)). Elsewhere (q outputs, GELU, L = 1,
+/// m_L > 1) the verdict is `n/a` with the reason.
 ///
-/// Cost per output time: one SVD per layer (LAPACK `dgesdd`, O(m_k m_{k−1} min(m_k, m_{k−1}))).
-public struct Lemma2Monitor: Sendable {
-    public let shape: NetworkShape
-    public let tau: [Double]
-    public let delta: [Double]
-    /// e_k, k = 1…L (index k − 1).
-    public let rankOneBounds: [Double]
-    /// The scalar ε.
-    public let epsilon: Double
+/// Columns: `rank1_residual`, `spectral_norm_sq` [L]; `norm_balance`, `norm_balance_margin`; `alignment`,
+/// `alignment_bound` [L−1]; `lemma2_slack`. Cost per output time: one SVD per layer (`dgesdd`,
+/// O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L²) for the pairwise balance.
+public final class Lemma2Monitor: Monitor {
+    let context: MonitorContext
+    /// The constants of the lemma; nil when it does not apply (`reason` says why).
+    public let quantities: Lemma2Quantities?
+    let reason: String
+    private var rankOneHeld = true, balanceHeld = true, alignmentHeld = true
+    private var worstRankOne = 0.0, worstRankOneExcess = -Double.infinity
+    private var worstSpread = 0.0, worstBalanceMargin = Double.infinity
+    private var worstAlignmentMargin = Double.infinity, lowestAlignment = 1.0
 
-    /// One output time's values.
-    public struct Values: Sendable {
-        /// `‖W_k‖_F² − ‖W_k‖_2²`, k = 1…L (from the singular values, without cancellation).
-        public var rankOneResidual: [Double]
-        /// `‖W_k‖_2²`, k = 1…L.
-        public var spectralNormsSquared: [Double]
-        /// `max_k ‖W_k‖_2² − min_k ‖W_k‖_2²`.
-        public var normSpread: Double
-        /// `min over pairs (j, k) of (bound_jk − |‖W_k‖_2² − ‖W_j‖_2²|)` (≥ −slack when the bound holds).
-        public var normBalanceMargin: Double
-        /// `⟨v_{k+1}, u_k⟩²`, k = 1…L−1.
-        public var alignment: [Double]
-        /// `1 − (2δ_k + e_{k+1}) / ‖W_{k+1}‖_2²`, k = 1…L−1.
-        public var alignmentBound: [Double]
-        /// The numerical slack at this time, `slack(0)`; `slack(scale) = slack(0) + 1e-12·|scale|`.
-        /// (`MonitorSuite.track` decides from these values whether each statement holds.)
-        public var slack: Double
+    public init(context: MonitorContext) throws {
+        self.context = context
+        let network = context.network
+        if network.isScalarLinear, network.shape.outputWidth == 1, network.shape.depth >= 2, let imbalances = context.initialImbalances {
+            quantities = try Lemma2Quantities(initialWeights: context.initialWeights, shape: network.shape, imbalances: imbalances)
+            reason = ""
+        } else {
+            quantities = nil
+            reason = network.model == .gelu ? "Lemma 2 concerns linear networks; it does not apply to a GELU network (MATH.md §6.3)"
+                : network.projection == nil ? "Lemma 2 is not claimed for q = \(network.shape.outputWidth) outputs (Theorem 5, MATH.md §6.1)"
+                : network.shape.depth < 2 ? "needs depth L ≥ 2"
+                : "Lemma 2 is stated for scalar output (m_L = 1); this network has m_L = \(network.shape.outputWidth)"
+                    + (network.kind == .residual ? " (residual: ‖θ_k‖_F = L‖W_k − W_k(0)‖_F is monitored instead)" : "")
+        }
     }
 
-    public init(initialWeights: [Double], shape: NetworkShape, conservation: ConservationMonitor) throws {
-        self.shape = shape
-        let L = shape.depth
-        var tau: [Double] = [], delta: [Double] = []
-        for (index, d) in conservation.initialImbalances.enumerated() {
-            let m = shape.rows(index + 1)
-            tau.append((0..<m).map { d[$0 * m + $0] }.reduce(0, +))
-            let eigenvalues = try LAPACK.symmetricEigenvalues(d, order: m)
-            delta.append(max(abs(eigenvalues.first ?? 0), abs(eigenvalues.last ?? 0)))
-        }
-        self.tau = tau
-        self.delta = delta
-        var e = [Double](repeating: 0, count: L)
-        if L >= 2 { for k in stride(from: L - 1, through: 1, by: -1) { e[k - 1] = e[k] + tau[k - 1] + delta[k - 1] } }
-        rankOneBounds = e
-        epsilon = zip(tau, delta).map { abs($0) + 2 * $1 }.reduce(0, +)
+    public var columns: [TrajectoryColumn] {
+        guard quantities != nil else { return [] }
+        let L = context.depth
+        return [
+            .perLayer("rank1_residual", depth: L, "‖W_k‖_F² − ‖W_k‖_2² (Lemma 2)"),
+            .perLayer("spectral_norm_sq", depth: L, "‖W_k‖_2²"),
+            .scalar("norm_balance", "max_{k,j} |‖W_k‖_2² − ‖W_j‖_2²| (Lemma 2)"),
+            .scalar("norm_balance_margin", "Σδ_i − norm_balance"),
+            .perLayerPair("alignment", depth: L, "⟨v_{k+1}, u_k⟩² (Lemma 2)"),
+            .perLayerPair("alignment_bound", depth: L, "1 − (2δ_k + e_{k+1})/‖W_{k+1}‖_2²"),
+            .scalar("lemma2_slack", "smallest margin of the Lemma 2 inequalities"),
+        ]
     }
 
-    /// Lemma 2's quantities at θ; `driftNorms` are `‖D_k(t) − D_k(0)‖_F` (k = 1…L−1) for the slack.
-    public func values(at theta: [Double], driftNorms: [Double]) throws -> Values {
-        let L = shape.depth
-        var residual: [Double] = [], top: [Double] = [], us: [[Double]] = [], vs: [[Double]] = []
-        for k in 1...L {
-            let block = Array(theta[shape.range(k)])
-            let (s, u, v) = try LAPACK.singularValues(block, rows: shape.rows(k), columns: shape.columns(k))
-            top.append(s[0] * s[0])
-            residual.append(s.dropFirst().map { $0 * $0 }.reduce(0, +))
-            us.append(u)
-            vs.append(v)
+    public var boundAttributes: [(String, AttributeValue)] {
+        guard let q = quantities else { return [] }
+        return [("epsilon", .double(q.epsilon)), ("rank1_residual_bound", .doubles(q.rankOneBounds)),
+                ("delta", .doubles(q.delta)), ("tau", .doubles(q.tau))]
+    }
+
+    public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
+        guard let quantities else { return }
+        let v = try quantities.values(at: sample.weights, driftNorms: sample.imbalanceDrift)
+        row["rank1_residual"] = v.rankOneResidual
+        row["spectral_norm_sq"] = v.spectralNormsSquared
+        row["norm_balance"] = [v.normSpread]
+        row["norm_balance_margin"] = [v.normBalanceMargin]
+        row["alignment"] = v.alignment
+        row["alignment_bound"] = v.alignmentBound
+        row["lemma2_slack"] = [v.slack]
+    }
+
+    public func track(_ row: inout MonitorRow) {
+        guard let quantities, let residual = row["rank1_residual"], let top = row["spectral_norm_sq"],
+              let spread = row["norm_balance"]?.first, let margin = row["norm_balance_margin"]?.first,
+              let alignment = row["alignment"], let alignmentBound = row["alignment_bound"], let slack0 = row["lemma2_slack"]?.first
+        else { return }
+        // lemma2_slack = slack(0), where slack(scale) = base + 1e-12·(1 + |scale|) (Lemma2Quantities).
+        let base = slack0 - 1e-12
+        func slack(_ scale: Double) -> Double { base + 1e-12 * (1 + abs(scale)) }
+        for (value, bound) in zip(residual, quantities.rankOneBounds) where value > bound + slack(bound) { rankOneHeld = false }
+        if margin < -slack(quantities.delta.reduce(0, +)) { balanceHeld = false }
+        for k in 0..<alignment.count where alignment[k] < alignmentBound[k] - slack(1) / max(top[k + 1], 1e-300) {
+            alignmentHeld = false
         }
-        let slackBase = zip(driftNorms, 1..<max(L, 1)).map { ($0.0) * (Double(shape.rows($0.1)).squareRoot() + 1) }.reduce(0, +)
-        var margin = Double.infinity
-        for j in 0..<L { for k in (j + 1)..<max(L, j + 1) {
-            margin = min(margin, delta[j..<k].reduce(0, +) - abs(top[k] - top[j]))
-        } }
-        if L == 1 { margin = 0 }
-        var alignment: [Double] = [], alignmentBound: [Double] = []
-        for k in 0..<(L - 1) {
-            let dot = zip(vs[k + 1], us[k]).map { $0 * $1 }.reduce(0, +)
-            alignment.append(dot * dot)
-            alignmentBound.append(1 - (2 * delta[k] + rankOneBounds[k + 1]) / top[k + 1])
-        }
-        return Values(rankOneResidual: residual, spectralNormsSquared: top, normSpread: (top.max() ?? 0) - (top.min() ?? 0),
-                      normBalanceMargin: margin, alignment: alignment, alignmentBound: alignmentBound,
-                      slack: slackBase + 1e-12)
+        worstRankOne = max(worstRankOne, residual.max() ?? 0)
+        worstRankOneExcess = max(worstRankOneExcess, zip(residual, quantities.rankOneBounds).map { $0 - $1 }.max() ?? 0)
+        worstSpread = max(worstSpread, spread)
+        worstBalanceMargin = min(worstBalanceMargin, margin)
+        worstAlignmentMargin = min(worstAlignmentMargin, zip(alignment, alignmentBound).map { $0 - $1 }.min() ?? .infinity)
+        lowestAlignment = min(lowestAlignment, alignment.min() ?? 1)
+    }
+
+    public func verdicts(at end: MonitorSample, atMinimum: Bool) -> [MonitorVerdict] {
+        guard let q = quantities else { return [.notApplicable(key: "lemma2", title: "Lemma 2", because: "\(reason)")] }
+        let eMax = q.rankOneBounds.max() ?? 0, deltaSum = q.delta.reduce(0, +)
+        return [
+            MonitorVerdict(key: "rank1_residual", title: "Lemma 2: ‖W_k‖_F² − ‖W_k‖_2² ≤ e_k", value: worstRankOne, valueDigits: 3,
+                           bound: [eMax], boundText: "e_k ≤ \(eMax, digits: 3)", margin: -worstRankOneExcess,
+                           outcome: .judged(rankOneHeld), note: "smallest margin min(e_k − value) = \(0 - worstRankOneExcess + 0, digits: 3)"),
+            MonitorVerdict(key: "norm_balance", title: "Lemma 2: |‖W_k‖_2² − ‖W_j‖_2²| ≤ Σδ_i", value: worstSpread, valueDigits: 3,
+                           bound: [deltaSum], boundText: "Σδ = \(deltaSum, digits: 3)", margin: worstBalanceMargin,
+                           outcome: .judged(balanceHeld), note: "smallest pair margin \(worstBalanceMargin, digits: 3)"),
+            MonitorVerdict(key: "alignment", title: "Lemma 2: ⟨v_{k+1}, u_k⟩² ≥ 1 − (2δ_k + e_{k+1})/‖W_{k+1}‖_2²",
+                           value: lowestAlignment, valueDigits: 6, boundText: "per-k, per-t", margin: worstAlignmentMargin,
+                           outcome: .judged(alignmentHeld), note: "smallest margin \(worstAlignmentMargin, digits: 3)"),
+            MonitorVerdict(key: "epsilon", title: "Lemma 2: ε = Σ_k (|τ_k| + 2δ_k)", value: q.epsilon, valueDigits: 4,
+                           outcome: .info, note: "from W(0); the per-k bounds above are the sharper ones"),
+        ]
     }
 }

@@ -1,80 +1,81 @@
-/// Which monitors a run records (`--monitors`), and how sharpness is estimated.
-public struct MonitorSelection: Sendable, Codable, Equatable {
-    public var conservation: Bool
-    public var lemma2: Bool
-    public var plRatio: Bool
-    public var sharpness: Bool
+import Foundation
 
+/// Which monitors a run records (`--monitors`): a set of names from `MonitorRegistry` (monitors without a
+/// name are on wherever they apply). Encoded in a run's configuration as one boolean per name
+/// (`{"conservation": true, "lemma2": true, "plRatio": true, "sharpness": true}`: `pl` keeps its
+/// original key), so files written before a monitor existed decode with it off.
+public struct MonitorSelection: Sendable, Codable, Equatable {
+    /// The selected names.
+    public private(set) var names: Set<String>
+
+    public init(names: Set<String>) {
+        self.names = names
+    }
+
+    /// The four monitors of MATH.md §7, each on or off.
     public init(conservation: Bool = true, lemma2: Bool = true, plRatio: Bool = true, sharpness: Bool = true) {
+        names = []
         self.conservation = conservation
         self.lemma2 = lemma2
         self.plRatio = plRatio
         self.sharpness = sharpness
     }
 
-    public static let all = MonitorSelection()
-    public static let none = MonitorSelection(conservation: false, lemma2: false, plRatio: false, sharpness: false)
+    /// Every registered monitor.
+    public static var all: MonitorSelection { MonitorSelection(names: Set(MonitorRegistry.selectableNames)) }
+    public static let none = MonitorSelection(names: [])
 
-    /// The names `--monitors` accepts.
-    public static let names = ["conservation", "lemma2", "pl", "sharpness"]
+    /// The names a selection can list.
+    public static var names: [String] { MonitorRegistry.selectableNames }
 
-    /// Parses `all`, `none`, or a comma-separated list of `conservation`, `lemma2`, `pl`, `sharpness`.
+    public func contains(_ name: String) -> Bool { names.contains(name) }
+
+    public mutating func set(_ name: String, _ on: Bool) {
+        if on { names.insert(name) } else { names.remove(name) }
+    }
+
+    public var conservation: Bool { get { contains("conservation") } set { set("conservation", newValue) } }
+    public var lemma2: Bool { get { contains("lemma2") } set { set("lemma2", newValue) } }
+    public var plRatio: Bool { get { contains("pl") } set { set("pl", newValue) } }
+    public var sharpness: Bool { get { contains("sharpness") } set { set("sharpness", newValue) } }
+
+    /// Parses `all`, `none`, or a comma-separated list of names (`conservation`, `lemma2`, `pl`, `sharpness`).
     public init(parsing text: String) throws {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if parts == ["all"] { self = .all; return }
         if parts == ["none"] { self = .none; return }
         self = .none
         for part in parts {
-            switch part {
-            case "conservation": conservation = true
-            case "lemma2": lemma2 = true
-            case "pl": plRatio = true
-            case "sharpness": sharpness = true
-            default:
+            guard Self.names.contains(part) else {
                 throw GradFlowError.invalidArgument(option: "--monitors", value: text,
                                                     reason: "unknown monitor \"\(part)\" (use all, none, or a list of \(Self.names.joined(separator: ", ")))")
             }
+            names.insert(part)
         }
     }
 
-    public var isEmpty: Bool { !(conservation || lemma2 || plRatio || sharpness) }
-}
+    public var isEmpty: Bool { names.isEmpty }
 
-/// How the sharpness monitor estimates λ_max(H).
-public enum SharpnessMethod: String, Sendable, Codable, CaseIterable {
-    case lanczos
-    case dense
-}
+    /// The configuration key of a name (`pl` was first written as `plRatio`).
+    static func key(of name: String) -> String { name == "pl" ? "plRatio" : name }
 
-/// Settings of the sharpness checkpoints.
-public struct SharpnessSettings: Sendable, Codable, Equatable {
-    public var method: SharpnessMethod
-    /// Relative tolerance of Lanczos' residual test.
-    public var tolerance: Double
-    /// A checkpoint every this many output times (t = 0 included), and always at the end.
-    public var checkpointEvery: Int
-    public var maxIterations: Int
-
-    public init(method: SharpnessMethod = .lanczos, tolerance: Double = 1e-8, checkpointEvery: Int = 20, maxIterations: Int = 300) {
-        self.method = method
-        self.tolerance = tolerance
-        self.checkpointEvery = checkpointEvery
-        self.maxIterations = maxIterations
+    private struct Key: CodingKey {
+        var stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 
-    public func validate(parameterCount: Int) throws {
-        guard tolerance.isFinite, tolerance > 0, tolerance < 1 else {
-            throw GradFlowError.invalidArgument(option: "--sharpness-tol", value: "\(tolerance)", reason: "must be in (0, 1)")
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        names = []
+        for name in Self.names where try c.decodeIfPresent(Bool.self, forKey: Key(stringValue: Self.key(of: name))) == true {
+            names.insert(name)
         }
-        guard checkpointEvery >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--checkpoint-every", value: "\(checkpointEvery)", reason: "must be at least 1")
-        }
-        guard maxIterations >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--lanczos-max", value: "\(maxIterations)", reason: "must be at least 1")
-        }
-        if method == .dense, parameterCount > 4000 {
-            throw GradFlowError.invalidArgument(option: "--sharpness-method", value: "dense",
-                                                reason: "P = \(parameterCount) is too large for a dense Hessian (at most 4000); use lanczos")
-        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for name in Self.names { try c.encode(contains(name), forKey: Key(stringValue: Self.key(of: name))) }
     }
 }

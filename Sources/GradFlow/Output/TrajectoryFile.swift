@@ -88,17 +88,11 @@ public final class TrajectoryFile {
         }
     }
 
-    /// The verdicts of `/monitors`, in the order they were written (by key, as stored).
+    /// The verdicts of `/monitors`, in table order (`MonitorVerdict.init(attributes:key:)`).
     public func monitorVerdicts() -> [MonitorVerdict] {
-        let attributes = Dictionary(groupAttributes("monitors").map { ($0.0, $0.1.description) }, uniquingKeysWith: { a, _ in a })
+        let attributes = Dictionary(groupAttributes("monitors"), uniquingKeysWith: { a, _ in a })
         let keys = attributes.keys.filter { $0.hasSuffix("_verdict") }.map { String($0.dropLast("_verdict".count)) }
-        let order = ["conservation_drift", "rank1_residual", "norm_balance", "alignment", "epsilon", "lemma2", "theta_norm", "pl_ratio",
-                     "sharpness_lower", "sharpness_corollary2", "sharpness_derived", "sharpness_minimizers", "critical_lr"]
-        return keys.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }.map { key in
-            MonitorVerdict(key: key, title: attributes[key + "_title"] ?? key, worst: attributes[key + "_worst"] ?? "",
-                           bound: attributes[key + "_bound"] ?? "",
-                           outcome: MonitorVerdict.Outcome(rawValue: attributes[key + "_verdict"] ?? "") ?? .info,
-                           note: attributes[key + "_note"] ?? "")
-        }
+        return keys.sorted { (MonitorVerdict.order(in: attributes, key: $0), $0) < (MonitorVerdict.order(in: attributes, key: $1), $1) }
+            .map { MonitorVerdict(attributes: attributes, key: $0) }
     }
 }

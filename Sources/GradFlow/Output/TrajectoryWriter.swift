@@ -301,12 +301,8 @@ public final class TrajectoryWriter {
         let root = try openRoot()
         if !verdicts.isEmpty {
             let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")
-            for v in verdicts {
-                try group.setAttribute(v.key + "_title", .string(v.title))
-                try group.setAttribute(v.key + "_worst", .string(v.worst))
-                try group.setAttribute(v.key + "_bound", .string(v.bound))
-                try group.setAttribute(v.key + "_verdict", .string(v.outcome.rawValue))
-                try group.setAttribute(v.key + "_note", .string(v.note))
+            for (order, v) in verdicts.enumerated() {
+                for (suffix, value) in MonitorVerdict.attributes(v, order: order) { try group.setAttribute(v.key + suffix, value) }
             }
         }
         if let finalWeights {

@@ -47,7 +47,7 @@ final class RunRecorder {
     func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
                 predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
         let start = Date()
-        var values = try suite.row(weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
+        var values = try suite.row(time: time, weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
         values.merge(extra) { current, _ in current }
         var checkpoint: [String: [Double]]?
         if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
@@ -96,6 +96,6 @@ final class RunRecorder {
             try writer.appendCheckpoint(checkpoint)
             checkpoints += 1
         }
-        return suite.verdicts(finalWeights: theta, finalEvaluation: evaluation, atMinimum: atMinimum)
+        return suite.verdicts(time: time, finalWeights: theta, finalEvaluation: evaluation, atMinimum: atMinimum)
     }
 }

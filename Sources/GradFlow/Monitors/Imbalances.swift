@@ -1,0 +1,60 @@
+import COpenBLAS
+
+/// The imbalances of Lemma 1 (MATH.md §4.1), `D_k = W_k W_kᵀ − W_{k+1}ᵀ W_{k+1}` (m_k × m_k, k = 1…L−1):
+/// conserved by gradient flow, so `D_k(t) = D_k(0)`. Holds D_k(0) and measures the change at θ:
+/// per k, the absolute drift `‖D_k(θ) − D_k(0)‖_F` and the relative drift, divided by the scale of the
+/// weights there, `max(‖W_kW_kᵀ‖_F, ‖W_{k+1}ᵀW_{k+1}‖_F)`.
+/// (The issue writes D_k with the opposite sign; the drift's norm is the same.)
+/// Cost per evaluation: two symmetric rank-k products per k, ≈ Σ_k m_k²(m_{k−1} + m_{k+1}) flops.
+public struct Imbalances: Sendable {
+    public let shape: NetworkShape
+    /// D_k(0), k = 1…L−1 (index k − 1), each m_k × m_k row-major.
+    public let initialImbalances: [[Double]]
+
+    public init(initialWeights: [Double], shape: NetworkShape) {
+        self.shape = shape
+        initialImbalances = shape.depth < 2 ? [] : (1..<shape.depth).map { Self.imbalance(initialWeights, shape: shape, k: $0).matrix }
+    }
+
+    /// `D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1}` and the Frobenius norms of its two terms.
+    public static func imbalance(_ theta: [Double], shape: NetworkShape, k: Int) -> (matrix: [Double], scale: Double) {
+        let m = shape.rows(k)
+        var first = [Double](repeating: 0, count: m * m), second = [Double](repeating: 0, count: m * m)
+        theta.withUnsafeBufferPointer { t in
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(shape.columns(k)), 1,
+                        t.baseAddress! + shape.offset(k), Int32(shape.columns(k)), 0, &first, Int32(m))
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(shape.rows(k + 1)), 1,
+                        t.baseAddress! + shape.offset(k + 1), Int32(m), 0, &second, Int32(m))
+        }
+        var d = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in i..<m {
+            let v = first[i * m + j] - second[i * m + j]
+            d[i * m + j] = v; d[j * m + i] = v
+        } }
+        func frobeniusUpper(_ a: [Double]) -> Double {
+            var s = 0.0
+            for i in 0..<m { for j in i..<m { s += (i == j ? 1 : 2) * a[i * m + j] * a[i * m + j] } }
+            return s.squareRoot()
+        }
+        return (d, max(frobeniusUpper(first), frobeniusUpper(second)))
+    }
+
+    /// Per k = 1…L−1: `D_k(θ) − D_k(0)` (m_k × m_k row-major) and the scale of the weights there.
+    public func differences(at theta: [Double]) -> [(difference: [Double], scale: Double)] {
+        (1..<max(shape.depth, 1)).map { k in
+            let (d, scale) = Self.imbalance(theta, shape: shape, k: k)
+            return (zip(d, initialImbalances[k - 1]).map { $0 - $1 }, scale)
+        }
+    }
+
+    /// Per k = 1…L−1: (absolute drift, relative drift) at θ.
+    public func drift(at theta: [Double]) -> (absolute: [Double], relative: [Double]) {
+        var absolute: [Double] = [], relative: [Double] = []
+        for (difference, scale) in differences(at: theta) {
+            let norm = difference.map { $0 * $0 }.reduce(0, +).squareRoot()
+            absolute.append(norm)
+            relative.append(scale > 0 ? norm / scale : norm)
+        }
+        return (absolute, relative)
+    }
+}

@@ -1,0 +1,36 @@
+/// The values of one output row or checkpoint, keyed by column name (`TrajectoryColumn.name`).
+public typealias MonitorRow = [String: [Double]]
+
+/// A quantity monitored along a trajectory (MATH.md §7): the columns it records, how it computes them at
+/// an output time, how it folds them into its verdicts, and those verdicts.
+///
+/// Adding a monitor is one file with a type that conforms to this protocol and one line in
+/// `MonitorRegistry.all` (README, *Adding a monitor*). A monitor reads the weights and never writes them;
+/// it shares the suite's risk instance (`MonitorContext.risk`), never the integrator's workspaces, so the
+/// trajectory is the same bits with or without it.
+///
+/// `track` must decide everything from the recorded values alone: a resumed run replays the rows of its
+/// file through it, so the verdicts cover the whole run.
+public protocol Monitor: AnyObject {
+    /// The `/trajectory` columns it writes.
+    var columns: [TrajectoryColumn] { get }
+    /// The `/checkpoints` columns it writes at sharpness checkpoints (besides `time` and `weights`).
+    var checkpointColumns: [TrajectoryColumn] { get }
+    /// The `/bounds` attributes it is checked against (constants of the run).
+    var boundAttributes: [(String, AttributeValue)] { get }
+    /// Adds its values at one output time to `row`.
+    func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws
+    /// Folds one recorded row (its own columns) into its worst values; may add running columns.
+    func track(_ row: inout MonitorRow)
+    /// Adds its values at a checkpoint to `row`.
+    func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws
+    /// The closing verdicts.
+    func verdicts(at end: MonitorSample, atMinimum: Bool) -> [MonitorVerdict]
+}
+
+extension Monitor {
+    public var checkpointColumns: [TrajectoryColumn] { [] }
+    public var boundAttributes: [(String, AttributeValue)] { [] }
+    public func track(_ row: inout MonitorRow) {}
+    public func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws {}
+}
