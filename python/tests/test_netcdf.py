@@ -50,7 +50,7 @@ def trajectory_dims(traj):
         n_test = int(f["problem"].attrs["n_test"])
         entry = f["resume/state"].shape[1]
         widths = {v.shape[1] for v in f["trajectory"].values() if v.ndim == 2}
-        assert f.attrs["format_version"] == 2
+        assert f.attrs["format_version"] == 3
     problem = dict(sample=n, feature=d, mode=d)
     problem.update(dict(output=q) if q > 1 else dict(output_unit=1))
     if n_test:

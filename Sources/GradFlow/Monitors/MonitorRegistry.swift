@@ -21,6 +21,7 @@ public enum MonitorRegistry {
         Entry(name: "pl") { PLRatioMonitor(context: $0) },
         Entry(name: nil) { $0.problem.test != nil ? TestLossMonitor(context: $0) : nil },
         Entry(name: "sharpness") { try SharpnessMonitor(context: $0) },
+        Entry(name: "modes") { try EndToEndModesMonitor(context: $0) },
     ]
 
     /// The names a selection can list, in table order.

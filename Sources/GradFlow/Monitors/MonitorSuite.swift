@@ -21,12 +21,14 @@ public final class MonitorSuite {
     /// The sample of the last output row (a checkpoint at the same point reuses what it computed).
     private var lastSample: MonitorSample?
 
+    /// The monitors of `registry` (by default every registered one) that `selection` turns on and that apply.
     public init(network: Network, problem: RegressionProblem, initialWeights: [Double], initialization: WeightInitialization,
-                selection: MonitorSelection, sharpness: SharpnessSettings, dynamics: Dynamics) throws {
+                selection: MonitorSelection, sharpness: SharpnessSettings, dynamics: Dynamics,
+                registry: [MonitorRegistry.Entry] = MonitorRegistry.all) throws {
         let context = try MonitorContext(network: network, problem: problem, initialWeights: initialWeights, initialization: initialization,
                                          dynamics: dynamics, selection: selection, sharpness: sharpness)
         self.context = context
-        monitors = try MonitorRegistry.all.compactMap { entry in
+        monitors = try registry.compactMap { entry in
             if let name = entry.name, !selection.contains(name) { return nil }
             return try entry.make(context)
         }
