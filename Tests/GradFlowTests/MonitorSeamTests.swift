@@ -137,4 +137,15 @@ struct MonitorSeamTests {
         #expect(sigma.count == 2)
         for (a, s) in zip(strengths.suffix(2), sigma) { #expect(abs(a - s) <= 1e-5 * sigma[0]) }
     }
+
+    @Test("Lemma 2's pairwise norm-balance margin in O(L) equals the O(L²) definition")
+    func balanceMargin() {
+        var rng = GaussianGenerator(seed: 12)
+        for L in [1, 2, 3, 7, 40] {
+            let t = rng.gaussians(L).map { abs($0) }, delta = rng.gaussians(max(L - 1, 0)).map { abs($0) * 0.3 }
+            var expected = L == 1 ? 0.0 : Double.infinity
+            for j in 0..<L { for k in (j + 1)..<max(L, j + 1) { expected = min(expected, delta[j..<k].reduce(0, +) - abs(t[k] - t[j])) } }
+            #expect(abs(Lemma2Quantities.balanceMargin(spectralNormsSquared: t, delta: delta) - expected) <= 1e-12, "L = \(L)")
+        }
+    }
 }

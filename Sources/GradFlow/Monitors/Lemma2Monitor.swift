@@ -8,7 +8,7 @@
 ///
 /// Columns: `rank1_residual`, `spectral_norm_sq` [L]; `norm_balance`, `norm_balance_margin`; `alignment`,
 /// `alignment_bound` [L−1]; `lemma2_slack`. Cost per output time: one SVD per layer (`dgesdd`,
-/// O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L²) for the pairwise balance.
+/// O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L) for the pairwise balance.
 public final class Lemma2Monitor: Monitor {
     let context: MonitorContext
     /// The constants of the lemma; nil when it does not apply (`reason` says why).

@@ -13,7 +13,7 @@
 /// `Σ_j (√m_j + 1)‖ΔD_j‖_F + 1e-12·(1 + the bound's scale)` (for the norm balance the scale is Σδ,
 /// for the alignment 1, divided by ‖W_{k+1}‖_2²).
 ///
-/// Cost per output time: one SVD per layer (LAPACK `dgesdd`, O(m_k m_{k−1} min(m_k, m_{k−1}))).
+/// Cost per output time: one SVD per layer (LAPACK `dgesdd`, O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L) for the balance.
 public struct Lemma2Quantities: Sendable {
     public let shape: NetworkShape
     public let tau: [Double]
@@ -60,6 +60,24 @@ public struct Lemma2Quantities: Sendable {
         epsilon = zip(tau, delta).map { abs($0) + 2 * $1 }.reduce(0, +)
     }
 
+    /// `min over pairs j < k of (Σ_{i=j}^{k−1} δ_i − |t_k − t_j|)` for `t_k = ‖W_k‖_2²` (0 for L = 1), in O(L):
+    /// with prefix sums `S_k = Σ_{i<k} δ_i`, each pair's term is `min(S_k − t_k − (S_j − t_j), S_k + t_k − (S_j + t_j))`,
+    /// so a running maximum of `S_j ∓ t_j` over j < k gives the minimum over j for each k.
+    public static func balanceMargin(spectralNormsSquared t: [Double], delta: [Double]) -> Double {
+        guard t.count >= 2 else { return 0 }
+        var margin = Double.infinity, prefix = 0.0
+        var maxMinus = -Double.infinity, maxPlus = -Double.infinity
+        for k in 0..<t.count {
+            if k > 0 {
+                margin = min(margin, prefix - t[k] - maxMinus, prefix + t[k] - maxPlus)
+            }
+            maxMinus = max(maxMinus, prefix - t[k])
+            maxPlus = max(maxPlus, prefix + t[k])
+            if k < delta.count { prefix += delta[k] }
+        }
+        return margin
+    }
+
     /// Lemma 2's quantities at θ; `driftNorms` are `‖D_k(t) − D_k(0)‖_F` (k = 1…L−1) for the slack.
     public func values(at theta: [Double], driftNorms: [Double]) throws -> Values {
         let L = shape.depth
@@ -73,11 +91,7 @@ public struct Lemma2Quantities: Sendable {
             vs.append(v)
         }
         let slackBase = zip(driftNorms, 1..<max(L, 1)).map { ($0.0) * (Double(shape.rows($0.1)).squareRoot() + 1) }.reduce(0, +)
-        var margin = Double.infinity
-        for j in 0..<L { for k in (j + 1)..<max(L, j + 1) {
-            margin = min(margin, delta[j..<k].reduce(0, +) - abs(top[k] - top[j]))
-        } }
-        if L == 1 { margin = 0 }
+        let margin = Self.balanceMargin(spectralNormsSquared: top, delta: delta)
         var alignment: [Double] = [], alignmentBound: [Double] = []
         for k in 0..<(L - 1) {
             let dot = zip(vs[k + 1], us[k]).map { $0 * $1 }.reduce(0, +)
