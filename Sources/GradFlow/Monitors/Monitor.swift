@@ -18,9 +18,12 @@ public protocol Monitor: AnyObject {
     var checkpointColumns: [TrajectoryColumn] { get }
     /// The `/bounds` attributes it is checked against (constants of the run).
     var boundAttributes: [(String, AttributeValue)] { get }
+    /// The datasets it adds to `/problem` (constants of the problem and of W(0)).
+    var problemDatasets: [ConstantDataset] { get }
     /// Adds its values at one output time to `row`.
     func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws
-    /// Folds one recorded row (its own columns) into its worst values; may add running columns.
+    /// Folds one recorded row into its worst values; may add running columns. The row holds the monitors'
+    /// columns and those of every run (`time`, `loss`, `excess_risk`, `grad_norm_sq`).
     func track(_ row: inout MonitorRow)
     /// Adds its values at a checkpoint to `row`.
     func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws
@@ -31,6 +34,7 @@ public protocol Monitor: AnyObject {
 extension Monitor {
     public var checkpointColumns: [TrajectoryColumn] { [] }
     public var boundAttributes: [(String, AttributeValue)] { [] }
+    public var problemDatasets: [ConstantDataset] { [] }
     public func track(_ row: inout MonitorRow) {}
     public func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws {}
 }

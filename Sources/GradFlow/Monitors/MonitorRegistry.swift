@@ -22,6 +22,9 @@ public enum MonitorRegistry {
         Entry(name: nil) { $0.problem.test != nil ? TestLossMonitor(context: $0) : nil },
         Entry(name: "sharpness") { try SharpnessMonitor(context: $0) },
         Entry(name: "modes") { try EndToEndModesMonitor(context: $0) },
+        Entry(name: "imbalance") { try ImbalanceMonitor(context: $0) },
+        Entry(name: "rrr") { try ReducedRankMonitor(context: $0) },
+        Entry(name: "kernel") { try KernelComponentMonitor(context: $0) },
     ]
 
     /// The names a selection can list, in table order.

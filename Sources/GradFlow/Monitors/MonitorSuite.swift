@@ -80,8 +80,17 @@ public final class MonitorSuite {
         var row: MonitorRow = [:]
         for monitor in monitors { try monitor.measure(sample, into: &row) }
         lastSample = sample
+        // `track` sees the row as a replay of the file would: with the columns every run records.
+        let base = Self.baseColumns(time: time, evaluation: evaluation)
+        row.merge(base) { monitorValue, _ in monitorValue }
         track(&row)
+        for name in base.keys { row[name] = nil }
         return row
+    }
+
+    /// The columns of every row, which `track` sees beside the monitors' own.
+    static func baseColumns(time: Double, evaluation: RiskEvaluation) -> MonitorRow {
+        ["time": [time], "loss": [evaluation.loss], "excess_risk": [evaluation.excessRisk], "grad_norm_sq": [evaluation.gradientNormSquared]]
     }
 
     /// Folds one row's values into every monitor's worst values (also used to replay a resumed file's rows:
@@ -109,6 +118,9 @@ public final class MonitorSuite {
         let end = MonitorSample(time: time, weights: finalWeights, evaluation: finalEvaluation, context: context)
         return monitors.flatMap { $0.verdicts(at: end, atMinimum: atMinimum) }
     }
+
+    /// The datasets the monitors add to `/problem`.
+    public var problemDatasets: [ConstantDataset] { monitors.flatMap(\.problemDatasets) }
 
     /// The `/bounds` attributes: the theoretical values, every monitor's constants, and the dynamics' own
     /// (`conservation_threshold` for the flow, `edge_of_stability` = 2/η for descent).
