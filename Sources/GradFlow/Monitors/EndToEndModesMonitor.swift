@@ -37,7 +37,7 @@ public final class EndToEndModesMonitor: Monitor {
     public var boundAttributes: [(String, AttributeValue)] { [("target_singular_values", .doubles(targetValues))] }
 
     public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
-        guard let m = context.risk.endToEndMap(sample.weights) else { return }
+        guard let m = sample.endToEndMap else { return }
         row["end_to_end_singular_values"] = try LAPACK.thinSVD(m, rows: q, columns: d).values
         row["mode_strength"] = zip(targetLeft, targetRight).map { u, v in
             var a = 0.0

@@ -83,7 +83,7 @@ public final class KernelComponentMonitor: Monitor {
         var change = theta
         for i in shape.range(1) { change[i] -= context.initialWeights[i] }
         row["w1_kernel_drift"] = [Self.kernelNorm(change, projector: projector, shape: shape)]
-        guard let m = context.risk.endToEndMap(theta) else { return }
+        guard let m = sample.endToEndMap else { return }
         let q = m.count / d
         var mp = [Double](repeating: 0, count: q * d)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(q), Int32(d), Int32(d), 1, m, Int32(d), projector, Int32(d), 0, &mp, Int32(d))

@@ -30,6 +30,9 @@ public final class MonitorSample {
     public private(set) lazy var imbalanceDrift: [Double] =
         imbalanceDifferences.map { $0.difference.map { $0 * $0 }.reduce(0, +).squareRoot() }
 
+    /// M = W_L⋯W_1 at θ (w for scalar output; q×d row-major), nil for a nonlinear network.
+    public private(set) lazy var endToEndMap: [Double]? = context.risk.endToEndMap(weights)
+
     private var cachedGeometry: NetworkGeometry?
 
     /// b_k, A_k and K at θ (scalar-output linear networks only).

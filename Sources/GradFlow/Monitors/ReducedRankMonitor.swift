@@ -50,7 +50,7 @@ public final class ReducedRankMonitor: Monitor {
     }
 
     public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
-        guard let m = context.risk.endToEndMap(sample.weights) else { return }
+        guard let m = sample.endToEndMap else { return }
         var best = (rank: 0, distance: Double.infinity)
         for (r, solution) in solutions.enumerated() {
             let distance = zip(m, solution).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
