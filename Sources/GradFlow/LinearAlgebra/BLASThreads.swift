@@ -20,7 +20,7 @@ public enum BLASThreads {
     /// Refuses a count outside `accepted`, before OpenBLAS is told anything.
     public static func validate(_ count: Int) throws {
         guard accepted.contains(count) else {
-            throw GradFlowError.invalidArgument(option: "--threads", value: "\(count)",
+            throw GradFlowError.invalidConfiguration(field: .threads, value: "\(count)",
                                                 reason: "must be in \(accepted.lowerBound)…\(accepted.upperBound)")
         }
     }

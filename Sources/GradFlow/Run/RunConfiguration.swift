@@ -113,14 +113,14 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         try descent?.validate()  // first: a descent run's horizon K·η is derived from --lr and --steps
         try schedule.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {  // 0: never stop on the loss
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
+            throw GradFlowError.invalidConfiguration(field: .lossTolerance, value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
         try BLASThreads.validate(threads)
         if let depth, depth < 1 {
-            throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)", reason: "the depth must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .depth, value: "\(depth)", reason: "the depth must be at least 1")
         }
         guard flushInterval.isFinite, flushInterval >= 0 else {
-            throw GradFlowError.invalidArgument(option: "--flush-interval", value: "\(flushInterval)", reason: "must be ≥ 0")
+            throw GradFlowError.invalidConfiguration(field: .flushInterval, value: "\(flushInterval)", reason: "must be ≥ 0")
         }
         if dataFile == nil { try synthetic.validate() }
         if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }
