@@ -118,7 +118,7 @@ public final class GradientFlowIntegrator {
                     }
                     guard switching, switchTime == nil, outcome != .root, let explicit = session as? ERKStepSession else { continue }
                     let steps = explicit.statistics.steps
-                    // `--max-steps` counts the steps between two output times, as SUNDIALS' mxstep does.
+                    // `solver.maxSteps` counts the steps between two output times, as SUNDIALS' mxstep does.
                     if outcome == .stepBudget, steps - stepsAtOutput >= settings.maxSteps {
                         throw GradFlowError.solver(flagName: "ARK_TOO_MUCH_WORK", flag: Int(ARK_TOO_MUCH_WORK), time: t,
                                                    message: "at t = \(t), mxstep steps taken before reaching tout")

@@ -69,7 +69,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
     ]
 
-    /// Reads a spec file (`gradflow sweep --spec FILE`), refusing a non-regular file, text that is not a JSON
+    /// Reads a spec file (the JSON grid of a sweep), refusing a non-regular file, text that is not a JSON
     /// object, an unknown key (`FILE: spec: unknown key "depht" (known: methods, …)`) and a value of the wrong
     /// type, naming its key.
     public static func load(_ path: String) throws -> SweepSpec {

@@ -2,7 +2,7 @@ import Foundation
 
 /// The input checks of `gradflow merge`: the tables must be the shards of one sweep, each once, with
 /// no point twice and (unless allowed) none missing. A shard's table is named `summary-shard-i-of-N.csv`
-/// (`gradflow sweep --shard i/N`), and holds the points whose index is i−1 modulo N.
+/// (the shard i of N of a sweep, `sweep.shard`), and holds the points whose index is i−1 modulo N.
 public enum SweepShards {
     /// (i, N) of a file named `summary-shard-i-of-N.csv`; nil for any other name.
     public static func shardNumber(_ path: String) -> (index: Int, count: Int)? {

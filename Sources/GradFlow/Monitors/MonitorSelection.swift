@@ -1,4 +1,4 @@
-/// Which monitors a run records (`--monitors`), and how sharpness is estimated.
+/// Which monitors a run records (the `monitors` field), and how sharpness is estimated.
 public struct MonitorSelection: Sendable, Codable, Equatable {
     public var conservation: Bool
     public var lemma2: Bool
@@ -15,7 +15,7 @@ public struct MonitorSelection: Sendable, Codable, Equatable {
     public static let all = MonitorSelection()
     public static let none = MonitorSelection(conservation: false, lemma2: false, plRatio: false, sharpness: false)
 
-    /// The names `--monitors` accepts.
+    /// The monitor names a selection accepts.
     public static let names = ["conservation", "lemma2", "pl", "sharpness"]
 
     /// Parses `all`, `none`, or a comma-separated list of `conservation`, `lemma2`, `pl`, `sharpness`.

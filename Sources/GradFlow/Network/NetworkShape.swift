@@ -11,8 +11,8 @@ public struct NetworkShape: Hashable, Sendable, Codable {
     /// `offsets[k − 1]` is the offset of `W_k`; `offsets[L]` is `P`.
     private let offsets: [Int]
 
-    /// - Parameter file: the file the widths come from (`--init-weights`, a trajectory), with `field` the
-    ///   place in it; nil when the user gave them as `--depth`/`--widths`. Errors name that source.
+    /// - Parameter file: the file the widths come from (`initWeightsFile`, a trajectory), with `field` the
+    ///   place in it; nil when the user gave them as the `depth` and `widths` fields. Errors name that source.
     /// - Throws: `GradFlowError.invalidConfiguration` (`.invalidData` for a file) when there is no layer, a width
     ///   is not positive, or P = Σ m_k m_{k−1} does not fit in an Int (checked before anything is allocated).
     public init(widths: [Int], file: String? = nil, field: String = "widths") throws {
@@ -55,7 +55,7 @@ public struct NetworkShape: Hashable, Sendable, Codable {
     /// The indices of `W_k` in the stacked vector.
     public func range(_ k: Int) -> Range<Int> { offsets[k - 1]..<offsets[k] }
 
-    /// Reads widths from the user's `--widths` list for depth `L` and input dimension `d`:
+    /// Reads widths from a configuration's `widths` list for depth `L` and input dimension `d`:
     /// a full list `m_0,…,m_L` (L + 1 numbers, starting with d), the hidden widths `m_1,…,m_{L−1}`
     /// (L − 1 numbers, with `m_L = outputWidth`), or one number used for every hidden layer.
     public static func widths(

@@ -5,7 +5,7 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
     case gaussian(scale: Double, zeroLayer: Int?)
     /// Residual: `W_k(0) = I_d + (s/√(L·d)) N_k` with `N_k` i.i.d. `N(0, 1)`.
     case residual(scale: Double)
-    /// Weights read from a file (`--init-weights`).
+    /// Weights read from a file (`initWeightsFile`).
     case file(path: String)
 
     /// The name written to the trajectory file's `/network` attribute `init`.

@@ -1,23 +1,23 @@
 /// Everything that defines a run, as the user gave it. It is written as JSON to the trajectory
 /// file's `config` attribute, so any run can be reproduced.
 public struct RunConfiguration: Sendable, Codable, Equatable {
-    /// The data file (`--data`); nil for the built-in synthetic data.
+    /// The data file (`dataFile`); nil for the built-in synthetic data.
     public var dataFile: String?
     /// The synthetic data set, used when `dataFile` is nil.
     public var synthetic: SyntheticData
     /// The seed of the synthetic data and the initial weights.
     public var seed: UInt64
-    /// The model (`--model`): linear (the default) or GELU.
+    /// The model (`model`): linear (the default) or GELU.
     public var model: NetworkModel
     /// The depth L; nil for the default (10), or the depth of `initWeightsFile`.
     public var depth: Int?
-    /// `--widths`, as given (see `NetworkShape.widths(from:…)`).
+    /// The widths, as given (see `NetworkShape.widths(from:…)`).
     public var widths: [Int]?
     /// How W(0) is drawn, when `initWeightsFile` is nil.
     public var initialization: WeightInitialization
-    /// `--init-weights`: an HDF5 file with W1 … WL, or a trajectory file.
+    /// Initial weights from a file: an HDF5 file with W1 … WL, or a trajectory file.
     public var initWeightsFile: String?
-    /// Which weights of a trajectory file `--init-weights` starts from.
+    /// Which weights of a trajectory file `initWeightsFile` starts from.
     public var initWeightsSnapshot: InitialWeightsFile.Snapshot
     public var solver: SolverSettings
     public var schedule: OutputSchedule
@@ -110,7 +110,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     /// (`MemoryEstimate.checkPlan`); the data, the network and the output path are checked by `RunSetup.prepare`.
     public func validate() throws {
         try solver.validate()
-        try descent?.validate()  // first: a descent run's horizon K·η is derived from --lr and --steps
+        try descent?.validate()  // first: a descent run's horizon K·η is derived from its learning rate and steps
         try schedule.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {  // 0: never stop on the loss
             throw GradFlowError.invalidConfiguration(field: .lossTolerance, value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
