@@ -47,7 +47,8 @@ let package = Package(
         ),
         .testTarget(
             name: "GradFlowTests",
-            dependencies: ["GradFlow", "COpenBLAS", "CSundials", "CVectorKernels"]
+            // The executable too: its table of option names and its commands' validate() are tested in-process.
+            dependencies: ["GradFlow", "gradflow", "COpenBLAS", "CSundials", "CVectorKernels"]
         ),
     ]
 )

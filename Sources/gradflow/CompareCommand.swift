@@ -28,16 +28,26 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("table-rows"), parsing: .unconditional, help: "Rows of the side-by-side table printed at the end.")
     var tableRows: Int = 12
 
-    func run() throws {
+    /// The comparison's configuration (written to OUT.h5, or comparison.h5 by default).
+    func configuration() throws -> RunConfiguration {
         let descent = try descentOptions.settings()
         var options = output
         if options.output == "trajectory.h5" { options.output = "comparison.h5" }
-        let config = try RunConfiguration(
+        return try RunConfiguration(
             problem: problem, network: network, recording: recording, monitors: monitorOptions, output: options,
             solver: integrator.settings,
             schedule: OutputSchedule(tFinal: max(Double(descent.steps) * descent.learningRate, .leastNormalMagnitude),
                                      count: recording.outputTimes, spacing: recording.spacing),
             descent: descent)
+    }
+
+    /// Refuses bad options before `run()` (nothing is written).
+    func validate() throws {
+        try ValidationFailure.checking { try configuration().validate() }
+    }
+
+    func run() throws {
+        let config = try configuration()
         Terminal.installInterruptHandlers()
         let reporter = ProgressReporter(enabled: !output.quiet)
         let summary = try GradientComparison.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },

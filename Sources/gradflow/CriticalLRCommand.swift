@@ -45,34 +45,45 @@ struct CriticalLRCommand: ParsableCommand {
     static func integers(_ text: String, option: String) throws -> [Int] {
         try text.split(separator: ",").map { part in
             guard let value = Int(part.trimmingCharacters(in: .whitespaces)), value >= 1 else {
-                throw GradFlowError.invalidArgument(option: option, value: text, reason: "\"\(part)\" is not a positive integer")
+                throw UsageError(option: option, value: text, reason: "\"\(part)\" is not a positive integer")
             }
             return value
         }
     }
 
-    /// The library names a run's --depth and --seed; critical-lr's user typed --depths and --seeds.
-    static func renamed(_ error: GradFlowError, seedsGiven: Bool) -> GradFlowError {
-        guard case let .invalidArgument(option, value, reason) = error else { return error }
-        switch option {
-        case "--depth": return .invalidArgument(option: "--depths", value: value, reason: reason)
-        case "--seed" where seedsGiven: return .invalidArgument(option: "--seeds", value: value, reason: reason)
-        case "memory", "size":
-            func plural(_ text: String) -> String { text.replacingOccurrences(of: "--depth(?![s-])", with: "--depths", options: .regularExpression) }
-            return .invalidArgument(option: option, value: plural(value), reason: plural(reason))
+    /// A library error as critical-lr's user reads it: the library names a run's depth and seed, which this
+    /// user typed as --depths and --seeds (the depth also inside a memory message).
+    static func renamed(_ error: GradFlowError, seedsGiven: Bool) -> any Error {
+        switch error {
+        case let .invalidConfiguration(field, _, _):
+            guard field == .depth || (field == .seed && seedsGiven) else { return error }
+            return UsageError(message: OptionNames.message(error, head: { $0 == .depth ? "--depths" : $0 == .seed ? "--seeds" : OptionNames.flag($0) }))
+        case .invalidRequest(subject: "memory", _, _):
+            return UsageError(message: OptionNames.message(error, text: { $0 == .depth ? "--depths" : OptionNames.flag($0) }))
         default: return error
         }
     }
 
-    func run() throws {
+    /// The checks of the options alone, before anything is computed or written.
+    func checkOptions() throws -> (depths: [Int], seeds: [UInt64], settings: CriticalLearningRateSettings) {
         let depthList = try Self.integers(depths, option: "--depths")
         let seedList = try seeds.map { try Self.integers($0, option: "--seeds").map(UInt64.init) } ?? [problem.seed]
         let settings = CriticalLearningRateSettings(bisectionSteps: bisectionSteps, steps: steps, lossTolerance: lossTol)
         try settings.validate()
         guard network.model == .linear else {
-            throw GradFlowError.invalidArgument(option: "--model", value: network.model.rawValue,
-                                                reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
+            throw GradFlowError.invalidConfiguration(field: .model, value: "\(network.model.rawValue)",
+                                                     reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
         }
+        return (depthList, seedList, settings)
+    }
+
+    /// Refuses bad options before `run()` (nothing is written).
+    func validate() throws {
+        try ValidationFailure.checking { _ = try checkOptions() }
+    }
+
+    func run() throws {
+        let (depthList, seedList, settings) = try checkOptions()
         let inputs = [problem.dataFile.map { OutputFile.Input($0, role: "the data file") },
                       network.initWeights.map { OutputFile.Input($0, role: "the initial-weights file") }].compactMap { $0 }
         try OutputFile.checkTarget(output, overwrite: force, inputs: inputs)

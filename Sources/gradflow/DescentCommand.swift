@@ -36,6 +36,11 @@ struct DescentCommand: ParsableCommand {
             descent: descent)
     }
 
+    /// Refuses bad options before `run()` (nothing is written).
+    func validate() throws {
+        try ValidationFailure.checking { try configuration().validate() }
+    }
+
     func run() throws {
         Terminal.installInterruptHandlers()
         let config = try configuration()

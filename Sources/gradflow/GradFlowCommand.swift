@@ -27,22 +27,36 @@ enum Main {
             var command = try GradFlowCommand.parseAsRoot()
             try command.run()
         } catch let error as GradFlowError {
-            if case let .unfinishedOutput(path, partial, true) = error {
-                Terminal.error("\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed "
-                               + "state in \(partial); continue it with 'gradflow run --resume \(partial)', or move it away first")
-            } else {
-                Terminal.error(error.description)
-            }
-            if case .interrupted = error { Foundation.exit(130) }
-            Foundation.exit(error.isInputError ? 2 : 1)
+            report(error)
+        } catch let error as UsageError {
+            report(error)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
+            // A command's validate() refused its options: reported as if run() had thrown it.
+            if let refusal = ValidationFailure.take() { report(refusal) }
             let code = GradFlowCommand.exitCode(for: error)
             if code == .success { GradFlowCommand.exit(withError: error) }  // --help, --version
             Terminal.error(GradFlowCommand.message(for: error))
             Terminal.write("Run 'gradflow help' or 'gradflow <subcommand> --help' for the options.\n", toError: true)
             Foundation.exit(2)
         }
+    }
+
+    /// Prints a refusal or failure as one line (library errors with the options the user typed) and exits
+    /// with its code: 2 for bad input, 1 for a failed computation, 130 when interrupted.
+    static func report(_ error: any Error) -> Never {
+        guard let error = error as? GradFlowError else {
+            Terminal.error("\(error)")
+            Foundation.exit(2)
+        }
+        if case let .unfinishedOutput(path, partial, true) = error {
+            Terminal.error("\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed "
+                           + "state in \(partial); continue it with 'gradflow run --resume \(partial)', or move it away first")
+        } else {
+            Terminal.error(OptionNames.message(error))
+        }
+        if case .interrupted = error { Foundation.exit(130) }
+        Foundation.exit(error.isInputError ? 2 : 1)
     }
 }

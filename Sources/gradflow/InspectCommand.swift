@@ -16,7 +16,7 @@ struct InspectCommand: ParsableCommand {
     var rows: Int = 8
 
     func run() throws {
-        guard rows >= 1 else { throw GradFlowError.invalidArgument(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
+        guard rows >= 1 else { throw UsageError(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
         let trajectory = try TrajectoryFile(path: file)
         func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
         Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute("gradflow_version")))")

@@ -93,7 +93,7 @@ struct NetworkOptions: ParsableArguments {
         let parts = widths.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return try parts.map { part in
             guard let value = Int(part) else {
-                throw GradFlowError.invalidArgument(option: "--widths", value: widths, reason: "\"\(part)\" is not an integer")
+                throw GradFlowError.invalidConfiguration(field: .widths, value: "\(widths)", reason: "\"\(part)\" is not an integer")
             }
             return value
         }
@@ -233,10 +233,10 @@ struct DescentOptions: ParsableArguments {
     /// `DescentSettings.maximumSteps` is refused, naming the count, unless a smaller --steps is given.
     func stepCount() throws -> Int {
         var k = steps
-        if let k { try DescentSettings.checkStepCount(k, option: "--steps") }
+        if let k { try DescentSettings.checkStepCount(k, field: .descentSteps) }
         if let tFinal {
             guard tFinal.isFinite, tFinal > 0 else {
-                throw GradFlowError.invalidArgument(option: "--t-final", value: "\(tFinal)", reason: "must be a finite number > 0")
+                throw GradFlowError.invalidConfiguration(field: .tFinal, value: "\(tFinal)", reason: "must be a finite number > 0")
             }
             if lr.isFinite, lr > 0 {
                 if let given = k, given >= 1, tFinal / lr > Double(given) { return given }  // --steps is the smaller

@@ -41,6 +41,13 @@ struct RunCommand: ParsableCommand {
                              schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst))
     }
 
+    /// Refuses bad options before `run()` (nothing is written). A resumed run has the file's own
+    /// configuration, checked when it is read.
+    func validate() throws {
+        guard resume == nil else { return }
+        try ValidationFailure.checking { try configuration().validate() }
+    }
+
     func run() throws {
         Terminal.installInterruptHandlers()
         let reporter = ProgressReporter(enabled: !output.quiet)

@@ -58,11 +58,11 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress bar.")
     var quiet = false
 
-    static func list<T>(_ text: String, _ option: String, _ parse: (String) -> T?) throws -> [T] {
+    static func list<T>(_ text: String, _ field: ConfigurationField, _ parse: (String) -> T?) throws -> [T] {
         try text.split(separator: ",").map { part in
             let item = part.trimmingCharacters(in: .whitespaces)
             guard let value = parse(item) else {
-                throw GradFlowError.invalidArgument(option: option, value: text, reason: "\"\(item)\" is not valid")
+                throw GradFlowError.invalidConfiguration(field: field, value: "\(text)", reason: "\"\(item)\" is not valid")
             }
             return value
         }
@@ -70,55 +70,77 @@ struct SweepCommand: ParsableCommand {
 
     func gridSpec() throws -> SweepSpec {
         if let spec { return try SweepSpec.load(spec) }
-        return SweepSpec(methods: try Self.list(methods, "--methods") { $0 }, initializations: try Self.list(inits, "--inits") { $0 },
-                         initScales: try Self.list(initScales, "--init-scales") { Double($0) },
-                         learningRates: try Self.list(lrs, "--lrs") { Double($0) }, depths: try Self.list(depths, "--depths") { Int($0) },
-                         widths: try Self.list(widths, "--widths") { Int($0) }, seeds: try Self.list(seeds, "--seeds") { UInt64($0) },
+        return SweepSpec(methods: try Self.list(methods, .sweepMethods) { $0 }, initializations: try Self.list(inits, .sweepInitializations) { $0 },
+                         initScales: try Self.list(initScales, .sweepInitScales) { Double($0) },
+                         learningRates: try Self.list(lrs, .sweepLearningRates) { Double($0) }, depths: try Self.list(depths, .sweepDepths) { Int($0) },
+                         widths: try Self.list(widths, .sweepWidths) { Int($0) }, seeds: try Self.list(seeds, .sweepSeeds) { UInt64($0) },
                          arguments: runArgs.split(whereSeparator: \.isWhitespace).map(String.init),
                          flowArguments: flowArgs.split(whereSeparator: \.isWhitespace).map(String.init),
                          descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model)
     }
+
+    /// The spec key of a list option of `gradflow sweep` (`--init-scales` → `initScales`).
+    static func specKey(of option: String) -> String? { OptionNames.sweepField(ofOption: option)?.key }
+
+    /// The `gradflow` arguments of a point's run (the subcommand first): the grid's values as options, then
+    /// `extra` (which comes later, so an option given there wins), then the output.
+    static func arguments(of point: SweepPoint, output: String, extra: [String]) -> [String] {
+        var arguments = [point.method == "descent" ? "descent" : "run", "--init", point.initialization, "--init-scale", "\(point.initScale)",
+                         "--depth", "\(point.depth)", "--seed", "\(point.seed)"]
+        if let eta = point.learningRate { arguments += ["--lr", "\(eta)"] }
+        if let width = point.width { arguments += ["--widths", "\(width)"] }
+        return arguments + extra + ["--output", output, "--force", "--quiet", "--threads", "1"]
+    }
+
+    /// The extra arguments of one point: the model (when not linear), the common ones, then its method's.
+    static func extraArguments(of point: SweepPoint, grid: SweepSpec) -> [String] {
+        (grid.model == .linear ? [] : ["--model", grid.model.rawValue]) + grid.extraArguments(for: point)
+    }
+
+    /// The run option that sets each value of a point.
+    static let optionOfParameter: [SweepPoint.Parameter: String] = [
+        .initialization: "--init", .initScale: "--init-scale", .learningRate: "--lr", .depth: "--depth", .width: "--widths", .seed: "--seed",
+    ]
 
     /// Where an option of a point's command line came from: the grid's lists, or one of the argument
     /// strings (the spec's keys when there is a spec file).
     func origin(of option: String, grid: SweepSpec) -> String {
         let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
                         "--init": "--inits"]
-        if let list = fromGrid[option] { return spec == nil ? list : SweepSpec.keyOfOption[list] ?? list }
+        if let list = fromGrid[option] { return spec == nil ? list : Self.specKey(of: list) ?? list }
         if option == "--widths", !grid.widths.isEmpty { return spec == nil ? "--widths" : "widths" }
         for (flag, arguments) in [("--descent-args", grid.descentArguments), ("--flow-args", grid.flowArguments), ("--run-args", grid.arguments)]
             where arguments.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {
-            return spec == nil ? flag : SweepSpec.keyOfOption[flag] ?? flag
+            return spec == nil ? flag : Self.specKey(of: flag) ?? flag
         }
         return spec == nil ? "--run-args" : "arguments"
     }
 
-    /// The configuration a point's run would have. Its command line is parsed once per method (parsing is
-    /// slow beside the checks); the other points set the grid's values on a copy of that parse, as their
-    /// command lines would (an option given in the argument strings comes later there, so it wins).
+    /// The configuration a point's run would have: the configuration of its command line, without running
+    /// it. The command line of the first point of each method and initialisation is parsed (parsing is slow
+    /// beside the checks), and the other points apply their values to its configuration
+    /// (`SweepPoint.configuration(from:keeping:)`), except the values that the argument strings give (they
+    /// come later on the command line, so they win). A descent's K = ⌈t-final/η⌉ depends on η: its options
+    /// derive the descent of each point's η.
     func configuration(of point: SweepPoint, grid: SweepSpec, templates: inout [String: ParsableCommand]) throws -> RunConfiguration? {
-        let extra = grid.extraArguments(for: point)
+        let extra = Self.extraArguments(of: point, grid: grid)
         func given(_ option: String) -> Bool { extra.contains { $0 == option || $0.hasPrefix(option + "=") } }
-        if templates[point.method] == nil {
-            templates[point.method] = try GradFlowCommand.parseAsRoot(point.commandArguments(output: "run.h5", extra: extra))
+        let key = point.method + " " + point.initialization
+        if templates[key] == nil {
+            do {
+                templates[key] = try GradFlowCommand.parseAsRoot(Self.arguments(of: point, output: "run.h5", extra: extra))
+            } catch {
+                throw ValidationFailure.take() ?? error  // the run's validate() refused the point's options
+            }
         }
-        func apply(_ network: NetworkOptions, _ problem: ProblemOptions) -> (NetworkOptions, ProblemOptions) {
-            var network = network, problem = problem
-            if !given("--init"), let kind = InitKind(rawValue: point.initialization) { network.`init` = kind }
-            if !given("--init-scale") { network.initScale = point.initScale }
-            if !given("--depth") { network.depth = point.depth }
-            if !given("--widths"), let width = point.width { network.widths = String(width) }
-            if !given("--seed") { problem.seed = point.seed }
-            return (network, problem)
-        }
-        switch templates[point.method] {
-        case var run as RunCommand:
-            (run.network, run.problem) = apply(run.network, run.problem)
-            return try run.configuration()
+        var keeping = Set(SweepPoint.Parameter.allCases.filter { given(Self.optionOfParameter[$0] ?? "") })
+        switch templates[key] {
+        case let run as RunCommand:
+            return point.configuration(from: try run.configuration(), keeping: keeping)
         case var descent as DescentCommand:
-            (descent.network, descent.problem) = apply(descent.network, descent.problem)
             if !given("--lr"), let eta = point.learningRate { descent.descentOptions.lr = eta }
-            return try descent.configuration()
+            keeping.insert(.learningRate)
+            return point.configuration(from: try descent.configuration(), keeping: keeping)
         default:
             return nil
         }
@@ -134,17 +156,27 @@ struct SweepCommand: ParsableCommand {
             // The seed changes no check: one point per combination of the other values is enough.
             var key = point
             key.seed = 0
-            guard checked.insert(key.commandArguments(output: "", extra: grid.extraArguments(for: point))).inserted else { continue }
+            guard checked.insert(Self.arguments(of: key, output: "", extra: Self.extraArguments(of: point, grid: grid))).inserted else { continue }
             let described = "point \(point.index) (\(point.fileName))"
             do {
                 guard let config = try configuration(of: point, grid: grid, templates: &templates) else { continue }
                 try config.validate()
                 for file in [config.dataFile, config.initWeightsFile].compactMap({ $0 }) { try InputFile.checkReadable(file) }
             } catch let error as GradFlowError {
-                guard case .invalidArgument = error else { throw error }
-                // The grid's --depths stand for the run's --depth, also inside a memory or size message.
-                guard case let .invalidArgument(option, value, reason) = CriticalLRCommand.renamed(error, seedsGiven: false) else { throw error }
-                let source = option.hasPrefix("-") ? origin(of: option, grid: grid) : option  // memory, size: no option
+                // The grid's --depths stand for the run's --depth, also inside a memory message.
+                let plural: (ConfigurationField) -> String = { $0 == .depth ? "--depths" : OptionNames.flag($0) }
+                let option: String, value: String, reason: String
+                switch error {
+                case let .invalidConfiguration(field, given, why):
+                    (option, value, reason) = (plural(field), given.rendered(OptionNames.flag), why.rendered(OptionNames.flag))
+                case let .invalidRequest(subject, given, why) where subject == "memory":
+                    (option, value, reason) = (subject, given.rendered(plural), why.rendered(plural))
+                case let .invalidRequest(subject, given, why):
+                    (option, value, reason) = (subject, given.rendered(OptionNames.flag), why.rendered(OptionNames.flag))
+                default:
+                    throw error
+                }
+                let source = option.hasPrefix("-") ? origin(of: option, grid: grid) : option  // memory: no option
                 // A grid list stands for the run's option (--init-scales for --init-scale); an argument string is
                 // shown with the option inside it (--descent-args --steps …).
                 let shown = source == option ? "" : source.hasSuffix("-args") || source.hasSuffix("rguments") ? option + " " : ""
@@ -152,7 +184,7 @@ struct SweepCommand: ParsableCommand {
                 if let spec {
                     throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(text): \(reason), at \(described)")
                 }
-                throw GradFlowError.invalidArgument(option: source, value: text, reason: "\(reason), at \(described)")
+                throw UsageError(option: source, value: text, reason: "\(reason), at \(described)")
             } catch {
                 let message = GradFlowCommand.message(for: error)
                 // The first option the parser's message quotes ('--steps <steps>', Unknown option '--bogus').
@@ -163,28 +195,42 @@ struct SweepCommand: ParsableCommand {
                              "descentArguments": grid.descentArguments][source] ?? []
                 let value = "\"" + group.joined(separator: " ") + "\""
                 if let spec { throw GradFlowError.invalidData(file: spec, field: "spec", reason: "\(source) \(value): \(message)") }
-                throw GradFlowError.invalidArgument(option: source, value: value, reason: message)
+                throw UsageError(option: source, value: value, reason: message)
             }
         }
     }
 
-    func run() throws {
+    /// The grid, the points this command runs (its shard's) and the summary's name, from the options (and
+    /// the spec file) alone.
+    func plan() throws -> (grid: SweepSpec, points: [SweepPoint], summaryName: String) {
         let grid = try gridSpec()
         var points = try grid.points(source: spec)
         var summaryName = "summary.csv"
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }
             guard parts.count == 2 else {
-                throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N, for example 2/8")
+                throw GradFlowError.invalidConfiguration(field: .sweepShard, value: "\(shard)", reason: "must be i/N, for example 2/8")
             }
             guard parts[0] >= 1 else {  // before i − 1, which overflows for the smallest Int
-                throw GradFlowError.invalidArgument(option: "--shard", value: shard, reason: "must be i/N with 1 ≤ i ≤ N")
+                throw GradFlowError.invalidConfiguration(field: .sweepShard, value: "\(shard)", reason: "must be i/N with 1 ≤ i ≤ N")
             }
             points = try SweepPoint.shard(points, parts[0] - 1, of: parts[1])
             summaryName = "summary-shard-\(parts[0])-of-\(parts[1]).csv"
         }
-        guard jobs >= 1 else { throw GradFlowError.invalidArgument(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
-        try preflight(points, grid: grid)
+        guard jobs >= 1 else { throw UsageError(option: "--jobs", value: "\(jobs)", reason: "must be at least 1") }
+        return (grid, points, summaryName)
+    }
+
+    /// Refuses a grid before `run()`: its own options, and every point's run options (`preflight`).
+    func validate() throws {
+        try ValidationFailure.checking {
+            let (grid, points, _) = try plan()
+            try preflight(points, grid: grid)
+        }
+    }
+
+    func run() throws {
+        let (grid, points, summaryName) = try plan()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
         func logPath(_ point: SweepPoint) -> String {
@@ -228,7 +274,7 @@ struct SweepCommand: ParsableCommand {
                 if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
                     process.arguments = ["run", "--resume", partial, "--quiet"]
                 } else {
-                    process.arguments = point.commandArguments(output: path(point), extra: grid.extraArguments(for: point))
+                    process.arguments = Self.arguments(of: point, output: path(point), extra: Self.extraArguments(of: point, grid: grid))
                 }
                 let log = (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -313,7 +359,7 @@ struct MergeCommand: ParsableCommand {
     var allowMissing = false
 
     func run() throws {
-        guard !tables.isEmpty else { throw GradFlowError.invalidArgument(option: "merge", value: "(none)", reason: "give the shards' tables") }
+        guard !tables.isEmpty else { throw UsageError(option: "merge", value: "(none)", reason: "give the shards' tables") }
         // Before anything is read: the merged table (and its HDF5 copy) must not be one of the tables.
         let inputs = tables.map { OutputFile.Input($0, role: "a table being merged") }
         try OutputFile.checkTarget(output, overwrite: true, inputs: inputs)

@@ -104,7 +104,7 @@ struct GradientFlowTests {
         let problem = try Fixtures.problem()
         let (network, theta0) = try Fixtures.fullyConnected([4, 1])
         let risk = DeepLinearRisk(network: network, problem: problem)
-        #expect(throws: GradFlowError.invalidArgument(option: "--rtol", value: "-1.0", reason: "must be in (0, 1)")) {
+        #expect(throws: GradFlowError.invalidConfiguration(field: .relativeTolerance, value: "-1.0", reason: "must be in (0, 1)")) {
             try Self.finalWeights(risk, theta0, tFinal: 1, settings: SolverSettings(relativeTolerance: -1))
         }
     }

@@ -163,7 +163,7 @@ struct InputFaultTests {
     @Test("the thread cap is OpenBLAS' compiled maximum, and the help says so")
     func threadCap() throws {
         #expect(BLASThreads.maximum >= 1 && BLASThreads.maximum <= 256)
-        #expect(throws: GradFlowError.invalidArgument(option: "--threads", value: "0", reason: "must be in 1…256")) { try BLASThreads.validate(0) }
+        #expect(throws: GradFlowError.invalidConfiguration(field: .threads, value: "0", reason: "must be in 1…256")) { try BLASThreads.validate(0) }
         let help = try Fault.run(["run", "--help"])
         #expect(help.stdout.contains("MAX_THREADS"))
     }
@@ -753,8 +753,8 @@ struct InputFaultLibraryTests {
     ])
     func shapeOverflow(widths: [Int]) throws {
         let text = widths.map(String.init).joined(separator: ",")
-        #expect(throws: GradFlowError.invalidArgument(option: "--widths", value: text,
-                                                      reason: "the number of parameters P = Σ m_k·m_{k−1} overflows a 64-bit integer")) {
+        #expect(throws: GradFlowError.invalidConfiguration(field: .widths, value: "\(text)",
+                                                           reason: "the number of parameters P = Σ m_k·m_{k−1} overflows a 64-bit integer")) {
             try NetworkShape(widths: widths)
         }
         #expect(throws: GradFlowError.invalidData(file: "w.h5", field: "W1 … WL",

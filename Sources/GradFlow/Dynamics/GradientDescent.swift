@@ -22,31 +22,31 @@ public struct DescentSettings: Sendable, Codable, Equatable {
 
     public func validate() throws {
         guard learningRate.isFinite, learningRate > 0 else {
-            throw GradFlowError.invalidArgument(option: "--lr", value: "\(learningRate)", reason: "must be a finite number > 0")
+            throw GradFlowError.invalidConfiguration(field: .learningRate, value: "\(learningRate)", reason: "must be a finite number > 0")
         }
         guard steps >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--steps", value: "\(steps)", reason: "must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .descentSteps, value: "\(steps)", reason: "must be at least 1")
         }
-        try Self.checkStepCount(steps, option: "--steps")
+        try Self.checkStepCount(steps, field: .descentSteps)
         guard (Double(steps) * learningRate).isFinite else {
-            throw GradFlowError.invalidArgument(option: "--lr", value: "\(learningRate)",
+            throw GradFlowError.invalidConfiguration(field: .learningRate, value: "\(learningRate)",
                                                 reason: "the horizon K·η = \(steps)·η is not a finite time")
         }
         guard divergenceFactor.isFinite, divergenceFactor > 1 else {
-            throw GradFlowError.invalidArgument(option: "--divergence-factor", value: "\(divergenceFactor)", reason: "must be > 1")
+            throw GradFlowError.invalidConfiguration(field: .divergenceFactor, value: "\(divergenceFactor)", reason: "must be > 1")
         }
     }
 
-    /// Refuses a step count above `maximumSteps`, naming `option`.
-    public static func checkStepCount(_ steps: Int, option: String) throws {
+    /// Refuses a step count above `maximumSteps`, naming `field`.
+    public static func checkStepCount(_ steps: Int, field: ConfigurationField) throws {
         guard steps <= maximumSteps else {
-            throw GradFlowError.invalidArgument(option: option, value: "\(steps)",
+            throw GradFlowError.invalidConfiguration(field: field, value: "\(steps)",
                                                 reason: "more than the \(maximumSteps) steps gradient descent takes at most")
         }
     }
 
     /// ⌈t-final/η⌉ for the horizon `tFinal` and step η, refused above `maximumSteps` (it is not clamped):
-    /// `--t-final 1e+300 --lr 1e-10: needs K = ⌈t-final/η⌉ ≈ 1e+310 steps, more than the 10000000000 …`.
+    /// `schedule.tFinal 1e+300 descent.learningRate 1e-10: needs K = ⌈t-final/η⌉ ≈ 1e+310 steps, more than the 10000000000 …`.
     /// Both must be finite and positive (checked by the caller).
     public static func stepCount(tFinal: Double, learningRate eta: Double) throws -> Int {
         let ratio = tFinal / eta
@@ -54,10 +54,10 @@ public struct DescentSettings: Sendable, Codable, Equatable {
             let exponent = Foundation.log10(tFinal) - Foundation.log10(eta)  // finite where the ratio is not
             let approx = ratio.isFinite ? String(format: "%.3g", ratio)
                 : String(format: "%.3ge+%d", Foundation.pow(10, exponent - exponent.rounded(.down)), Int(exponent.rounded(.down)))
-            throw GradFlowError.invalidArgument(
-                option: "--t-final", value: "\(tFinal) --lr \(eta)",
+            throw GradFlowError.invalidConfiguration(
+                field: .tFinal, value: "\(tFinal) \(field: .learningRate) \(eta)",
                 reason: "needs K = ⌈t-final/η⌉ ≈ \(approx) steps, more than the \(maximumSteps) that gradient descent takes at most; "
-                    + "give a smaller --t-final, a larger --lr, or --steps")
+                    + "give a smaller \(field: .tFinal), a larger \(field: .learningRate), or \(field: .descentSteps)")
         }
         return max(1, Int(ratio.rounded(.up)))
     }
@@ -161,7 +161,7 @@ public final class GradientDescent {
         try settings.validate()
         let p = risk.parameterCount
         guard initialWeights.count == p else {
-            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights.count) weights",
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(initialWeights.count) weights",
                                                 reason: "the network has P = \(p) parameters")
         }
         let eta = settings.learningRate
@@ -170,7 +170,7 @@ public final class GradientDescent {
         var drift = [Double](repeating: 0, count: trackDrift ? driftCount : 0)
         if let start, trackDrift {
             guard start.drift.count == driftCount else {
-                throw GradFlowError.invalidArgument(option: "--resume", value: "\(start.drift.count) drift values",
+                throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(start.drift.count) drift values",
                                                     reason: "the network needs \(driftCount)")
             }
             drift = start.drift

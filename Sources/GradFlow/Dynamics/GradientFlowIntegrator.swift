@@ -47,7 +47,7 @@ public final class GradientFlowIntegrator {
     ///   - schedule: the output times and the horizon.
     ///   - lossTolerance: stop when R − R_min ≤ this; nil to run to the horizon.
     ///   - observe: called at every recorded time, in increasing time order.
-    /// - Throws: `GradFlowError.invalidArgument` for bad settings, `.solver` when CVODE fails or the
+    /// - Throws: `GradFlowError.invalidConfiguration` for bad settings, `.solver` when CVODE fails or the
     ///   state becomes non-finite, or whatever `observe` throws.
     ///   - startTime: the time of `initialWeights` (0, or the time a resumed run continues from). Only the
     ///     schedule's later times are recorded.
@@ -63,21 +63,21 @@ public final class GradientFlowIntegrator {
         try settings.validate()
         try schedule.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
+            throw GradFlowError.invalidConfiguration(field: .lossTolerance, value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
         let lossTolerance = lossTolerance == 0 ? nil : lossTolerance  // 0: never stop on the loss
         guard initialWeights.count == risk.parameterCount else {
-            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights.count) weights",
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(initialWeights.count) weights",
                                                 reason: "the network has P = \(risk.parameterCount) parameters")
         }
         if let i = initialWeights.firstIndex(where: { !$0.isFinite }) {
-            throw GradFlowError.invalidArgument(option: "--init-weights", value: "\(initialWeights[i])",
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(initialWeights[i])",
                                                 reason: "weight \(i) is not finite")
         }
 
         let initial = risk.evaluate(at: initialWeights)
         guard initial.loss.isFinite else {
-            throw GradFlowError.invalidArgument(option: "--init-weights", value: "R(W(0)) = \(initial.loss)",
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "R(W(0)) = \(initial.loss)",
                                                 reason: "the initial loss is not finite")
         }
         let observesStart = observesStart ?? (startTime == 0)
@@ -118,7 +118,7 @@ public final class GradientFlowIntegrator {
                     }
                     guard switching, switchTime == nil, outcome != .root, let explicit = session as? ERKStepSession else { continue }
                     let steps = explicit.statistics.steps
-                    // `--max-steps` counts the steps between two output times, as SUNDIALS' mxstep does.
+                    // `solver.maxSteps` counts the steps between two output times, as SUNDIALS' mxstep does.
                     if outcome == .stepBudget, steps - stepsAtOutput >= settings.maxSteps {
                         throw GradFlowError.solver(flagName: "ARK_TOO_MUCH_WORK", flag: Int(ARK_TOO_MUCH_WORK), time: t,
                                                    message: "at t = \(t), mxstep steps taken before reaching tout")

@@ -25,17 +25,17 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
         self.firstTime = firstTime
     }
 
-    /// - Throws: `GradFlowError.invalidArgument` for a non-positive horizon or count.
+    /// - Throws: `GradFlowError.invalidConfiguration` for a non-positive horizon or count.
     public func validate() throws {
         guard tFinal.isFinite, tFinal > 0 else {
-            throw GradFlowError.invalidArgument(option: "--t-final", value: "\(tFinal)", reason: "must be a finite number > 0")
+            throw GradFlowError.invalidConfiguration(field: .tFinal, value: "\(tFinal)", reason: "must be a finite number > 0")
         }
         guard count >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--output-times", value: "\(count)", reason: "must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .outputTimes, value: "\(count)", reason: "must be at least 1")
         }
         if let t = firstTime {
             guard t.isFinite, t > 0, t <= tFinal else {
-                throw GradFlowError.invalidArgument(option: "--t-first", value: "\(t)", reason: "must be in (0, t-final]")
+                throw GradFlowError.invalidConfiguration(field: .firstOutputTime, value: "\(t)", reason: "must be in (0, t-final]")
             }
         }
     }

@@ -118,29 +118,29 @@ public struct SolverSettings: Sendable, Codable, Equatable {
         linearSolverToleranceFactor = try c.decodeIfPresent(Double.self, forKey: .linearSolverToleranceFactor)
     }
 
-    /// - Throws: `GradFlowError.invalidArgument` naming the option that is out of range.
+    /// - Throws: `GradFlowError.invalidConfiguration` naming the field that is out of range.
     public func validate() throws {
         guard relativeTolerance.isFinite, relativeTolerance > 0, relativeTolerance < 1 else {
-            throw GradFlowError.invalidArgument(option: "--rtol", value: "\(relativeTolerance)", reason: "must be in (0, 1)")
+            throw GradFlowError.invalidConfiguration(field: .relativeTolerance, value: "\(relativeTolerance)", reason: "must be in (0, 1)")
         }
         guard absoluteTolerance.isFinite, absoluteTolerance > 0 else {
-            throw GradFlowError.invalidArgument(option: "--atol", value: "\(absoluteTolerance)", reason: "must be a finite number > 0")
+            throw GradFlowError.invalidConfiguration(field: .absoluteTolerance, value: "\(absoluteTolerance)", reason: "must be a finite number > 0")
         }
         guard maxSteps >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--max-steps", value: "\(maxSteps)", reason: "must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .maxSteps, value: "\(maxSteps)", reason: "must be at least 1")
         }
         guard (1...500).contains(krylovDimension) else {
-            throw GradFlowError.invalidArgument(option: "--krylov-dim", value: "\(krylovDimension)", reason: "must be in 1…500")
+            throw GradFlowError.invalidConfiguration(field: .krylovDimension, value: "\(krylovDimension)", reason: "must be in 1…500")
         }
         if let f = linearSolverToleranceFactor {
             guard f.isFinite, f > 0, f < 1 else {
-                throw GradFlowError.invalidArgument(option: "--eps-lin", value: "\(f)", reason: "must be in (0, 1)")
+                throw GradFlowError.invalidConfiguration(field: .linearSolverToleranceFactor, value: "\(f)", reason: "must be in (0, 1)")
             }
         }
         if let q = maxOrder, method != .erk, method != .auto {
             let limit = method == .adams ? 12 : 5
             guard (1...limit).contains(q) else {
-                throw GradFlowError.invalidArgument(option: "--max-order", value: "\(q)", reason: "must be in 1…\(limit) for \(method.rawValue)")
+                throw GradFlowError.invalidConfiguration(field: .maxOrder, value: "\(q)", reason: "must be in 1…\(limit) for \(method.rawValue)")
             }
         }
     }

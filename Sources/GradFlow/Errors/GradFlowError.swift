@@ -1,9 +1,13 @@
 /// Every failure the GradFlow library reports. The library never prints and never exits: it throws
 /// one of these, and the executable turns it into a one-line message and an exit code.
 public enum GradFlowError: Error, Equatable, Sendable {
-    /// A configuration value is out of its domain: `option` names it as the user wrote it
-    /// (for example `--rtol`), `value` is what was given.
-    case invalidArgument(option: String, value: String, reason: String)
+    /// A configuration value is out of its domain: `field` names the setting (for example
+    /// `solver.relativeTolerance`, never a front end's option), `value` is what was given. Both texts may
+    /// name further fields (`schedule.tFinal 1e300 descent.learningRate 1e-10: …`); `fields` lists them all.
+    case invalidConfiguration(field: ConfigurationField, value: ConfigurationText, reason: ConfigurationText)
+    /// The request as a whole cannot be met (`subject`: `memory` for a run that would not fit, `sweep` for a
+    /// grid with too many points, `merge` for missing shards); the texts name the fields that drive it.
+    case invalidRequest(subject: String, value: ConfigurationText, reason: ConfigurationText)
     /// An input file is unusable: `file` is its path, `field` the dataset, column or attribute.
     case invalidData(file: String, field: String, reason: String)
     /// A file could not be read, created or written.
@@ -29,17 +33,31 @@ public enum GradFlowError: Error, Equatable, Sendable {
     /// computation itself failed (exit code 1).
     public var isInputError: Bool {
         switch self {
-        case .invalidArgument, .invalidData, .fileAccess, .outputInUse, .unfinishedOutput: return true
+        case .invalidConfiguration, .invalidRequest, .invalidData, .fileAccess, .outputInUse, .unfinishedOutput: return true
         case .lapack, .solver, .interrupted, .storage: return false
         }
+    }
+
+    /// The configuration fields the error names: the refused one first, then those its texts mention.
+    public var fields: [ConfigurationField] {
+        var named: [ConfigurationField] = []
+        switch self {
+        case let .invalidConfiguration(field, value, reason): named = [field] + value.fields + reason.fields
+        case let .invalidRequest(_, value, reason): named = value.fields + reason.fields
+        default: break
+        }
+        var seen = Set<ConfigurationField>()
+        return named.filter { seen.insert($0).inserted }
     }
 }
 
 extension GradFlowError: CustomStringConvertible {
     public var description: String {
         switch self {
-        case let .invalidArgument(option, value, reason):
-            return "\(option) \(value): \(reason)"
+        case let .invalidConfiguration(field, value, reason):
+            return "\(field.name) \(value): \(reason)"
+        case let .invalidRequest(subject, value, reason):
+            return "\(subject) \(value): \(reason)"
         case let .invalidData(file, field, reason):
             return "\(file): \(field): \(reason)"
         case let .fileAccess(path, reason):

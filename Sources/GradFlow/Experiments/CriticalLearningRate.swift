@@ -17,12 +17,12 @@ public struct CriticalLearningRateSettings: Sendable, Codable, Equatable {
 
     public func validate() throws {
         guard (1...60).contains(bisectionSteps) else {
-            throw GradFlowError.invalidArgument(option: "--bisection-steps", value: "\(bisectionSteps)", reason: "must be in 1…60")
+            throw GradFlowError.invalidConfiguration(field: .bisectionSteps, value: "\(bisectionSteps)", reason: "must be in 1…60")
         }
-        guard steps >= 1 else { throw GradFlowError.invalidArgument(option: "--steps", value: "\(steps)", reason: "must be at least 1") }
-        try DescentSettings.checkStepCount(steps, option: "--steps")
+        guard steps >= 1 else { throw GradFlowError.invalidConfiguration(field: .trialSteps, value: "\(steps)", reason: "must be at least 1") }
+        try DescentSettings.checkStepCount(steps, field: .trialSteps)
         guard lossTolerance.isFinite, lossTolerance > 0 else {
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(lossTolerance)", reason: "must be a finite number > 0")
+            throw GradFlowError.invalidConfiguration(field: .trialLossTolerance, value: "\(lossTolerance)", reason: "must be a finite number > 0")
         }
     }
 }
@@ -69,11 +69,11 @@ public enum CriticalLearningRate {
     public static func find(_ config: RunConfiguration, settings: CriticalLearningRateSettings) throws -> CriticalLearningRateResult {
         try settings.validate()
         let scope = "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks"
-        guard config.model == .linear else { throw GradFlowError.invalidArgument(option: "--model", value: config.model.rawValue, reason: scope) }
+        guard config.model == .linear else { throw GradFlowError.invalidConfiguration(field: .model, value: "\(config.model.rawValue)", reason: "\(scope)") }
         BLASThreads.set(config.threads)
         let setup = try RunSetup.prepare(config, checkOutput: false)
         guard setup.network.isScalarLinear else {
-            throw GradFlowError.invalidArgument(option: "--outputs", value: "\(setup.problem.outputCount)", reason: scope)
+            throw GradFlowError.invalidConfiguration(field: .outputs, value: "\(setup.problem.outputCount)", reason: "\(scope)")
         }
         let bounds = try TheoreticalBounds(problem: setup.problem, network: setup.network, initialization: setup.initialization)
         var trials = 0
@@ -90,7 +90,7 @@ public enum CriticalLearningRate {
             low /= 2
         }
         guard var best = lowResult else {
-            throw GradFlowError.invalidArgument(option: "--steps", value: "\(settings.steps)",
+            throw GradFlowError.invalidConfiguration(field: .trialSteps, value: "\(settings.steps)",
                                                 reason: "gradient descent did not converge even at η = \(low); give it more steps")
         }
         var high = bounds.criticalLearningRateUpper * 2

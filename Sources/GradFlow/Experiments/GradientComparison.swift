@@ -48,7 +48,7 @@ public enum GradientComparison {
                                progress: (RunProgress) -> Void = { _ in },
                                shouldStop: @escaping () -> Bool = { false }) throws -> ComparisonSummary {
         guard let settings = config.descent else {
-            throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "the comparison needs a learning rate")
+            throw GradFlowError.invalidConfiguration(field: .learningRate, value: "(none)", reason: "the comparison needs a learning rate")
         }
         try config.validate()
         BLASThreads.set(config.threads)

@@ -14,11 +14,12 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     /// Hidden widths (empty: the default, d).
     public var widths: [Int]
     public var seeds: [UInt64]
-    /// Further arguments given to every run (for example `--monitors pl,sharpness`).
+    /// Further arguments given to every run, in the front end's language (the executable's options); the
+    /// library keeps them for the front end and does not read them.
     public var arguments: [String]
-    /// Further arguments for the flow runs only (for example `--t-final 1e5`).
+    /// Further arguments for the flow runs only (as `arguments`).
     public var flowArguments: [String]
-    /// Further arguments for the descent runs only (for example `--steps 20000`).
+    /// Further arguments for the descent runs only (as `arguments`).
     public var descentArguments: [String]
     /// The model of every run: `linear` or `gelu`.
     public var model: NetworkModel
@@ -68,7 +69,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
     ]
 
-    /// Reads a spec file (`gradflow sweep --spec FILE`), refusing a non-regular file, text that is not a JSON
+    /// Reads a spec file (the JSON grid of a sweep), refusing a non-regular file, text that is not a JSON
     /// object, an unknown key (`FILE: spec: unknown key "depht" (known: methods, …)`) and a value of the wrong
     /// type, naming its key.
     public static func load(_ path: String) throws -> SweepSpec {
@@ -101,48 +102,42 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         }
     }
 
-    /// The extra arguments of one point: the model (when not linear), the common ones, then its method's.
+    /// The extra arguments of one point, in the front end's language: the common ones, then its method's.
     public func extraArguments(for point: SweepPoint) -> [String] {
-        (model == .linear ? [] : ["--model", model.rawValue]) + arguments + (point.method == "descent" ? descentArguments : flowArguments)
+        arguments + (point.method == "descent" ? descentArguments : flowArguments)
     }
 
-    /// The spec key of each list option of `gradflow sweep`.
-    public static let keyOfOption = ["--methods": "methods", "--inits": "initializations", "--init-scales": "initScales",
-                                     "--lrs": "learningRates", "--depths": "depths", "--widths": "widths", "--seeds": "seeds",
-                                     "--run-args": "arguments", "--flow-args": "flowArguments", "--descent-args": "descentArguments",
-                                     "--model": "model"]
-
     /// - Parameter source: the spec file the grid was read from: errors then name its key
-    ///   (`FILE: spec: depths: 0 must be at least 1`) instead of the option.
+    ///   (`FILE: spec: depths: 0 must be at least 1`); without it they name the field (`sweep.depths`).
     public func validate(source: String? = nil) throws {
-        func fail(_ option: String, _ value: String, _ reason: String) -> GradFlowError {
-            guard let source else { return .invalidArgument(option: option, value: value, reason: reason) }
-            return .invalidData(file: source, field: "spec", reason: "\(Self.keyOfOption[option] ?? option): \(value) \(reason)")
+        func fail(_ field: ConfigurationField, _ value: String, _ reason: String) -> GradFlowError {
+            guard let source else { return .invalidConfiguration(field: field, value: "\(value)", reason: "\(reason)") }
+            return .invalidData(file: source, field: "spec", reason: "\(field.key): \(value) \(reason)")
         }
         for method in methods where !["flow", "descent"].contains(method) {
-            throw fail("--methods", method, "must be flow or descent")
+            throw fail(.sweepMethods, method, "must be flow or descent")
         }
         for kind in initializations where !["gaussian", "residual"].contains(kind) {
-            throw fail("--inits", kind, "must be gaussian or residual")
+            throw fail(.sweepInitializations, kind, "must be gaussian or residual")
         }
         if methods.contains("descent") && learningRates.isEmpty {
-            throw fail("--lrs", "(none)", "descent points need learning rates")
+            throw fail(.sweepLearningRates, "(none)", "descent points need learning rates")
         }
-        for (option, list) in [("--methods", methods.count), ("--inits", initializations.count), ("--init-scales", initScales.count),
-                               ("--depths", depths.count), ("--seeds", seeds.count)] where list == 0 {
-            throw fail(option, "(empty)", "needs at least one value")
+        for (field, list) in [(ConfigurationField.sweepMethods, methods.count), (.sweepInitializations, initializations.count),
+                              (.sweepInitScales, initScales.count), (.sweepDepths, depths.count), (.sweepSeeds, seeds.count)] where list == 0 {
+            throw fail(field, "(empty)", "needs at least one value")
         }
         if let s = initScales.first(where: { !($0.isFinite && $0 >= 0) }) {
-            throw fail("--init-scales", "\(s)", "must be finite and ≥ 0")
+            throw fail(.sweepInitScales, "\(s)", "must be finite and ≥ 0")
         }
         if let eta = learningRates.first(where: { !($0.isFinite && $0 > 0) }) {
-            throw fail("--lrs", "\(eta)", "must be finite and > 0")
+            throw fail(.sweepLearningRates, "\(eta)", "must be finite and > 0")
         }
         if let depth = depths.first(where: { $0 < 1 }) {
-            throw fail("--depths", "\(depth)", "must be at least 1")
+            throw fail(.sweepDepths, "\(depth)", "must be at least 1")
         }
         if let width = widths.first(where: { $0 < 1 }) {
-            throw fail("--widths", "\(width)", "must be at least 1")
+            throw fail(.sweepWidths, "\(width)", "must be at least 1")
         }
         // The grid's size, before it is expanded (a product of list lengths can be any size).
         let lengths = [methods.count, initializations.count, initScales.count, max(learningRates.count, 1), depths.count,
@@ -154,7 +149,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
                 let grid = lengths.map(String.init).joined(separator: "×")
                 let reason = "the grid (\(grid) values of methods, inits, scales, learning rates, depths, widths, seeds) has more than \(Self.maximumPoints) points"
                 if let source { throw GradFlowError.invalidData(file: source, field: "spec", reason: reason) }
-                throw GradFlowError.invalidArgument(option: "sweep", value: "grid", reason: reason)
+                throw GradFlowError.invalidRequest(subject: "sweep", value: "grid", reason: "\(reason)")
             }
             count = product
         }
@@ -216,19 +211,49 @@ public struct SweepPoint: Sendable, Codable, Equatable {
         return "run-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + ".h5"
     }
 
-    /// The `gradflow` arguments of this run (the subcommand first).
-    public func commandArguments(output: String, extra: [String]) -> [String] {
-        var arguments = [method == "descent" ? "descent" : "run", "--init", initialization, "--init-scale", "\(initScale)",
-                         "--depth", "\(depth)", "--seed", "\(seed)"]
-        if let eta = learningRate { arguments += ["--lr", "\(eta)"] }
-        if let width { arguments += ["--widths", "\(width)"] }
-        return arguments + extra + ["--output", output, "--force", "--quiet", "--threads", "1"]
+    /// The values of a point that `configuration(from:keeping:)` sets.
+    public enum Parameter: Hashable, Sendable, CaseIterable {
+        case initialization, initScale, learningRate, depth, width, seed
+    }
+
+    /// The configuration of this run: `base` with the point's values set, except those in `keeping` (which a
+    /// caller took from elsewhere, and which stay as `base` has them). The initialisation becomes the point's
+    /// kind with its scale (a Gaussian one keeps `base`'s zero layer when `base` is Gaussian); the depth, the
+    /// seed (of the data and of the weights) and, when the point has one, the hidden width are the point's.
+    /// A descent point sets the learning rate η and keeps `base`'s step count K (the horizon becomes K·η); a
+    /// flow point ignores it.
+    public func configuration(from base: RunConfiguration, keeping: Set<Parameter> = []) -> RunConfiguration {
+        var config = base
+        let kind = keeping.contains(.initialization) ? base.initialization.name : initialization
+        let scale = keeping.contains(.initScale) ? base.initialization.scale : initScale
+        if !(keeping.contains(.initialization) && keeping.contains(.initScale)) {
+            switch kind {
+            case "residual": config.initialization = .residual(scale: scale)
+            case "gaussian":
+                var zeroLayer: Int?
+                if case let .gaussian(_, layer) = base.initialization { zeroLayer = layer }
+                config.initialization = .gaussian(scale: scale, zeroLayer: zeroLayer)
+            default: break  // weights from a file: nothing is drawn
+            }
+        }
+        if !keeping.contains(.depth) { config.depth = depth }
+        if !keeping.contains(.width), let width { config.widths = [width] }
+        if !keeping.contains(.seed) {
+            config.seed = seed
+            config.synthetic.seed = seed
+        }
+        if !keeping.contains(.learningRate), method == "descent", let eta = learningRate, var descent = config.descent {
+            descent.learningRate = eta
+            config.descent = descent
+            config.schedule.tFinal = max(Double(descent.steps) * eta, .leastNormalMagnitude)
+        }
+        return config
     }
 
     /// The points of shard `shard` (0-based) of `count`: every point whose index is `shard` modulo `count`.
     public static func shard(_ points: [SweepPoint], _ shard: Int, of count: Int) throws -> [SweepPoint] {
         guard count >= 1, (0..<count).contains(shard) else {
-            throw GradFlowError.invalidArgument(option: "--shard", value: "\(shard + 1)/\(count)", reason: "must be i/N with 1 ≤ i ≤ N")
+            throw GradFlowError.invalidConfiguration(field: .sweepShard, value: "\(shard + 1)/\(count)", reason: "must be i/N with 1 ≤ i ≤ N")
         }
         return points.filter { $0.index % count == shard }
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The input checks of `gradflow merge`: the tables must be the shards of one sweep, each once, with
 /// no point twice and (unless allowed) none missing. A shard's table is named `summary-shard-i-of-N.csv`
-/// (`gradflow sweep --shard i/N`), and holds the points whose index is i−1 modulo N.
+/// (the shard i of N of a sweep, `sweep.shard`), and holds the points whose index is i−1 modulo N.
 public enum SweepShards {
     /// (i, N) of a file named `summary-shard-i-of-N.csv`; nil for any other name.
     public static func shardNumber(_ path: String) -> (index: Int, count: Int)? {
@@ -16,7 +16,7 @@ public enum SweepShards {
     /// Checks the parsed tables (path and rows, in the order given) and returns the warnings to print.
     /// - Throws: `GradFlowError.invalidData` naming the table for a shard given twice, tables of
     ///   different N, a shard number out of 1…N, a point in the wrong shard or in two tables, a mix of
-    ///   shard tables and others; `.invalidArgument` (`merge`) for missing shards, unless `allowMissing`,
+    ///   shard tables and others; `.invalidRequest` (`merge`) for missing shards, unless `allowMissing`,
     ///   which makes that a warning.
     public static func check(_ tables: [(path: String, rows: [SweepRow])], allowMissing: Bool) throws -> [String] {
         var seenPaths: [String: String] = [:]
@@ -59,8 +59,8 @@ public enum SweepShards {
                 let list = missing.map(String.init).joined(separator: ", ")
                 let names = missing.prefix(3).map { "summary-shard-\($0)-of-\(count).csv" }.joined(separator: ", ") + (missing.count > 3 ? ", …" : "")
                 guard allowMissing else {
-                    throw GradFlowError.invalidArgument(option: "merge", value: "shard\(missing.count > 1 ? "s" : "") \(list) of \(count)",
-                                                        reason: "missing (\(names)); give every shard's table, or pass --allow-missing")
+                    throw GradFlowError.invalidRequest(subject: "merge", value: "shard\(missing.count > 1 ? "s" : "") \(list) of \(count)",
+                                                        reason: "missing (\(names)); give every shard's table, or pass \(field: .allowMissingShards)")
                 }
                 warnings.append("merging without shard\(missing.count > 1 ? "s" : "") \(list) of \(count) (\(names)): their points are not in the table")
             }

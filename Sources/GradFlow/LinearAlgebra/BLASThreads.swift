@@ -3,7 +3,7 @@ import COpenBLAS
 /// The number of threads OpenBLAS uses, process-wide. Small matrix-vector products lose to threading
 /// overhead, so runs use 1 unless told otherwise; the same count gives the same bits.
 public enum BLASThreads {
-    /// The counts `--threads` accepts.
+    /// The thread counts a configuration accepts (`threads`).
     public static let accepted = 1...256
 
     /// The most threads OpenBLAS runs: its compiled `MAX_THREADS` (64 in Debian's build), read from
@@ -20,7 +20,7 @@ public enum BLASThreads {
     /// Refuses a count outside `accepted`, before OpenBLAS is told anything.
     public static func validate(_ count: Int) throws {
         guard accepted.contains(count) else {
-            throw GradFlowError.invalidArgument(option: "--threads", value: "\(count)",
+            throw GradFlowError.invalidConfiguration(field: .threads, value: "\(count)",
                                                 reason: "must be in \(accepted.lowerBound)…\(accepted.upperBound)")
         }
     }

@@ -47,8 +47,8 @@ public struct MonitorSelection: Sendable, Codable, Equatable {
         self = .none
         for part in parts {
             guard Self.names.contains(part) else {
-                throw GradFlowError.invalidArgument(option: "--monitors", value: text,
-                                                    reason: "unknown monitor \"\(part)\" (use all, none, or a list of \(Self.names.joined(separator: ", ")))")
+                throw GradFlowError.invalidConfiguration(field: .monitors, value: "\(text)",
+                                                         reason: "unknown monitor \"\(part)\" (use all, none, or a list of \(Self.names.joined(separator: ", ")))")
             }
             names.insert(part)
         }

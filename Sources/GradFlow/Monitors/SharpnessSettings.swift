@@ -22,16 +22,16 @@ public struct SharpnessSettings: Sendable, Codable, Equatable {
 
     public func validate(parameterCount: Int) throws {
         guard tolerance.isFinite, tolerance > 0, tolerance < 1 else {
-            throw GradFlowError.invalidArgument(option: "--sharpness-tol", value: "\(tolerance)", reason: "must be in (0, 1)")
+            throw GradFlowError.invalidConfiguration(field: .sharpnessTolerance, value: "\(tolerance)", reason: "must be in (0, 1)")
         }
         guard checkpointEvery >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--checkpoint-every", value: "\(checkpointEvery)", reason: "must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .checkpointEvery, value: "\(checkpointEvery)", reason: "must be at least 1")
         }
         guard maxIterations >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--lanczos-max", value: "\(maxIterations)", reason: "must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .lanczosMaxIterations, value: "\(maxIterations)", reason: "must be at least 1")
         }
         if method == .dense, parameterCount > 4000 {
-            throw GradFlowError.invalidArgument(option: "--sharpness-method", value: "dense",
+            throw GradFlowError.invalidConfiguration(field: .sharpnessMethod, value: "dense",
                                                 reason: "P = \(parameterCount) is too large for a dense Hessian (at most 4000); use lanczos")
         }
     }

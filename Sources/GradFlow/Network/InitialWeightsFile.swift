@@ -1,4 +1,4 @@
-/// Initial weights read from an HDF5 file (`--init-weights FILE`), which also fix depth and widths:
+/// Initial weights read from an HDF5 file (a configuration's `initWeightsFile`), which also fix depth and widths:
 /// - datasets `W1` … `WL` in their natural shapes [m_k, m_{k−1}] (as h5py writes numpy arrays),
 ///   optionally `p` [m_L];
 /// - or a GradFlow trajectory file: its `/final/weights` (or `/initial/weights` when asked, or when

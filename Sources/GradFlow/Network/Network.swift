@@ -11,26 +11,26 @@ public struct Network: Sendable, Equatable {
     /// The projection `p`, of length `m_L`; nil for multivariate output and for GELU networks.
     public let projection: [Double]?
 
-    /// - Throws: `GradFlowError.invalidArgument` when `p` has the wrong length or is not finite, when a
+    /// - Throws: `GradFlowError.invalidConfiguration` when `p` has the wrong length or is not finite, when a
     ///   GELU network is given a projection, or when a residual network is not square.
     public init(shape: NetworkShape, kind: NetworkKind, model: NetworkModel = .linear, projection: [Double]?) throws {
         if let projection {
             guard model == .linear else {
-                throw GradFlowError.invalidArgument(option: "p", value: "length \(projection.count)",
+                throw GradFlowError.invalidConfiguration(field: .projection, value: "length \(projection.count)",
                                                     reason: "a GELU network has no projection (its output is z_L)")
             }
             guard projection.count == shape.outputWidth else {
-                throw GradFlowError.invalidArgument(
-                    option: "p", value: "length \(projection.count)",
+                throw GradFlowError.invalidConfiguration(
+                    field: .projection, value: "length \(projection.count)",
                     reason: "the projection must have m_L = \(shape.outputWidth) entries")
             }
             guard projection.allSatisfy(\.isFinite) else {
-                throw GradFlowError.invalidArgument(option: "p", value: "\(projection)", reason: "must be finite")
+                throw GradFlowError.invalidConfiguration(field: .projection, value: "\(projection)", reason: "must be finite")
             }
         }
         if kind == .residual, shape.widths.contains(where: { $0 != shape.inputDimension }) {
-            throw GradFlowError.invalidArgument(
-                option: "--widths", value: shape.widths.map(String.init).joined(separator: ","),
+            throw GradFlowError.invalidConfiguration(
+                field: .widths, value: "\(shape.widths.map(String.init).joined(separator: ","))",
                 reason: "a residual network has all layers d×d (d = \(shape.inputDimension))")
         }
         self.shape = shape

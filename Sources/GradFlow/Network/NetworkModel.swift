@@ -1,4 +1,4 @@
-/// What a network computes between its weights (`--model`).
+/// What a network computes between its weights (a configuration's `model`).
 public enum NetworkModel: String, Sendable, Codable, CaseIterable {
     /// The deep linear network `f(x) = pᵀW_L⋯W_1x` (MATH.md §0), or `W_L⋯W_1x ∈ ℝ^q` without a
     /// projection for multivariate targets (§6.1).

@@ -11,26 +11,26 @@ public struct NetworkShape: Hashable, Sendable, Codable {
     /// `offsets[k − 1]` is the offset of `W_k`; `offsets[L]` is `P`.
     private let offsets: [Int]
 
-    /// - Parameter file: the file the widths come from (`--init-weights`, a trajectory), with `field` the
-    ///   place in it; nil when the user gave them as `--depth`/`--widths`. Errors name that source.
-    /// - Throws: `GradFlowError.invalidArgument` (`.invalidData` for a file) when there is no layer, a width
+    /// - Parameter file: the file the widths come from (`initWeightsFile`, a trajectory), with `field` the
+    ///   place in it; nil when the user gave them as the `depth` and `widths` fields. Errors name that source.
+    /// - Throws: `GradFlowError.invalidConfiguration` (`.invalidData` for a file) when there is no layer, a width
     ///   is not positive, or P = Σ m_k m_{k−1} does not fit in an Int (checked before anything is allocated).
     public init(widths: [Int], file: String? = nil, field: String = "widths") throws {
         let text = widths.map(String.init).joined(separator: ",")
-        func refuse(_ option: String, _ value: String, _ reason: String) -> GradFlowError {
+        func refuse(_ option: ConfigurationField, _ value: String, _ reason: String) -> GradFlowError {
             file.map { .invalidData(file: $0, field: field, reason: "[\(text)]: " + reason) }
-                ?? .invalidArgument(option: option, value: value, reason: reason)
+                ?? .invalidConfiguration(field: option, value: "\(value)", reason: "\(reason)")
         }
-        guard widths.count >= 2 else { throw refuse("--depth", "\(widths.count - 1)", "the depth must be at least 1") }
+        guard widths.count >= 2 else { throw refuse(.depth, "\(widths.count - 1)", "the depth must be at least 1") }
         if let bad = widths.firstIndex(where: { $0 < 1 }) {
-            throw refuse("--widths", text, "width m_\(bad) = \(widths[bad]) must be at least 1")
+            throw refuse(.widths, text, "width m_\(bad) = \(widths[bad]) must be at least 1")
         }
         var offsets = [0]
         for k in 1..<widths.count {
             let (block, overflow) = widths[k].multipliedReportingOverflow(by: widths[k - 1])
             let (end, overflowSum) = offsets[k - 1].addingReportingOverflow(block)
             guard !overflow, !overflowSum else {
-                throw refuse("--widths", text, "the number of parameters P = Σ m_k·m_{k−1} overflows a 64-bit integer")
+                throw refuse(.widths, text, "the number of parameters P = Σ m_k·m_{k−1} overflows a 64-bit integer")
             }
             offsets.append(end)
         }
@@ -55,14 +55,14 @@ public struct NetworkShape: Hashable, Sendable, Codable {
     /// The indices of `W_k` in the stacked vector.
     public func range(_ k: Int) -> Range<Int> { offsets[k - 1]..<offsets[k] }
 
-    /// Reads widths from the user's `--widths` list for depth `L` and input dimension `d`:
+    /// Reads widths from a configuration's `widths` list for depth `L` and input dimension `d`:
     /// a full list `m_0,…,m_L` (L + 1 numbers, starting with d), the hidden widths `m_1,…,m_{L−1}`
     /// (L − 1 numbers, with `m_L = outputWidth`), or one number used for every hidden layer.
     public static func widths(
         from list: [Int]?, depth: Int, inputDimension d: Int, outputWidth: Int
     ) throws -> [Int] {
         guard depth >= 1 else {
-            throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)", reason: "the depth must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .depth, value: "\(depth)", reason: "the depth must be at least 1")
         }
         let text = list?.map(String.init).joined(separator: ",") ?? ""
         guard let list, !list.isEmpty else {
@@ -70,8 +70,8 @@ public struct NetworkShape: Hashable, Sendable, Codable {
         }
         if list.count == depth + 1 {
             guard list[0] == d else {
-                throw GradFlowError.invalidArgument(
-                    option: "--widths", value: text,
+                throw GradFlowError.invalidConfiguration(
+                    field: .widths, value: "\(text)",
                     reason: "the first width must be the input dimension d = \(d)")
             }
             return list
@@ -82,8 +82,8 @@ public struct NetworkShape: Hashable, Sendable, Codable {
         if list.count == depth - 1 {
             return [d] + list + [outputWidth]
         }
-        throw GradFlowError.invalidArgument(
-            option: "--widths", value: text,
+        throw GradFlowError.invalidConfiguration(
+            field: .widths, value: "\(text)",
             reason: "give L+1 = \(depth + 1) widths (d first), L−1 = \(depth - 1) hidden widths, or one hidden width")
     }
 }

@@ -5,7 +5,7 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
     case gaussian(scale: Double, zeroLayer: Int?)
     /// Residual: `W_k(0) = I_d + (s/√(L·d)) N_k` with `N_k` i.i.d. `N(0, 1)`.
     case residual(scale: Double)
-    /// Weights read from a file (`--init-weights`).
+    /// Weights read from a file (`initWeightsFile`).
     case file(path: String)
 
     /// The name written to the trajectory file's `/network` attribute `init`.
@@ -25,6 +25,9 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
         }
     }
 
+    /// The field of the scale `s` in a configuration's encoding (`initialization.gaussian.scale`, …).
+    var scaleField: ConfigurationField { if case .residual = self { return .residualScale } else { return .gaussianScale } }
+
     /// The random stream used for initial weights (the data use stream 0, the projection stream 2).
     static let weightStream: UInt64 = 1
     static let projectionStream: UInt64 = 2
@@ -34,15 +37,15 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
         guard case .file = self else {
             let s = scale
             guard s.isFinite, s >= 0 else {
-                throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)", reason: "must be a finite number ≥ 0")
+                throw GradFlowError.invalidConfiguration(field: scaleField, value: "\(s)", reason: "must be a finite number ≥ 0")
             }
             if case let .gaussian(_, zeroLayer) = self {
                 guard s > 0 else {
-                    throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)",
+                    throw GradFlowError.invalidConfiguration(field: scaleField, value: "\(s)",
                                                         reason: "must be > 0 for a Gaussian initialisation (W = 0 is a saddle where the gradient vanishes)")
                 }
                 if let k = zeroLayer, !(1...max(depth, 1)).contains(k) {
-                    throw GradFlowError.invalidArgument(option: "--zero-layer", value: "\(k)", reason: "must be a layer index in 1…\(depth)")
+                    throw GradFlowError.invalidConfiguration(field: .zeroLayer, value: "\(k)", reason: "must be a layer index in 1…\(depth)")
                 }
             }
             return
@@ -51,23 +54,23 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
 
     /// Draws `W(0)` for a network of the given shape, as one stacked vector (layout of `NetworkShape`).
     /// Draws happen layer by layer, each row-major, from the seed's weight stream.
-    /// - Throws: `GradFlowError.invalidArgument` for a negative or non-finite scale, a zero layer out of
+    /// - Throws: `GradFlowError.invalidConfiguration` for a negative or non-finite scale, a zero layer out of
     ///   range, or `.file` (those weights are read, not drawn).
     public func draw(shape: NetworkShape, seed: UInt64) throws -> [Double] {
         let s = scale
         guard s.isFinite, s >= 0 else {
-            throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)", reason: "must be a finite number ≥ 0")
+            throw GradFlowError.invalidConfiguration(field: scaleField, value: "\(s)", reason: "must be a finite number ≥ 0")
         }
         var rng = GaussianGenerator(seed: seed, stream: Self.weightStream)
         switch self {
         case let .gaussian(_, zeroLayer):
             guard s > 0 else {
-                throw GradFlowError.invalidArgument(option: "--init-scale", value: "\(s)",
+                throw GradFlowError.invalidConfiguration(field: scaleField, value: "\(s)",
                                                     reason: "must be > 0 for a Gaussian initialisation (W = 0 is a saddle where the gradient vanishes)")
             }
             if let k = zeroLayer, !(1...shape.depth).contains(k) {
-                throw GradFlowError.invalidArgument(
-                    option: "--zero-layer", value: "\(k)", reason: "must be a layer index in 1…\(shape.depth)")
+                throw GradFlowError.invalidConfiguration(
+                    field: .zeroLayer, value: "\(k)", reason: "must be a layer index in 1…\(shape.depth)")
             }
             var theta = rng.gaussians(shape.parameterCount, scale: s)
             if let k = zeroLayer {
@@ -83,7 +86,7 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
             }
             return theta
         case let .file(path):
-            throw GradFlowError.invalidArgument(option: "--init-weights", value: path, reason: "weights from a file are read, not drawn")
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(path)", reason: "weights from a file are read, not drawn")
         }
     }
 

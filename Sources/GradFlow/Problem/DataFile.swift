@@ -1,6 +1,6 @@
 import Foundation
 
-/// Regression data read from a file (`--data FILE`):
+/// Regression data read from a file (a configuration's `dataFile`):
 /// - HDF5 (as h5py writes it): datasets `X` [n, d] and `y` [n] (or [n, 1]) at the root, optionally `p`;
 ///   a 2-D `y` [n, q] with q > 1 (or a dataset `Y`) selects multivariate output (MATH.md §6.1); optional
 ///   `X_test` [n', d] and `y_test` [n'] or [n', q] are a held-out set for the test error.

@@ -64,7 +64,7 @@ public struct SyntheticData: Sendable, Codable, Equatable {
     }
 
     /// Draws the data and builds the problem.
-    /// - Throws: `GradFlowError.invalidArgument` for n < 1, d < 1 or a negative or non-finite ξ.
+    /// - Throws: `GradFlowError.invalidConfiguration` for n < 1, d < 1 or a negative or non-finite ξ.
     public func makeProblem() throws -> RegressionProblem {
         try validate()
         return try drawProblem()
@@ -72,13 +72,13 @@ public struct SyntheticData: Sendable, Codable, Equatable {
 
     /// Checks n, d, ξ, q, n_test and κ before anything is drawn (also from `RunConfiguration.validate`).
     public func validate() throws {
-        guard samples >= 1 else { throw GradFlowError.invalidArgument(option: "--samples", value: "\(samples)", reason: "must be at least 1") }
-        guard dimension >= 1 else { throw GradFlowError.invalidArgument(option: "--input-dim", value: "\(dimension)", reason: "must be at least 1") }
-        guard noise.isFinite, noise >= 0 else { throw GradFlowError.invalidArgument(option: "--noise", value: "\(noise)", reason: "must be a finite number ≥ 0") }
-        guard outputs >= 1 else { throw GradFlowError.invalidArgument(option: "--outputs", value: "\(outputs)", reason: "must be at least 1") }
-        guard testSamples >= 0 else { throw GradFlowError.invalidArgument(option: "--test-samples", value: "\(testSamples)", reason: "must be ≥ 0") }
+        guard samples >= 1 else { throw GradFlowError.invalidConfiguration(field: .samples, value: "\(samples)", reason: "must be at least 1") }
+        guard dimension >= 1 else { throw GradFlowError.invalidConfiguration(field: .inputDimension, value: "\(dimension)", reason: "must be at least 1") }
+        guard noise.isFinite, noise >= 0 else { throw GradFlowError.invalidConfiguration(field: .noise, value: "\(noise)", reason: "must be a finite number ≥ 0") }
+        guard outputs >= 1 else { throw GradFlowError.invalidConfiguration(field: .outputs, value: "\(outputs)", reason: "must be at least 1") }
+        guard testSamples >= 0 else { throw GradFlowError.invalidConfiguration(field: .testSamples, value: "\(testSamples)", reason: "must be ≥ 0") }
         if let kappa = conditionNumber, !(kappa.isFinite && kappa >= 1) {
-            throw GradFlowError.invalidArgument(option: "--condition-number", value: "\(kappa)", reason: "must be a finite number ≥ 1")
+            throw GradFlowError.invalidConfiguration(field: .conditionNumber, value: "\(kappa)", reason: "must be a finite number ≥ 1")
         }
     }
 
@@ -86,17 +86,17 @@ public struct SyntheticData: Sendable, Codable, Equatable {
         let n = samples, d = dimension, q = outputs
         // The sizes of every array drawn below, checked before the first is allocated (RunSetup refuses
         // them earlier by the memory estimate; a direct caller gets this instead of a trap).
-        for (name, a, b, option) in [("n·d", n, d, "--samples"), ("n·q", n, q, "--samples"), ("d·q", d, q, "--input-dim"),
-                                     ("n_test·d", testSamples, d, "--test-samples"), ("n_test·q", testSamples, q, "--test-samples")]
+        for (name, a, b, field, value) in [("n·d", n, d, ConfigurationField.samples, n), ("n·q", n, q, .samples, n), ("d·q", d, q, .inputDimension, d),
+                                           ("n_test·d", testSamples, d, .testSamples, testSamples), ("n_test·q", testSamples, q, .testSamples, testSamples)]
             where a.multipliedReportingOverflow(by: b).overflow {
-            throw GradFlowError.invalidArgument(option: option, value: "\(option == "--input-dim" ? d : option == "--samples" ? n : testSamples)",
+            throw GradFlowError.invalidConfiguration(field: field, value: "\(value)",
                                                 reason: "\(name) overflows a 64-bit integer")
         }
         var rng = GaussianGenerator(seed: seed, stream: 0)
         var x = rng.gaussians(n * d)
         if let kappa = conditionNumber {
             guard kappa.isFinite, kappa >= 1 else {
-                throw GradFlowError.invalidArgument(option: "--condition-number", value: "\(kappa)", reason: "must be a finite number ≥ 1")
+                throw GradFlowError.invalidConfiguration(field: .conditionNumber, value: "\(kappa)", reason: "must be a finite number ≥ 1")
             }
             let svd = try LAPACK.thinSVD(x, rows: n, columns: d)
             let r = svd.values.count
@@ -124,7 +124,7 @@ public struct SyntheticData: Sendable, Codable, Equatable {
         }
         var y = targets(x, rows: n, noise: xi)
         guard y.allSatisfy(\.isFinite) else {  // X w_true is of order √d: only ξ can make y overflow
-            throw GradFlowError.invalidArgument(option: "--noise", value: "\(noise)", reason: "makes the targets y = X w_true + ξ·noise overflow")
+            throw GradFlowError.invalidConfiguration(field: .noise, value: "\(noise)", reason: "makes the targets y = X w_true + ξ·noise overflow")
         }
         let (wStar, _) = try LAPACK.minimumNormLeastSquares(x, rows: n, columns: d, rhs: y, count: q)
         let norm = wStar.reduce(0) { $0 + $1 * $1 }.squareRoot()

@@ -20,7 +20,7 @@ public enum GradientDescentRun {
                                shouldStop: () -> Bool = { false },
                                onRow: (_ step: Int, RecordedRow) -> Void = { _, _ in }) throws -> GradientDescentRunSummary {
         guard let settings = config.descent else {
-            throw GradFlowError.invalidArgument(option: "--lr", value: "(none)", reason: "gradient descent needs a learning rate")
+            throw GradFlowError.invalidConfiguration(field: .learningRate, value: "(none)", reason: "gradient descent needs a learning rate")
         }
         BLASThreads.set(config.threads)  // before any BLAS call: the thread count is part of the bits
         let setup = try RunSetup.prepare(config)
@@ -44,11 +44,11 @@ public enum GradientDescentRun {
         let (config, state): (RunConfiguration, ResumeState) = try {
             let file = try TrajectoryFile(path: path)
             guard file.attribute("method") == "gradient-descent" else {
-                throw GradFlowError.invalidArgument(option: "--resume", value: path,
+                throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(path)",
                                                     reason: "is not a gradient-descent run (method = \(file.attribute("method")))")
             }
             guard let status = file.status, status != .completed, status != .diverged else {
-                throw GradFlowError.invalidArgument(option: "--resume", value: path,
+                throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(path)",
                                                     reason: "the run ended (\(file.attribute("status"))); there is nothing to resume")
             }
             let config: RunConfiguration

@@ -103,7 +103,7 @@ public enum GradientFlowRun {
     /// flush (`/resume`): the same configuration, the output times after that point, and verdicts over the
     /// whole run. The final weights agree with an uninterrupted run's to the integrator's tolerance (CVODE
     /// restarts at order 1 from the resume point, so the step sequence differs).
-    /// - Throws: `GradFlowError.invalidArgument` when the file is not a resumable gradient-flow run.
+    /// - Throws: `GradFlowError.invalidConfiguration` when the file is not a resumable gradient-flow run.
     public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
                               shouldStop: @escaping () -> Bool = { false }) throws -> GradientFlowRunSummary {
         // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
@@ -112,11 +112,11 @@ public enum GradientFlowRun {
         let (config, weights, time, row): (RunConfiguration, [Double], Double, Int) = try {
             let file = try TrajectoryFile(path: path)
             guard file.attribute("method") == "gradient-flow" else {
-                throw GradFlowError.invalidArgument(option: "--resume", value: path,
+                throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(path)",
                                                     reason: "only gradient-flow runs can be resumed (method = \(file.attribute("method")))")
             }
             guard let status = file.status, status != .completed else {
-                throw GradFlowError.invalidArgument(option: "--resume", value: path, reason: "the run completed; there is nothing to resume")
+                throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(path)", reason: "the run completed; there is nothing to resume")
             }
             let config: RunConfiguration
             do {

@@ -5,9 +5,9 @@ import Foundation
 /// The estimate counts the large buffers, with P parameters, n samples and d inputs:
 /// CVODE's vectors (≈ 20 + Krylov dimension vectors of P doubles for BDF, ≈ 20 for Adams), the dense
 /// Jacobian (P² doubles, `bdf-dense`), the Lanczos basis (min(P, lanczos-max) × P doubles) or the dense
-/// Hessian (2P², `--sharpness-method dense`), the risk's and monitors' copies of the data (≈ 4nd) and
+/// Hessian (2P², `sharpness.method` dense), the risk's and monitors' copies of the data (≈ 4nd) and
 /// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and the Gauss–Newton
-/// preconditioner's systems of a network without projection (BDF with `--preconditioner gauss-newton`):
+/// preconditioner's systems of a network without projection (BDF with `solver.preconditioner` gauss-newton):
 /// 2(qd)² doubles for q linear outputs. For a GELU network (widths m_k, q = m_L) it adds the cached
 /// activations of its two risk instances (the integrator's and the monitors'), two sweeps of ten m_k×n
 /// matrices each, 40·n·Σ_{k≥1} m_k doubles, and its preconditioner's (2q + 5)·n·Σ_{k≥1} m_k + 3(qn)² doubles.
@@ -17,7 +17,7 @@ import Foundation
 /// times written into a comparison's `config` attribute).
 ///
 /// `checkPlan` makes the estimate from the options alone, before any data are drawn or widths built: the
-/// synthetic n, d, q, n', P by formula from `--depth`/`--widths`, the schedule's count; it also refuses sizes
+/// synthetic n, d, q, n', P by formula from `depth`/`widths`, the schedule's count; it also refuses sizes
 /// beyond BLAS' 32-bit integers. The message names the largest part and the options that drive it.
 public enum MemoryEstimate {
     /// Bytes the configuration is expected to need. Every product is taken in floating point, so that no
@@ -30,18 +30,18 @@ public enum MemoryEstimate {
             .reduce(0) { $0 + $1.bytes }
     }
 
-    /// One part of the estimate: what it is for (with the options that drive it), its bytes, and what to lower.
+    /// One part of the estimate: what it is for (naming the fields that drive it), its bytes, and what to lower.
     struct Term {
-        var what: String
+        var what: ConfigurationText
         var bytes: Double
-        var advice: String
+        var advice: ConfigurationText
     }
 
     /// The estimate in parts: the data, the parameters (solver, sharpness, preconditioner), a GELU network's
     /// activations, the weights a caller keeps at every output time, and the output schedule.
     static func terms(_ config: RunConfiguration, parameters P: Double, samples n: Double, dimension d: Double, outputs q: Double,
                       testSamples nTest: Double, storedWeightRows: Double, widthSum: Double, depth L: Double,
-                      dataWhat: String? = nil, parameterWhat: String? = nil) -> [Term] {
+                      dataWhat: ConfigurationText? = nil, parameterWhat: ConfigurationText? = nil) -> [Term] {
         // The data: X, Y, their copies in the risk and the monitors (≈ 4nd), the least-squares copy, Σ and its
         // eigenvectors (≈ 3d²), the held-out set; the condition-number SVD copies X twice more.
         var data = 4 * n * d + 3 * n * q + 3 * d * d + d * q + 2 * nTest * (d + q)
@@ -75,9 +75,10 @@ public enum MemoryEstimate {
         }
         // What to lower: the network when its vectors alone do not fit, else the sharpness monitor or the dense Jacobian.
         let vectors = parameters - (config.solver.method == .bdfDense && config.descent == nil ? P * P : 0)
-        let parameterAdvice = 8 * vectors <= 0.9 * physicalMemory
-            ? "lower --lanczos-max, drop the sharpness monitor, or use bdf-krylov"
-            : "make the network smaller (--depth, --widths\(config.widths == nil ? ", or --input-dim, whose d sets the hidden widths" : ""))"
+        let parameterAdvice: ConfigurationText = 8 * vectors <= 0.9 * physicalMemory
+            ? "lower \(field: .lanczosMaxIterations), drop the sharpness monitor, or use bdf-krylov"
+            : "make the network smaller (\(field: .depth), \(field: .widths)"
+                + (config.widths == nil ? ", or \(field: .inputDimension), whose d sets the hidden widths" : "") + ")"
         parameters += sharpness
         // The output schedule: its times (and their copies), and the rows buffered between two flushes,
         // each of the four risk columns and the monitors' (≈ 12 per layer); a comparison's explicit times
@@ -86,20 +87,23 @@ public enum MemoryEstimate {
         let schedule = rows * (3 + 4 + 12 * L + (config.schedule.explicitTimes != nil || storedWeightRows > 0 ? 4 : 0))
         let stored = storedWeightRows * P
         let synthetic = config.dataFile == nil
-        let dataOptions = synthetic ? " (--samples, --input-dim\(q > 1 ? ", --outputs" : "")\(nTest > 0 ? ", --test-samples" : ""))" : ""
+        let dataOptions: ConfigurationText = synthetic
+            ? " (\(field: .samples), \(field: .inputDimension)" + (q > 1 ? ", \(field: .outputs)" : "") + (nTest > 0 ? ", \(field: .testSamples)" : "") + ")"
+            : ""
         return [
             Term(what: dataWhat ?? "the data, n = \(count(n)) samples of d = \(count(d)) features" + (q > 1 ? ", q = \(count(q)) outputs" : "")
                     + (nTest > 0 ? ", n_test = \(count(nTest))" : "") + dataOptions,
-                 bytes: 8 * data, advice: synthetic ? "lower --samples, --input-dim, --outputs or --test-samples" : "use a smaller data file"),
+                 bytes: 8 * data,
+                 advice: synthetic ? "lower \(field: .samples), \(field: .inputDimension), \(field: .outputs) or \(field: .testSamples)" : "use a smaller data file"),
             Term(what: parameterWhat ?? "P = \(count(P)) parameters", bytes: 8 * parameters,
                  advice: parameterAdvice),
             Term(what: "the cached activations of a GELU network (n·Σm_k = \(count(n * widthSum)))", bytes: 8 * gelu,
                  advice: "a GELU network caches activations for every sample: fewer samples or narrower layers"),
             Term(what: "the flow's weights at \(count(storedWeightRows)) output times × P = \(count(P))", bytes: 8 * stored,
-                 advice: "lower --output-times, or make the network smaller"),
-            Term(what: "--output-times \(count(rows - 1)) (the output schedule, and its rows between flushes"
-                    + (L > 10 ? ", ≈ 12 values a row for each of the --depth \(count(L)) layers)" : ")"), bytes: 8 * schedule,
-                 advice: L > 10 ? "lower --output-times or --depth" : "lower --output-times"),
+                 advice: "lower \(field: .outputTimes), or make the network smaller"),
+            Term(what: "\(field: .outputTimes) \(count(rows - 1)) (the output schedule, and its rows between flushes"
+                    + (L > 10 ? ", ≈ 12 values a row for each of the \(field: .depth) \(count(L)) layers)" : ")"), bytes: 8 * schedule,
+                 advice: L > 10 ? "lower \(field: .outputTimes) or \(field: .depth)" : "lower \(field: .outputTimes)"),
         ]
     }
 
@@ -111,7 +115,7 @@ public enum MemoryEstimate {
     /// Refuses, from the configuration alone (nothing is drawn or allocated yet), a run whose data, network
     /// or output schedule could not be held in memory or exceed BLAS' 32-bit sizes. The sizes are those of
     /// the synthetic data, or of the data file once it is read (`samples`, `dimension`, `outputs`,
-    /// `testSamples`); P comes from `--depth`/`--widths` by formula, without building the widths.
+    /// `testSamples`); P comes from `depth`/`widths` by formula, without building the widths.
     public static func checkPlan(_ config: RunConfiguration, samples: Int? = nil, dimension: Int? = nil, outputs: Int? = nil,
                                  testSamples: Int? = nil, storedWeightRows: Int = 0, dataSource: String? = nil) throws {
         let s = config.synthetic
@@ -127,46 +131,49 @@ public enum MemoryEstimate {
         guard n >= 1, d >= 1, q >= 1, nTest >= 0 else { return }  // refused with their own messages later
         let depth = config.initWeightsFile == nil ? config.depth ?? RunConfiguration.defaultDepth : config.depth ?? 1
         let network = config.initWeightsFile == nil ? plannedParameters(config, depth: depth, d: d, q: q) : nil
-        let dataWhat = fromFile
+        let dataWhat: ConfigurationText? = fromFile
             ? "the data of \(dataSource ?? config.dataFile ?? ""), n = \(count(n)) samples of d = \(count(d)) features" : nil
         try refuse(config, terms(config, parameters: network?.P ?? 0, samples: n, dimension: d, outputs: q, testSamples: nTest,
                                  storedWeightRows: Double(storedWeightRows), widthSum: network?.widthSum ?? 0, depth: Double(max(depth, 1)),
                                  dataWhat: dataWhat, parameterWhat: network?.what))
         // BLAS and LAPACK take 32-bit sizes: every dimension and every vector length passed to them must fit.
         let limit = Double(Int32.max), reason = "more than the 2147483647 that BLAS' 32-bit sizes allow"
-        let sizes: [(String, Double, [String])] = [
-            ("n", n, ["--samples"]), ("d", d, ["--input-dim"]), ("q", q, ["--outputs"]), ("n·d", n * d, ["--samples", "--input-dim"]),
-            ("n·q", n * q, ["--samples", "--outputs"]), ("d·q", d * q, ["--input-dim", "--outputs"]), ("d²", d * d, ["--input-dim"]),
-            ("n_test·d", nTest * d, ["--test-samples", "--input-dim"]), ("n_test·q", nTest * q, ["--test-samples", "--outputs"]),
+        let sizes: [(String, Double, [ConfigurationField])] = [
+            ("n", n, [.samples]), ("d", d, [.inputDimension]), ("q", q, [.outputs]), ("n·d", n * d, [.samples, .inputDimension]),
+            ("n·q", n * q, [.samples, .outputs]), ("d·q", d * q, [.inputDimension, .outputs]), ("d²", d * d, [.inputDimension]),
+            ("n_test·d", nTest * d, [.testSamples, .inputDimension]), ("n_test·q", nTest * q, [.testSamples, .outputs]),
         ]
-        if let (name, value, options) = sizes.first(where: { $0.1 > limit }) {
+        if let (name, value, fields) = sizes.first(where: { $0.1 > limit }) {
             if let file = config.dataFile {
                 throw GradFlowError.invalidData(file: dataSource ?? file, field: "X", reason: "\(name) = \(count(value)) is \(reason)")
             }
-            let values = ["--samples": n, "--input-dim": d, "--outputs": q, "--test-samples": nTest]
-            throw GradFlowError.invalidArgument(option: options[0], value: options.map { "\($0 == options[0] ? "" : $0 + " ")\(count(values[$0] ?? 0))" }
-                                                    .joined(separator: " "),
-                                                reason: "\(name) = \(count(value)) is \(reason)")
+            let values: [ConfigurationField: Double] = [.samples: n, .inputDimension: d, .outputs: q, .testSamples: nTest]
+            // The first field's value, then each further field with its value: `samples 100000 synthetic.dimension 100000`.
+            let given = fields.dropFirst().reduce(ConfigurationText("\(count(values[fields[0]] ?? 0))")) { text, field in
+                text + " \(field: field) \(count(values[field] ?? 0))"
+            }
+            throw GradFlowError.invalidConfiguration(field: fields[0], value: given, reason: "\(name) = \(count(value)) is \(reason)")
         }
         if let network, network.P > limit {
-            throw GradFlowError.invalidArgument(option: config.widths == nil ? "--depth" : "--widths",
-                                                value: config.widths.map { $0.map(String.init).joined(separator: ",") } ?? "\(depth)",
+            throw GradFlowError.invalidConfiguration(field: config.widths == nil ? .depth : .widths,
+                                                     value: "\(config.widths.map { $0.map(String.init).joined(separator: ",") } ?? "\(depth)")",
                                                 reason: "\(network.what) is \(reason)")
         }
     }
 
-    /// P and Σ_{k≥1} m_k of the network that `--depth` and `--widths` describe, by formula (a depth of 10^11
+    /// P and Σ_{k≥1} m_k of the network that `depth` and `widths` describe, by formula (a depth of 10^11
     /// must not build a widths array first); nil when the widths will be refused for another reason.
-    static func plannedParameters(_ config: RunConfiguration, depth L: Int, d: Double, q: Double) -> (P: Double, widthSum: Double, what: String)? {
+    static func plannedParameters(_ config: RunConfiguration, depth L: Int, d: Double, q: Double)
+        -> (P: Double, widthSum: Double, what: ConfigurationText)? {
         guard L >= 1 else { return nil }
         let linearProjection = Network.takesProjection(model: config.model, outputCount: Int(q))
         let last = linearProjection ? 1.0 : q
         let given = config.widths.map { $0.map(String.init).joined(separator: ",") }
         let defaultHidden = (config.widths ?? []).isEmpty && L > 1
-        let what = "P ≈ %@ parameters (--depth \(L)" + (given.map { ", --widths \($0)" } ?? "")
-            + (defaultHidden || config.initialization.name == "residual" ? ", layers d = \(count(d)) wide from --input-dim" : "")
-            + (q > 1 ? ", m_L = q = \(count(q)) from --outputs" : "") + ")"
-        func result(_ P: Double, _ sum: Double) -> (Double, Double, String) { (P, sum, what.replacingOccurrences(of: "%@", with: count(P))) }
+        let drivers: ConfigurationText = " parameters (\(field: .depth) \(L)" + (given.map { ", \(field: .widths) \($0)" } ?? "")
+            + (defaultHidden || config.initialization.name == "residual" ? ", layers d = \(count(d)) wide from \(field: .inputDimension)" : "")
+            + (q > 1 ? ", m_L = q = \(count(q)) from \(field: .outputs)" : "") + ")"
+        func result(_ P: Double, _ sum: Double) -> (Double, Double, ConfigurationText) { (P, sum, "P ≈ \(count(P))" + drivers) }
         if case .residual = config.initialization {
             return result(Double(L) * d * d, Double(L) * d)
         }
@@ -188,9 +195,9 @@ public enum MemoryEstimate {
     static func refuse(_ config: RunConfiguration, _ parts: [Term]) throws {
         let need = parts.reduce(0) { $0 + $1.bytes }, have = physicalMemory
         guard need > 0.9 * have, let largest = parts.max(by: { $0.bytes < $1.bytes }) else { return }
-        throw GradFlowError.invalidArgument(
-            option: "memory", value: String(format: "≈ %@ GiB for %@", gibibytes(need), largest.what),
-            reason: String(format: "more than 90%% of this machine's %.1f GiB; ", have / 1_073_741_824) + largest.advice)
+        throw GradFlowError.invalidRequest(
+            subject: "memory", value: "≈ \(gibibytes(need)) GiB for \(largest.what)",
+            reason: "\(String(format: "more than 90%% of this machine's %.1f GiB; ", have / 1_073_741_824))" + largest.advice)
     }
 
     static func gibibytes(_ bytes: Double) -> String {
@@ -224,6 +231,6 @@ public enum MemoryEstimate {
         try refuse(config, terms(config, parameters: Double(p), samples: Double(n), dimension: Double(d), outputs: Double(widths.last ?? 1),
                                  testSamples: Double(testSamples), storedWeightRows: Double(storedWeightRows),
                                  widthSum: widths.dropFirst().reduce(0.0) { $0 + Double($1) }, depth: Double(max(widths.count - 1, 1)),
-                                 parameterWhat: "P = \(p)" + (widths.isEmpty ? "" : " (widths \(widthText))")))
+                                 parameterWhat: "P = \(p)\(widths.isEmpty ? "" : " (widths \(widthText))")"))
     }
 }

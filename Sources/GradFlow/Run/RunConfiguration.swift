@@ -1,23 +1,23 @@
 /// Everything that defines a run, as the user gave it. It is written as JSON to the trajectory
 /// file's `config` attribute, so any run can be reproduced.
 public struct RunConfiguration: Sendable, Codable, Equatable {
-    /// The data file (`--data`); nil for the built-in synthetic data.
+    /// The data file (`dataFile`); nil for the built-in synthetic data.
     public var dataFile: String?
     /// The synthetic data set, used when `dataFile` is nil.
     public var synthetic: SyntheticData
     /// The seed of the synthetic data and the initial weights.
     public var seed: UInt64
-    /// The model (`--model`): linear (the default) or GELU.
+    /// The model (`model`): linear (the default) or GELU.
     public var model: NetworkModel
     /// The depth L; nil for the default (10), or the depth of `initWeightsFile`.
     public var depth: Int?
-    /// `--widths`, as given (see `NetworkShape.widths(from:…)`).
+    /// The widths, as given (see `NetworkShape.widths(from:…)`).
     public var widths: [Int]?
     /// How W(0) is drawn, when `initWeightsFile` is nil.
     public var initialization: WeightInitialization
-    /// `--init-weights`: an HDF5 file with W1 … WL, or a trajectory file.
+    /// Initial weights from a file: an HDF5 file with W1 … WL, or a trajectory file.
     public var initWeightsFile: String?
-    /// Which weights of a trajectory file `--init-weights` starts from.
+    /// Which weights of a trajectory file `initWeightsFile` starts from.
     public var initWeightsSnapshot: InitialWeightsFile.Snapshot
     public var solver: SolverSettings
     public var schedule: OutputSchedule
@@ -110,17 +110,17 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     /// (`MemoryEstimate.checkPlan`); the data, the network and the output path are checked by `RunSetup.prepare`.
     public func validate() throws {
         try solver.validate()
-        try descent?.validate()  // first: a descent run's horizon K·η is derived from --lr and --steps
+        try descent?.validate()  // first: a descent run's horizon K·η is derived from its learning rate and steps
         try schedule.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {  // 0: never stop on the loss
-            throw GradFlowError.invalidArgument(option: "--loss-tol", value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
+            throw GradFlowError.invalidConfiguration(field: .lossTolerance, value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
         try BLASThreads.validate(threads)
         if let depth, depth < 1 {
-            throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)", reason: "the depth must be at least 1")
+            throw GradFlowError.invalidConfiguration(field: .depth, value: "\(depth)", reason: "the depth must be at least 1")
         }
         guard flushInterval.isFinite, flushInterval >= 0 else {
-            throw GradFlowError.invalidArgument(option: "--flush-interval", value: "\(flushInterval)", reason: "must be ≥ 0")
+            throw GradFlowError.invalidConfiguration(field: .flushInterval, value: "\(flushInterval)", reason: "must be ≥ 0")
         }
         if dataFile == nil { try synthetic.validate() }
         if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }

@@ -43,7 +43,7 @@ public struct RunSetup: Sendable {
                                                 reason: "has \(file.widths[0]) columns but the data have d = \(d) features")
             }
             if let depth = config.depth, depth != file.widths.count - 1 {
-                throw GradFlowError.invalidArgument(option: "--depth", value: "\(depth)",
+                throw GradFlowError.invalidConfiguration(field: .depth, value: "\(depth)",
                                                     reason: "\(path) holds a network of depth \(file.widths.count - 1)")
             }
             let shape = try NetworkShape(widths: file.widths, file: path, field: "W1 … W\(file.widths.count - 1)")
@@ -71,25 +71,25 @@ public struct RunSetup: Sendable {
         case .residual:
             widths = Array(repeating: d, count: depth + 1)
             if let given = config.widths, given.contains(where: { $0 != d }) {
-                throw GradFlowError.invalidArgument(option: "--widths", value: given.map(String.init).joined(separator: ","),
+                throw GradFlowError.invalidConfiguration(field: .widths, value: "\(given.map(String.init).joined(separator: ","))",
                                                     reason: "a residual network has all layers d×d (d = \(d))")
             }
             if !needsProjection, q != d {
-                throw GradFlowError.invalidArgument(option: "--init", value: "residual",
+                throw GradFlowError.invalidConfiguration(field: .initialization, value: "residual",
                                                     reason: "a residual network without projection needs q = d outputs (the data have q = \(q), d = \(d))")
             }
         case .fullyConnected:
             widths = try NetworkShape.widths(from: config.widths, depth: depth, inputDimension: d,
                                              outputWidth: needsProjection ? dataProjection?.count ?? 1 : q)
             if !needsProjection, widths[depth] != q {
-                throw GradFlowError.invalidArgument(option: "--widths", value: widths.map(String.init).joined(separator: ","),
+                throw GradFlowError.invalidConfiguration(field: .widths, value: "\(widths.map(String.init).joined(separator: ","))",
                                                     reason: "the last width m_L must be the number of outputs q = \(q)")
             }
         }
         let shape = try NetworkShape(widths: widths)
         try MemoryEstimate.check(config, parameters: shape.parameterCount, samples: problem.sampleCount, dimension: d,
                                  storedWeightRows: storedWeightRows, widths: shape.widths, testSamples: problem.test?.count ?? 0)
-        let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: "--widths") : nil
+        let p = needsProjection ? try dataProjection ?? defaultProjection(kind: kind, shape: shape, seed: config.seed, source: nil) : nil
         let network = try fileNetwork(projectionFile: dataProjection != nil ? config.dataFile : nil, weightsFile: nil) {
             try Network(shape: shape, kind: kind, model: config.model, projection: p)
         }
@@ -100,9 +100,12 @@ public struct RunSetup: Sendable {
     /// The problem, network and initial weights stored in a trajectory file (to resume it, without
     /// depending on the original data file), with the initialisation recorded in its configuration.
     public static func fromTrajectory(_ path: String, configuration config: RunConfiguration) throws -> RunSetup {
-        do { try config.validate() } catch let GradFlowError.invalidArgument(option, value, reason) {
-            // The configuration recorded in the file, not options the user typed.
-            throw GradFlowError.invalidData(file: path, field: "config", reason: "\(option) \(value): \(reason)")
+        do { try config.validate() } catch let error as GradFlowError {
+            // The configuration recorded in the file, named by its keys (not options the user typed).
+            switch error {
+            case .invalidConfiguration, .invalidRequest: throw GradFlowError.invalidData(file: path, field: "config", reason: error.description)
+            default: throw error
+            }
         }
         let data = try DataFile.load(path)
         let problem = try RegressionProblem(inputs: data.inputs, targets: data.targets, sampleCount: data.sampleCount,
@@ -117,29 +120,32 @@ public struct RunSetup: Sendable {
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
     }
 
-    /// Builds the network; its errors name the file a projection p or the widths came from (not a `p` or
-    /// `--widths` option the user never typed).
+    /// Builds the network; its errors name the file a projection p or the widths came from (not a projection
+    /// or widths the user never gave).
     static func fileNetwork(projectionFile: String?, weightsFile: String?, _ make: () throws -> Network) throws -> Network {
-        do { return try make() } catch let GradFlowError.invalidArgument(option, value, reason) {
-            if option == "p", let projectionFile {
+        do { return try make() } catch let GradFlowError.invalidConfiguration(field, value, reason) {
+            if field == .projection, let projectionFile {
                 throw GradFlowError.invalidData(file: projectionFile, field: "p", reason: "has \(value): \(reason)")
             }
-            if option == "--widths", let weightsFile {
+            if field == .widths, let weightsFile {
                 throw GradFlowError.invalidData(file: weightsFile, field: "W1 … WL", reason: "widths \(value): \(reason)")
             }
-            throw GradFlowError.invalidArgument(option: option, value: value, reason: reason)
+            throw GradFlowError.invalidConfiguration(field: field, value: value, reason: reason)
         }
     }
 
-    /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given.
-    static func defaultProjection(kind: NetworkKind, shape: NetworkShape, seed: UInt64, source: String) throws -> [Double] {
+    /// FC with m_L = 1: p = [1]. Residual: a random unit vector. Otherwise p must be given: the error names
+    /// `source`, the weights file the widths came from, or (nil) the configuration's widths.
+    static func defaultProjection(kind: NetworkKind, shape: NetworkShape, seed: UInt64, source: String?) throws -> [Double] {
         switch kind {
         case .residual:
             return WeightInitialization.randomUnitProjection(dimension: shape.outputWidth, seed: seed)
         case .fullyConnected:
             guard shape.outputWidth == 1 else {
-                throw GradFlowError.invalidArgument(option: source, value: "m_L = \(shape.outputWidth)",
-                                                    reason: "a network with m_L > 1 needs a projection p (a dataset p in the data or weights file)")
+                let value: ConfigurationText = "m_L = \(shape.outputWidth)"
+                let reason: ConfigurationText = "a network with m_L > 1 needs a projection p (a dataset p in the data or weights file)"
+                guard let source else { throw GradFlowError.invalidConfiguration(field: .widths, value: value, reason: reason) }
+                throw GradFlowError.invalidRequest(subject: source, value: value, reason: reason)
             }
             return [1]
         }
