@@ -320,7 +320,7 @@ struct OutputFaultTests {
     func fileSizeLimit() throws {
         let scratch = try Scratch()
         let out = scratch.path("big.h5")
-        let limited = try ProcessResult.run("/bin/bash", ["-c", "ulimit -f 450; exec \"$0\" \"$@\"", gradflow] + interruptibleRun + ["-o", out])
+        let limited = try ProcessResult.run("/bin/bash", ["-c", "ulimit -f 600; exec \"$0\" \"$@\"", gradflow] + interruptibleRun + ["-o", out])
         #expect(limited.status == 1, "\(limited.stderr)")
         let lines = limited.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("file-size limit") && lines[0].contains("at t = ") && lines[0].contains("big.h5.partial"),
