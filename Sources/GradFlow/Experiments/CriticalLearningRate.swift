@@ -80,7 +80,7 @@ public enum CriticalLearningRate {
         func converges(_ eta: Double) throws -> (Bool, GradientDescentResult) {
             trials += 1
             let result = try trial(setup, eta: eta, settings: settings)
-            return (result.stop == .lossTolerance, result)
+            return (result.stopReason == .lossTolerance, result)
         }
         var low = bounds.criticalLearningRateLower / 2
         var lowResult: GradientDescentResult?

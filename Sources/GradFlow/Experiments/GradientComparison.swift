@@ -84,8 +84,8 @@ public enum GradientComparison {
         let descent: GradientDescentRunSummary
         do {
             descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress,
-                                                     shouldStop: shouldStop) { k, row in
-                guard let reference = flowRows.removeValue(forKey: k) else { return }
+                                                     shouldStop: shouldStop) { row in
+                guard let k = row.step, let reference = flowRows.removeValue(forKey: k) else { return }
                 let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
                 let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()
                 rows.append(ComparisonRow(
@@ -126,7 +126,7 @@ public enum GradientComparison {
                 ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
                 ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
                 ("status", .string(descent == nil ? RunStatus.interrupted.rawValue : RunStatus.completed.rawValue)),
-                ("descent_stop", .string(descent?.result.stop.rawValue ?? "interrupted")),
+                ("descent_stop", .string(descent?.result.stopReason.rawValue ?? "interrupted")),
                 ("descent_steps", .integer(descent?.result.steps ?? rows.last?.step ?? 0)),
                 ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
                 ("descent_final_loss", .double(descent?.result.finalEvaluation.loss ?? .nan)),

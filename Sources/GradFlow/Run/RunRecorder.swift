@@ -42,20 +42,16 @@ final class RunRecorder {
         lastCheckpointRow = (0..<rows).last { suite.isCheckpoint(row: $0) } ?? -1
     }
 
-    /// Records one output row (and a checkpoint when one is due).
+    /// Records one output row of the dynamics (and a checkpoint when one is due); returns the monitors' values.
     @discardableResult
-    func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
-                predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
+    func record(_ row: TrajectoryRow) throws -> [String: [Double]] {
         let start = Date()
-        var values = try suite.row(weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
-        values.merge(extra) { current, _ in current }
+        var values = try suite.row(weights: row.weights, evaluation: row.evaluation, predictedDrift: row.predictedDrift, step: row.step ?? 0)
+        values.merge(row.columns) { current, _ in current }
         var checkpoint: [String: [Double]]?
-        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
+        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: row.time, weights: row.weights) }
         monitorTime += Date().timeIntervalSince(start)
-        // Gradient descent continues from [k, accumulated drift] beside θ (ResumeState.extras).
-        var extras: [Double] = []
-        if case .descent = suite.dynamics { extras = [Double(step)] + (predictedDrift.map(Array.init) ?? []) }
-        try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta, resumeExtras: extras)
+        try writer.append(time: row.time, evaluation: row.evaluation, monitors: values, weights: row.weights, resumeExtras: row.resumeExtras)
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
             lastCheckpointRow = rows
