@@ -113,7 +113,7 @@ public enum GradientComparison {
     private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary?,
                               config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String,
                               claimed: OutputFile) throws {
-        try HDF5File.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
+        try HDF5Output.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
                            estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536, claimed: claimed) { root in
             let eta = config.descent?.learningRate ?? .nan
             let encoder = JSONEncoder()

@@ -179,8 +179,8 @@ public final class HDF5Node {
         return (values, shape)
     }
 
-    /// The number of values of `shape`, refusing shapes that overflow or could not be held in memory (a
-    /// corrupted or hostile file can claim any shape).
+    /// The number of values of `shape`, refusing shapes that overflow or exceed the file's read limit
+    /// (`HDF5File.open`'s `readLimit`: a corrupted or hostile file can claim any shape).
     func checkedCount(_ shape: [Int], what: String) throws -> Int {
         var count = 1
         for extent in shape {
@@ -188,7 +188,7 @@ public final class HDF5Node {
             guard !overflow, extent >= 0 else { throw fail("\(what) claims the impossible shape \(shape)") }
             count = product
         }
-        guard Double(count) * 8 <= 0.5 * MemoryEstimate.physicalMemory else {
+        guard Double(count) * 8 <= file.readLimit else {
             throw fail("\(what) claims shape \(shape), more than half of this machine's memory")
         }
         return count

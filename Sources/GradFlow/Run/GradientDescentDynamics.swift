@@ -23,7 +23,7 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
         public var continuing: GradientDescent.Start?
     }
 
-    public static let method = "gradient-descent"
+    public static let method = TrajectoryLayout.Method.descent
     private let configuration: RunConfiguration
     private let settings: DescentSettings
     private let descent: GradientDescent
@@ -51,13 +51,13 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
 
     public static func checkResumable(_ file: TrajectoryFile) throws {
         let path = file.path
-        guard file.attribute("method") == "gradient-descent" else {
+        guard file.attribute(TrajectoryLayout.Root.method) == method else {
             throw GradFlowError.invalidArgument(option: "--resume", value: path,
-                                                reason: "is not a gradient-descent run (method = \(file.attribute("method")))")
+                                                reason: "is not a gradient-descent run (method = \(file.attribute(TrajectoryLayout.Root.method)))")
         }
         guard let status = file.status, status != .completed, status != .diverged else {
             throw GradFlowError.invalidArgument(option: "--resume", value: path,
-                                                reason: "the run ended (\(file.attribute("status"))); there is nothing to resume")
+                                                reason: "the run ended (\(file.attribute(TrajectoryLayout.Root.status))); there is nothing to resume")
         }
     }
 
@@ -93,9 +93,9 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
                                      predictedDrift: drift, resumeExtras: [Double(k)] + (drift.map(Array.init) ?? [])))
         }
         var solver: [(String, AttributeValue)] = [
-            ("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate)), ("steps", .integer(result.steps)),
-            ("max_steps", .integer(settings.steps)), ("stop_reason", .string(result.stopReason.rawValue)),
-            ("final_time", .double(result.finalTime)), ("seconds_per_step", .double(result.secondsPerStep)),
+            (TrajectoryLayout.Solver.integrator, .string("gradient descent")), ("lr", .double(settings.learningRate)), ("steps", .integer(result.steps)),
+            ("max_steps", .integer(settings.steps)), (TrajectoryLayout.Solver.stopReason, .string(result.stopReason.rawValue)),
+            (TrajectoryLayout.Solver.finalTime, .double(result.finalTime)), ("seconds_per_step", .double(result.secondsPerStep)),
         ]
         let message: String
         var status = RunStatus.completed
@@ -116,6 +116,6 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
     }
 
     public func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)] {
-        [("integrator", .string("gradient descent")), ("lr", .double(settings.learningRate))]
+        [(TrajectoryLayout.Solver.integrator, .string("gradient descent")), ("lr", .double(settings.learningRate))]
     }
 }

@@ -16,7 +16,7 @@ public struct GradientFlowDynamics: TrajectoryDynamics {
         public var observesStart: Bool
     }
 
-    public static let method = "gradient-flow"
+    public static let method = TrajectoryLayout.Method.flow
     private let configuration: RunConfiguration
     private let integrator: GradientFlowIntegrator
     private let initialWeights: [Double]
@@ -32,9 +32,9 @@ public struct GradientFlowDynamics: TrajectoryDynamics {
 
     public static func checkResumable(_ file: TrajectoryFile) throws {
         let path = file.path
-        guard file.attribute("method") == "gradient-flow" else {
+        guard file.attribute(TrajectoryLayout.Root.method) == method else {
             throw GradFlowError.invalidArgument(option: "--resume", value: path,
-                                                reason: "only gradient-flow runs can be resumed (method = \(file.attribute("method")))")
+                                                reason: "only gradient-flow runs can be resumed (method = \(file.attribute(TrajectoryLayout.Root.method)))")
         }
         guard let status = file.status, status != .completed else {
             throw GradFlowError.invalidArgument(option: "--resume", value: path, reason: "the run completed; there is nothing to resume")
@@ -71,21 +71,22 @@ public struct GradientFlowDynamics: TrajectoryDynamics {
                                  finalEvaluation: result.finalEvaluation, stopReason: result.stopReason, status: .completed,
                                  message: message,
                                  solverAttributes: solverAttributes + result.statistics.namedValues
-                                    + [("stop_reason", .string(result.stopReason.rawValue)), ("final_time", .double(result.finalTime))])
+                                    + [(TrajectoryLayout.Solver.stopReason, .string(result.stopReason.rawValue)),
+                                       (TrajectoryLayout.Solver.finalTime, .double(result.finalTime))])
     }
 
     public func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)] {
         var attributes = solverAttributes
         if case let .solver(flagName, _, time, _) = error {
-            attributes += [("flag", .string(flagName)), ("time_reached", .double(time))]
+            attributes += [(TrajectoryLayout.Solver.flag, .string(flagName)), (TrajectoryLayout.Solver.timeReached, .double(time))]
         }
-        return attributes + [("wall_time", .double(wallTime))]
+        return attributes + [(TrajectoryLayout.Solver.wallTime, .double(wallTime))]
     }
 
     /// The integrator and its tolerances, first in `/solver` whatever the outcome.
     private var solverAttributes: [(String, AttributeValue)] {
         let solver = configuration.solver
-        return [("integrator", .string(solver.method.solverDescription)),
+        return [(TrajectoryLayout.Solver.integrator, .string(solver.method.solverDescription)),
                 ("rtol", .double(solver.relativeTolerance)), ("atol", .double(solver.absoluteTolerance))]
     }
 }

@@ -199,9 +199,7 @@ public enum MemoryEstimate {
     }
 
     /// The machine's physical memory in bytes.
-    public static var physicalMemory: Double {
-        Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
-    }
+    public static var physicalMemory: Double { MachineMemory.physical }
 
     /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.
     /// (On Linux `ru_maxrss` survives `execve`: a process started by a large parent, such as a sweep or

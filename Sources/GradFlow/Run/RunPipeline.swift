@@ -49,9 +49,9 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
             try Dynamics.checkResumable(file)
             let config: RunConfiguration
             do {
-                config = try JSONDecoder().decode(RunConfiguration.self, from: Data(file.attribute("config").utf8))
+                config = try JSONDecoder().decode(RunConfiguration.self, from: Data(file.attribute(TrajectoryLayout.Root.config).utf8))
             } catch {
-                throw GradFlowError.invalidData(file: path, field: "config", reason: "is not a configuration this version reads")
+                throw GradFlowError.invalidData(file: path, field: TrajectoryLayout.Root.config, reason: "is not a configuration this version reads")
             }
             return (config, try file.resumeState())
         }()
@@ -67,7 +67,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let start = try dynamics.start(resuming: state, file: path)
         let output = try OutputFile(resuming: path, overwrite: config.overwrite)
         let recorder = try RunRecorder(resuming: output, config: config, setup: setup, dynamics: dynamics.monitorDynamics)
-        try recorder.writer.setRootAttribute("resumed_by", .string(commandLine))
+        try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
         return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,
                        progress: progress, shouldStop: shouldStop, onRow: { _ in })
     }
@@ -121,7 +121,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let verdicts = try recorder.close(time: outcome.finalTime, weights: outcome.finalWeights, evaluation: outcome.finalEvaluation,
                                           atMinimum: outcome.stopReason == .lossTolerance)
         try recorder.finish(status: outcome.status, message: outcome.message, finalWeights: outcome.finalWeights,
-                            solver: outcome.solverAttributes + [("wall_time", .double(Date().timeIntervalSince(clock)))],
+                            solver: outcome.solverAttributes + [(TrajectoryLayout.Solver.wallTime, .double(Date().timeIntervalSince(clock)))],
                             verdicts: verdicts)
         let report = RunReport(setup: setup, finalWeights: outcome.finalWeights, start: clock, outputPath: recorder.writer.path,
                                verdicts: verdicts, recorder: recorder)

@@ -16,10 +16,10 @@ final class RunRecorder {
                                  initialization: setup.initialization, selection: config.monitors,
                                  sharpness: config.sharpness, dynamics: dynamics)
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
-        writer = try TrajectoryWriter(output: output, method: method,
-                                      commandLine: commandLine, configuration: config, setup: setup,
-                                      monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      bounds: suite.boundAttributes, flushInterval: config.flushInterval, resumeExtras: resumeExtras)
+        let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
+                                      rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
+                                      bounds: suite.boundAttributes, resumeExtras: resumeExtras)
+        writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
     }
 
     /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
