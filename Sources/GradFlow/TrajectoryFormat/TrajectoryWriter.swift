@@ -1,10 +1,11 @@
 import Foundation
 
-/// Writes one run's trajectory file, with the names of DESIGN.md (the interface that readers rely on).
+/// Writes one run's trajectory file, with the names of `TrajectoryLayout` (DESIGN.md's schema, the
+/// interface that readers rely on). It knows the format, not the run: what it writes comes as a
+/// `TrajectoryHeader`, rows of numbers, and the final status.
 ///
-/// `init` writes everything known before the run (root attributes with `status = running`,
-/// `/problem`, `/network`, `/initial/weights`) and flushes. Rows are buffered and appended to the
-/// extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
+/// `init` writes the header (everything known before the run) and flushes. Rows are buffered and appended
+/// to the extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
 /// interrupted run leaves a readable file up to its last flush. `finish` writes the final weights,
 /// `/solver`, the status and message.
 public final class TrajectoryWriter {
@@ -158,14 +159,16 @@ public final class TrajectoryWriter {
         try root.flush()
     }
 
-    /// Records one output time, with the monitors' values keyed by column name, and the weights there
+    /// Records one output row: the time, the risk's three columns, the other columns keyed by name (a name
+    /// without a `/trajectory` column is ignored), and the weights there with what a resume needs beside them
     /// (kept for `/resume`). Buffered; flushed at most every `flushInterval` seconds.
-    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:], weights: [Double]? = nil,
-                       resumeExtras: [Double] = []) throws {
+    public func append(time: Double, loss: Double, excessRisk: Double, gradientNormSquared: Double,
+                       columns values: [String: [Double]] = [:], weights: [Double]? = nil, resumeExtras: [Double] = []) throws {
         if let weights { latest = (time, weights, resumeExtras) }
-        let values = [time, evaluation.loss, evaluation.excessRisk, evaluation.gradientNormSquared]
-        for (name, value) in zip(Layout.Trajectory.rowColumns, values) { pending[name, default: []].append(value) }
-        for (name, values) in monitors where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
+        for (name, value) in zip(Layout.Trajectory.rowColumns, [time, loss, excessRisk, gradientNormSquared]) {
+            pending[name, default: []].append(value)
+        }
+        for (name, values) in values where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
         rows += 1
         if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
     }
