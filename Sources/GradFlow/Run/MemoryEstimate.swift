@@ -75,7 +75,7 @@ public enum MemoryEstimate {
         }
         // What to lower: the network when its vectors alone do not fit, else the sharpness monitor or the dense Jacobian.
         let vectors = parameters - (config.solver.method == .bdfDense && config.descent == nil ? P * P : 0)
-        let parameterAdvice = 8 * vectors <= 0.9 * physicalMemory
+        let parameterAdvice = 8 * vectors <= 0.9 * MachineMemory.physical
             ? "lower --lanczos-max, drop the sharpness monitor, or use bdf-krylov"
             : "make the network smaller (--depth, --widths\(config.widths == nil ? ", or --input-dim, whose d sets the hidden widths" : ""))"
         parameters += sharpness
@@ -186,7 +186,7 @@ public enum MemoryEstimate {
 
     /// Throws for the largest term when the sum exceeds 90% of the physical memory.
     static func refuse(_ config: RunConfiguration, _ parts: [Term]) throws {
-        let need = parts.reduce(0) { $0 + $1.bytes }, have = physicalMemory
+        let need = parts.reduce(0) { $0 + $1.bytes }, have = MachineMemory.physical
         guard need > 0.9 * have, let largest = parts.max(by: { $0.bytes < $1.bytes }) else { return }
         throw GradFlowError.invalidArgument(
             option: "memory", value: String(format: "≈ %@ GiB for %@", gibibytes(need), largest.what),
@@ -197,9 +197,6 @@ public enum MemoryEstimate {
         let g = bytes / 1_073_741_824
         return g < 1e6 ? String(format: "%.1f", g) : String(format: "%.3g", g)
     }
-
-    /// The machine's physical memory in bytes.
-    public static var physicalMemory: Double { MachineMemory.physical }
 
     /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.
     /// (On Linux `ru_maxrss` survives `execve`: a process started by a large parent, such as a sweep or
