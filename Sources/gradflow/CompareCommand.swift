@@ -83,7 +83,7 @@ struct CompareCommand: ParsableCommand {
         let descentS = s.descent.report.finalSharpness.map { g($0, 6) } ?? "–"
         Terminal.print("")
         Terminal.print("  final     GF: R − R_min = \(g(s.flow.result.finalEvaluation.excessRisk, 4)), S = \(flowS) at t = \(g(s.flow.result.finalTime, 6))")
-        Terminal.print("            GD: R − R_min = \(g(s.descent.result.finalEvaluation.excessRisk, 4)), S = \(descentS) after \(s.descent.result.steps) steps (\(s.descent.result.stop.rawValue)); 2/η = \(g(2 / eta, 6))")
+        Terminal.print("            GD: R − R_min = \(g(s.descent.result.finalEvaluation.excessRisk, 4)), S = \(descentS) after \(s.descent.result.steps) steps (\(s.descent.result.stopReason.rawValue)); 2/η = \(g(2 / eta, 6))")
         if let bounds = s.flow.bounds, s.flow.setup.network.isScalarLinear {
             Terminal.print("  bounds    S_min ∈ [\(g(bounds.sharpnessLowerBound, 5)), \(g(bounds.explicitMinimizerSharpness, 5))], critical η = 2/S_min ∈ [\(g(bounds.criticalLearningRateLower, 4)), \(g(bounds.criticalLearningRateUpper, 4))]")
         }

@@ -55,7 +55,7 @@ struct DescentCommand: ParsableCommand {
     static func printSummary(_ summary: GradientDescentRunSummary, lossTolerance: Double?) throws {
         let r = summary.result, g = RunSummaryPrinter.g
         let stop: String
-        switch r.stop {
+        switch r.stopReason {
         case .lossTolerance:
             stop = "early, at step \(r.steps) of \(summary.settings.steps) (t = \(g(r.finalTime, 6))): R − R_min ≤ --loss-tol \(g(lossTolerance ?? 0, 3)) (--loss-tol 0 takes all steps)"
         case .horizon: stop = "took all \(r.steps) steps (t = \(g(r.finalTime, 6)))"
@@ -64,7 +64,7 @@ struct DescentCommand: ParsableCommand {
         Terminal.print("GradFlow \(GradFlowVersion.string): gradient descent, η = \(g(summary.settings.learningRate, 6)) (edge of stability 2/η = \(g(2 / summary.settings.learningRate, 6)))")
         Terminal.print(RunSummaryPrinter.problemAndNetwork(summary.report.setup))
         Terminal.print("  stopped   \(stop)")
-        Terminal.print(RunSummaryPrinter.finalLine(r.finalEvaluation, summary.report) + (r.stop == .diverged ? "   (last finite row)" : ""))
+        Terminal.print(RunSummaryPrinter.finalLine(r.finalEvaluation, summary.report) + (r.stopReason == .diverged ? "   (last finite row)" : ""))
         Terminal.print("  descent   \(r.steps) steps, \(g(r.secondsPerStep * 1e6, 3)) µs per step")
         RunSummaryPrinter.footer(summary.report, rows: summary.report.rows)
         if let message = summary.divergenceMessage {

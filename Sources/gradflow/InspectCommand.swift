@@ -19,11 +19,12 @@ struct InspectCommand: ParsableCommand {
         guard rows >= 1 else { throw UsageError(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
         let trajectory = try TrajectoryFile(path: file)
         func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
-        Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute("gradflow_version")))")
-        for name in ["method", "status", "message", "command_line", "sundials_version"] {
+        Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute(TrajectoryLayout.Root.gradflowVersion)))")
+        let root = TrajectoryLayout.Root.self, group = TrajectoryLayout.Group.self
+        for name in [root.method, root.status, root.message, root.commandLine, root.sundialsVersion] {
             Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(trajectory.attribute(name))")
         }
-        for group in ["problem", "network", "bounds", "solver"] {
+        for group in [group.problem, group.network, group.bounds, group.solver] {
             let attributes = trajectory.groupAttributes(group)
             guard !attributes.isEmpty else { continue }
             Terminal.print("/\(group)")
@@ -54,11 +55,11 @@ struct InspectCommand: ParsableCommand {
                 Terminal.print("  " + columns.map { cell($0.values, i) }.joined())
             }
         }
-        for name in ["initial/weights", "final/weights"] {
+        for name in [group.initial, group.final].map({ TrajectoryLayout.path($0, TrajectoryLayout.weights) }) {
             if let n = trajectory.datasetLength(name) { Terminal.print("/\(name): \(n) values") }
         }
         let checkpointNames = ["time", "sharpness", "sharpness_residual", "hessian_lambda_min"]
-        let checkpoints = checkpointNames.map { trajectory.datasetWithShape("checkpoints/" + $0).values }
+        let checkpoints = checkpointNames.map { trajectory.datasetWithShape(TrajectoryLayout.path(group.checkpoints, $0)).values }
         if let count = checkpoints.map(\.count).max(), count > 0 {
             Terminal.print("/checkpoints: \(count) sharpness checkpoints")
             let short = zip(checkpointNames, checkpoints).filter { $0.1.count < count }

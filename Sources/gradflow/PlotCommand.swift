@@ -27,7 +27,7 @@ struct PlotCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let figure = try FigureBuilder.figure(for: file)
+        let figure = try FigureBuilder.figure(for: file, parseSweepTable: SweepTable.figureRuns)
         guard !figure.panels.isEmpty else {
             // A file of ours whose datasets are missing or empty (a crash, a file edited by hand).
             throw GradFlowError.invalidData(file: file, field: figure.kind, reason: "holds no rows to plot (its datasets are missing or empty)")

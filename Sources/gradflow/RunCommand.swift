@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
         defer { reporter.finish() }
         if let resume {
             // A gradient-descent file is continued as a descent (bit for bit).
-            if (try? TrajectoryFile(path: resume))?.attribute("method") == "gradient-descent" {
+            if (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method) == GradientDescentDynamics.method {
                 let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                             shouldStop: { Terminal.interrupted })
                 reporter.finish()

@@ -58,7 +58,7 @@ struct GradientDescentTests {
                                       lossTolerance: 1e-8, outputPath: scratch.path("gd.h5"),
                                       descent: DescentSettings(learningRate: 0.05, steps: 3000))
         let summary = try GradientDescentRun.execute(config, commandLine: "test")
-        #expect(summary.result.stop == .lossTolerance)
+        #expect(summary.result.stopReason == .lossTolerance)
         let file = try TrajectoryFile(path: config.outputPath)
         #expect(file.attribute("method") == "gradient-descent")
         let predicted = try file.dataset("trajectory/conservation_drift_predicted")
@@ -81,12 +81,12 @@ struct GradientDescentTests {
                                       outputPath: scratch.path("slow.h5"),
                                       descent: DescentSettings(learningRate: 0.5 * bounds.criticalLearningRateLower, steps: 100_000))
         let slow = try GradientDescentRun.execute(config, commandLine: "test")
-        #expect(slow.result.stop == .lossTolerance)
+        #expect(slow.result.stopReason == .lossTolerance)
         #expect(slow.report.finalSharpness! < 2 / config.descent!.learningRate)
         config.outputPath = scratch.path("fast.h5")
         config.descent = DescentSettings(learningRate: 3 * bounds.criticalLearningRateUpper, steps: 100_000)
         let fast = try GradientDescentRun.execute(config, commandLine: "test")
-        #expect(fast.result.stop == .diverged)
+        #expect(fast.result.stopReason == .diverged)
         #expect(fast.divergenceMessage?.contains("diverged at step") == true)
         let file = try TrajectoryFile(path: config.outputPath)
         #expect(file.status == .diverged)
@@ -107,7 +107,7 @@ struct GradientDescentTests {
             let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
             return try GradientDescent(risk: risk, shape: setup.network.shape, settings: DescentSettings(learningRate: eta, steps: settings.steps))
                 .run(from: setup.initialWeights, outputSteps: [], lossTolerance: settings.lossTolerance, trackDrift: false) { _, _, _, _, _ in }
-                .stop == .lossTolerance
+                .stopReason == .lossTolerance
         }
         #expect(try converges(result.converging))
         #expect(try !converges(result.failing))

@@ -77,13 +77,6 @@ public struct DescentSettings: Sendable, Codable, Equatable {
     }
 }
 
-/// Why gradient descent stopped.
-public enum DescentStop: String, Sendable, Codable {
-    case lossTolerance = "loss-tolerance"
-    case horizon
-    case diverged
-}
-
 /// The outcome of a gradient-descent run.
 public struct GradientDescentResult: Sendable {
     /// Steps taken.
@@ -91,11 +84,13 @@ public struct GradientDescentResult: Sendable {
     public var finalTime: Double
     public var finalWeights: [Double]
     public var finalEvaluation: RiskEvaluation
-    public var stop: DescentStop
+    public var stopReason: StopReason
     /// Rows recorded.
     public var samples: Int
     /// Wall-clock seconds per step of the inner loop (observer calls excluded).
     public var secondsPerStep: Double
+    /// The settings it ran with (η, the most steps, the divergence factor).
+    public var settings: DescentSettings
 }
 
 /// Full-batch gradient descent `θ ← θ − η∇R(θ)` on any `DifferentiableRisk`, with the time of step k taken
@@ -181,7 +176,7 @@ public final class GradientDescent {
         let divergenceLevel = settings.divergenceFactor * max(start?.initialLoss ?? initial.loss, 1)
         var samples = 0, loopTime = 0.0
         var last = initial
-        var stop = DescentStop.horizon
+        var stop = StopReason.horizon
         var k = start?.step ?? 0
         var lastRecorded = Double(k) * eta
         var clock = Date()
@@ -222,6 +217,7 @@ public final class GradientDescent {
         loopTime += Date().timeIntervalSince(clock)
         let taken = k - (start?.step ?? 0)
         return GradientDescentResult(steps: k, finalTime: Double(k) * eta, finalWeights: theta, finalEvaluation: last,
-                                     stop: stop, samples: samples, secondsPerStep: taken > 0 ? loopTime / Double(taken) : 0)
+                                     stopReason: stop, samples: samples, secondsPerStep: taken > 0 ? loopTime / Double(taken) : 0,
+                                     settings: settings)
     }
 }

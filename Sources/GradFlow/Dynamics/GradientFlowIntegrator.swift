@@ -1,13 +1,5 @@
 import CSundials
 
-/// Why a run ended.
-public enum StopReason: String, Sendable, Codable {
-    /// R − R_min reached the loss tolerance; the time was located by CVODE's root finding.
-    case lossTolerance = "loss-tolerance"
-    /// The horizon `t-final` was reached.
-    case horizon
-}
-
 /// One recorded point of a trajectory.
 public struct TrajectorySample: Sendable {
     public var time: Double

@@ -80,7 +80,7 @@ public enum CriticalLearningRate {
         func converges(_ eta: Double) throws -> (Bool, GradientDescentResult) {
             trials += 1
             let result = try trial(setup, eta: eta, settings: settings)
-            return (result.stop == .lossTolerance, result)
+            return (result.stopReason == .lossTolerance, result)
         }
         var low = bounds.criticalLearningRateLower / 2
         var lowResult: GradientDescentResult?
@@ -120,7 +120,7 @@ public enum CriticalLearningRate {
     /// `lr_times_depth`, `sharpness_at_converging`, `trials`.
     public static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
                              settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
-        try HDF5File.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
+        try HDF5Output.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
             let attributes: [(String, AttributeValue)] = [
                 ("format", .string("gradflow-critical-lr")), ("format_version", .integer(GradFlowVersion.formatVersion)),
                 ("gradflow_version", .string(GradFlowVersion.string)), ("command_line", .string(commandLine)),

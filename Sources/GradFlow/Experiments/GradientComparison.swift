@@ -84,8 +84,8 @@ public enum GradientComparison {
         let descent: GradientDescentRunSummary
         do {
             descent = try GradientDescentRun.execute(descentConfig, commandLine: commandLine, progress: progress,
-                                                     shouldStop: shouldStop) { k, row in
-                guard let reference = flowRows.removeValue(forKey: k) else { return }
+                                                     shouldStop: shouldStop) { row in
+                guard let k = row.step, let reference = flowRows.removeValue(forKey: k) else { return }
                 let difference = zip(row.weights, reference.weights).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
                 let scale = reference.weights.map { $0 * $0 }.reduce(0, +).squareRoot()
                 rows.append(ComparisonRow(
@@ -113,7 +113,7 @@ public enum GradientComparison {
     private static func write(rows: [ComparisonRow], flow: GradientFlowRunSummary, descent: GradientDescentRunSummary?,
                               config: RunConfiguration, commandLine: String, flowPath: String, descentPath: String,
                               claimed: OutputFile) throws {
-        try HDF5File.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
+        try HDF5Output.write(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles,
                            estimatedBytes: rows.count * 8 * 16 + commandLine.utf8.count * 4 + 65_536, claimed: claimed) { root in
             let eta = config.descent?.learningRate ?? .nan
             let encoder = JSONEncoder()
@@ -126,7 +126,7 @@ public enum GradientComparison {
                 ("flow_file", .string(URL(fileURLWithPath: flowPath).lastPathComponent)),
                 ("descent_file", .string(URL(fileURLWithPath: descentPath).lastPathComponent)),
                 ("status", .string(descent == nil ? RunStatus.interrupted.rawValue : RunStatus.completed.rawValue)),
-                ("descent_stop", .string(descent?.result.stop.rawValue ?? "interrupted")),
+                ("descent_stop", .string(descent?.result.stopReason.rawValue ?? "interrupted")),
                 ("descent_steps", .integer(descent?.result.steps ?? rows.last?.step ?? 0)),
                 ("flow_final_loss", .double(flow.result.finalEvaluation.loss)),
                 ("descent_final_loss", .double(descent?.result.finalEvaluation.loss ?? .nan)),

@@ -113,6 +113,15 @@ public enum SweepTable {
         }
     }
 
+    /// The runs of a sweep table's CSV `text` as `FigureBuilder` plots them (`source` names it in errors).
+    public static func figureRuns(_ text: String, source: String) throws -> [FigureBuilder.SweepRun] {
+        try parse(text, source: source).map { row in
+            FigureBuilder.SweepRun(method: row.point.method, learningRate: row.point.learningRate, initScale: row.point.initScale,
+                                   outcome: row.outcome, finalSharpness: row.finalSharpness, sharpnessLowerBound: row.sharpnessLowerBound,
+                                   sharpnessUpperBound: row.sharpnessUpperBound, corollary2Bound: row.corollary2Bound)
+        }
+    }
+
     /// The union of shards' tables, by index (a later table's row replaces an earlier one's).
     public static func merge(_ tables: [[SweepRow]]) -> [SweepRow] {
         var byIndex: [Int: SweepRow] = [:]
@@ -129,7 +138,7 @@ public enum SweepTable {
         let table = try OutputFile(claiming: path, overwrite: true, inputs: inputs)
         try table.write(Data(csv(rows).utf8))
         try table.commit()
-        try HDF5File.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
+        try HDF5Output.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
             try root.setAttribute("format", .string("gradflow-sweep"))
             try root.setAttribute("format_version", .integer(GradFlowVersion.formatVersion))
             let sorted = rows.sorted { $0.point.index < $1.point.index }

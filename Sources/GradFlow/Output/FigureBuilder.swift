@@ -2,15 +2,43 @@ import Foundation
 
 /// The figures `gradflow plot` draws for each kind of GradFlow file.
 public enum FigureBuilder {
+    /// One run of a sweep, as its figure needs it (the caller parses the sweep's table).
+    public struct SweepRun: Sendable, Equatable {
+        /// "flow" or "descent".
+        public var method: String
+        public var learningRate: Double?
+        public var initScale: Double
+        /// `converged`, `horizon`, `diverged`, `failed`, `interrupted` or `missing`.
+        public var outcome: String
+        public var finalSharpness: Double
+        public var sharpnessLowerBound: Double
+        public var sharpnessUpperBound: Double
+        public var corollary2Bound: Double
+
+        public init(method: String, learningRate: Double?, initScale: Double, outcome: String, finalSharpness: Double,
+                    sharpnessLowerBound: Double, sharpnessUpperBound: Double, corollary2Bound: Double) {
+            self.method = method
+            self.learningRate = learningRate
+            self.initScale = initScale
+            self.outcome = outcome
+            self.finalSharpness = finalSharpness
+            self.sharpnessLowerBound = sharpnessLowerBound
+            self.sharpnessUpperBound = sharpnessUpperBound
+            self.corollary2Bound = corollary2Bound
+        }
+    }
+
     /// The figure for the file at `path`: a trajectory, a comparison, a sweep table (HDF5 or CSV) or a
-    /// critical-learning-rate table.
+    /// critical-learning-rate table. `parseSweepTable` reads a sweep's CSV table (its text and its path, for
+    /// errors) into its runs. Cost: reading the file's plotted datasets once.
     /// - Throws: `GradFlowError.invalidData` (field `format`) for any other file.
-    public static func figure(for path: String) throws -> Figure {
+    public static func figure(for path: String,
+                              parseSweepTable: (_ text: String, _ source: String) throws -> [SweepRun]) throws -> Figure {
         try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         let notOurs = GradFlowError.invalidData(file: path, field: "format",
                                                 reason: "not a GradFlow trajectory, comparison, sweep or critical-lr file")
         if !DataFile.isHDF5(path) {
-            guard let text = try? InputFile.text(path), let rows = try? SweepTable.parse(text, source: path) else {
+            guard let text = try? InputFile.text(path), let rows = try? parseSweepTable(text, path) else {
                 throw notOurs
             }
             return sweep(rows, name: path)
@@ -18,7 +46,7 @@ public enum FigureBuilder {
         let root = try HDF5File.open(path)
         guard case let .string(format)? = try? root.attribute("format") else { throw notOurs }
         switch format {
-        case "gradflow-trajectory": return try trajectory(TrajectoryFile(path: path), name: path)
+        case TrajectoryLayout.format: return try trajectory(TrajectoryFile(path: path), name: path)
         case "gradflow-comparison": return try comparison(root, name: path)
         case "gradflow-critical-lr": return try criticalLearningRate(root, name: path)
         case "gradflow-sweep":
@@ -26,7 +54,7 @@ public enum FigureBuilder {
             guard let text = try? InputFile.text(csv) else {
                 throw GradFlowError.fileAccess(path: csv, reason: "the sweep's CSV table (beside the HDF5 copy) is needed to plot it")
             }
-            return sweep(try SweepTable.parse(text, source: csv), name: path)
+            return sweep(try parseSweepTable(text, csv), name: path)
         default: throw notOurs
         }
     }
@@ -123,26 +151,26 @@ public enum FigureBuilder {
         ], kind: "critical-lr table")
     }
 
-    static func sweep(_ rows: [SweepRow], name: String) -> Figure {
+    static func sweep(_ rows: [SweepRun], name: String) -> Figure {
         // Runs that converged, and runs that ended at their horizon (GELU networks do not reach the loss
         // tolerance; the authors' code too reports the sharpness after a fixed number of steps).
         let finished = rows.filter { $0.outcome == "converged" || $0.outcome == "horizon" }
         let converged = finished.filter { $0.outcome == "converged" }.count
-        var groups: [String: [SweepRow]] = [:]
+        var groups: [String: [SweepRun]] = [:]
         for row in finished {
-            let key = row.point.method == "descent" ? "GD η = \(row.point.learningRate ?? .nan)" : "gradient flow"
+            let key = row.method == "descent" ? "GD η = \(row.learningRate ?? .nan)" : "gradient flow"
             groups[key, default: []].append(row)
         }
         let series = groups.keys.sorted().map { key -> Figure.Series in
-            let sorted = groups[key]!.sorted { $0.point.initScale < $1.point.initScale }
-            return Figure.Series(key, x: sorted.map(\.point.initScale), y: sorted.map(\.finalSharpness), style: "linespoints")
+            let sorted = groups[key]!.sorted { $0.initScale < $1.initScale }
+            return Figure.Series(key, x: sorted.map(\.initScale), y: sorted.map(\.finalSharpness), style: "linespoints")
         }
         var references: [(label: String, value: Double)] = []
         if let first = finished.first {
             references += [("2La‖w*‖^{2−2/L}", first.sharpnessLowerBound), ("paper upper bound", first.sharpnessUpperBound),
                            ("8LΛ‖w*‖^{2−2/L}", first.corollary2Bound)]
         }
-        for eta in Set(finished.compactMap(\.point.learningRate)).sorted() { references.append(("2/η, η = \(eta)", 2 / eta)) }
+        for eta in Set(finished.compactMap(\.learningRate)).sorted() { references.append(("2/η, η = \(eta)", 2 / eta)) }
         return Figure(title: "Final sharpness against initialisation scale (the paper's Figure 1(b))", panels: [
             Figure.Panel(title: "\(converged) converged and \(finished.count - converged) at the horizon, of \(rows.count) runs",
                          xLabel: "initialisation scale", yLabel: "S at the end",

@@ -354,17 +354,18 @@ public final class OutputFile {
 
     /// The error for a partial that no process holds: resumable when it is a trajectory (flow or descent).
     static func unfinished(_ path: String, partial: String) -> GradFlowError {
-        let format = (try? HDF5File.open(partial))?.attributeText("format")
-        return .unfinishedOutput(path: path, partial: partial, resumable: format == "gradflow-trajectory")
+        let format = (try? HDF5File.open(partial))?.attributeText(TrajectoryLayout.Root.format)
+        return .unfinishedOutput(path: path, partial: partial, resumable: format == TrajectoryLayout.format)
     }
 
     /// Whether `partial` continues the very run whose (interrupted, failed) file is at `final`: a resume of
     /// `final` copied it there, so the resumed run may replace it whatever `--force` said.
     static func continuesFile(_ partial: String, at final: String) -> Bool {
         guard let a = try? HDF5File.open(partial), let b = try? HDF5File.open(final) else { return false }
-        let config = a.attributeText("config"), line = a.attributeText("command_line")
-        return config != nil && config == b.attributeText("config") && line == b.attributeText("command_line")
-            && b.attributeText("status") != RunStatus.completed.rawValue
+        let root = TrajectoryLayout.Root.self
+        let config = a.attributeText(root.config), line = a.attributeText(root.commandLine)
+        return config != nil && config == b.attributeText(root.config) && line == b.attributeText(root.commandLine)
+            && b.attributeText(root.status) != RunStatus.completed.rawValue
     }
 
     private static func claimError(_ path: String, partial: String, errno code: Int32) -> GradFlowError {

@@ -75,7 +75,7 @@ public enum MemoryEstimate {
         }
         // What to lower: the network when its vectors alone do not fit, else the sharpness monitor or the dense Jacobian.
         let vectors = parameters - (config.solver.method == .bdfDense && config.descent == nil ? P * P : 0)
-        let parameterAdvice: ConfigurationText = 8 * vectors <= 0.9 * physicalMemory
+        let parameterAdvice: ConfigurationText = 8 * vectors <= 0.9 * MachineMemory.physical
             ? "lower \(field: .lanczosMaxIterations), drop the sharpness monitor, or use bdf-krylov"
             : "make the network smaller (\(field: .depth), \(field: .widths)"
                 + (config.widths == nil ? ", or \(field: .inputDimension), whose d sets the hidden widths" : "") + ")"
@@ -193,7 +193,7 @@ public enum MemoryEstimate {
 
     /// Throws for the largest term when the sum exceeds 90% of the physical memory.
     static func refuse(_ config: RunConfiguration, _ parts: [Term]) throws {
-        let need = parts.reduce(0) { $0 + $1.bytes }, have = physicalMemory
+        let need = parts.reduce(0) { $0 + $1.bytes }, have = MachineMemory.physical
         guard need > 0.9 * have, let largest = parts.max(by: { $0.bytes < $1.bytes }) else { return }
         throw GradFlowError.invalidRequest(
             subject: "memory", value: "≈ \(gibibytes(need)) GiB for \(largest.what)",
@@ -203,11 +203,6 @@ public enum MemoryEstimate {
     static func gibibytes(_ bytes: Double) -> String {
         let g = bytes / 1_073_741_824
         return g < 1e6 ? String(format: "%.1f", g) : String(format: "%.3g", g)
-    }
-
-    /// The machine's physical memory in bytes.
-    public static var physicalMemory: Double {
-        Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.

@@ -1,7 +1,8 @@
 import Foundation
 
-/// What gradient-flow and gradient-descent runs share: the monitor suite, the trajectory file, the
-/// sharpness checkpoints (every k-th row and always at the end) and the time spent in monitors.
+/// The run pipeline's one contact with the monitors and the trajectory file, whatever the dynamics: the
+/// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end) and the time
+/// spent in monitors.
 final class RunRecorder {
     let suite: MonitorSuite
     let writer: TrajectoryWriter
@@ -10,24 +11,28 @@ final class RunRecorder {
     private(set) var monitorTime = 0.0
     private var lastCheckpointRow = -1
 
+    /// Claims `config.outputPath` and writes the header of a new run of `method` (with the dynamics' extra
+    /// columns and resume extras beside the monitors').
     init(config: RunConfiguration, setup: RunSetup, method: String, commandLine: String,
          dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = [], resumeExtras: [Double] = []) throws {
-        suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
-                                 initialization: setup.initialization, selection: config.monitors,
-                                 sharpness: config.sharpness, dynamics: dynamics)
+        suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
-        writer = try TrajectoryWriter(output: output, method: method,
-                                      commandLine: commandLine, configuration: config, setup: setup,
-                                      monitorColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      bounds: suite.boundAttributes, flushInterval: config.flushInterval, resumeExtras: resumeExtras)
+        let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
+                                      rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
+                                      bounds: suite.boundAttributes, resumeExtras: resumeExtras)
+        writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
+    }
+
+    private static func suite(_ config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws -> MonitorSuite {
+        try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
+                         initialization: setup.initialization, selection: config.monitors,
+                         sharpness: config.sharpness, dynamics: dynamics)
     }
 
     /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
     /// the monitors' worst values, so the verdicts at the end cover the whole run.
     init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
-        suite = try MonitorSuite(network: setup.network, problem: setup.problem, initialWeights: setup.initialWeights,
-                                 initialization: setup.initialization, selection: config.monitors,
-                                 sharpness: config.sharpness, dynamics: dynamics)
+        suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
         rows = writer.rows
         let columns = try writer.recordedColumns()
@@ -42,20 +47,20 @@ final class RunRecorder {
         lastCheckpointRow = (0..<rows).last { suite.isCheckpoint(row: $0) } ?? -1
     }
 
-    /// Records one output row (and a checkpoint when one is due).
+    /// Records one output row of the dynamics (and a checkpoint when one is due); returns the monitors' values.
     @discardableResult
-    func record(time: Double, weights theta: [Double], evaluation: RiskEvaluation, extra: [String: [Double]] = [:],
-                predictedDrift: UnsafeBufferPointer<Double>? = nil, step: Int = 0) throws -> [String: [Double]] {
+    func record(_ row: TrajectoryRow) throws -> [String: [Double]] {
         let start = Date()
-        var values = try suite.row(time: time, weights: theta, evaluation: evaluation, predictedDrift: predictedDrift, step: step)
-        values.merge(extra) { current, _ in current }
+        var values = try suite.row(time: row.time, weights: row.weights, evaluation: row.evaluation, predictedDrift: row.predictedDrift,
+                                   step: row.step ?? 0)
+        values.merge(row.columns) { current, _ in current }
         var checkpoint: [String: [Double]]?
-        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: time, weights: theta) }
+        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: row.time, weights: row.weights) }
         monitorTime += Date().timeIntervalSince(start)
-        // Gradient descent continues from [k, accumulated drift] beside θ (ResumeState.extras).
-        var extras: [Double] = []
-        if case .descent = suite.dynamics { extras = [Double(step)] + (predictedDrift.map(Array.init) ?? []) }
-        try writer.append(time: time, evaluation: evaluation, monitors: values, weights: theta, resumeExtras: extras)
+        let evaluation = row.evaluation
+        try writer.append(time: row.time, loss: evaluation.loss, excessRisk: evaluation.excessRisk,
+                          gradientNormSquared: evaluation.gradientNormSquared, columns: values, weights: row.weights,
+                          resumeExtras: row.resumeExtras)
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
             lastCheckpointRow = rows

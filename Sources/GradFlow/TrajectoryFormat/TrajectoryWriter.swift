@@ -1,15 +1,11 @@
 import Foundation
 
-/// The state of a run, as recorded in the trajectory file's `status` attribute.
-public enum RunStatus: String, Sendable, Codable {
-    case running, completed, interrupted, failed, diverged
-}
-
-/// Writes one run's trajectory file, with the names of DESIGN.md (the interface that readers rely on).
+/// Writes one run's trajectory file, with the names of `TrajectoryLayout` (DESIGN.md's schema, the
+/// interface that readers rely on). It knows the format, not the run: what it writes comes as a
+/// `TrajectoryHeader`, rows of numbers, and the final status.
 ///
-/// `init` writes everything known before the run (root attributes with `status = running`,
-/// `/problem`, `/network`, `/initial/weights`) and flushes. Rows are buffered and appended to the
-/// extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
+/// `init` writes the header (everything known before the run) and flushes. Rows are buffered and appended
+/// to the extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
 /// interrupted run leaves a readable file up to its last flush. `finish` writes the final weights,
 /// `/solver`, the status and message.
 public final class TrajectoryWriter {
@@ -37,108 +33,79 @@ public final class TrajectoryWriter {
     /// The sequence number of the last `/resume/state` record.
     private var sequence = 0
 
-    static let rowColumns = ["time", "loss", "excess_risk", "grad_norm_sq"]
+    private typealias Layout = TrajectoryLayout
 
-    /// Creates the file's content in the claimed `output` and writes the header groups, flushes, and
-    /// names it `path.partial` (resumable from then on). `monitorColumns` are the `/trajectory` columns
-    /// beyond the four of every run; `checkpointColumns` those of `/checkpoints` (none: no group).
-    public init(output: OutputFile, method: String, commandLine: String, configuration: RunConfiguration,
-                setup: RunSetup, monitorColumns: [TrajectoryColumn] = [], checkpointColumns: [TrajectoryColumn] = [],
-                bounds: [(String, AttributeValue)] = [], flushInterval: Double = 1, resumeExtras: [Double] = []) throws {
+    /// Creates the file's content in the claimed `output`, writes `header` (root attributes with
+    /// `status = running`, the root dimensions, `/problem`, `/network`, `/initial/weights`, `/resume` at θ(0),
+    /// the empty `/trajectory` and `/checkpoints` columns, `/bounds`), flushes, and names it `path.partial`
+    /// (resumable from then on). Cost: writing the header's values once.
+    public init(output: OutputFile, header: TrajectoryHeader, flushInterval: Double = 1) throws {
         self.path = output.path
         self.output = output
         self.flushInterval = flushInterval
-        let problem0 = setup.problem
-        let headerDoubles = problem0.inputs.count + problem0.targets.count + problem0.minimumNormSolution.count
-            + (problem0.test.map { $0.inputs.count + $0.targets.count } ?? 0) + problem0.dimension + 2 * setup.initialWeights.count
-            + setup.network.shape.widths.count
-        try output.reserve(Self.headerBytes(doubles: headerDoubles, text: commandLine.utf8.count * 2 + 4096)
-                           + (monitorColumns.count + checkpointColumns.count + 8) * 2048, for: "while writing the file's header")
-        let root = try HDF5File.create(output)
+        try output.reserve(Self.headerBytes(doubles: header.valueCount, text: header.commandLine.utf8.count * 2 + 4096)
+                           + (header.rowColumns.count + header.checkpointColumns.count + 8) * 2048, for: "while writing the file's header")
+        let root = try HDF5Output.create(output)
         self.root = root
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let config = (try? encoder.encode(configuration)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         let attributes: [(String, AttributeValue)] = [
-            ("format", .string("gradflow-trajectory")), ("format_version", .integer(GradFlowVersion.formatVersion)),
-            ("gradflow_version", .string(GradFlowVersion.string)), ("sundials_version", .string(GradFlowVersion.sundials)),
-            ("hdf5_version", .string(HDF5File.libraryVersion)),
-            ("method", .string(method)), ("status", .string(RunStatus.running.rawValue)), ("message", .string("")),
-            ("command_line", .string(commandLine)), ("config", .string(config)),
+            (Layout.Root.format, .string(Layout.format)), (Layout.Root.formatVersion, .integer(GradFlowVersion.formatVersion)),
+            (Layout.Root.gradflowVersion, .string(GradFlowVersion.string)), (Layout.Root.sundialsVersion, .string(GradFlowVersion.sundials)),
+            (Layout.Root.hdf5Version, .string(HDF5File.libraryVersion)),
+            (Layout.Root.method, .string(header.method)), (Layout.Root.status, .string(RunStatus.running.rawValue)),
+            (Layout.Root.message, .string("")),
+            (Layout.Root.commandLine, .string(header.commandLine)), (Layout.Root.config, .string(header.configuration)),
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
+        for (name, size) in header.dimensions { try root.createDimension(name, size: size) }
 
-        let problem = setup.problem, network = setup.network
-        let g = try root.createGroup("problem")
-        let q = problem.outputCount
-        try g.writeDataset("X", problem.inputs, shape: [problem.sampleCount, problem.dimension])
-        // Scalar targets keep DESIGN.md's 1-D shapes; multivariate ones are 2-D (y [n, q], w_star = M* [q, d]).
-        try g.writeDataset("y", problem.targets, shape: q == 1 ? [problem.sampleCount] : [problem.sampleCount, q])
-        try g.writeDataset("w_star", problem.minimumNormSolution, shape: q == 1 ? [problem.dimension] : [q, problem.dimension])
-        if let p = network.projection { try g.writeDataset("p", p, shape: [p.count]) }
-        if let test = problem.test {
-            try g.writeDataset("X_test", test.inputs, shape: [test.count, problem.dimension])
-            try g.writeDataset("y_test", test.targets, shape: q == 1 ? [test.count] : [test.count, q])
+        let problem = try root.createGroup(Layout.Group.problem)
+        for dataset in header.problemDatasets {
+            try problem.writeDataset(dataset.name, dataset.values, shape: dataset.shape)
+            try problem.label(dataset.name, dataset.longName, dimensions: dataset.dimensions)
         }
-        try g.writeDataset("covariance_eigenvalues", problem.covarianceEigenvalues, shape: [problem.dimension])
-        try Self.labelHeader(root, problem: g, q: q, setup: setup, monitorColumns: monitorColumns)
-        var problemAttributes: [(String, AttributeValue)] = [
-            ("source", .string(problem.source)), ("n", .integer(problem.sampleCount)), ("d", .integer(problem.dimension)),
-            ("q", .integer(q)), ("n_test", .integer(problem.test?.count ?? 0)),
-            ("rank", .integer(problem.rank)), ("R_min", .double(problem.minimumRisk)),
-            ("lambda_min", .double(problem.lambdaMin)), ("lambda_max", .double(problem.lambdaMax)),
-            ("a", .double(problem.a)), ("w_star_norm", .double(problem.solutionNorm)),
-        ]
-        if let seed = problem.seed { problemAttributes.append(("seed", .integer(Int(truncatingIfNeeded: seed)))) }
-        for (name, value) in problemAttributes { try g.setAttribute(name, value) }
+        for (name, value) in header.problemAttributes { try problem.setAttribute(name, value) }
+        let network = try root.createGroup(Layout.Group.network)
+        for (name, value) in header.networkAttributes { try network.setAttribute(name, value) }
 
-        let n = try root.createGroup("network")
-        let networkAttributes: [(String, AttributeValue)] = [
-            ("depth", .integer(network.shape.depth)), ("widths", .integers(network.shape.widths)),
-            ("kind", .string(network.kind.rawValue)), ("model", .string(network.model.rawValue)),
-            ("init", .string(setup.initialization.name)),
-            ("init_scale", .double(setup.initialization.scale)), ("layout", .string("row-major")),
-            ("parameter_count", .integer(network.shape.parameterCount)),
-        ]
-        for (name, value) in networkAttributes { try n.setAttribute(name, value) }
-        if case let .gaussian(_, zeroLayer?) = setup.initialization { try n.setAttribute("zero_layer", .integer(zeroLayer)) }
-
-        let initial = try root.createGroup("initial")
-        try initial.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
-        try initial.label("weights", "stacked weights θ(0) = (W_1, …, W_L), each block row-major", dimensions: ["/parameter"])
-        let resume = try root.createGroup("resume")
-        try resume.writeDataset("weights", setup.initialWeights, shape: [setup.initialWeights.count])
-        try resume.setAttribute("time", .double(0))
-        try resume.setAttribute("row", .integer(-1))
-        let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: setup.initialWeights, extras: resumeExtras)
+        let weights = header.initialWeights, parameter = "/" + Layout.Dimension.parameter
+        let initial = try root.createGroup(Layout.Group.initial)
+        try initial.writeDataset(Layout.weights, weights, shape: [weights.count])
+        try initial.label(Layout.weights, "stacked weights θ(0) = (W_1, …, W_L), each block row-major", dimensions: [parameter])
+        let resume = try root.createGroup(Layout.Group.resume)
+        try resume.writeDataset(Layout.Resume.weights, weights, shape: [weights.count])
+        try resume.setAttribute(Layout.Resume.time, .double(0))
+        try resume.setAttribute(Layout.Resume.row, .integer(-1))
+        let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: weights, extras: header.resumeExtras)
         var unused = start
         unused[0] = -1  // not a record yet
-        try resume.writeDataset("state", start + unused, shape: [2, start.count])
-        try resume.label("weights", "stacked weights of the last flushed row", dimensions: ["/parameter"])
-        try resume.createDimension("record", size: 2)
-        try resume.createDimension("record_entry", size: start.count)
-        try resume.label("state", "resume records [sequence, time, row, checksum, θ…, extras…]", dimensions: ["/resume/record", "/resume/record_entry"])
-        let trajectory = try root.createGroup("trajectory")
+        try resume.writeDataset(Layout.Resume.state, start + unused, shape: [2, start.count])
+        try resume.label(Layout.Resume.weights, "stacked weights of the last flushed row", dimensions: [parameter])
+        try resume.createDimension(Layout.Resume.record, size: 2)
+        try resume.createDimension(Layout.Resume.recordEntry, size: start.count)
+        let resumePath = "/" + Layout.Group.resume + "/"
+        try resume.label(Layout.Resume.state, "resume records [sequence, time, row, checksum, θ…, extras…]",
+                         dimensions: [resumePath + Layout.Resume.record, resumePath + Layout.Resume.recordEntry])
+        let trajectory = try root.createGroup(Layout.Group.trajectory)
         var columns: [String: HDF5ExtendableDataset] = [:]
-        for name in Self.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
-        for column in monitorColumns where column.width.map({ $0 >= 1 }) ?? true {
+        for name in Layout.Trajectory.rowColumns { columns[name] = try trajectory.createExtendableDataset(name, columns: nil) }
+        for column in header.rowColumns where column.width.map({ $0 >= 1 }) ?? true {
             columns[column.name] = try trajectory.createExtendableDataset(column.name, columns: column.width)
         }
         self.columns = columns
-        try Self.labelColumns(trajectory, root: root, group: "trajectory", columns: Self.rowColumns.map { TrajectoryColumn($0) } + monitorColumns,
-                              shape: network.shape)
+        try Self.labelColumns(trajectory, root: root, group: Layout.Group.trajectory,
+                              columns: Layout.Trajectory.rowColumns.map { TrajectoryHeader.Column($0) } + header.rowColumns, header: header)
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
-        if !checkpointColumns.isEmpty {
-            let group = try root.createGroup("checkpoints")
-            for column in checkpointColumns {
+        if !header.checkpointColumns.isEmpty {
+            let group = try root.createGroup(Layout.Group.checkpoints)
+            for column in header.checkpointColumns {
                 checkpoints[column.name] = try group.createExtendableDataset(column.name, columns: column.width, chunkRows: 16)
             }
-            try Self.labelColumns(group, root: root, group: "checkpoints", columns: checkpointColumns, shape: network.shape)
+            try Self.labelColumns(group, root: root, group: Layout.Group.checkpoints, columns: header.checkpointColumns, header: header)
         }
         self.checkpointColumns = checkpoints
-        if !bounds.isEmpty {
-            let group = try root.createGroup("bounds")
-            for (name, value) in bounds { try group.setAttribute(name, value) }
+        if !header.bounds.isEmpty {
+            let group = try root.createGroup(Layout.Group.bounds)
+            for (name, value) in header.bounds { try group.setAttribute(name, value) }
         }
         try root.flush()
         try output.publish()
@@ -165,7 +132,7 @@ public final class TrajectoryWriter {
         let row = state.row, time = state.time
         sequence = state.sequence
         flushedTime = time
-        let trajectory = try root.open("trajectory")
+        let trajectory = try root.open(Layout.Group.trajectory)
         var columns: [String: HDF5ExtendableDataset] = [:]
         for name in trajectory.children() {
             let dataset = try trajectory.openExtendableDataset(name)
@@ -175,12 +142,12 @@ public final class TrajectoryWriter {
         self.columns = columns
         rows = row + 1
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
-        if root.contains("checkpoints") {
-            let group = try root.open("checkpoints")
+        if root.contains(Layout.Group.checkpoints) {
+            let group = try root.open(Layout.Group.checkpoints)
             // At or before the resume time, and no more than every checkpoint column holds (a kill inside a
             // flush can leave them ragged); none when the run restarts at t = 0.
             let lengths = try group.children().map { try group.datasetShape($0).first ?? 0 }
-            let kept = row < 0 ? 0 : min(try group.readDataset("time").values.filter { $0 <= time }.count, lengths.min() ?? 0)
+            let kept = row < 0 ? 0 : min(try group.readDataset(Layout.Trajectory.time).values.filter { $0 <= time }.count, lengths.min() ?? 0)
             for name in group.children() {
                 let dataset = try group.openExtendableDataset(name)
                 try dataset.truncate(rows: kept)
@@ -188,18 +155,20 @@ public final class TrajectoryWriter {
             }
         }
         checkpointColumns = checkpoints
-        try root.setAttribute("status", .string(RunStatus.running.rawValue))
+        try root.setAttribute(Layout.Root.status, .string(RunStatus.running.rawValue))
         try root.flush()
     }
 
-    /// Records one output time, with the monitors' values keyed by column name, and the weights there
+    /// Records one output row: the time, the risk's three columns, the other columns keyed by name (a name
+    /// without a `/trajectory` column is ignored), and the weights there with what a resume needs beside them
     /// (kept for `/resume`). Buffered; flushed at most every `flushInterval` seconds.
-    public func append(time: Double, evaluation: RiskEvaluation, monitors: [String: [Double]] = [:], weights: [Double]? = nil,
-                       resumeExtras: [Double] = []) throws {
+    public func append(time: Double, loss: Double, excessRisk: Double, gradientNormSquared: Double,
+                       columns values: [String: [Double]] = [:], weights: [Double]? = nil, resumeExtras: [Double] = []) throws {
         if let weights { latest = (time, weights, resumeExtras) }
-        let values = [time, evaluation.loss, evaluation.excessRisk, evaluation.gradientNormSquared]
-        for (name, value) in zip(Self.rowColumns, values) { pending[name, default: []].append(value) }
-        for (name, values) in monitors where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
+        for (name, value) in zip(Layout.Trajectory.rowColumns, [time, loss, excessRisk, gradientNormSquared]) {
+            pending[name, default: []].append(value)
+        }
+        for (name, values) in values where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
         rows += 1
         if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
     }
@@ -207,7 +176,7 @@ public final class TrajectoryWriter {
     /// The `/trajectory` columns as recorded so far: (name, values row-major, width).
     func recordedColumns() throws -> [(String, [Double], Int)] {
         try flush()
-        let trajectory = try openRoot().open("trajectory")
+        let trajectory = try openRoot().open(Layout.Group.trajectory)
         return try trajectory.children().map { name in
             let (values, shape) = try trajectory.readDataset(name)
             return (name, values, shape.count == 2 ? shape[1] : 1)
@@ -215,7 +184,7 @@ public final class TrajectoryWriter {
     }
 
     /// The number of sharpness checkpoints in the file.
-    var checkpointRows: Int { checkpointColumns["time"]?.rows ?? 0 }
+    var checkpointRows: Int { checkpointColumns[Layout.Trajectory.time]?.rows ?? 0 }
 
     /// Sets (or replaces) an attribute of the file's root group.
     public func setRootAttribute(_ name: String, _ value: AttributeValue) throws {
@@ -275,17 +244,17 @@ public final class TrajectoryWriter {
         pending.removeAll(keepingCapacity: true)
         // The rows first, then the record that points at them: a kill between the two flushes, or inside
         // either, leaves a record whose rows are on disk (ResumeState).
-        if let latest, root.contains("resume") {
+        if let latest, root.contains(Layout.Group.resume) {
             try root.flush()
-            let resume = try root.open("resume")
+            let resume = try root.open(Layout.Group.resume)
             sequence += 1
-            if resume.contains("state") {
-                try resume.updateRow("state", row: sequence % 2, ResumeState.record(sequence: sequence, time: latest.time, row: rows - 1,
+            if resume.contains(Layout.Resume.state) {
+                try resume.updateRow(Layout.Resume.state, row: sequence % 2, ResumeState.record(sequence: sequence, time: latest.time, row: rows - 1,
                                                                                    weights: latest.weights, extras: latest.extras))
             }
-            try resume.updateDataset("weights", latest.weights)
-            try resume.setAttribute("time", .double(latest.time))
-            try resume.setAttribute("row", .integer(rows - 1))
+            try resume.updateDataset(Layout.Resume.weights, latest.weights)
+            try resume.setAttribute(Layout.Resume.time, .double(latest.time))
+            try resume.setAttribute(Layout.Resume.row, .integer(rows - 1))
         }
         try root.flush()
         flushedTime = latest?.time ?? flushedTime
@@ -300,24 +269,25 @@ public final class TrajectoryWriter {
                     what: when(latest?.time) + " (while closing the file)", newChunks: false)
         let root = try openRoot()
         if !verdicts.isEmpty {
-            let group = root.contains("monitors") ? try root.open("monitors") : try root.createGroup("monitors")
+            let group = root.contains(Layout.Group.monitors) ? try root.open(Layout.Group.monitors) : try root.createGroup(Layout.Group.monitors)
             for (order, v) in verdicts.enumerated() {
                 for (suffix, value) in MonitorVerdict.attributes(v, order: order) { try group.setAttribute(v.key + suffix, value) }
             }
         }
         if let finalWeights {
-            let group = root.contains("final") ? try root.open("final") : try root.createGroup("final")
-            if !group.contains("weights") {
-                try group.writeDataset("weights", finalWeights, shape: [finalWeights.count])
-                if root.contains("parameter") {
-                    try group.label("weights", "stacked weights at the end of the run, each block row-major", dimensions: ["/parameter"])
+            let group = root.contains(Layout.Group.final) ? try root.open(Layout.Group.final) : try root.createGroup(Layout.Group.final)
+            if !group.contains(Layout.weights) {
+                try group.writeDataset(Layout.weights, finalWeights, shape: [finalWeights.count])
+                if root.contains(Layout.Dimension.parameter) {
+                    try group.label(Layout.weights, "stacked weights at the end of the run, each block row-major",
+                                    dimensions: ["/" + Layout.Dimension.parameter])
                 }
             }
         }
-        let s = root.contains("solver") ? try root.open("solver") : try root.createGroup("solver")
+        let s = root.contains(Layout.Group.solver) ? try root.open(Layout.Group.solver) : try root.createGroup(Layout.Group.solver)
         for (name, value) in solver { try s.setAttribute(name, value) }
-        try root.setAttribute("status", .string(status.rawValue))
-        try root.setAttribute("message", .string(message))
+        try root.setAttribute(Layout.Root.status, .string(status.rawValue))
+        try root.setAttribute(Layout.Root.message, .string(message))
         try root.flush()
     }
 }

@@ -18,6 +18,12 @@ let hdf5Lock: NSRecursiveLock = {
 /// One open HDF5 file, shared by all its `HDF5Node`s; `abandoned` after a failed write.
 final class HDF5OpenFile {
     var abandoned = false
+    /// The most bytes one dataset read may claim (a larger shape is refused before anything is allocated).
+    let readLimit: Double
+
+    init(readLimit: Double = .infinity) {
+        self.readLimit = readLimit
+    }
 }
 
 /// An HDF5 file opened or created by GradFlow; its root group is the `HDF5Node` it returns.
@@ -44,16 +50,15 @@ public enum HDF5File {
         H5Pset_file_locking(access, false, true)  // OutputFile's own lock keeps writers apart; readers may look in
         let file = H5Fcreate(path, overwrite ? gf_h5f_acc_trunc() : gf_h5f_acc_excl(), gf_h5p_default(), access)
         guard file >= 0 else { throw GradFlowError.fileAccess(path: displayName ?? path, reason: "cannot create the HDF5 file") }
-        return HDF5Node(id: file, filePath: displayName ?? path, name: "/", file: HDF5OpenFile(), closesWithFile: true)
+        return HDF5Node(id: file, filePath: displayName ?? path, name: "/", file: HDF5OpenFile(readLimit: defaultReadLimit), closesWithFile: true)
     }
 
-    /// Creates the HDF5 content of an `OutputFile` (claimed, locked, not yet at its final path).
-    public static func create(_ output: OutputFile) throws -> HDF5Node {
-        try create(output.contentPath, overwrite: true, displayName: output.path)
-    }
+    /// The read limit of `open` unless the caller gives one: half of the machine's physical memory.
+    public static var defaultReadLimit: Double { 0.5 * MachineMemory.physical }
 
-    /// Opens an existing file read-only (or read-write), and returns its root.
-    public static func open(_ path: String, writable: Bool = false) throws -> HDF5Node {
+    /// Opens an existing file read-only (or read-write), and returns its root. A dataset whose shape claims
+    /// more than `readLimit` bytes is refused when it is read (a corrupted or hostile file can claim any shape).
+    public static func open(_ path: String, writable: Bool = false, readLimit: Double = defaultReadLimit) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         gf_h5_silence_errors()
         guard H5Fis_hdf5(path) > 0 else {
@@ -65,25 +70,7 @@ public enum HDF5File {
         H5Pset_file_locking(access, false, true)
         let file = H5Fopen(path, writable ? gf_h5f_acc_rdwr() : gf_h5f_acc_rdonly(), access)
         guard file >= 0 else { throw GradFlowError.fileAccess(path: path, reason: "cannot open the HDF5 file") }
-        return HDF5Node(id: file, filePath: path, name: "/", file: HDF5OpenFile(), closesWithFile: true)
-    }
-}
-
-extension HDF5File {
-    /// Writes a whole HDF5 file atomically (`OutputFile`, kind `.whole`): claims `path`, checks the room for
-    /// about `estimatedBytes`, lets `body` fill the root group, flushes and closes the file, and only then puts
-    /// it at `path` (replacing an existing file only with `overwrite`). A failure leaves `path` as it was.
-    /// `claimed`: an `OutputFile` the caller claimed earlier (to hold the path during a long command).
-    public static func write(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = [], estimatedBytes: Int,
-                             claimed: OutputFile? = nil, _ body: (HDF5Node) throws -> Void) throws {
-        let output = try claimed ?? OutputFile(claiming: path, overwrite: overwrite, inputs: inputs)
-        try output.reserve(estimatedBytes + (1 << 17), for: "while writing it")
-        try {
-            let root = try create(output)
-            try body(root)
-            try root.flush()
-        }()
-        try output.commit()
+        return HDF5Node(id: file, filePath: path, name: "/", file: HDF5OpenFile(readLimit: readLimit), closesWithFile: true)
     }
 }
 

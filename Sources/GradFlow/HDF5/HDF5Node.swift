@@ -179,8 +179,8 @@ public final class HDF5Node {
         return (values, shape)
     }
 
-    /// The number of values of `shape`, refusing shapes that overflow or could not be held in memory (a
-    /// corrupted or hostile file can claim any shape).
+    /// The number of values of `shape`, refusing shapes that overflow or exceed the file's read limit
+    /// (`HDF5File.open`'s `readLimit`: a corrupted or hostile file can claim any shape).
     func checkedCount(_ shape: [Int], what: String) throws -> Int {
         var count = 1
         for extent in shape {
@@ -188,7 +188,7 @@ public final class HDF5Node {
             guard !overflow, extent >= 0 else { throw fail("\(what) claims the impossible shape \(shape)") }
             count = product
         }
-        guard Double(count) * 8 <= 0.5 * MemoryEstimate.physicalMemory else {
+        guard Double(count) * 8 <= file.readLimit else {
             throw fail("\(what) claims shape \(shape), more than half of this machine's memory")
         }
         return count
@@ -326,60 +326,6 @@ public final class HDF5Node {
         default:
             throw fail("attribute \(attribute) of \(name) has a type GradFlow does not read")
         }
-    }
-}
-
-/// A dataset whose first dimension grows by appended rows (the `/trajectory` and `/checkpoints` columns).
-public final class HDF5ExtendableDataset {
-    let node: HDF5Node
-    /// Entries per row.
-    public let columns: Int
-    /// Rows written so far.
-    public private(set) var rows = 0
-    private let isMatrix: Bool
-
-    init(node: HDF5Node, columns: Int, isMatrix: Bool) {
-        self.node = node
-        self.columns = columns
-        self.isMatrix = isMatrix
-    }
-
-    /// Appends `values.count / columns` rows.
-    public func append(_ values: UnsafeBufferPointer<Double>) throws {
-        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        precondition(values.count % columns == 0)
-        let newRows = values.count / columns
-        if newRows == 0 { return }
-        var extent: [hsize_t] = isMatrix ? [hsize_t(rows + newRows), hsize_t(columns)] : [hsize_t(rows + newRows)]
-        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.failWrite("cannot extend \(node.name)") }
-        let fileSpace = H5Dget_space(node.id)
-        defer { H5Sclose(fileSpace) }
-        var start: [hsize_t] = isMatrix ? [hsize_t(rows), 0] : [hsize_t(rows)]
-        var count: [hsize_t] = isMatrix ? [hsize_t(newRows), hsize_t(columns)] : [hsize_t(newRows)]
-        H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
-        let memSpace = H5Screate_simple(Int32(count.count), &count, nil)
-        defer { H5Sclose(memSpace) }
-        guard H5Dwrite(node.id, gf_h5t_native_double(), memSpace, fileSpace, gf_h5p_default(), values.baseAddress) >= 0 else {
-            throw node.failWrite("cannot write to \(node.name)")
-        }
-        rows += newRows
-    }
-
-    func setRows(_ count: Int) { rows = count }
-
-    /// Keeps only the first `count` rows.
-    public func truncate(rows count: Int) throws {
-        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        guard count < rows else { return }
-        var extent: [hsize_t] = isMatrix ? [hsize_t(count), hsize_t(columns)] : [hsize_t(count)]
-        guard H5Dset_extent(node.id, &extent) >= 0 else { throw node.failWrite("cannot shrink \(node.name)") }
-        rows = count
-    }
-
-    /// Appends one value (1-D datasets) or one row.
-    public func append(_ values: [Double]) throws {
-        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        try values.withUnsafeBufferPointer { try append($0) }
     }
 }
 

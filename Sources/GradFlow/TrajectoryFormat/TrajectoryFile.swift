@@ -1,6 +1,7 @@
 /// Reads a trajectory file written by `TrajectoryWriter` (for `gradflow inspect`, tests and
 /// continuing runs).
 public final class TrajectoryFile {
+    private typealias Layout = TrajectoryLayout
     public let path: String
     private let root: HDF5Node
 
@@ -10,20 +11,21 @@ public final class TrajectoryFile {
         self.path = path
         try InputFile.checkReadable(path)  // before any open: a FIFO or a device would block
         root = try HDF5File.open(path)
-        guard case .string("gradflow-trajectory")? = try? root.attribute("format") else {
-            throw GradFlowError.invalidData(file: path, field: "format", reason: "not a GradFlow trajectory file (no format = \"gradflow-trajectory\" attribute)")
+        guard case .string(Layout.format)? = try? root.attribute(Layout.Root.format) else {
+            throw GradFlowError.invalidData(file: path, field: Layout.Root.format,
+                                            reason: "not a GradFlow trajectory file (no format = \"\(Layout.format)\" attribute)")
         }
     }
 
     /// `format_version`.
     public var formatVersion: Int {
-        if case let .integer(v)? = try? root.attribute("format_version") { return v }
+        if case let .integer(v)? = try? root.attribute(Layout.Root.formatVersion) { return v }
         return 0
     }
 
     /// The run's status (`running` while a run writes it, or after a crash).
     public var status: RunStatus? {
-        if case let .string(s)? = try? root.attribute("status") { return RunStatus(rawValue: s) }
+        if case let .string(s)? = try? root.attribute(Layout.Root.status) { return RunStatus(rawValue: s) }
         return nil
     }
 
@@ -63,7 +65,7 @@ public final class TrajectoryFile {
     /// The datasets of `/trajectory`, `/checkpoints` and `/resume` that cannot be opened: a process killed in
     /// the middle of an HDF5 flush can leave an object header torn ("incorrect metadata checksum").
     public func damagedObjects() -> [String] {
-        ["trajectory", "checkpoints", "resume"].flatMap { group -> [String] in
+        Layout.Group.written.flatMap { group -> [String] in
             guard root.contains(group) else { return [] }
             guard let node = try? root.open(group) else { return ["/" + group] }
             return node.children().filter { (try? node.datasetShape($0)) == nil }.map { "/\(group)/\($0)" }
@@ -76,10 +78,10 @@ public final class TrajectoryFile {
 
     /// The one-dimensional `/trajectory` columns, `time` first.
     public func trajectoryColumns() throws -> [(name: String, values: [Double])] {
-        guard root.contains("trajectory") else { return [] }
-        let group = try root.open("trajectory")
+        guard root.contains(Layout.Group.trajectory) else { return [] }
+        let group = try root.open(Layout.Group.trajectory)
         let names = group.children().sorted { a, b in
-            let order = ["time", "loss", "excess_risk", "grad_norm_sq"]
+            let order = Layout.Trajectory.rowColumns
             return (order.firstIndex(of: a) ?? 99, a) < (order.firstIndex(of: b) ?? 99, b)
         }
         return try names.compactMap { name in
@@ -90,7 +92,7 @@ public final class TrajectoryFile {
 
     /// The verdicts of `/monitors`, in table order (`MonitorVerdict.init(attributes:key:)`).
     public func monitorVerdicts() -> [MonitorVerdict] {
-        let attributes = Dictionary(groupAttributes("monitors"), uniquingKeysWith: { a, _ in a })
+        let attributes = Dictionary(groupAttributes(Layout.Group.monitors), uniquingKeysWith: { a, _ in a })
         let keys = attributes.keys.filter { $0.hasSuffix("_verdict") }.map { String($0.dropLast("_verdict".count)) }
         return keys.sorted { (MonitorVerdict.order(in: attributes, key: $0), $0) < (MonitorVerdict.order(in: attributes, key: $1), $1) }
             .map { MonitorVerdict(attributes: attributes, key: $0) }

@@ -47,9 +47,12 @@ public struct ResumeState: Sendable, Equatable {
     /// (the rows of `/trajectory` on disk), else the attributes of `/resume` when they are consistent, else
     /// the initial weights at t = 0 (the run restarts, keeping its header).
     static func read(_ root: HDF5Node, path: String) throws -> ResumeState {
+        typealias Layout = TrajectoryLayout
+        let initial = Layout.path(Layout.Group.initial, Layout.weights), state = Layout.path(Layout.Group.resume, Layout.Resume.state)
+        let weights = Layout.path(Layout.Group.resume, Layout.Resume.weights)
         let rows = try trajectoryRows(root)
-        let parameters = (try? root.datasetShape("initial/weights"))?.first ?? 0
-        if root.contains("resume/state"), let (values, shape) = try? root.readDataset("resume/state"), shape.count == 2, shape[1] > 4 {
+        let parameters = (try? root.datasetShape(initial))?.first ?? 0
+        if root.contains(state), let (values, shape) = try? root.readDataset(state), shape.count == 2, shape[1] > 4 {
             let width = shape[1]
             let candidates = (0..<shape[0]).compactMap { slot -> (Int, ResumeState)? in
                 let record = Array(values[(slot * width)..<((slot + 1) * width)])
@@ -66,21 +69,21 @@ public struct ResumeState: Sendable, Equatable {
                 return state
             }
         }
-        if root.contains("resume/weights"), case let .integer(row)? = try? root.open("resume").attribute("row"),
-           let time = (try? root.open("resume").attribute("time"))?.doubleValue, row >= -1, row + 1 <= rows, time.isFinite,
-           time >= 0, !root.contains("resume/state") {
-            return ResumeState(time: time, row: row, weights: try root.readDataset("resume/weights").values)
+        if root.contains(weights), case let .integer(row)? = try? root.open(Layout.Group.resume).attribute(Layout.Resume.row),
+           let time = (try? root.open(Layout.Group.resume).attribute(Layout.Resume.time))?.doubleValue, row >= -1, row + 1 <= rows, time.isFinite,
+           time >= 0, !root.contains(state) {
+            return ResumeState(time: time, row: row, weights: try root.readDataset(weights).values)
         }
-        guard root.contains("initial/weights") else {
-            throw GradFlowError.invalidData(file: path, field: "/initial/weights", reason: "missing: there is no state to resume from")
+        guard root.contains(initial) else {
+            throw GradFlowError.invalidData(file: path, field: "/" + initial, reason: "missing: there is no state to resume from")
         }
-        return ResumeState(time: 0, row: -1, weights: try root.readDataset("initial/weights").values)
+        return ResumeState(time: 0, row: -1, weights: try root.readDataset(initial).values)
     }
 
     /// The number of complete rows: the shortest `/trajectory` column.
     static func trajectoryRows(_ root: HDF5Node) throws -> Int {
-        guard root.contains("trajectory") else { return 0 }
-        let group = try root.open("trajectory")
+        guard root.contains(TrajectoryLayout.Group.trajectory) else { return 0 }
+        let group = try root.open(TrajectoryLayout.Group.trajectory)
         // An unreadable column (a torn header) does not count here; TrajectoryFile.damagedObjects names it.
         return group.children().compactMap { try? group.datasetShape($0).first ?? 0 }.min() ?? 0
     }

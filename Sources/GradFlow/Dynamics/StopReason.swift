@@ -1,0 +1,10 @@
+/// Why a run's dynamics ended, for gradient flow and gradient descent alike; the raw value is the
+/// trajectory file's `/solver` attribute `stop_reason`.
+public enum StopReason: String, Sendable, Codable {
+    /// R − R_min reached the loss tolerance (gradient flow: the time located by CVODE's root finding).
+    case lossTolerance = "loss-tolerance"
+    /// The horizon was reached (`t-final`, or all K steps of descent).
+    case horizon
+    /// Gradient descent diverged: R − R_min grew beyond its divergence level or became non-finite.
+    case diverged
+}

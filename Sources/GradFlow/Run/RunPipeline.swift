@@ -1,0 +1,131 @@
+import Foundation
+
+/// One run of any `TrajectoryDynamics` end to end, new or resumed, in four stages:
+///
+/// 1. **Set-up**: the configuration is checked and the problem, network and θ(0) built (`RunSetup`),
+///    everything validated before the disk is touched; the BLAS thread count is set first (it is part of
+///    the bits).
+/// 2. **Recorder**: the monitors and the trajectory file (`RunRecorder`): a new file claimed and its header
+///    written, or an interrupted one reopened and its rows replayed into the monitors.
+/// 3. **Session**: the dynamics runs; every output row is recorded, handed to `onRow` and reported.
+/// 4. **Outcome**: the closing checkpoint and the verdicts, `/solver`, the final status, and the summary.
+///    An error closes the file as `failed` or `interrupted` (a storage failure leaves the last flushed
+///    partial) before it is rethrown.
+///
+/// It holds no state of its own: runs may go on in parallel threads of one process (HDF5 calls are
+/// serialised by the HDF5 layer's lock).
+public enum RunPipeline<Dynamics: TrajectoryDynamics> {
+    /// A new run from `config`.
+    /// - Parameters:
+    ///   - progress: told after every recorded row.
+    ///   - shouldStop: asked at every output time and inside the dynamics (a signal handler's flag): true
+    ///     closes the file with `status = interrupted` and throws `GradFlowError.interrupted`.
+    ///   - onRow: every recorded row, with the monitors' values.
+    public static func execute(_ config: RunConfiguration, commandLine: String,
+                               progress: (RunProgress) -> Void = { _ in },
+                               shouldStop: @escaping () -> Bool = { false },
+                               onRow: (RecordedRow) -> Void = { _ in }) throws -> RunSummary<Dynamics.Result> {
+        try Dynamics.check(config, resuming: nil)
+        BLASThreads.set(config.threads)  // before any BLAS call: the thread count is part of the bits
+        let setup = try RunSetup.prepare(config)
+        let dynamics = try Dynamics(configuration: config, setup: setup)
+        let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
+        return try run(dynamics, from: dynamics.initialStart, config: config, setup: setup, recorder: recorder,
+                       progress: progress, shouldStop: shouldStop, onRow: onRow)
+    }
+
+    /// Continues an interrupted (or killed) run in its own file, from the state of its last flush (`/resume`):
+    /// the same configuration, the output times after that point, and verdicts over the whole run. A partial
+    /// whose HDF5 metadata a kill tore is set aside and the run starts again from t = 0 (the summary's notes
+    /// say so).
+    /// - Throws: `GradFlowError.invalidConfiguration` when the file is not a resumable run of this dynamics.
+    public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
+                              shouldStop: @escaping () -> Bool = { false }) throws -> RunSummary<Dynamics.Result> {
+        // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
+        // closed before it is reopened for writing (HDF5 refuses a writable open of a file held open read-only).
+        if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
+        let (config, state): (RunConfiguration, ResumeState) = try {
+            let file = try TrajectoryFile(path: path)
+            try Dynamics.checkResumable(file)
+            let config: RunConfiguration
+            do {
+                config = try JSONDecoder().decode(RunConfiguration.self, from: Data(file.attribute(TrajectoryLayout.Root.config).utf8))
+            } catch {
+                throw GradFlowError.invalidData(file: path, field: TrajectoryLayout.Root.config, reason: "is not a configuration this version reads")
+            }
+            return (config, try file.resumeState())
+        }()
+        try config.validate()
+        try Dynamics.check(config, resuming: path)
+        BLASThreads.set(config.threads)
+        let damaged = try TrajectoryFile(path: path).damagedObjects()
+        if !damaged.isEmpty {
+            return try restart(path, damaged: damaged, config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
+        }
+        let setup = try RunSetup.fromTrajectory(path, configuration: config)
+        let dynamics = try Dynamics(configuration: config, setup: setup)
+        let start = try dynamics.start(resuming: state, file: path)
+        let output = try OutputFile(resuming: path, overwrite: config.overwrite)
+        let recorder = try RunRecorder(resuming: output, config: config, setup: setup, dynamics: dynamics.monitorDynamics)
+        try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
+        return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,
+                       progress: progress, shouldStop: shouldStop, onRow: { _ in })
+    }
+
+    /// A partial whose HDF5 metadata was torn by a kill inside a flush (`TrajectoryFile.damagedObjects`) cannot be
+    /// continued: it is moved aside (kept) and the run starts again from t = 0 under its name, with its recorded
+    /// configuration, problem and initial weights.
+    private static func restart(_ path: String, damaged: [String], config: RunConfiguration, commandLine: String,
+                                progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool) throws -> RunSummary<Dynamics.Result> {
+        guard path.hasSuffix(OutputFile.partialSuffix) else {
+            throw GradFlowError.invalidData(file: path, field: damaged[0], reason: "cannot be read (damaged HDF5 metadata); the run cannot be resumed")
+        }
+        var config = config
+        config.outputPath = String(path.dropLast(OutputFile.partialSuffix.count))
+        let setup = try RunSetup.fromTrajectory(path, configuration: config)
+        let dynamics = try Dynamics(configuration: config, setup: setup)
+        let aside = try OutputFile.setAside(path)
+        let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
+        var summary = try run(dynamics, from: dynamics.initialStart, config: config, setup: setup, recorder: recorder,
+                              progress: progress, shouldStop: shouldStop, onRow: { _ in })
+        summary.report.notes.append("\(path) could not be continued (\(damaged.joined(separator: ", ")) torn by a kill inside a flush): "
+                                    + "it is kept as \(aside), and the run started again from t = 0")
+        return summary
+    }
+
+    private static func newRecorder(_ config: RunConfiguration, setup: RunSetup, dynamics: Dynamics,
+                                    commandLine: String) throws -> RunRecorder {
+        try RunRecorder(config: config, setup: setup, method: Dynamics.method, commandLine: commandLine,
+                        dynamics: dynamics.monitorDynamics, extraColumns: dynamics.extraColumns,
+                        resumeExtras: dynamics.initialResumeExtras)
+    }
+
+    /// The session and the outcome: runs `dynamics` from `start`, recording every row, and closes the file.
+    private static func run(_ dynamics: Dynamics, from start: Dynamics.Start, config: RunConfiguration, setup: RunSetup,
+                            recorder: RunRecorder, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
+                            onRow: (RecordedRow) -> Void) throws -> RunSummary<Dynamics.Result> {
+        let clock = Date()
+        let outcome: TrajectoryOutcome<Dynamics.Result>
+        do {
+            outcome = try dynamics.run(from: start, shouldStop: shouldStop) { row in
+                let values = try recorder.record(row)
+                onRow(RecordedRow(time: row.time, weights: row.weights, evaluation: row.evaluation, monitors: values, step: row.step))
+                progress(RunProgress(time: row.time, tFinal: dynamics.horizon, evaluation: row.evaluation, rows: recorder.rows,
+                                     elapsed: Date().timeIntervalSince(clock), file: recorder.writer.contentPath))
+            }
+        } catch let error as GradFlowError {
+            let status: RunStatus = { if case .interrupted = error { return .interrupted } else { return .failed } }()
+            throw recorder.abandon(after: error, status: status,
+                                   solver: dynamics.failureAttributes(after: error, wallTime: Date().timeIntervalSince(clock)))
+        }
+        let verdicts = try recorder.close(time: outcome.finalTime, weights: outcome.finalWeights, evaluation: outcome.finalEvaluation,
+                                          atMinimum: outcome.stopReason == .lossTolerance)
+        try recorder.finish(status: outcome.status, message: outcome.message, finalWeights: outcome.finalWeights,
+                            solver: outcome.solverAttributes + [(TrajectoryLayout.Solver.wallTime, .double(Date().timeIntervalSince(clock)))],
+                            verdicts: verdicts)
+        let report = RunReport(setup: setup, finalWeights: outcome.finalWeights, start: clock, outputPath: recorder.writer.path,
+                               verdicts: verdicts, recorder: recorder)
+        return RunSummary(report: report, result: outcome.result, configuration: config, stopReason: outcome.stopReason,
+                          message: outcome.message)
+    }
+}

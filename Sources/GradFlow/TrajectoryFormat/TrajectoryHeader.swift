@@ -1,0 +1,89 @@
+/// Everything a trajectory file holds before its first row, as format-level values: `TrajectoryWriter`
+/// writes it without knowing where it came from (the run pipeline builds it from the configuration and the
+/// set-up). Names are those of `TrajectoryLayout`.
+public struct TrajectoryHeader {
+    /// A dataset written whole, with its `long_name` and the named dimensions of its axes (absolute paths of
+    /// root dimensions, e.g. `["/sample", "/feature"]`).
+    public struct Dataset {
+        public var name: String
+        public var values: [Double]
+        public var shape: [Int]
+        public var longName: String
+        public var dimensions: [String]
+
+        public init(_ name: String, _ values: [Double], shape: [Int], longName: String, dimensions: [String]) {
+            self.name = name
+            self.values = values
+            self.shape = shape
+            self.longName = longName
+            self.dimensions = dimensions
+        }
+    }
+
+    /// An extendable column of `/trajectory` or `/checkpoints`: one value per row (`width` nil) or a row of
+    /// `width` values (none are created for a width below 1).
+    public struct Column: Equatable {
+        public var name: String
+        public var width: Int?
+
+        public init(_ name: String, width: Int? = nil) {
+            self.name = name
+            self.width = width
+        }
+    }
+
+    /// The root attributes `method`, `command_line` and `config` (the writer adds `format`, the versions,
+    /// `status` and `message`).
+    public var method: String
+    public var commandLine: String
+    public var configuration: String
+    /// The root dimensions without a variable, (name, size), created before anything is labelled; the
+    /// sizes of `parameter`, `layer` and `layer_pair` also name the second axis of matrix columns.
+    public var dimensions: [(String, Int)]
+    public var problemDatasets: [Dataset]
+    public var problemAttributes: [(String, AttributeValue)]
+    public var networkAttributes: [(String, AttributeValue)]
+    /// θ(0): `/initial/weights`, and `/resume`'s state until the first flush.
+    public var initialWeights: [Double]
+    /// The `/trajectory` columns beyond the four of every run (`TrajectoryLayout.Trajectory.rowColumns`).
+    public var rowColumns: [Column]
+    /// The `/checkpoints` columns (none: no group).
+    public var checkpointColumns: [Column]
+    /// `long_name`s of the columns, by name (a column without one is described by its name).
+    public var columnDescriptions: [String: String]
+    /// The `/bounds` attributes (none: no group).
+    public var bounds: [(String, AttributeValue)]
+    /// What a resumed run keeps beside θ(0) (`ResumeState.extras`); fixes the width of `/resume/state`.
+    public var resumeExtras: [Double]
+
+    public init(method: String, commandLine: String, configuration: String, dimensions: [(String, Int)],
+                problemDatasets: [Dataset], problemAttributes: [(String, AttributeValue)], networkAttributes: [(String, AttributeValue)],
+                initialWeights: [Double], rowColumns: [Column] = [], checkpointColumns: [Column] = [],
+                columnDescriptions: [String: String] = [:], bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = []) {
+        self.method = method
+        self.commandLine = commandLine
+        self.configuration = configuration
+        self.dimensions = dimensions
+        self.problemDatasets = problemDatasets
+        self.problemAttributes = problemAttributes
+        self.networkAttributes = networkAttributes
+        self.initialWeights = initialWeights
+        self.rowColumns = rowColumns
+        self.checkpointColumns = checkpointColumns
+        self.columnDescriptions = columnDescriptions
+        self.bounds = bounds
+        self.resumeExtras = resumeExtras
+    }
+
+    /// The size of the root dimension `name`, nil when there is none.
+    func size(of name: String) -> Int? { dimensions.first { $0.0 == name }?.1 }
+
+    /// The number of values the header writes (for the room it needs).
+    var valueCount: Int {
+        let data = problemDatasets.reduce(0) { $0 + $1.values.count } + 2 * initialWeights.count
+        return data + networkAttributes.reduce(0) { count, attribute in
+            if case let .integers(values) = attribute.1 { return count + values.count }
+            return count
+        }
+    }
+}
