@@ -49,14 +49,27 @@ def trajectory_dims(traj):
         q = int(f["problem"].attrs["q"])
         n_test = int(f["problem"].attrs["n_test"])
         entry = f["resume/state"].shape[1]
-        widths = {v.shape[1] for v in f["trajectory"].values() if v.ndim == 2}
+        columns = set(f["trajectory"].keys())
         assert f.attrs["format_version"] == 3
+        modes = f["trajectory/mode_strength"].shape[1] if "mode_strength" in f["trajectory"] else None
+        imbalance = f["problem/imbalance_eigenvalues"].shape if "imbalance_eigenvalues" in f["problem"] else None
+        rrr = f["problem/rrr_loss"].shape[0] if "rrr_loss" in f["problem"] else None
     problem = dict(sample=n, feature=d, mode=d)
     problem.update(dict(output=q) if q > 1 else dict(output_unit=1))
     if n_test:
         problem["sample_test"] = n_test
+    if imbalance:
+        problem.update(layer_pair=imbalance[0], imbalance_eigenvalue=imbalance[1])
+    if rrr:
+        problem["rrr_rank"] = rrr
     trajectory = dict(time=rows)
-    trajectory.update({name: size for name, size in [("layer_pair", L - 1), ("layer", L)] if size in widths})
+    # per layer pair: Lemma 1's and 2's columns; per layer: Lemma 2's and the residual displacement
+    if columns & {"conservation_drift", "alignment"}:
+        trajectory["layer_pair"] = L - 1
+    if columns & {"rank1_residual", "theta_norm"}:
+        trajectory["layer"] = L
+    if modes:
+        trajectory["target_mode"] = modes
     return dict(trajectory=trajectory, checkpoints=dict(time=m, parameter=P),
                 problem=problem, initial=dict(parameter=P), final=dict(parameter=P),
                 resume=dict(record=2, record_entry=entry, parameter=P))

@@ -30,8 +30,8 @@ public final class EndToEndModesMonitor: Monitor {
 
     public var columns: [TrajectoryColumn] {
         let k = targetValues.count
-        return [TrajectoryColumn("end_to_end_singular_values", width: k, description: "singular values s_i(M(t)) of M = W_L⋯W_1, descending"),
-                TrajectoryColumn("mode_strength", width: k, description: "mode strength a_i(t) = u_iᵀ M(t) v_i in the SVD basis of M*")]
+        return [TrajectoryColumn("end_to_end_singular_values", width: k, axis: .targetMode, description: "singular values s_i(M(t)) of M = W_L⋯W_1, descending"),
+                TrajectoryColumn("mode_strength", width: k, axis: .targetMode, description: "mode strength a_i(t) = u_iᵀ M(t) v_i in the SVD basis of M*")]
     }
 
     public var boundAttributes: [(String, AttributeValue)] { [("target_singular_values", .doubles(targetValues))] }

@@ -59,7 +59,7 @@ public final class MonitorSuite {
     public var checkpointColumns: [TrajectoryColumn] {
         let columns = monitors.flatMap(\.checkpointColumns)
         guard !columns.isEmpty else { return [] }
-        return [.scalar("time", "gradient-flow time t (for gradient descent, t = kη); dimensionless, not a date")] + columns
+        return [.scalar(TrajectoryLayout.Trajectory.time, TrajectoryLayout.Trajectory.timeDescription)] + columns
             + [TrajectoryColumn("weights", width: network.shape.parameterCount, axis: .parameter,
                                 description: "stacked weights θ at the checkpoint, each block row-major")]
     }

@@ -10,8 +10,13 @@ public struct TrajectoryColumn: Sendable, Equatable {
         case layerPair = "layer_pair"
         /// One entry per parameter of the stacked weights θ (P).
         case parameter
+        /// One entry per mode of the target M* (its singular values, i = 1…min(q, d); MATH.md §10.2).
+        case targetMode = "target_mode"
         /// A width of its own (the dimension is named `NAME_entry`).
         case entry
+
+        /// The name of the file's dimension for a column `column` on this axis.
+        public func dimensionName(column: String) -> String { self == .entry ? column + "_entry" : rawValue }
     }
 
     public var name: String

@@ -62,7 +62,7 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
     }
 
     public var monitorDynamics: MonitorSuite.Dynamics { .descent(learningRate: settings.learningRate) }
-    public var extraColumns: [TrajectoryColumn] { [TrajectoryColumn("step")] }
+    public var extraColumns: [TrajectoryColumn] { [.scalar(TrajectoryLayout.Trajectory.step, "gradient-descent step k")] }
     public var initialResumeExtras: [Double] { [0] + [Double](repeating: 0, count: driftCount) }
     public var horizon: Double { Double(settings.steps) * settings.learningRate }
     public var initialStart: Start { Start(weights: initialWeights, continuing: nil) }

@@ -19,7 +19,7 @@ final class RunRecorder {
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
         let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
                                       rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      bounds: suite.boundAttributes, resumeExtras: resumeExtras)
+                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras)
         writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
     }
 

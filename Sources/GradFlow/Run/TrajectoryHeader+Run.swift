@@ -5,8 +5,8 @@ extension TrajectoryHeader {
     /// problem's data and facts, the network, θ(0), the dynamics' and monitors' columns, the monitors' bounds,
     /// and the resume extras of θ(0). Cost: copies of the problem's arrays.
     init(method: String, commandLine: String, configuration: RunConfiguration, setup: RunSetup,
-         rowColumns: [TrajectoryColumn], checkpointColumns: [TrajectoryColumn], bounds: [(String, AttributeValue)],
-         resumeExtras: [Double]) {
+         rowColumns: [TrajectoryColumn], checkpointColumns: [TrajectoryColumn], constants: [ConstantDataset] = [],
+         bounds: [(String, AttributeValue)], resumeExtras: [Double]) {
         typealias Layout = TrajectoryLayout
         typealias Dimension = Layout.Dimension
         let encoder = JSONEncoder()
@@ -47,6 +47,15 @@ extension TrajectoryHeader {
         datasets.append(Dataset(Layout.Problem.covarianceEigenvalues, problem.covarianceEigenvalues, shape: [problem.dimension],
                                 longName: "eigenvalues of Σ = XᵀX/n, ascending", dimensions: ["/" + Dimension.mode]))
 
+        // The monitors' constants, on root dimensions of their own unless the file has them.
+        for constant in constants {
+            for (name, size) in zip(constant.dimensions, constant.shape) where !dimensions.contains(where: { $0.0 == name }) {
+                dimensions.append((name, size))
+            }
+            datasets.append(Dataset(constant.name, constant.values, shape: constant.shape, longName: constant.description,
+                                    dimensions: constant.dimensions.map { "/" + $0 }))
+        }
+
         var problemAttributes: [(String, AttributeValue)] = [
             (Layout.Problem.source, .string(problem.source)), (Layout.Problem.sampleCount, .integer(problem.sampleCount)),
             (Layout.Problem.dimension, .integer(problem.dimension)), (Layout.Problem.outputCount, .integer(q)),
@@ -67,28 +76,13 @@ extension TrajectoryHeader {
 
         self.init(method: method, commandLine: commandLine, configuration: json, dimensions: dimensions, problemDatasets: datasets,
                   problemAttributes: problemAttributes, networkAttributes: networkAttributes, initialWeights: setup.initialWeights,
-                  rowColumns: rowColumns.map { Column($0.name, width: $0.width) },
-                  checkpointColumns: checkpointColumns.map { Column($0.name, width: $0.width) },
-                  columnDescriptions: Self.columnDescriptions, bounds: bounds, resumeExtras: resumeExtras)
+                  rowColumns: rowColumns.map(Self.column), checkpointColumns: checkpointColumns.map(Self.column),
+                  bounds: bounds, resumeExtras: resumeExtras)
     }
 
-    /// Descriptions (`long_name`) of the `/trajectory` and `/checkpoints` columns GradFlow writes.
-    static let columnDescriptions: [String: String] = [
-        "time": "gradient-flow time t (for gradient descent, t = kη); dimensionless, not a date",
-        "loss": "training risk R(θ)", "excess_risk": "excess risk ‖X(w − w*)‖²/n (R itself for GELU networks)",
-        "grad_norm_sq": "squared gradient norm ‖∇R(θ)‖²", "step": "gradient-descent step k",
-        "conservation_drift": "relative conservation drift ‖D_k(t) − D_k(0)‖_F / ‖W_kW_kᵀ‖_F (Lemma 1)",
-        "conservation_drift_abs": "absolute conservation drift ‖D_k(t) − D_k(0)‖_F",
-        "conservation_drift_predicted": "predicted descent drift ‖η² Σ (G_kG_kᵀ − G_{k+1}ᵀG_{k+1})‖_F",
-        "conservation_prediction_error": "error of the predicted descent drift",
-        "conservation_prediction_check": "relative error of the predicted descent drift",
-        "rank1_residual": "‖W_k‖_F² − ‖W_k‖_2² (Lemma 2)", "spectral_norm_sq": "‖W_k‖_2²",
-        "norm_balance": "max_{k,j} |‖W_k‖_2² − ‖W_j‖_2²| (Lemma 2)", "norm_balance_margin": "Σδ_i − norm_balance",
-        "alignment": "⟨v_{k+1}, u_k⟩² (Lemma 2)", "alignment_bound": "1 − (2δ_k + e_{k+1})/‖W_{k+1}‖_2²",
-        "lemma2_slack": "smallest margin of the Lemma 2 inequalities", "pl_ratio": "PL ratio ‖∇R‖²/(R − R_min)",
-        "pl_ratio_min": "running minimum of the PL ratio", "pl_lower": "PL band lower end 4λ‖b_1‖²",
-        "pl_upper": "PL band upper end 4Λλ_max(K)", "theta_norm": "L‖W_k − W_k(0)‖_F (residual networks)",
-        "test_loss": "held-out risk (1/n')‖Y' − f(X')‖²", "sharpness": "sharpness S = λ_max(∇²R) (Lanczos)",
-        "weights": "stacked weights θ at the checkpoint, each block row-major",
-    ]
+    /// A monitor's or a dynamics' column as the format writes it.
+    static func column(_ c: TrajectoryColumn) -> Column {
+        Column(c.name, width: c.width, dimension: c.axis?.dimensionName(column: c.name),
+               longName: c.description.isEmpty ? c.name.replacingOccurrences(of: "_", with: " ") : c.description)
+    }
 }

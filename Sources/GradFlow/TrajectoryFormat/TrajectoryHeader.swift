@@ -21,14 +21,20 @@ public struct TrajectoryHeader {
     }
 
     /// An extendable column of `/trajectory` or `/checkpoints`: one value per row (`width` nil) or a row of
-    /// `width` values (none are created for a width below 1).
-    public struct Column: Equatable {
+    /// `width` values (none are created for a width below 1) whose axis is the root dimension `dimension`
+    /// (created with size `width` when the header does not list it).
+    public struct Column: Equatable, Sendable {
         public var name: String
         public var width: Int?
+        public var dimension: String?
+        /// The column's `long_name`.
+        public var longName: String
 
-        public init(_ name: String, width: Int? = nil) {
+        public init(_ name: String, width: Int? = nil, dimension: String? = nil, longName: String) {
             self.name = name
             self.width = width
+            self.dimension = width == nil ? nil : (dimension ?? name + "_entry")
+            self.longName = longName
         }
     }
 
@@ -49,8 +55,6 @@ public struct TrajectoryHeader {
     public var rowColumns: [Column]
     /// The `/checkpoints` columns (none: no group).
     public var checkpointColumns: [Column]
-    /// `long_name`s of the columns, by name (a column without one is described by its name).
-    public var columnDescriptions: [String: String]
     /// The `/bounds` attributes (none: no group).
     public var bounds: [(String, AttributeValue)]
     /// What a resumed run keeps beside θ(0) (`ResumeState.extras`); fixes the width of `/resume/state`.
@@ -59,7 +63,7 @@ public struct TrajectoryHeader {
     public init(method: String, commandLine: String, configuration: String, dimensions: [(String, Int)],
                 problemDatasets: [Dataset], problemAttributes: [(String, AttributeValue)], networkAttributes: [(String, AttributeValue)],
                 initialWeights: [Double], rowColumns: [Column] = [], checkpointColumns: [Column] = [],
-                columnDescriptions: [String: String] = [:], bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = []) {
+                bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = []) {
         self.method = method
         self.commandLine = commandLine
         self.configuration = configuration
@@ -70,7 +74,6 @@ public struct TrajectoryHeader {
         self.initialWeights = initialWeights
         self.rowColumns = rowColumns
         self.checkpointColumns = checkpointColumns
-        self.columnDescriptions = columnDescriptions
         self.bounds = bounds
         self.resumeExtras = resumeExtras
     }

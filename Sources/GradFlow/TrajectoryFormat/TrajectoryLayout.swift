@@ -60,6 +60,14 @@ public enum TrajectoryLayout {
         public static let step = "step"
         /// The four columns of every run, in this order.
         public static let rowColumns = [time, loss, excessRisk, gradientNormSquared]
+        /// `time`'s description (also that of `/checkpoints/time`).
+        public static let timeDescription = "gradient-flow time t (for gradient descent, t = kη); dimensionless, not a date"
+        /// The four columns with their `long_name`s.
+        static let rowColumnHeaders = [
+            TrajectoryHeader.Column(time, longName: timeDescription), TrajectoryHeader.Column(loss, longName: "training risk R(θ)"),
+            TrajectoryHeader.Column(excessRisk, longName: "excess risk ‖X(w − w*)‖²/n (R itself for GELU networks)"),
+            TrajectoryHeader.Column(gradientNormSquared, longName: "squared gradient norm ‖∇R(θ)‖²"),
+        ]
     }
 
     /// The `/solver` attributes that the run pipeline and readers share.

@@ -92,15 +92,14 @@ public final class TrajectoryWriter {
             columns[column.name] = try trajectory.createExtendableDataset(column.name, columns: column.width)
         }
         self.columns = columns
-        try Self.labelColumns(trajectory, root: root, group: Layout.Group.trajectory,
-                              columns: Layout.Trajectory.rowColumns.map { TrajectoryHeader.Column($0) } + header.rowColumns, header: header)
+        try Self.labelColumns(trajectory, root: root, group: Layout.Group.trajectory, columns: Layout.Trajectory.rowColumnHeaders + header.rowColumns)
         var checkpoints: [String: HDF5ExtendableDataset] = [:]
         if !header.checkpointColumns.isEmpty {
             let group = try root.createGroup(Layout.Group.checkpoints)
             for column in header.checkpointColumns {
                 checkpoints[column.name] = try group.createExtendableDataset(column.name, columns: column.width, chunkRows: 16)
             }
-            try Self.labelColumns(group, root: root, group: Layout.Group.checkpoints, columns: header.checkpointColumns, header: header)
+            try Self.labelColumns(group, root: root, group: Layout.Group.checkpoints, columns: header.checkpointColumns)
         }
         self.checkpointColumns = checkpoints
         if !header.bounds.isEmpty {
