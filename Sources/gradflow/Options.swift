@@ -129,11 +129,8 @@ struct OutputOptions: ParsableArguments {
 
 /// Options of the monitors (MATH.md §7).
 struct MonitorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("""
-        Monitors to record: 'all', 'none', or a comma-separated list of 'conservation' (Lemma 1 drift), 'lemma2' \
-        (rank-one residual, norm balance, alignment, with their bounds; scalar-output networks), 'pl' (PL ratio in its \
-        certificate band), 'sharpness' (λ_max and λ_min of the Hessian at checkpoints).
-        """, valueName: "list"))
+    @Option(help: ArgumentHelp("Monitors to record: 'all', 'none', or a comma-separated list of "
+                               + MonitorRegistry.selectableSummaries.joined(separator: ", ") + ".", valueName: "list"))
     var monitors: String = "all"
 
     @Option(name: .customLong("checkpoint-every"), parsing: .unconditional,
