@@ -118,7 +118,7 @@ public enum CriticalLearningRate {
     /// Writes the table as HDF5: one row per (depth, seed), datasets `depth`, `seed`, `converging_lr`,
     /// `failing_lr`, `critical_lr` (geometric midpoint), `prediction_lower`, `prediction_upper`,
     /// `lr_times_depth`, `sharpness_at_converging`, `trials`.
-    public static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
+    package static func write(_ results: [CriticalLearningRateResult], to path: String, overwrite: Bool,
                              settings: CriticalLearningRateSettings, commandLine: String, inputs: [OutputFile.Input] = []) throws {
         try HDF5Output.write(path, overwrite: overwrite, inputs: inputs, estimatedBytes: results.count * 10 * 16 + commandLine.utf8.count * 2) { root in
             let attributes: [(String, AttributeValue)] = [

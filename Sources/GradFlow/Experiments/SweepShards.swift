@@ -3,9 +3,9 @@ import Foundation
 /// The input checks of `gradflow merge`: the tables must be the shards of one sweep, each once, with
 /// no point twice and (unless allowed) none missing. A shard's table is named `summary-shard-i-of-N.csv`
 /// (the shard i of N of a sweep, `sweep.shard`), and holds the points whose index is i−1 modulo N.
-public enum SweepShards {
+package enum SweepShards {
     /// (i, N) of a file named `summary-shard-i-of-N.csv`; nil for any other name.
-    public static func shardNumber(_ path: String) -> (index: Int, count: Int)? {
+    package static func shardNumber(_ path: String) -> (index: Int, count: Int)? {
         let name = URL(fileURLWithPath: path).lastPathComponent
         guard name.hasPrefix("summary-shard-"), name.hasSuffix(".csv") else { return nil }
         let parts = name.dropFirst("summary-shard-".count).dropLast(".csv".count).components(separatedBy: "-of-")
@@ -18,7 +18,7 @@ public enum SweepShards {
     ///   different N, a shard number out of 1…N, a point in the wrong shard or in two tables, a mix of
     ///   shard tables and others; `.invalidRequest` (`merge`) for missing shards, unless `allowMissing`,
     ///   which makes that a warning.
-    public static func check(_ tables: [(path: String, rows: [SweepRow])], allowMissing: Bool) throws -> [String] {
+    package static func check(_ tables: [(path: String, rows: [SweepRow])], allowMissing: Bool) throws -> [String] {
         var seenPaths: [String: String] = [:]
         for table in tables {
             let key = URL(fileURLWithPath: table.path).standardizedFileURL.resolvingSymlinksInPath().path

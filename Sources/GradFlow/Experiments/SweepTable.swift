@@ -132,7 +132,7 @@ public enum SweepTable {
     /// Writes the table as CSV at `path` and as HDF5 beside it (same name, `.h5`), replacing both, each
     /// atomically (`OutputFile`): a reader sees the old table or the new one, never a part. `inputs` (the
     /// tables being merged, a spec) are never written over.
-    public static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = []) throws {
+    package static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = []) throws {
         let h5 = (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".h5"
         try OutputFile.checkTarget(h5, overwrite: true, inputs: inputs)
         let table = try OutputFile(claiming: path, overwrite: true, inputs: inputs)

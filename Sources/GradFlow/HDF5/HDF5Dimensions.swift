@@ -12,7 +12,7 @@ extension HDF5Node {
     static let dimensionOnlyName = "This is a netCDF dimension but not a netCDF variable."
 
     /// Makes the 1-D dataset `child` of this group the scale of the dimension named after it.
-    public func makeDimensionScale(_ child: String) throws {
+    package func makeDimensionScale(_ child: String) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let set = H5Dopen2(id, child, gf_h5p_default())
         guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
@@ -22,7 +22,7 @@ extension HDF5Node {
 
     /// Creates, in this group, the dimension `name` of `size` entries without a variable (an empty dataset
     /// that stores nothing), unless a link `name` exists already.
-    public func createDimension(_ name: String, size: Int) throws {
+    package func createDimension(_ name: String, size: Int) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         if H5Lexists(id, name, gf_h5p_default()) > 0 { return }
         var dims = [hsize_t(size)]
@@ -37,7 +37,7 @@ extension HDF5Node {
 
     /// Attaches the scales `scales` (absolute paths, one per axis, e.g. `["/trajectory/time", "/layer"]`) to
     /// the axes of the dataset `child` of this group.
-    public func attachDimensions(_ child: String, _ scales: [String]) throws {
+    package func attachDimensions(_ child: String, _ scales: [String]) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let set = H5Dopen2(id, child, gf_h5p_default())
         guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
@@ -53,14 +53,14 @@ extension HDF5Node {
     }
 
     /// Sets `long_name` (and `units` when the quantity has one) on the dataset `child` of this group.
-    public func describe(_ child: String, _ longName: String, units: String? = nil) throws {
+    package func describe(_ child: String, _ longName: String, units: String? = nil) throws {
         let node = try open(child)
         try node.setAttribute("long_name", .string(longName))
         if let units { try node.setAttribute("units", .string(units)) }
     }
 
     /// `describe` and `attachDimensions` in one call.
-    public func label(_ child: String, _ longName: String, dimensions: [String], units: String? = nil) throws {
+    package func label(_ child: String, _ longName: String, dimensions: [String], units: String? = nil) throws {
         try attachDimensions(child, dimensions)
         try describe(child, longName, units: units)
     }

@@ -1,12 +1,12 @@
 import CHDF5
 
 /// A dataset whose first dimension grows by appended rows (the `/trajectory` and `/checkpoints` columns).
-public final class HDF5ExtendableDataset {
+package final class HDF5ExtendableDataset {
     let node: HDF5Node
     /// Entries per row.
-    public let columns: Int
+    package let columns: Int
     /// Rows written so far.
-    public private(set) var rows = 0
+    package private(set) var rows = 0
     private let isMatrix: Bool
 
     init(node: HDF5Node, columns: Int, isMatrix: Bool) {
@@ -16,7 +16,7 @@ public final class HDF5ExtendableDataset {
     }
 
     /// Appends `values.count / columns` rows.
-    public func append(_ values: UnsafeBufferPointer<Double>) throws {
+    package func append(_ values: UnsafeBufferPointer<Double>) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         precondition(values.count % columns == 0)
         let newRows = values.count / columns
@@ -39,7 +39,7 @@ public final class HDF5ExtendableDataset {
     func setRows(_ count: Int) { rows = count }
 
     /// Keeps only the first `count` rows.
-    public func truncate(rows count: Int) throws {
+    package func truncate(rows count: Int) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard count < rows else { return }
         var extent: [hsize_t] = isMatrix ? [hsize_t(count), hsize_t(columns)] : [hsize_t(count)]
@@ -48,7 +48,7 @@ public final class HDF5ExtendableDataset {
     }
 
     /// Appends one value (1-D datasets) or one row.
-    public func append(_ values: [Double]) throws {
+    package func append(_ values: [Double]) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         try values.withUnsafeBufferPointer { try append($0) }
     }

@@ -27,9 +27,9 @@ final class HDF5OpenFile {
 }
 
 /// An HDF5 file opened or created by GradFlow; its root group is the `HDF5Node` it returns.
-public enum HDF5File {
+package enum HDF5File {
     /// The HDF5 library version, "major.minor.release".
-    public static var libraryVersion: String {
+    package static var libraryVersion: String {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
         gf_h5_version(&major, &minor, &release)
@@ -41,7 +41,7 @@ public enum HDF5File {
     /// The file uses the HDF5 1.8 format (dense attribute storage: attributes of any size), and HDF5's own
     /// file locks are off: `OutputFile` keeps writers apart, and readers (h5py, `inspect`) can then open a
     /// file while its run goes on.
-    public static func create(_ path: String, overwrite: Bool, displayName: String? = nil) throws -> HDF5Node {
+    package static func create(_ path: String, overwrite: Bool, displayName: String? = nil) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         gf_h5_silence_errors()
         let access = H5Pcreate(gf_h5p_file_access())
@@ -54,11 +54,11 @@ public enum HDF5File {
     }
 
     /// The read limit of `open` unless the caller gives one: half of the machine's physical memory.
-    public static var defaultReadLimit: Double { 0.5 * MachineMemory.physical }
+    package static var defaultReadLimit: Double { 0.5 * MachineMemory.physical }
 
     /// Opens an existing file read-only (or read-write), and returns its root. A dataset whose shape claims
     /// more than `readLimit` bytes is refused when it is read (a corrupted or hostile file can claim any shape).
-    public static func open(_ path: String, writable: Bool = false, readLimit: Double = defaultReadLimit) throws -> HDF5Node {
+    package static func open(_ path: String, writable: Bool = false, readLimit: Double = defaultReadLimit) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         gf_h5_silence_errors()
         guard H5Fis_hdf5(path) > 0 else {
@@ -76,7 +76,7 @@ public enum HDF5File {
 
 extension HDF5Node {
     /// Writes everything buffered for the whole file to disk, so that a reader sees a consistent file.
-    public func flush() throws {
+    package func flush() throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw failWrite("cannot flush the file") }
     }

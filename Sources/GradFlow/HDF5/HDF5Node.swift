@@ -5,12 +5,12 @@ import Foundation
 /// wrapper over the HDF5 C API: strings are stored as variable-length UTF-8 (h5py reads them as
 /// `str`), numbers as native 64-bit doubles and integers, matrices row-major. Failures throw
 /// `GradFlowError.fileAccess` naming the file and the object.
-public final class HDF5Node {
+package final class HDF5Node {
     let id: hid_t
     /// The file's path, for error messages.
-    public let filePath: String
+    package let filePath: String
     /// The object's path inside the file.
-    public let name: String
+    package let name: String
     private let closesWithFile: Bool
     /// Shared by every node of one open file.
     let file: HDF5OpenFile
@@ -49,7 +49,7 @@ public final class HDF5Node {
     // MARK: Structure
 
     /// Whether a link `child` exists under this group.
-    public func contains(_ child: String) -> Bool {
+    package func contains(_ child: String) -> Bool {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var path = ""
         for part in child.split(separator: "/") {
@@ -60,7 +60,7 @@ public final class HDF5Node {
     }
 
     /// Creates the group `child`.
-    public func createGroup(_ child: String) throws -> HDF5Node {
+    package func createGroup(_ child: String) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let g = H5Gcreate2(id, child, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
         guard g >= 0 else { throw failWrite("cannot create group \(childPath(child))") }
@@ -68,7 +68,7 @@ public final class HDF5Node {
     }
 
     /// Opens the group or dataset `child`.
-    public func open(_ child: String) throws -> HDF5Node {
+    package func open(_ child: String) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard contains(child) else { throw fail("no object \(childPath(child))") }
         let o = H5Oopen(id, child, gf_h5p_default())
@@ -77,13 +77,13 @@ public final class HDF5Node {
     }
 
     /// True for a dataset, false for a group.
-    public var isDataset: Bool {
+    package var isDataset: Bool {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         return H5Iget_type(id) == H5I_DATASET
     }
 
     /// The names of the links directly under this group, in name order.
-    public func children() -> [String] {
+    package func children() -> [String] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let names = NameCollector()
         var index: hsize_t = 0
@@ -95,7 +95,7 @@ public final class HDF5Node {
     // MARK: Datasets
 
     /// Writes a dataset of doubles with the given shape (row-major), replacing nothing.
-    public func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws {
+    package func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         precondition(shape.reduce(1, *) == values.count)
         var dims = shape.map { hsize_t($0) }
@@ -111,7 +111,7 @@ public final class HDF5Node {
     }
 
     /// Overwrites the whole content of an existing dataset of doubles (same number of values).
-    public func updateDataset(_ child: String, _ values: [Double]) throws {
+    package func updateDataset(_ child: String, _ values: [Double]) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let set = H5Dopen2(id, child, gf_h5p_default())
         guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
@@ -123,7 +123,7 @@ public final class HDF5Node {
     }
 
     /// Overwrites row `row` of an existing 2-D dataset of doubles (one contiguous write).
-    public func updateRow(_ child: String, row: Int, _ values: [Double]) throws {
+    package func updateRow(_ child: String, row: Int, _ values: [Double]) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let set = H5Dopen2(id, child, gf_h5p_default())
         guard set >= 0 else { throw fail("cannot open dataset \(childPath(child))") }
@@ -141,7 +141,7 @@ public final class HDF5Node {
     }
 
     /// Opens an extendable dataset written by `createExtendableDataset`, positioned after its last row.
-    public func openExtendableDataset(_ child: String) throws -> HDF5ExtendableDataset {
+    package func openExtendableDataset(_ child: String) throws -> HDF5ExtendableDataset {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let shape = try datasetShape(child)
         let node = try open(child)
@@ -152,7 +152,7 @@ public final class HDF5Node {
     }
 
     /// Reads a numeric dataset as doubles (HDF5 converts integers and single precision), with its shape.
-    public func readDataset(_ child: String) throws -> (values: [Double], shape: [Int]) {
+    package func readDataset(_ child: String) throws -> (values: [Double], shape: [Int]) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let node = try open(child)
         guard node.isDataset else { throw fail("\(node.name) is a group, not a dataset") }
@@ -195,7 +195,7 @@ public final class HDF5Node {
     }
 
     /// The shape of the dataset `child`.
-    public func datasetShape(_ child: String) throws -> [Int] {
+    package func datasetShape(_ child: String) throws -> [Int] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let node = try open(child)
         let space = H5Dget_space(node.id)
@@ -208,7 +208,7 @@ public final class HDF5Node {
 
     /// Creates a chunked dataset of doubles whose first dimension grows: rows of `columns` entries
     /// (`columns == nil`: a 1-D dataset).
-    public func createExtendableDataset(_ child: String, columns: Int?, chunkRows: Int = 256) throws -> HDF5ExtendableDataset {
+    package func createExtendableDataset(_ child: String, columns: Int?, chunkRows: Int = 256) throws -> HDF5ExtendableDataset {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         var dims: [hsize_t] = columns.map { [0, hsize_t($0)] } ?? [0]
         var maxDims: [hsize_t] = columns.map { [gf_h5s_unlimited(), hsize_t($0)] } ?? [gf_h5s_unlimited()]
@@ -227,7 +227,7 @@ public final class HDF5Node {
     // MARK: Attributes
 
     /// Writes (or replaces) an attribute.
-    public func setAttribute(_ attribute: String, _ value: AttributeValue) throws {
+    package func setAttribute(_ attribute: String, _ value: AttributeValue) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         if H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
         let ok: Bool
@@ -276,7 +276,7 @@ public final class HDF5Node {
     }
 
     /// The names of this object's attributes, in name order.
-    public func attributeNames() -> [String] {
+    package func attributeNames() -> [String] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let names = NameCollector()
         var index: hsize_t = 0
@@ -285,7 +285,7 @@ public final class HDF5Node {
     }
 
     /// Reads an attribute: strings (variable or fixed length), integers and floats, scalar or 1-D.
-    public func attribute(_ attribute: String) throws -> AttributeValue {
+    package func attribute(_ attribute: String) throws -> AttributeValue {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         guard H5Aexists(id, attribute) > 0 else { throw fail("\(name) has no attribute \(attribute)") }
         let attr = H5Aopen(id, attribute, gf_h5p_default())

@@ -4,14 +4,14 @@
 /// differently aligned copies of the same numbers can round differently. Every buffer that GradFlow's
 /// numerics hand to BLAS in the hot path (and in the monitors' geometry) lives in one of these, so that
 /// the same configuration, seed and thread count give the same bits whatever the allocator did before.
-public final class AlignedBuffer {
-    public let count: Int
-    public let pointer: UnsafeMutablePointer<Double>
+package final class AlignedBuffer {
+    package let count: Int
+    package let pointer: UnsafeMutablePointer<Double>
     private let raw: UnsafeMutableRawPointer
 
-    public static let alignment = 64
+    package static let alignment = 64
 
-    public init(count: Int) {
+    package init(count: Int) {
         self.count = count
         raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Double>.stride, alignment: Self.alignment)
         pointer = raw.bindMemory(to: Double.self, capacity: max(count, 1))
@@ -25,5 +25,5 @@ public final class AlignedBuffer {
 
     deinit { raw.deallocate() }
 
-    public var array: [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    package var array: [Double] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 }

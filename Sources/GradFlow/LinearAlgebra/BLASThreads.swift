@@ -2,13 +2,13 @@ import COpenBLAS
 
 /// The number of threads OpenBLAS uses, process-wide. Small matrix-vector products lose to threading
 /// overhead, so runs use 1 unless told otherwise; the same count gives the same bits.
-public enum BLASThreads {
+package enum BLASThreads {
     /// The thread counts a configuration accepts (`threads`).
-    public static let accepted = 1...256
+    package static let accepted = 1...256
 
     /// The most threads OpenBLAS runs: its compiled `MAX_THREADS` (64 in Debian's build), read from
     /// `openblas_get_config()`; a larger count is capped to it (OpenBLAS would cap it too).
-    public static let maximum: Int = {
+    package static let maximum: Int = {
         let config = String(cString: openblas_get_config())
         if let range = config.range(of: "MAX_THREADS=") {
             let digits = config[range.upperBound...].prefix { $0.isNumber }
@@ -18,7 +18,7 @@ public enum BLASThreads {
     }()
 
     /// Refuses a count outside `accepted`, before OpenBLAS is told anything.
-    public static func validate(_ count: Int) throws {
+    package static func validate(_ count: Int) throws {
         guard accepted.contains(count) else {
             throw GradFlowError.invalidConfiguration(field: .threads, value: "\(count)",
                                                 reason: "must be in \(accepted.lowerBound)…\(accepted.upperBound)")
@@ -27,10 +27,10 @@ public enum BLASThreads {
 
     /// Sets the count, capped to `maximum`. A count that `validate` refuses is not passed to OpenBLAS at all
     /// (the run's validation, which follows, refuses it).
-    public static func set(_ count: Int) {
+    package static func set(_ count: Int) {
         guard accepted.contains(count) else { return }
         openblas_set_num_threads(Int32(min(count, maximum)))
     }
 
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    package static var current: Int { Int(openblas_get_num_threads()) }
 }

@@ -3,18 +3,18 @@ import COpenBLAS
 /// Thin, typed wrappers over the LAPACK routines GradFlow needs (from OpenBLAS). Matrices are passed
 /// row-major, as everywhere in GradFlow; each wrapper states how it maps them onto LAPACK's column-major
 /// convention. Failures (`info ≠ 0`) throw `GradFlowError.lapack`.
-public enum LAPACK {
+package enum LAPACK {
     /// All eigenvalues of the symmetric n×n matrix `a` (row-major; only its lower triangle in row-major
     /// terms, i.e. LAPACK's upper triangle, is read), in ascending order. `dsyevr`, JOBZ = 'N', RANGE = 'A'.
     /// Cost ≈ (4/3)n³ flops.
-    public static func symmetricEigenvalues(_ a: [Double], order n: Int) throws -> [Double] {
+    package static func symmetricEigenvalues(_ a: [Double], order n: Int) throws -> [Double] {
         try symmetricEigen(a, order: n, vectors: false).values
     }
 
     /// All eigenpairs of the symmetric n×n matrix `a` (row-major), eigenvalues ascending.
     /// `vectors[j*n ..< (j+1)*n]` is the unit eigenvector of `values[j]`. `dsyevr`, JOBZ = 'V', RANGE = 'A'.
     /// Cost ≈ 9n³ flops.
-    public static func symmetricEigen(_ a: [Double], order n: Int, vectors: Bool = true) throws
+    package static func symmetricEigen(_ a: [Double], order n: Int, vectors: Bool = true) throws
         -> (values: [Double], vectors: [Double])
     {
         precondition(a.count == n * n)
@@ -47,7 +47,7 @@ public enum LAPACK {
     /// `x`, and the numerical rank of `X`. `dgelsd` (SVD with divide and conquer); singular values below
     /// `rcond·σ_max` count as zero, with `rcond = max(n, d)·ε` (the threshold numpy's `lstsq` uses).
     /// Cost O(nd·min(n, d)).
-    public static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double]) throws
+    package static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double]) throws
         -> (solution: [Double], rank: Int)
     {
         try minimumNormLeastSquares(x, rows: n, columns: d, rhs: y, count: 1)
@@ -55,7 +55,7 @@ public enum LAPACK {
 
     /// `X⁺Y` for `q` right-hand sides at once: `y` is n×q row-major, the result q×d row-major (row i is
     /// `X⁺y_i`, the minimum-norm solution for column i of Y), with the numerical rank of X. One `dgelsd`.
-    public static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double], count q: Int) throws
+    package static func minimumNormLeastSquares(_ x: [Double], rows n: Int, columns d: Int, rhs y: [Double], count q: Int) throws
         -> (solution: [Double], rank: Int)
     {
         precondition(x.count == n * d && y.count == n * q && q >= 1)
@@ -87,7 +87,7 @@ public enum LAPACK {
     /// `dgesdd` on the column-major view `aᵀ` (n×m): `aᵀ = U S Vᵀ` gives `a = V S Uᵀ`, so a's left
     /// singular vectors are the rows of LAPACK's VT and its right ones the columns of LAPACK's U.
     /// Cost O(mn·min(m, n)).
-    public static func singularValues(_ a: [Double], rows m: Int, columns n: Int) throws
+    package static func singularValues(_ a: [Double], rows m: Int, columns n: Int) throws
         -> (values: [Double], u: [Double], v: [Double])
     {
         let svd = try thinSVD(a, rows: m, columns: n)
@@ -101,7 +101,7 @@ public enum LAPACK {
     /// descending), `u` (m×k, row-major, orthonormal columns) and `vt` (k×n, row-major, orthonormal rows).
     /// `dgesdd`, JOBZ = 'S', on the column-major view `aᵀ = U_L S VT_L`, so `U = VT_Lᵀ` and `Vᵀ = U_Lᵀ`,
     /// which are LAPACK's VT and U arrays read row-major. Cost O(mn·min(m, n)).
-    public static func thinSVD(_ a: [Double], rows m: Int, columns n: Int) throws -> (values: [Double], u: [Double], vt: [Double]) {
+    package static func thinSVD(_ a: [Double], rows m: Int, columns n: Int) throws -> (values: [Double], u: [Double], vt: [Double]) {
         precondition(a.count == m * n && m >= 1 && n >= 1)
         let matrix = AlignedBuffer(a)  // column-major n×m, lda = n
         let k = min(m, n)
@@ -124,7 +124,7 @@ public enum LAPACK {
     /// Eigenvalues (ascending) and eigenvectors of the symmetric tridiagonal matrix with diagonal
     /// `diagonal` and off-diagonal `offDiagonal` (n − 1 entries). `dstev`, JOBZ = 'V'.
     /// `vectors[j*n ..< (j+1)*n]` is the eigenvector of `values[j]`. Cost O(n²) + O(n³) for the vectors.
-    public static func tridiagonalEigen(diagonal: [Double], offDiagonal: [Double]) throws
+    package static func tridiagonalEigen(diagonal: [Double], offDiagonal: [Double]) throws
         -> (values: [Double], vectors: [Double])
     {
         let n = diagonal.count

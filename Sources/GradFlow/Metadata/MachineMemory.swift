@@ -2,9 +2,9 @@ import Foundation
 
 /// The machine's memory, a fact every layer may size its limits by (the HDF5 layer's read limit, the run's
 /// memory estimate).
-public enum MachineMemory {
+package enum MachineMemory {
     /// The physical memory in bytes (`sysconf`: pages × page size).
-    public static var physical: Double {
+    package static var physical: Double {
         Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

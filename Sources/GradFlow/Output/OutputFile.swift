@@ -21,33 +21,33 @@ import Foundation
 /// - **Room before writing.** `reserve(_:for:)` checks `ulimit -f` and reserves disk blocks (`fallocate`,
 ///   keeping the size) before a write: a full disk or a size limit stops the command with the file at its
 ///   last flushed state instead of a half-written flush.
-public final class OutputFile {
+package final class OutputFile {
     /// An input of the command, with what it is ("the data file"), for the message that refuses it.
-    public struct Input: Sendable {
-        public var path: String
-        public var role: String
-        public init(_ path: String, role: String) {
+    package struct Input: Sendable {
+        package var path: String
+        package var role: String
+        package init(_ path: String, role: String) {
             self.path = path
             self.role = role
         }
     }
 
     /// The suffix of a running (or killed) trajectory file: `run.h5` is written as `run.h5.partial`.
-    public static let partialSuffix = ".partial"
+    package static let partialSuffix = ".partial"
 
     /// The final path.
-    public let path: String
+    package let path: String
     /// Replace an existing file at `path` (at the commit only).
-    public let overwrite: Bool
+    package let overwrite: Bool
     /// `path + ".partial"`.
-    public var partialPath: String { path + Self.partialSuffix }
+    package var partialPath: String { path + Self.partialSuffix }
     /// The path to open the content by: the hidden temporary, then the partial once published.
-    public private(set) var contentPath: String
+    package private(set) var contentPath: String
     /// The size of the content written so far, in bytes.
-    public var contentSize: Int { max(0, Int(gf_descriptor_size(descriptor))) }
+    package var contentSize: Int { max(0, Int(gf_descriptor_size(descriptor))) }
     /// True once `FINAL.partial` names the content.
-    public private(set) var isPublished = false
-    public private(set) var isCommitted = false
+    package private(set) var isPublished = false
+    package private(set) var isCommitted = false
     private var descriptor: Int32
     /// The hidden temporary that holds the content until it is published or committed (removed if never).
     private var temporaryPath: String?
@@ -58,7 +58,7 @@ public final class OutputFile {
     /// Nothing on disk changes when it throws.
     /// A trajectory calls `publish()` once its header is flushed, so that it runs as `FINAL.partial`; a file
     /// written whole goes from its temporary straight to `commit()`.
-    public init(claiming given: String, overwrite: Bool, inputs: [Input] = []) throws {
+    package init(claiming given: String, overwrite: Bool, inputs: [Input] = []) throws {
         let path = Self.resolvingLink(given)
         try Self.checkTarget(path, overwrite: overwrite, inputs: inputs)
         self.path = path
@@ -126,7 +126,7 @@ public final class OutputFile {
     /// interrupted or killed run) is locked and continued in place; any other file is copied into a new
     /// partial of its own path, so it stays as it is until the resumed run commits over it.
     /// - Parameter overwrite: for a partial, whether an existing final file may be replaced.
-    public init(resuming source: String, overwrite: Bool) throws {
+    package init(resuming source: String, overwrite: Bool) throws {
         if source.hasSuffix(Self.partialSuffix), source.count > Self.partialSuffix.count {
             path = String(source.dropLast(Self.partialSuffix.count))
             let fd = open(source, O_RDWR | O_CLOEXEC)
@@ -169,7 +169,7 @@ public final class OutputFile {
 
     /// Names the content `FINAL.partial` (resumable files, once their header is flushed).
     /// - Throws: `.outputInUse` / `.unfinishedOutput` when another run's partial appeared meanwhile.
-    public func publish() throws {
+    package func publish() throws {
         guard !isPublished, let temporaryPath else { return }
         let status = gf_rename(temporaryPath, partialPath, 1)
         guard status == 0 else {
@@ -184,7 +184,7 @@ public final class OutputFile {
     }
 
     /// Refuses `path` (or its partial) when it is one of `inputs` (same device and inode).
-    public static func refuseInputs(_ given: String, _ inputs: [Input]) throws {
+    package static func refuseInputs(_ given: String, _ inputs: [Input]) throws {
         let path = resolvingLink(given), partial = path + partialSuffix
         for input in inputs where gf_same_file(input.path, path) == 1 || gf_same_file(input.path, partial) == 1 {
             throw GradFlowError.fileAccess(path: path, reason: "is \(input.role) of this command (\(input.path)); writing it would destroy the input: choose another output")
@@ -193,7 +193,7 @@ public final class OutputFile {
 
     /// Moves a damaged partial aside, to `PARTIAL.damaged` (or `.damaged-2`, …): kept, never deleted, so that
     /// the run can start again under its name. Returns the new path.
-    public static func setAside(_ partial: String) throws -> String {
+    package static func setAside(_ partial: String) throws -> String {
         var target = partial + ".damaged", n = 1
         while FileManager.default.fileExists(atPath: target) { n += 1; target = partial + ".damaged-\(n)" }
         let status = gf_rename(partial, target, 1)
@@ -204,11 +204,11 @@ public final class OutputFile {
     }
 
     /// Whether a running gradflow process holds `path` (a partial, or a file being resumed) locked.
-    public static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
+    package static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
 
     /// Checks that `bytes` more can be written: within `ulimit -f`, and on reserved disk blocks.
     /// - Throws: `GradFlowError.storage` (EFBIG, ENOSPC), with `what` saying what was being written.
-    public func reserve(_ bytes: Int, for what: String) throws {
+    package func reserve(_ bytes: Int, for what: String) throws {
         let size = gf_descriptor_size(descriptor)
         guard size >= 0 else { return }
         let limit = gf_file_size_limit()
@@ -231,7 +231,7 @@ public final class OutputFile {
 
     /// Puts the finished content at the final path: renames the partial (or links the unnamed file) onto
     /// it, replacing an existing file only with `overwrite`, and syncs the folder. Releases the lock.
-    public func commit() throws {
+    package func commit() throws {
         guard !isCommitted else { return }
         _ = gf_release_reserve(descriptor)
         _ = gf_sync(descriptor)
@@ -255,7 +255,7 @@ public final class OutputFile {
     }
 
     /// Writes `data` as the whole content (text outputs: CSV tables).
-    public func write(_ data: Data) throws {
+    package func write(_ data: Data) throws {
         try reserve(data.count + 4096, for: "while writing it")
         let status: Int = data.withUnsafeBytes { buffer in
             var offset = 0
@@ -292,7 +292,7 @@ public final class OutputFile {
     /// The checks of a new output, with nothing written: the folder exists and is writable, the path is
     /// not a folder, an existing file is refused unless `overwrite`, no input is the output (or its
     /// partial), and no other run is writing it or left it unfinished.
-    public static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = []) throws {
+    package static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = []) throws {
         let path = resolvingLink(given)
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
         let folder = folder(of: path)
@@ -329,7 +329,7 @@ public final class OutputFile {
 
     /// A symbolic link as the output is written through: the file it points to is replaced (atomically), and
     /// the link stays. Any other path is returned as it is.
-    public static func resolvingLink(_ path: String) -> String {
+    package static func resolvingLink(_ path: String) -> String {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               attributes[.type] as? FileAttributeType == .typeSymbolicLink,
               let resolved = realpath(path, nil) else { return path }

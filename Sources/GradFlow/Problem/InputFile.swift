@@ -2,7 +2,7 @@ import Foundation
 
 /// Checks on the files GradFlow reads, made before any of them is opened: reading a FIFO, a socket or
 /// a device (`/dev/zero`, `/dev/stdin`) would block or never end, and a folder cannot be read.
-public enum InputFile {
+package enum InputFile {
     /// What kind of non-regular file `mode` (from `stat`) is, in words; nil for a regular file.
     static func kind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {
@@ -20,7 +20,7 @@ public enum InputFile {
     /// a regular file is fine, a dangling one is "no such file".
     /// - Throws: `GradFlowError.fileAccess`: `PATH: no such file`, `PATH: cannot be read: is not a regular
     ///   file (a FIFO)` (or a folder, socket, device), `PATH: cannot be read (permission denied)`.
-    public static func checkReadable(_ path: String) throws {
+    package static func checkReadable(_ path: String) throws {
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "no such file (the path is empty)") }
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -40,7 +40,7 @@ public enum InputFile {
     }
 
     /// The file's text (UTF-8), after `checkReadable`; a leading byte-order mark is dropped.
-    public static func text(_ path: String) throws -> String {
+    package static func text(_ path: String) throws -> String {
         try checkReadable(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GradFlowError.fileAccess(path: path, reason: "cannot be read")
@@ -52,14 +52,14 @@ public enum InputFile {
     }
 
     /// `text` without a leading UTF-8 byte-order mark (U+FEFF), which some editors write.
-    public static func withoutByteOrderMark(_ text: String) -> String {
+    package static func withoutByteOrderMark(_ text: String) -> String {
         text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
     }
 
     /// The lines of `text`, split at every line end: `\n`, `\r\n` and a lone `\r` (in Swift `"\r\n"` is one
     /// `Character`, so splitting at `"\n"` alone leaves a CRLF file in one piece). Empty lines are kept, so
     /// that index + 1 is the line number.
-    public static func lines(_ text: String) -> [Substring] {
+    package static func lines(_ text: String) -> [Substring] {
         text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 }

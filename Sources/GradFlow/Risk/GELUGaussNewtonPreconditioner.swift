@@ -17,11 +17,11 @@ import CVectorKernels
 /// one back-propagation (`Jᵀ s`, 4nP) and two triangular solves (2N²): about one Hessian-vector product.
 /// It is offered only for N ≤ `maximumSystemSize` (the N×N system must stay small). Nothing allocates
 /// after `init`.
-public final class GELUGaussNewtonPreconditioner {
+package final class GELUGaussNewtonPreconditioner {
     /// The largest N = qn for which `GELUNetworkRisk` offers this preconditioner.
-    public static let maximumSystemSize = 2000
+    package static let maximumSystemSize = 2000
 
-    public let shape: NetworkShape
+    package let shape: NetworkShape
     private let widths: [Int]
     private let depth: Int
     private let n: Int32, q: Int32, count: Int32  // count = N = qn
@@ -42,8 +42,8 @@ public final class GELUGaussNewtonPreconditioner {
     private let tangent: [UnsafeMutablePointer<Double>]  // Ż_k / Δ̃_k (m_k×n), k = 0…L
     private let tangentH: [UnsafeMutablePointer<Double>] // Ḣ_k (m_k×n)
     /// The γ of the last `factor`.
-    public private(set) var gamma = 0.0
-    public private(set) var isLinearized = false
+    package private(set) var gamma = 0.0
+    package private(set) var isLinearized = false
 
     /// - Parameters: the network's shape, the samples n and outputs q, and `Xᵀ` (d×n row-major), which must
     ///   outlive the preconditioner (the risk owns it).
@@ -97,7 +97,7 @@ public final class GELUGaussNewtonPreconditioner {
     @inline(__always) private func activations(_ k: Int) -> UnsafePointer<Double> { k == 0 ? inputsT : UnsafePointer(h[k]) }
 
     /// Stores θ, the forward sweep, the per-sample back-propagated T_k and `K = JJᵀ` (upper triangle).
-    public func linearize(at weights: UnsafeBufferPointer<Double>) {
+    package func linearize(at weights: UnsafeBufferPointer<Double>) {
         precondition(weights.count == shape.parameterCount)
         theta.update(from: weights.baseAddress!, count: weights.count)
         for k in 1...depth {
@@ -138,7 +138,7 @@ public final class GELUGaussNewtonPreconditioner {
     }
 
     /// Forms `I + (2γ/n)K` and its Cholesky factor. Returns false if it is not positive definite.
-    public func factor(gamma: Double) -> Bool {
+    package func factor(gamma: Double) -> Bool {
         precondition(isLinearized)
         self.gamma = gamma
         let big = Int(count), c = 2 * gamma / Double(n)
@@ -152,7 +152,7 @@ public final class GELUGaussNewtonPreconditioner {
         return info == 0
     }
 
-    public func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
+    package func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         precondition(r.count == shape.parameterCount && out.count == shape.parameterCount)
         let rr = r.baseAddress!, o = out.baseAddress!
         // J r: Ż_k = R_k H_{k−1} + W_k Ḣ_{k−1}, Ḣ_k = σ'(Z_k) ⊙ Ż_k; u = vec(Ż_L).

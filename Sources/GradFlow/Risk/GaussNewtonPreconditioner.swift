@@ -15,8 +15,8 @@ import COpenBLAS
 /// matrix `I + 2γΣK` (≈ (2 + 2/3)d³ flops); `solve` costs one β sweep (`J r`, 4P flops), one
 /// forward sweep (`A_k s`, 2P flops), a d×d solve and P rank-one updates: ≈ 7P + 4d² flops, about the
 /// cost of one Hessian-vector product. Nothing allocates after `init`.
-public final class GaussNewtonPreconditioner {
-    public let shape: NetworkShape
+package final class GaussNewtonPreconditioner {
+    package let shape: NetworkShape
     private let widths: [Int]
     private let depth: Int
     private let d: Int32
@@ -26,12 +26,12 @@ public final class GaussNewtonPreconditioner {
     private let bOffsets: [Int]
     private var pivots: [Int32]
     /// The γ of the last `factor`.
-    public private(set) var gamma = 0.0
+    package private(set) var gamma = 0.0
     /// Whether `linearize` has been called.
-    public private(set) var isLinearized = false
+    package private(set) var isLinearized = false
 
     /// - Parameters: `covariance` Σ (d×d, row-major) and the projection p (m_L entries).
-    public init(shape: NetworkShape, covariance: [Double], projection: [Double]) {
+    package init(shape: NetworkShape, covariance: [Double], projection: [Double]) {
         self.shape = shape
         widths = shape.widths
         depth = shape.depth
@@ -59,7 +59,7 @@ public final class GaussNewtonPreconditioner {
     }
 
     /// Stores θ, its suffix vectors b_k, and `K = Σ_k ‖b_k‖² A_kᵀA_k` (upper triangle, row-major).
-    public func linearize(at weights: UnsafeBufferPointer<Double>) {
+    package func linearize(at weights: UnsafeBufferPointer<Double>) {
         precondition(weights.count == shape.parameterCount)
         theta.update(from: weights.baseAddress!, count: weights.count)
         cblas_dcopy(m(depth), p, 1, vector(b, depth), 1)
@@ -87,7 +87,7 @@ public final class GaussNewtonPreconditioner {
     }
 
     /// Forms and LU-factors `I + 2γΣK`. Returns false if it is singular (then `solve` must not be used).
-    public func factor(gamma: Double) -> Bool {
+    package func factor(gamma: Double) -> Bool {
         precondition(isLinearized)
         self.gamma = gamma
         let dd = Int(d)
@@ -100,7 +100,7 @@ public final class GaussNewtonPreconditioner {
     }
 
     /// z = (I + γH_GN)⁻¹ r at the linearization point, for the γ of the last `factor`. `out` may be `r`.
-    public func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
+    package func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         precondition(r.count == shape.parameterCount && out.count == shape.parameterCount)
         let rr = r.baseAddress!, o = out.baseAddress!
         // β_L = 0; β_{k−1} = R_kᵀ b_k + W_kᵀ β_k; J r = β_0.

@@ -12,11 +12,11 @@ import COpenBLAS
 /// Costs: `linearize` ≈ 2Pd (prefixes A_k) + 2qP (suffixes B_k) + L(qd)² flops (the Kronecker sums);
 /// `factor` forms `I + 2γ(I ⊗ Σ)K` (2q²d³ flops) and LU-factors it ((2/3)(qd)³); `solve` ≈ 8qP + 2qd² + 2(qd)²
 /// flops, about one Hessian-vector product. Offered for qd ≤ `maximumSystemSize`. Nothing allocates after `init`.
-public final class MultiOutputGaussNewtonPreconditioner {
+package final class MultiOutputGaussNewtonPreconditioner {
     /// The largest qd for which `MultiOutputLinearRisk` offers this preconditioner.
-    public static let maximumSystemSize = 2000
+    package static let maximumSystemSize = 2000
 
-    public let shape: NetworkShape
+    package let shape: NetworkShape
     private let widths: [Int]
     private let depth: Int
     private let d: Int32, q: Int32, size: Int32  // size = qd
@@ -26,11 +26,11 @@ public final class MultiOutputGaussNewtonPreconditioner {
     private let chain: MatrixChainState
     private var pivots: [Int32]
     /// The γ of the last `factor`.
-    public private(set) var gamma = 0.0
-    public private(set) var isLinearized = false
+    package private(set) var gamma = 0.0
+    package private(set) var isLinearized = false
 
     /// - Parameters: the network's shape (m_L = q) and the covariance Σ (d×d row-major).
-    public init(shape: NetworkShape, covariance: [Double]) {
+    package init(shape: NetworkShape, covariance: [Double]) {
         self.shape = shape
         widths = shape.widths
         depth = shape.depth
@@ -53,7 +53,7 @@ public final class MultiOutputGaussNewtonPreconditioner {
     @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
 
     /// Stores θ, the suffix matrices B_k, and `K = Σ_k (B_kB_kᵀ) ⊗ (A_kᵀA_k)`.
-    public func linearize(at weights: UnsafeBufferPointer<Double>) {
+    package func linearize(at weights: UnsafeBufferPointer<Double>) {
         precondition(weights.count == shape.parameterCount)
         theta.update(from: weights.baseAddress!, count: weights.count)
         let qq = Int(q), dd = Int(d), big = Int(size)
@@ -91,7 +91,7 @@ public final class MultiOutputGaussNewtonPreconditioner {
     }
 
     /// Forms and LU-factors `I + 2γ(I_q ⊗ Σ)K`. Returns false if it is singular.
-    public func factor(gamma: Double) -> Bool {
+    package func factor(gamma: Double) -> Bool {
         precondition(isLinearized)
         self.gamma = gamma
         let dd = Int(d), big = Int(size)
@@ -106,7 +106,7 @@ public final class MultiOutputGaussNewtonPreconditioner {
         return info == 0
     }
 
-    public func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
+    package func solve(_ r: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>) {
         precondition(r.count == shape.parameterCount && out.count == shape.parameterCount)
         let rr = r.baseAddress!, o = out.baseAddress!
         // J_M r = δB_0, with δB_L = 0, δB_{k−1} = δB_k W_k + B_k R_k.

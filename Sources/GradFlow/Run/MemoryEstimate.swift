@@ -19,10 +19,10 @@ import Foundation
 /// `checkPlan` makes the estimate from the options alone, before any data are drawn or widths built: the
 /// synthetic n, d, q, n', P by formula from `depth`/`widths`, the schedule's count; it also refuses sizes
 /// beyond BLAS' 32-bit integers. The message names the largest part and the options that drive it.
-public enum MemoryEstimate {
+package enum MemoryEstimate {
     /// Bytes the configuration is expected to need. Every product is taken in floating point, so that no
     /// size can overflow here; `testSamples` and `outputs` are the held-out rows and q.
-    public static func bytes(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
+    package static func bytes(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
                              storedWeightRows: Int = 0, widths: [Int] = [], testSamples: Int = 0) -> Double {
         terms(config, parameters: Double(p), samples: Double(n), dimension: Double(d), outputs: Double(widths.last ?? 1),
               testSamples: Double(testSamples), storedWeightRows: Double(storedWeightRows),
@@ -116,7 +116,7 @@ public enum MemoryEstimate {
     /// or output schedule could not be held in memory or exceed BLAS' 32-bit sizes. The sizes are those of
     /// the synthetic data, or of the data file once it is read (`samples`, `dimension`, `outputs`,
     /// `testSamples`); P comes from `depth`/`widths` by formula, without building the widths.
-    public static func checkPlan(_ config: RunConfiguration, samples: Int? = nil, dimension: Int? = nil, outputs: Int? = nil,
+    package static func checkPlan(_ config: RunConfiguration, samples: Int? = nil, dimension: Int? = nil, outputs: Int? = nil,
                                  testSamples: Int? = nil, storedWeightRows: Int = 0, dataSource: String? = nil) throws {
         let s = config.synthetic
         let n = Double(samples ?? s.samples), d = Double(dimension ?? s.dimension), q = Double(outputs ?? s.outputs)
@@ -208,7 +208,7 @@ public enum MemoryEstimate {
     /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.
     /// (On Linux `ru_maxrss` survives `execve`: a process started by a large parent, such as a sweep or
     /// a benchmark driver, would report the parent's peak at the time it forked.)
-    public static var peakResident: Double {
+    package static var peakResident: Double {
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
            let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
@@ -220,7 +220,7 @@ public enum MemoryEstimate {
     }
 
     /// Refuses a configuration whose estimate exceeds 90% of the physical memory, naming what drives it.
-    public static func check(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
+    package static func check(_ config: RunConfiguration, parameters p: Int, samples n: Int, dimension d: Int,
                              storedWeightRows: Int = 0, widths: [Int] = [], testSamples: Int = 0) throws {
         let widthText = widths.map(String.init).joined(separator: "-")
         try refuse(config, terms(config, parameters: Double(p), samples: Double(n), dimension: Double(d), outputs: Double(widths.last ?? 1),

@@ -39,7 +39,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var descent: DescentSettings?
 
     /// The files this run reads, which its output must never be (`OutputFile.checkTarget`).
-    public var inputFiles: [OutputFile.Input] {
+    package var inputFiles: [OutputFile.Input] {
         [dataFile.map { OutputFile.Input($0, role: "the data file") },
          initWeightsFile.map { OutputFile.Input($0, role: "the initial-weights file") }].compactMap { $0 }
     }

@@ -152,7 +152,7 @@ public struct RunSetup: Sendable {
     }
 
     /// The output folder must exist, and the file must not, unless `overwrite` (`OutputFile.checkTarget`).
-    public static func checkOutputPath(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = []) throws {
+    package static func checkOutputPath(_ path: String, overwrite: Bool, inputs: [OutputFile.Input] = []) throws {
         try OutputFile.checkTarget(path, overwrite: overwrite, inputs: inputs)
     }
 }

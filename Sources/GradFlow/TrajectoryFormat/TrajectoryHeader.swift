@@ -1,17 +1,17 @@
 /// Everything a trajectory file holds before its first row, as format-level values: `TrajectoryWriter`
 /// writes it without knowing where it came from (the run pipeline builds it from the configuration and the
 /// set-up). Names are those of `TrajectoryLayout`.
-public struct TrajectoryHeader {
+package struct TrajectoryHeader {
     /// A dataset written whole, with its `long_name` and the named dimensions of its axes (absolute paths of
     /// root dimensions, e.g. `["/sample", "/feature"]`).
-    public struct Dataset {
-        public var name: String
-        public var values: [Double]
-        public var shape: [Int]
-        public var longName: String
-        public var dimensions: [String]
+    package struct Dataset {
+        package var name: String
+        package var values: [Double]
+        package var shape: [Int]
+        package var longName: String
+        package var dimensions: [String]
 
-        public init(_ name: String, _ values: [Double], shape: [Int], longName: String, dimensions: [String]) {
+        package init(_ name: String, _ values: [Double], shape: [Int], longName: String, dimensions: [String]) {
             self.name = name
             self.values = values
             self.shape = shape
@@ -23,14 +23,14 @@ public struct TrajectoryHeader {
     /// An extendable column of `/trajectory` or `/checkpoints`: one value per row (`width` nil) or a row of
     /// `width` values (none are created for a width below 1) whose axis is the root dimension `dimension`
     /// (created with size `width` when the header does not list it).
-    public struct Column: Equatable, Sendable {
-        public var name: String
-        public var width: Int?
-        public var dimension: String?
+    package struct Column: Equatable, Sendable {
+        package var name: String
+        package var width: Int?
+        package var dimension: String?
         /// The column's `long_name`.
-        public var longName: String
+        package var longName: String
 
-        public init(_ name: String, width: Int? = nil, dimension: String? = nil, longName: String) {
+        package init(_ name: String, width: Int? = nil, dimension: String? = nil, longName: String) {
             self.name = name
             self.width = width
             self.dimension = width == nil ? nil : (dimension ?? name + "_entry")
@@ -40,27 +40,27 @@ public struct TrajectoryHeader {
 
     /// The root attributes `method`, `command_line` and `config` (the writer adds `format`, the versions,
     /// `status` and `message`).
-    public var method: String
-    public var commandLine: String
-    public var configuration: String
+    package var method: String
+    package var commandLine: String
+    package var configuration: String
     /// The root dimensions without a variable, (name, size), created before anything is labelled; the
     /// sizes of `parameter`, `layer` and `layer_pair` also name the second axis of matrix columns.
-    public var dimensions: [(String, Int)]
-    public var problemDatasets: [Dataset]
-    public var problemAttributes: [(String, AttributeValue)]
-    public var networkAttributes: [(String, AttributeValue)]
+    package var dimensions: [(String, Int)]
+    package var problemDatasets: [Dataset]
+    package var problemAttributes: [(String, AttributeValue)]
+    package var networkAttributes: [(String, AttributeValue)]
     /// θ(0): `/initial/weights`, and `/resume`'s state until the first flush.
-    public var initialWeights: [Double]
+    package var initialWeights: [Double]
     /// The `/trajectory` columns beyond the four of every run (`TrajectoryLayout.Trajectory.rowColumns`).
-    public var rowColumns: [Column]
+    package var rowColumns: [Column]
     /// The `/checkpoints` columns (none: no group).
-    public var checkpointColumns: [Column]
+    package var checkpointColumns: [Column]
     /// The `/bounds` attributes (none: no group).
-    public var bounds: [(String, AttributeValue)]
+    package var bounds: [(String, AttributeValue)]
     /// What a resumed run keeps beside θ(0) (`ResumeState.extras`); fixes the width of `/resume/state`.
-    public var resumeExtras: [Double]
+    package var resumeExtras: [Double]
 
-    public init(method: String, commandLine: String, configuration: String, dimensions: [(String, Int)],
+    package init(method: String, commandLine: String, configuration: String, dimensions: [(String, Int)],
                 problemDatasets: [Dataset], problemAttributes: [(String, AttributeValue)], networkAttributes: [(String, AttributeValue)],
                 initialWeights: [Double], rowColumns: [Column] = [], checkpointColumns: [Column] = [],
                 bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = []) {

@@ -8,13 +8,13 @@ import Foundation
 /// to the extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
 /// interrupted run leaves a readable file up to its last flush. `finish` writes the final weights,
 /// `/solver`, the status and message.
-public final class TrajectoryWriter {
+package final class TrajectoryWriter {
     /// The file as the user named it (the final path).
-    public let path: String
+    package let path: String
     /// Where the content lives while the run goes on: `path.partial` once the header is flushed.
-    public var contentPath: String { output.isPublished ? output.partialPath : path }
+    package var contentPath: String { output.isPublished ? output.partialPath : path }
     /// The claimed output: its lock, its room checks and the final rename.
-    public let output: OutputFile
+    package let output: OutputFile
     private var root: HDF5Node?
     private var columns: [String: HDF5ExtendableDataset] = [:]
     private var checkpointColumns: [String: HDF5ExtendableDataset] = [:]
@@ -24,12 +24,12 @@ public final class TrajectoryWriter {
     /// The weights and time of the last appended row: written to `/resume` at every flush.
     private var latest: (time: Double, weights: [Double], extras: [Double])?
     /// The time of the last row on disk (flushed), for the message of a storage failure.
-    public private(set) var flushedTime: Double?
+    package private(set) var flushedTime: Double?
     /// The first storage failure: once the disk is full, nothing more is written (the file keeps its last
     /// flushed state).
-    public private(set) var storageFailure: GradFlowError?
+    package private(set) var storageFailure: GradFlowError?
     /// Rows written (flushed or pending).
-    public private(set) var rows = 0
+    package private(set) var rows = 0
     /// The sequence number of the last `/resume/state` record.
     private var sequence = 0
 
@@ -39,7 +39,7 @@ public final class TrajectoryWriter {
     /// `status = running`, the root dimensions, `/problem`, `/network`, `/initial/weights`, `/resume` at θ(0),
     /// the empty `/trajectory` and `/checkpoints` columns, `/bounds`), flushes, and names it `path.partial`
     /// (resumable from then on). Cost: writing the header's values once.
-    public init(output: OutputFile, header: TrajectoryHeader, flushInterval: Double = 1) throws {
+    package init(output: OutputFile, header: TrajectoryHeader, flushInterval: Double = 1) throws {
         self.path = output.path
         self.output = output
         self.flushInterval = flushInterval
@@ -120,7 +120,7 @@ public final class TrajectoryWriter {
     /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
     /// resume row (`ResumeState`), the checkpoints to those at or before the resume time,
     /// and `status` is set to `running` again.
-    public init(resuming output: OutputFile, flushInterval: Double = 1) throws {
+    package init(resuming output: OutputFile, flushInterval: Double = 1) throws {
         self.path = output.path
         self.output = output
         self.flushInterval = flushInterval
@@ -161,7 +161,7 @@ public final class TrajectoryWriter {
     /// Records one output row: the time, the risk's three columns, the other columns keyed by name (a name
     /// without a `/trajectory` column is ignored), and the weights there with what a resume needs beside them
     /// (kept for `/resume`). Buffered; flushed at most every `flushInterval` seconds.
-    public func append(time: Double, loss: Double, excessRisk: Double, gradientNormSquared: Double,
+    package func append(time: Double, loss: Double, excessRisk: Double, gradientNormSquared: Double,
                        columns values: [String: [Double]] = [:], weights: [Double]? = nil, resumeExtras: [Double] = []) throws {
         if let weights { latest = (time, weights, resumeExtras) }
         for (name, value) in zip(Layout.Trajectory.rowColumns, [time, loss, excessRisk, gradientNormSquared]) {
@@ -186,7 +186,7 @@ public final class TrajectoryWriter {
     var checkpointRows: Int { checkpointColumns[Layout.Trajectory.time]?.rows ?? 0 }
 
     /// Sets (or replaces) an attribute of the file's root group.
-    public func setRootAttribute(_ name: String, _ value: AttributeValue) throws {
+    package func setRootAttribute(_ name: String, _ value: AttributeValue) throws {
         try output.reserve(Self.headerBytes(doubles: 0, text: value.description.utf8.count), for: "while writing the attribute \(name)")
         try openRoot().setAttribute(name, value)
     }
@@ -220,14 +220,14 @@ public final class TrajectoryWriter {
     }
 
     /// Releases the file (HDF5 closes it), after `finish`; the output is then ready to be committed.
-    public func close() {
+    package func close() {
         columns = [:]
         checkpointColumns = [:]
         root = nil
     }
 
     /// Appends one sharpness checkpoint (columns keyed by name) and flushes.
-    public func appendCheckpoint(_ values: [String: [Double]]) throws {
+    package func appendCheckpoint(_ values: [String: [Double]]) throws {
         try reserve(doubles: values.values.reduce(0) { $0 + $1.count } + pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0),
                     what: when(latest?.time))
         for (name, row) in values { try checkpointColumns[name]?.append(row) }
@@ -236,7 +236,7 @@ public final class TrajectoryWriter {
 
     /// Writes the pending rows, the resume state (the weights of the last row, its time and index, in
     /// `/resume`), and flushes the file to disk: after a crash the file holds a consistent run up to here.
-    public func flush() throws {
+    package func flush() throws {
         let root = try openRoot()
         try reserve(doubles: pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0), what: when(latest?.time))
         for (name, values) in pending where !values.isEmpty { try columns[name]?.append(values) }
@@ -261,7 +261,7 @@ public final class TrajectoryWriter {
     }
 
     /// Writes the final weights and the solver group, sets `status` and `message`, and flushes.
-    public func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
+    package func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
                        verdicts: [MonitorVerdict] = []) throws {
         try flush()
         try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024,
