@@ -87,7 +87,7 @@ struct CriticalLRCommand: ParsableCommand {
         let inputs = [problem.dataFile.map { OutputFile.Input($0, role: "the data file") },
                       network.initWeights.map { OutputFile.Input($0, role: "the initial-weights file") }].compactMap { $0 }
         try OutputFile.checkTarget(output, overwrite: force, inputs: inputs)
-        let initialization = network.initialization(default: .residual)
+        let initialization = try network.initialization(default: .residual)
         let g = RunSummaryPrinter.g
         var results: [CriticalLearningRateResult] = []
         Terminal.print("GradFlow \(GradFlowVersion.string): critical learning rate of gradient descent, \(initialization.name) initialisation s = \(g(initialization.scale, 4))")

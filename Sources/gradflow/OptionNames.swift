@@ -10,6 +10,7 @@ enum OptionNames {
     static let flags: [ConfigurationField: String] = [
         .dataFile: "--data", .seed: "--seed", .model: "--model", .depth: "--depth", .widths: "--widths",
         .initialization: "--init", .gaussianScale: "--init-scale", .residualScale: "--init-scale", .zeroLayer: "--zero-layer",
+        .balancedScale: "--init-scale", .modeStrengths: "--mode-strength", .layerScales: "--layer-scales",
         .initWeightsFile: "--init-weights", .initWeightsSnapshot: "--init-from",
         .samples: "--samples", .inputDimension: "--input-dim", .noise: "--noise", .conditionNumber: "--condition-number",
         .outputs: "--outputs", .testSamples: "--test-samples",

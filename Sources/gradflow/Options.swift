@@ -12,7 +12,7 @@ extension NetworkModel: ExpressibleByArgument {}
 
 /// Which initialisation `--init` selects.
 enum InitKind: String, ExpressibleByArgument, CaseIterable {
-    case gaussian, residual
+    case gaussian, residual, balanced, spectral
 }
 
 /// Options shared by every command that builds a problem: the data.
@@ -69,7 +69,7 @@ struct NetworkOptions: ParsableArguments {
         valueName: "list"))
     var widths: String?
 
-    @Option(help: "Initialisation: 'gaussian' (fully connected, i.i.d. N(0, s²) entries; the default, except for critical-lr) or 'residual' (W_k = I + s/√(L·d)·N_k, all layers d×d, p a random unit vector).")
+    @Option(help: "Initialisation: 'gaussian' (fully connected, i.i.d. N(0, s²) entries; the default, except for critical-lr), 'residual' (W_k = I + s/√(L·d)·N_k, all layers d×d, p a random unit vector), 'balanced' (W_L⋯W_1 = A with A i.i.d. N(0, s²), every D_k(0) = 0; MATH.md §10.5) or 'spectral' (the modes of M*, each at strength --mode-strength, balanced; MATH.md §10.2).")
     var `init`: InitKind?
 
     @Option(name: .customLong("init-scale"), parsing: .unconditional, help: ArgumentHelp(
@@ -79,6 +79,16 @@ struct NetworkOptions: ParsableArguments {
 
     @Option(name: .customLong("zero-layer"), parsing: .unconditional, help: ArgumentHelp("Gaussian init: set W_k(0) = 0 for this layer k (1…L).", valueName: "k"))
     var zeroLayer: Int?
+
+    @Option(name: .customLong("mode-strength"), help: ArgumentHelp(
+        "Spectral init: the initial mode strength a_i(0) = u_iᵀM(0)v_i, one value for every mode of M* or one per mode, comma-separated. Default 1e-3.",
+        valueName: "list"))
+    var modeStrength: String?
+
+    @Option(name: .customLong("layer-scales"), help: ArgumentHelp(
+        "Gaussian init with one scale per layer: W_k has i.i.d. N(0, s_k²) entries (L values, comma-separated; sets the imbalance D_k(0)).",
+        valueName: "list"))
+    var layerScales: String?
 
     @Option(name: .customLong("init-weights"), help: ArgumentHelp(
         "Start from these weights: an HDF5 file with datasets W1 … WL [m_k, m_{k−1}] (optionally p), or a GradFlow trajectory file. Fixes depth and widths.",
@@ -99,12 +109,37 @@ struct NetworkOptions: ParsableArguments {
         }
     }
 
-    var initialization: WeightInitialization { initialization(default: .gaussian) }
+    var initialization: WeightInitialization { get throws { try initialization(default: .gaussian) } }
 
-    func initialization(default kind: InitKind) -> WeightInitialization {
-        switch `init` ?? kind {
+    /// The initialisation the options select (`kind` when `--init` is not given).
+    func initialization(default kind: InitKind) throws -> WeightInitialization {
+        let chosen = `init` ?? kind
+        if modeStrength != nil, chosen != .spectral {
+            throw UsageError(option: "--mode-strength", value: modeStrength ?? "", reason: "goes with --init spectral")
+        }
+        if let layerScales {
+            guard chosen == .gaussian, initScale == nil, zeroLayer == nil else {
+                throw UsageError(option: "--layer-scales", value: layerScales,
+                                 reason: "gives a Gaussian initialisation its scales layer by layer: use it without --init-scale, --zero-layer or another --init")
+            }
+            return .layerwise(scales: try Self.numbers(layerScales, option: "--layer-scales"))
+        }
+        switch chosen {
         case .gaussian: return .gaussian(scale: initScale ?? RunConfiguration.defaultGaussianScale, zeroLayer: zeroLayer)
         case .residual: return .residual(scale: initScale ?? RunConfiguration.defaultResidualScale)
+        case .balanced: return .balanced(scale: initScale ?? RunConfiguration.defaultGaussianScale)
+        case .spectral:
+            if let initScale { throw UsageError(option: "--init-scale", value: "\(initScale)", reason: "a spectral initialisation takes --mode-strength") }
+            return .spectral(strengths: try modeStrength.map { try Self.numbers($0, option: "--mode-strength") } ?? [1e-3])
+        }
+    }
+
+    /// A comma-separated list of numbers.
+    static func numbers(_ text: String, option: String) throws -> [Double] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(trimmed) else { throw UsageError(option: option, value: text, reason: "\"\(trimmed)\" is not a number") }
+            return value
         }
     }
 }
@@ -258,7 +293,7 @@ extension RunConfiguration {
             dataFile: problem.dataFile,
             synthetic: problem.synthetic(model: network.model),
             seed: problem.seed, model: network.model, depth: network.depth, widths: try network.widthList(),
-            initialization: network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
+            initialization: try network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,
             outputPath: output.output, overwrite: output.force, flushInterval: output.flushInterval,
             monitors: try monitors.selection(), sharpness: monitors.sharpness, descent: descent)

@@ -124,6 +124,9 @@ enum RunSummaryPrinter {
         switch setup.initialization {
         case let .gaussian(scale, zero): initText = "gaussian s = \(g(scale, 4))" + (zero.map { ", W_\($0)(0) = 0" } ?? "")
         case let .residual(scale): initText = "residual s = \(g(scale, 4))"
+        case let .balanced(scale): initText = "balanced s = \(g(scale, 4))"
+        case let .spectral(strengths): initText = "spectral a(0) = " + strengths.map { g($0, 3) }.joined(separator: ",")
+        case let .layerwise(scales): initText = "gaussian s_k = " + scales.map { g($0, 3) }.joined(separator: ",")
         case let .file(path): initText = "from \(path)"
         }
         let outputs = p.outputCount > 1 ? ", q = \(p.outputCount)" : ""

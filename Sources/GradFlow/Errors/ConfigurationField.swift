@@ -55,6 +55,9 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let gaussianScale = ConfigurationField(.run, "initialization.gaussian.scale")
     public static let residualScale = ConfigurationField(.run, "initialization.residual.scale")
     public static let zeroLayer = ConfigurationField(.run, "initialization.gaussian.zeroLayer")
+    public static let balancedScale = ConfigurationField(.run, "initialization.balanced.scale")
+    public static let modeStrengths = ConfigurationField(.run, "initialization.spectral.strengths")
+    public static let layerScales = ConfigurationField(.run, "initialization.layerwise.scales")
     public static let initWeightsFile = ConfigurationField(.run, "initWeightsFile")
     public static let initWeightsSnapshot = ConfigurationField(.run, "initWeightsSnapshot")
 
@@ -127,7 +130,8 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
 
     /// Every field the library names in its errors.
     public static let allCases: [ConfigurationField] = [
-        dataFile, seed, model, depth, widths, initialization, gaussianScale, residualScale, zeroLayer, initWeightsFile,
+        dataFile, seed, model, depth, widths, initialization, gaussianScale, residualScale, zeroLayer, balancedScale, modeStrengths,
+        layerScales, initWeightsFile,
         initWeightsSnapshot, samples, inputDimension, noise, conditionNumber, outputs, testSamples, solverMethod, relativeTolerance,
         absoluteTolerance, maxSteps, krylovDimension, maxOrder, vectorKernels, preconditioner, gramSchmidt,
         linearSolverToleranceFactor, tFinal, outputTimes, spacing, firstOutputTime, lossTolerance, threads, outputPath, overwrite,

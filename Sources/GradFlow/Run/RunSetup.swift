@@ -93,7 +93,7 @@ public struct RunSetup: Sendable {
         let network = try fileNetwork(projectionFile: dataProjection != nil ? config.dataFile : nil, weightsFile: nil) {
             try Network(shape: shape, kind: kind, model: config.model, projection: p)
         }
-        let theta = try config.initialization.draw(shape: shape, seed: config.seed)
+        let theta = try config.initialization.draw(shape: shape, seed: config.seed, target: problem.minimumNormSolution)
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
 

@@ -72,7 +72,12 @@ extension TrajectoryHeader {
             (Layout.Network.initializationScale, .double(setup.initialization.scale)), (Layout.Network.layout, .string("row-major")),
             (Layout.Network.parameterCount, .integer(shape.parameterCount)),
         ]
-        if case let .gaussian(_, zeroLayer?) = setup.initialization { networkAttributes.append((Layout.Network.zeroLayer, .integer(zeroLayer))) }
+        switch setup.initialization {
+        case let .gaussian(_, zeroLayer?): networkAttributes.append((Layout.Network.zeroLayer, .integer(zeroLayer)))
+        case let .layerwise(scales): networkAttributes.append((Layout.Network.layerScales, .doubles(scales)))
+        case let .spectral(strengths): networkAttributes.append((Layout.Network.modeStrengths, .doubles(strengths)))
+        default: break
+        }
 
         self.init(method: method, commandLine: commandLine, configuration: json, dimensions: dimensions, problemDatasets: datasets,
                   problemAttributes: problemAttributes, networkAttributes: networkAttributes, initialWeights: setup.initialWeights,

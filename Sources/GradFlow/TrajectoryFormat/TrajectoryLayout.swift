@@ -42,7 +42,7 @@ public enum TrajectoryLayout {
     public enum Network {
         public static let depth = "depth", widths = "widths", kind = "kind", model = "model", initialization = "init"
         public static let initializationScale = "init_scale", layout = "layout", parameterCount = "parameter_count"
-        public static let zeroLayer = "zero_layer"
+        public static let zeroLayer = "zero_layer", layerScales = "layer_scales", modeStrengths = "mode_strengths"
     }
 
     /// The dataset `weights` of `/initial`, `/final`, `/resume` and `/checkpoints`.
