@@ -16,7 +16,7 @@ final class CVodeSession: ODESession {
     private var maxSteps: Int
 
     /// Sets CVODE up for `ode` from `initial` at `startTime`.
-    init(ode: GradientFlowODE, initial: [Double], startTime: Double = 0, settings: SolverSettings, tFinal: Double, useRoot: Bool) throws {
+    init(ode: GradientFlowODE, initial: [Double], startTime: Double = 0, settings: SolverSettings, tFinal: Double) throws {
         self.ode = ode
         maxSteps = settings.maxSteps
         let (ctx, y) = try makeSundialsState(initial, kernels: settings.vectorKernels)
@@ -54,10 +54,10 @@ final class CVodeSession: ODESession {
             nonlinearSolver = SUNNonlinSol_FixedPoint(y, 0, ctx)
             try check(CVodeSetNonlinearSolver(memory, nonlinearSolver))
         }
-        if useRoot {
-            try check(CVodeRootInit(memory, 1, gradientFlowRoot))
-            var direction: Int32 = -1  // only crossings from above the tolerance to below
-            try check(CVodeSetRootDirection(memory, &direction))
+        if ode.rootCount > 0 {
+            try check(CVodeRootInit(memory, Int32(ode.rootCount), gradientFlowRoot))
+            var directions = rootDirections(ode)  // the loss only from above the tolerance to below
+            try check(CVodeSetRootDirection(memory, &directions))
             try check(CVodeSetNoInactiveRootWarn(memory))
         }
     }
@@ -77,7 +77,10 @@ final class CVodeSession: ODESession {
         var t = 0.0
         let flag = CVode(memory, tout, state, &t, CV_NORMAL)
         if flag < 0 { throw failure(flag, time: t) }
-        if flag == CV_ROOT_RETURN { return (t, .root) }
+        if flag == CV_ROOT_RETURN {
+            ode.lastRootTime = t
+            return (t, rootOutcome(ode) { CVodeGetRootInfo(memory, $0) })
+        }
         return (t, .reached)
     }
 

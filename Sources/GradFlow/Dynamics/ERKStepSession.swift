@@ -16,7 +16,7 @@ final class ERKStepSession: ODESession {
     /// - Parameter stepBudget: when set, `advance` returns `.stepBudget` after this many steps
     ///   (ARKODE's `mxstep`), at the current internal time, instead of failing.
     init(ode: GradientFlowODE, initial: [Double], startTime: Double, settings: SolverSettings, tFinal: Double,
-         useRoot: Bool, stepBudget: Int? = nil) throws {
+         stepBudget: Int? = nil) throws {
         self.ode = ode
         budgeted = stepBudget != nil
         let (ctx, y) = try makeSundialsState(initial, kernels: settings.vectorKernels)
@@ -31,10 +31,10 @@ final class ERKStepSession: ODESession {
         try check(ERKStepSStolerances(memory, settings.relativeTolerance, settings.absoluteTolerance))
         try check(ERKStepSetMaxNumSteps(memory, min(stepBudget ?? settings.maxSteps, Int(Int32.max))))
         try check(ERKStepSetStopTime(memory, tFinal))
-        if useRoot {
-            try check(ERKStepRootInit(memory, 1, gradientFlowRoot))
-            var direction: Int32 = -1
-            try check(ERKStepSetRootDirection(memory, &direction))
+        if ode.rootCount > 0 {
+            try check(ERKStepRootInit(memory, Int32(ode.rootCount), gradientFlowRoot))
+            var directions = rootDirections(ode)
+            try check(ERKStepSetRootDirection(memory, &directions))
             try check(ERKStepSetNoInactiveRootWarn(memory))
         }
     }
@@ -52,7 +52,10 @@ final class ERKStepSession: ODESession {
         let flag = ERKStepEvolve(memory, tout, state, &t, ARK_NORMAL)
         if flag == ARK_TOO_MUCH_WORK && budgeted { return (t, .stepBudget) }
         if flag < 0 { throw failure(flag, time: t) }
-        if flag == ARK_ROOT_RETURN { return (t, .root) }
+        if flag == ARK_ROOT_RETURN {
+            ode.lastRootTime = t
+            return (t, rootOutcome(ode) { ERKStepGetRootInfo(memory, $0) })
+        }
         return (t, .reached)
     }
 

@@ -149,7 +149,7 @@ public final class GradientDescent {
     /// to stop the run. `shouldStop` is asked every 64 steps: true throws `GradFlowError.interrupted`.
     public func run(
         from initialWeights: [Double], start: Start? = nil, outputSteps: [Int], lossTolerance: Double?, trackDrift: Bool,
-        shouldStop: () -> Bool = { false },
+        events: (any TrajectoryEvents)? = nil, shouldStop: () -> Bool = { false },
         observe: (_ step: Int, _ time: Double, _ weights: [Double], _ evaluation: RiskEvaluation,
                   _ predictedDrift: UnsafeBufferPointer<Double>?) throws -> Void
     ) throws -> GradientDescentResult {
@@ -179,6 +179,13 @@ public final class GradientDescent {
         var stop = StopReason.horizon
         var k = start?.step ?? 0
         var lastRecorded = Double(k) * eta
+        // Event functions after every step; a sign change between steps k and k + 1 is placed by linear
+        // interpolation in t = kη.
+        let eventCount = events?.eventCount ?? 0
+        var previousEvents = [Double](repeating: 0, count: eventCount), currentEvents = previousEvents
+        if let events, eventCount > 0 {
+            theta.withUnsafeBufferPointer { t in previousEvents.withUnsafeMutableBufferPointer { events.eventValues(at: t, into: $0) } }
+        }
         var clock = Date()
         while true {
             if k % 64 == 0, shouldStop() { throw GradFlowError.interrupted(time: lastRecorded) }
@@ -212,6 +219,14 @@ public final class GradientDescent {
                 }
             }
             cblas_daxpy(Int32(p), 1, step, 1, &theta, 1)
+            if let events, eventCount > 0 {
+                theta.withUnsafeBufferPointer { t in currentEvents.withUnsafeMutableBufferPointer { events.eventValues(at: t, into: $0) } }
+                for j in 0..<eventCount where (previousEvents[j] < 0) != (currentEvents[j] < 0) {
+                    let fraction = previousEvents[j] / (previousEvents[j] - currentEvents[j])
+                    events.eventCrossed(j, at: (Double(k) + (fraction.isFinite ? fraction : 1)) * eta)
+                }
+                swap(&previousEvents, &currentEvents)
+            }
             k += 1
         }
         loopTime += Date().timeIntervalSince(clock)

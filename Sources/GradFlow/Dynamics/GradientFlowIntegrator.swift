@@ -47,9 +47,11 @@ public final class GradientFlowIntegrator {
     ///     already recorded its t = 0 row passes false, so that no row is recorded twice.
     ///   - shouldStop: asked at every output time and between right-hand sides; true ends the run with
     ///     `GradFlowError.interrupted` at the last observed time.
+    ///   - events: functions whose zero crossings are located by root finding (to the solver's tolerance) and
+    ///     reported as they are found, between output times.
     public func integrate(
         from initialWeights: [Double], startTime: Double = 0, observesStart: Bool? = nil, schedule: OutputSchedule, lossTolerance: Double?,
-        shouldStop: @escaping () -> Bool = { false },
+        events: (any TrajectoryEvents)? = nil, shouldStop: @escaping () -> Bool = { false },
         observe: (_ time: Double, _ weights: UnsafeBufferPointer<Double>, _ evaluation: RiskEvaluation) throws -> Void
     ) throws -> GradientFlowResult {
         try settings.validate()
@@ -83,11 +85,11 @@ public final class GradientFlowIntegrator {
                                       stopReason: .horizon, statistics: SolverStatistics(), samples: 0)
         }
 
-        let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0, shouldStop: shouldStop)
-        let useRoot = lossTolerance != nil
+        let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0, hasLossRoot: lossTolerance != nil, events: events,
+                                  shouldStop: shouldStop)
         let switching = settings.method == .auto
         var session: ODESession? = try makeSession(switching ? .erk : settings.method, ode: ode, initial: initialWeights,
-                                                   startTime: startTime, tFinal: schedule.tFinal, useRoot: useRoot)
+                                                   startTime: startTime, tFinal: schedule.tFinal)
         var earlier = SolverStatistics()  // the counters of a session already closed (auto: the explicit part)
         var switchTime: Double?
         var stepsAtLastCheck = 0
@@ -108,6 +110,7 @@ public final class GradientFlowIntegrator {
                         _ = error
                         throw GradFlowError.interrupted(time: lastTime)
                     }
+                    // An event was reported by the session (`rootOutcome`); the integration goes on to tout.
                     guard switching, switchTime == nil, outcome != .root, let explicit = session as? ERKStepSession else { continue }
                     let steps = explicit.statistics.steps
                     // `solver.maxSteps` counts the steps between two output times, as SUNDIALS' mxstep does.
@@ -123,12 +126,11 @@ public final class GradientFlowIntegrator {
                     if try isStiff(at: weights, stepSize: explicit.lastStepSize) {
                         earlier = explicit.statistics
                         session = nil  // free the explicit stepper's vectors first
-                        session = try makeSession(.bdfKrylov, ode: ode, initial: weights, startTime: t,
-                                                  tFinal: schedule.tFinal, useRoot: useRoot)
+                        session = try makeSession(.bdfKrylov, ode: ode, initial: weights, startTime: t, tFinal: schedule.tFinal)
                         switchTime = t
                         if outcome == .reached, t < tout { outcome = .stepBudget }
                     }
-                } while outcome == .stepBudget
+                } while outcome == .stepBudget || (outcome.isEvent && t < tout)
                 let weights = UnsafeBufferPointer(ode.buffer(session!.state))
                 last = risk.evaluate(at: weights)
                 lastTime = t
@@ -171,16 +173,15 @@ public final class GradientFlowIntegrator {
     }
 
     private func makeSession(_ method: IntegrationMethod, ode: GradientFlowODE, initial: [Double], startTime: Double,
-                             tFinal: Double, useRoot: Bool) throws -> ODESession {
+                             tFinal: Double) throws -> ODESession {
         switch method {
         case .erk, .auto:
             return try ERKStepSession(ode: ode, initial: initial, startTime: startTime, settings: settings, tFinal: tFinal,
-                                      useRoot: useRoot,
                                       stepBudget: settings.method == .auto ? min(Self.stiffnessCheckSteps, settings.maxSteps) : nil)
         case .bdfKrylov, .bdfDense, .adams:
             var cvode = settings
             cvode.method = method
-            return try CVodeSession(ode: ode, initial: initial, startTime: startTime, settings: cvode, tFinal: tFinal, useRoot: useRoot)
+            return try CVodeSession(ode: ode, initial: initial, startTime: startTime, settings: cvode, tFinal: tFinal)
         }
     }
 }

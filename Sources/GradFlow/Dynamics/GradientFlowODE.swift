@@ -5,7 +5,8 @@ import CSundials
 ///
 /// Callbacks: right-hand side `F`; Jacobian-times-vector setup (linearize at y) and product
 /// `J v = −H v` (MATH.md §2.3); the dense Jacobian `−H` column by column; the root function
-/// `(R − R_min) − tol` for the loss-tolerance stop; and an error handler that keeps CVODE's message.
+/// `(R − R_min) − tol` for the loss-tolerance stop, followed by the event functions (`TrajectoryEvents`); and
+/// an error handler that keeps CVODE's message.
 final class GradientFlowODE {
     let risk: DifferentiableRisk
     let count: Int
@@ -19,11 +20,22 @@ final class GradientFlowODE {
     let shouldStop: () -> Bool
     /// SPGMR's preconditioner, when the settings ask for one (created on first use).
     private(set) var preconditioner: (any NewtonPreconditioner)?
+    /// Whether root 0 is the loss tolerance.
+    let hasLossRoot: Bool
+    /// The functions whose crossings are located after the loss root (nil: none).
+    let events: (any TrajectoryEvents)?
+    /// The loss root (if any) and the events.
+    var rootCount: Int { (hasLossRoot ? 1 : 0) + (events?.eventCount ?? 0) }
+    /// The time of the last root return (set by the session before `rootOutcome`).
+    var lastRootTime = 0.0
 
-    init(risk: DifferentiableRisk, lossTolerance: Double, shouldStop: @escaping () -> Bool = { false }) {
+    init(risk: DifferentiableRisk, lossTolerance: Double, hasLossRoot: Bool = true, events: (any TrajectoryEvents)? = nil,
+         shouldStop: @escaping () -> Bool = { false }) {
         self.risk = risk
         count = risk.parameterCount
         self.lossTolerance = lossTolerance
+        self.hasLossRoot = hasLossRoot
+        self.events = events
         self.shouldStop = shouldStop
         unit = []
     }
@@ -84,8 +96,17 @@ final class GradientFlowODE {
         return 0
     }
 
-    func root(_ y: N_Vector) -> Double {
-        risk.excessRisk(at: UnsafeBufferPointer(buffer(y))) - lossTolerance
+    /// The root functions at y: `(R − R_min) − tol` first when the loss stops the run, then the events.
+    func roots(_ y: N_Vector, _ out: UnsafeMutablePointer<Double>) {
+        let weights = UnsafeBufferPointer(buffer(y))
+        var offset = 0
+        if hasLossRoot {
+            out[0] = risk.excessRisk(at: weights) - lossTolerance
+            offset = 1
+        }
+        if let events, events.eventCount > 0 {
+            events.eventValues(at: weights, into: UnsafeMutableBufferPointer(start: out + offset, count: events.eventCount))
+        }
     }
 
     static func from(_ userData: UnsafeMutableRawPointer?) -> GradientFlowODE {
@@ -120,7 +141,7 @@ let gradientFlowDenseJacobian: CVLsJacFn = { _, y, _, matrix, userData, _, _, _ 
 }
 
 let gradientFlowRoot: CVRootFn = { _, y, gout, userData in
-    gout![0] = GradientFlowODE.from(userData).root(y!)
+    GradientFlowODE.from(userData).roots(y!, gout!)
     return 0
 }
 

@@ -3,14 +3,18 @@ import CVectorKernels
 import Glibc
 
 /// How one call to `ODESession.advance(to:)` ended.
-enum ODEOutcome {
+enum ODEOutcome: Equatable {
     /// The output time was reached (the state is interpolated there).
     case reached
     /// The loss-tolerance root was located first (the state is at the root).
     case root
+    /// Event functions (`TrajectoryEvents`) changed sign first, at these indices (the state is at the crossing).
+    case event([Int])
     /// The session took its step budget before reaching the output time; the state is the solver's
     /// current internal solution at the returned time. Only sessions created with a step budget return it.
     case stepBudget
+
+    var isEvent: Bool { if case .event = self { return true } else { return false } }
 }
 
 /// One SUNDIALS integration of the gradient-flow ODE (`GradientFlowODE`), driven output time by output
@@ -36,6 +40,23 @@ func sundialsFailure(_ flag: Int32, time: Double, unknown: String, message: Stri
         free(cName)
     }
     return .solver(flagName: flagName, flag: Int(flag), time: time, message: message)
+}
+
+/// The outcome of a root return, from SUNDIALS' `rootsfound` flags (`get` fills them): the loss root (index 0
+/// when `ode.hasLossRoot`) ends the run, else the events whose flags are set.
+func rootOutcome(_ ode: GradientFlowODE, _ get: (UnsafeMutablePointer<Int32>) -> Int32) -> ODEOutcome {
+    var found = [Int32](repeating: 0, count: ode.rootCount)
+    _ = found.withUnsafeMutableBufferPointer { get($0.baseAddress!) }
+    let offset = ode.hasLossRoot ? 1 : 0
+    let events = (offset..<found.count).filter { found[$0] != 0 }.map { $0 - offset }
+    for index in events { ode.events?.eventCrossed(index, at: ode.lastRootTime) }
+    if ode.hasLossRoot, found[0] != 0 { return .root }
+    return .event(events)
+}
+
+/// The root directions SUNDIALS is given: the loss root only from above (−1), events both ways (0).
+func rootDirections(_ ode: GradientFlowODE) -> [Int32] {
+    (ode.hasLossRoot ? [-1] : []) + [Int32](repeating: 0, count: ode.events?.eventCount ?? 0)
 }
 
 /// One `long int` counter of a SUNDIALS integrator (0 if the getter fails).

@@ -42,7 +42,9 @@ public final class ImbalanceMonitor: Monitor {
             let e = eigenvalues[0], h = e.count, q = shape.outputWidth, d = shape.inputDimension
             let output = q <= h ? max(-e[q - 1], 0) : 0
             let input = d <= h ? max(e[h - d], 0) : 0
-            rate = 4 * problem.lambdaMin * (output + input)
+            // Below the rounding level of D's eigenvalues (a balanced start has D = 0), c is 0.
+            let level = 1e-12 * max(e.map(abs).max() ?? 0, shape.range(1).map { context.initialWeights[$0] * context.initialWeights[$0] }.reduce(0, +))
+            rate = 4 * problem.lambdaMin * (output > level ? output : 0) + 4 * problem.lambdaMin * (input > level ? input : 0)
         } else {
             rate = nil
         }

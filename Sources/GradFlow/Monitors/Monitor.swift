@@ -29,6 +29,15 @@ public protocol Monitor: AnyObject {
     func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws
     /// The closing verdicts.
     func verdicts(at end: MonitorSample, atMinimum: Bool) -> [MonitorVerdict]
+    /// Datasets written when the run ends, each into a group of its own (for example `/transitions`).
+    var closingDatasets: [(group: String, dataset: ConstantDataset)] { get }
+
+    /// How many functions of θ it wants located along the trajectory (`TrajectoryEvents`; default none).
+    var eventCount: Int { get }
+    /// Its event functions g_j(θ), j = 0…eventCount−1 (with its own risk instance, never the integrator's).
+    func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>)
+    /// g_j changed sign at `time` (gradient flow: located by root finding; descent: interpolated).
+    func eventCrossed(_ index: Int, at time: Double)
 }
 
 extension Monitor {
@@ -37,4 +46,8 @@ extension Monitor {
     public var problemDatasets: [ConstantDataset] { [] }
     public func track(_ row: inout MonitorRow) {}
     public func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws {}
+    public var closingDatasets: [(group: String, dataset: ConstantDataset)] { [] }
+    public var eventCount: Int { 0 }
+    public func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {}
+    public func eventCrossed(_ index: Int, at time: Double) {}
 }

@@ -27,6 +27,9 @@ public enum MonitorRegistry {
         Entry(name: "modes", summary: "singular values and mode strengths of M = W_L⋯W_1") { try EndToEndModesMonitor(context: $0) },
         Entry(name: "imbalance", summary: "eigenvalues of D_k(0); for L = 2 the rate c and its checks") { try ImbalanceMonitor(context: $0) },
         Entry(name: "rrr", summary: "reduced-rank regression levels, nearest rank per row") { try ReducedRankMonitor(context: $0) },
+        Entry(name: "transitions", summary: "half-times of the modes of M*, located by root finding, beside MATH.md §10.2") {
+            try TransitionTimesMonitor(context: $0)
+        },
         Entry(name: "kernel", summary: "n < d: W_1 on ker X, ‖MP⊥‖_F, distance to the min-norm solution") { try KernelComponentMonitor(context: $0) },
     ]
 

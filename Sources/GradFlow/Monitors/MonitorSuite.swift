@@ -119,6 +119,12 @@ public final class MonitorSuite {
         return monitors.flatMap { $0.verdicts(at: end, atMinimum: atMinimum) }
     }
 
+    /// The datasets the monitors write when the run ends.
+    public var closingDatasets: [(group: String, dataset: ConstantDataset)] { monitors.flatMap(\.closingDatasets) }
+
+    /// The monitors' event functions, for the dynamics to locate (nil when no monitor has any).
+    public var events: (any TrajectoryEvents)? { monitors.contains { $0.eventCount > 0 } ? self : nil }
+
     /// The datasets the monitors add to `/problem`.
     public var problemDatasets: [ConstantDataset] { monitors.flatMap(\.problemDatasets) }
 
@@ -133,5 +139,26 @@ public final class MonitorSuite {
         case let .descent(eta): list.append(("edge_of_stability", .double(2 / eta)))
         }
         return list
+    }
+}
+
+extension MonitorSuite: TrajectoryEvents {
+    /// The monitors' event functions, one after the other in table order.
+    public var eventCount: Int { monitors.reduce(0) { $0 + $1.eventCount } }
+
+    public func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {
+        var offset = 0
+        for monitor in monitors where monitor.eventCount > 0 {
+            monitor.eventValues(at: weights, into: UnsafeMutableBufferPointer(rebasing: values[offset..<(offset + monitor.eventCount)]))
+            offset += monitor.eventCount
+        }
+    }
+
+    public func eventCrossed(_ index: Int, at time: Double) {
+        var offset = 0
+        for monitor in monitors where monitor.eventCount > 0 {
+            if index < offset + monitor.eventCount { monitor.eventCrossed(index - offset, at: time); return }
+            offset += monitor.eventCount
+        }
     }
 }

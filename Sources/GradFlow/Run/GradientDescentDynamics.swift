@@ -83,12 +83,12 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
     }
 
     /// The descent (cost: that of `GradientDescent.run`, plus copying the drift at every output step when tracked).
-    public func run(from start: Start, shouldStop: @escaping () -> Bool,
+    public func run(from start: Start, events: (any TrajectoryEvents)?, shouldStop: @escaping () -> Bool,
                     record: (TrajectoryRow) throws -> Void) throws -> TrajectoryOutcome<GradientDescentResult> {
         let outputSteps = settings.outputSteps(count: configuration.schedule.count, spacing: configuration.schedule.spacing)
         let result = try descent.run(from: start.weights, start: start.continuing, outputSteps: outputSteps,
                                      lossTolerance: configuration.lossTolerance, trackDrift: trackDrift,
-                                     shouldStop: shouldStop) { k, t, theta, evaluation, drift in
+                                     events: events, shouldStop: shouldStop) { k, t, theta, evaluation, drift in
             try record(TrajectoryRow(time: t, weights: theta, evaluation: evaluation, step: k, columns: ["step": [Double(k)]],
                                      predictedDrift: drift, resumeExtras: [Double(k)] + (drift.map(Array.init) ?? [])))
         }

@@ -57,11 +57,11 @@ public struct GradientFlowDynamics: TrajectoryDynamics {
     }
 
     /// The integration (cost: that of `GradientFlowIntegrator.integrate`, plus copying θ at every output time).
-    public func run(from start: Start, shouldStop: @escaping () -> Bool,
+    public func run(from start: Start, events: (any TrajectoryEvents)?, shouldStop: @escaping () -> Bool,
                     record: (TrajectoryRow) throws -> Void) throws -> TrajectoryOutcome<GradientFlowResult> {
         let result = try integrator.integrate(from: start.weights, startTime: start.time, observesStart: start.observesStart,
                                               schedule: configuration.schedule, lossTolerance: configuration.lossTolerance,
-                                              shouldStop: shouldStop) { t, weights, evaluation in
+                                              events: events, shouldStop: shouldStop) { t, weights, evaluation in
             try record(TrajectoryRow(time: t, weights: Array(weights), evaluation: evaluation))
         }
         let message = result.stopReason == .lossTolerance

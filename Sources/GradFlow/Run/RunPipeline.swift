@@ -107,7 +107,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let clock = Date()
         let outcome: TrajectoryOutcome<Dynamics.Result>
         do {
-            outcome = try dynamics.run(from: start, shouldStop: shouldStop) { row in
+            outcome = try dynamics.run(from: start, events: recorder.suite.events, shouldStop: shouldStop) { row in
                 let values = try recorder.record(row)
                 onRow(RecordedRow(time: row.time, weights: row.weights, evaluation: row.evaluation, monitors: values, step: row.step))
                 progress(RunProgress(time: row.time, tFinal: dynamics.horizon, evaluation: row.evaluation, rows: recorder.rows,

@@ -74,7 +74,9 @@ final class RunRecorder {
     /// storage failure (full disk, size limit) leaves the file as the partial it was at its last flush.
     func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
                 verdicts: [MonitorVerdict] = []) throws {
-        try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts)
+        let closing = verdicts.isEmpty ? [] : suite.closingDatasets.map { (group: $0.group, dataset: TrajectoryHeader.dataset($0.dataset)) }
+        try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts,
+                          datasets: closing)
         writer.close()
         try writer.output.commit()
     }

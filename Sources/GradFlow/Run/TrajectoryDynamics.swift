@@ -40,8 +40,9 @@ public protocol TrajectoryDynamics {
     func start(resuming state: ResumeState, file: String) throws -> Start
 
     /// Runs from `start`, handing every output row to `record` in time order (`record` may throw to end the
-    /// run). `shouldStop` true ends it with `GradFlowError.interrupted`.
-    func run(from start: Start, shouldStop: @escaping () -> Bool,
+    /// run), and reporting the crossings of `events` as it finds them. `shouldStop` true ends it with
+    /// `GradFlowError.interrupted`.
+    func run(from start: Start, events: (any TrajectoryEvents)?, shouldStop: @escaping () -> Bool,
              record: (TrajectoryRow) throws -> Void) throws -> TrajectoryOutcome<Result>
 
     /// The `/solver` attributes of a run that ended with `error` after `wallTime` seconds.

@@ -85,6 +85,12 @@ extension TrajectoryHeader {
                   bounds: bounds, resumeExtras: resumeExtras)
     }
 
+    /// A monitor's dataset as the format writes it (on root dimensions of the same names).
+    static func dataset(_ constant: ConstantDataset) -> Dataset {
+        Dataset(constant.name, constant.values, shape: constant.shape, longName: constant.description,
+                dimensions: constant.dimensions.map { "/" + $0 })
+    }
+
     /// A monitor's or a dynamics' column as the format writes it.
     static func column(_ c: TrajectoryColumn) -> Column {
         Column(c.name, width: c.width, dimension: c.axis?.dimensionName(column: c.name),

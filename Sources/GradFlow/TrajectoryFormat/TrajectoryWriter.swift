@@ -261,10 +261,12 @@ package final class TrajectoryWriter {
     }
 
     /// Writes the final weights and the solver group, sets `status` and `message`, and flushes.
+    /// `datasets` are written whole into their groups (created when missing), on root dimensions that are
+    /// created with the dataset's sizes when the file has none of that name.
     package func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
-                       verdicts: [MonitorVerdict] = []) throws {
+                        verdicts: [MonitorVerdict] = [], datasets: [(group: String, dataset: TrajectoryHeader.Dataset)] = []) throws {
         try flush()
-        try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + 1024,
+        try reserve(doubles: (finalWeights?.count ?? 0) + 64 * verdicts.count + datasets.reduce(0) { $0 + $1.dataset.values.count } + 1024,
                     what: when(latest?.time) + " (while closing the file)", newChunks: false)
         let root = try openRoot()
         if !verdicts.isEmpty {
@@ -272,6 +274,15 @@ package final class TrajectoryWriter {
             for (order, v) in verdicts.enumerated() {
                 for (suffix, value) in MonitorVerdict.attributes(v, order: order) { try group.setAttribute(v.key + suffix, value) }
             }
+        }
+        for (groupName, dataset) in datasets {
+            let group = root.contains(groupName) ? try root.open(groupName) : try root.createGroup(groupName)
+            if group.contains(dataset.name) { continue }
+            try group.writeDataset(dataset.name, dataset.values, shape: dataset.shape)
+            for (dimension, size) in zip(dataset.dimensions, dataset.shape) where !root.contains(String(dimension.dropFirst())) {
+                try root.createDimension(String(dimension.dropFirst()), size: size)
+            }
+            try group.label(dataset.name, dataset.longName, dimensions: dataset.dimensions)
         }
         if let finalWeights {
             let group = root.contains(Layout.Group.final) ? try root.open(Layout.Group.final) : try root.createGroup(Layout.Group.final)

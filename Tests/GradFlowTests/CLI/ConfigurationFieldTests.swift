@@ -32,7 +32,13 @@ struct ConfigurationFieldTests {
         func object(_ config: RunConfiguration) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any])
         }
-        let encodings = [try object(gaussian), try object(residual)]
+        var others: [RunConfiguration] = []
+        for initialization in [WeightInitialization.balanced(scale: 0.1), .spectral(strengths: [1e-3]), .layerwise(scales: [0.1, 1])] {
+            var config = gaussian
+            config.initialization = initialization
+            others.append(config)
+        }
+        let encodings = try ([gaussian, residual] + others).map(object)
         func resolves(_ path: String, in json: [String: Any]) -> Bool {
             var node: Any = json
             for key in path.split(separator: ".") {

@@ -1,0 +1,164 @@
+/// Incremental learning's transitions (MATH.md §10.2, after Gidel et al. 2019): the half-time of each mode
+/// of the target `M* = Σ_i σ_i u_i v_iᵀ`, the first t with `a_i(t) = u_iᵀM(t)v_i = σ_i/2`, beside §10.2's
+/// prediction from `a_i(0)`.
+///
+/// The half-times are located by the dynamics on the event functions `g_i(θ) = a_i(θ) − σ_i/2`: by
+/// SUNDIALS' root finding for gradient flow (to the solver's tolerance), by linear interpolation between
+/// steps for gradient descent. Each row records the half-times found so far (`transition_time`
+/// [min(q, d)], NaN until found), so a resumed run keeps them; the run's end writes `/transitions/observed`
+/// and `/transitions/predicted` [mode]. Verdicts (with two or more modes, or a spectral start): the modes are
+/// learned in decreasing order of σ_i (the plateaus at the RRR levels of §10.1), and the observed half-times
+/// against the prediction, judged to 1e-5 relative where the prediction is exact (gradient flow, spectral
+/// initialisation, Σ commuting with M*ᵀM*), reported otherwise. It exists in the incremental-learning setting
+/// only (two or more modes, or a spectral start): its events make the integrator stop at each crossing,
+/// which changes the step sequence, so with it a trajectory agrees with one without monitors to the solver's
+/// tolerance rather than bit for bit.
+///
+/// Cost: one SVD of M* at set-up; per event evaluation the product M (≈ 2Pd flops) and rank bilinear forms.
+public final class TransitionTimesMonitor: Monitor {
+    let context: MonitorContext
+    /// σ_i of M*, i = 1…min(q, d).
+    public let targetValues: [Double]
+    let left: [[Double]], right: [[Double]]
+    /// The modes with σ_i > 0 (those that have a half-time).
+    let rank: Int
+    /// a_i(0).
+    public let initialStrengths: [Double]
+    /// §10.2's half-times (NaN where none is predicted): the flow's, or for gradient descent its linearised
+    /// estimate (L = 2).
+    public let predicted: [Double]
+    /// The flow's half-times, also for a descent run (at small η the closer prediction: the linearised
+    /// estimate leaves out the saturation, ln 2/(4σ_i) at η → 0).
+    public let predictedFlow: [Double]
+    /// The half-times located so far (NaN until found).
+    public private(set) var observed: [Double]
+    let q: Int, d: Int
+    /// Whether the prediction is exact here.
+    let exact: Bool
+
+    public init?(context: MonitorContext) throws {
+        guard context.network.model == .linear, let m0 = context.risk.endToEndMap(context.initialWeights) else { return nil }
+        self.context = context
+        let problem = context.problem, q = problem.outputCount, d = problem.dimension
+        self.q = q
+        self.d = d
+        let svd = try LAPACK.thinSVD(problem.minimumNormSolution, rows: q, columns: d)
+        let k = svd.values.count
+        targetValues = svd.values
+        let left = (0..<k).map { i in (0..<q).map { svd.u[$0 * k + i] } }
+        let right = (0..<k).map { i in Array(svd.vt[(i * d)..<((i + 1) * d)]) }
+        self.left = left
+        self.right = right
+        rank = svd.values.filter { $0 > 1e-12 * (svd.values.first ?? 0) }.count
+        let strengths = (0..<k).map { i in Self.strength(m0, u: left[i], v: right[i], q: q, d: d) }
+        initialStrengths = strengths
+        let L = context.depth
+        predicted = (0..<k).map { i in
+            if case let .descent(eta) = context.dynamics {
+                return ModeHalfTime.descent(initial: strengths[i], target: svd.values[i], depth: L, learningRate: eta)
+            }
+            return ModeHalfTime.flow(initial: strengths[i], target: svd.values[i], depth: L)
+        }
+        predictedFlow = (0..<k).map { ModeHalfTime.flow(initial: strengths[$0], target: svd.values[$0], depth: L) }
+        observed = [Double](repeating: .nan, count: k)
+        var spectral = false
+        if case .spectral = context.initialization { spectral = true }
+        var flow = false
+        if case .flow = context.dynamics { flow = true }
+        exact = spectral && flow && Self.commutes(problem.covariance, with: problem.minimumNormSolution, q: q, d: d)
+        // Only in the incremental-learning setting: its events make the integrator stop at each crossing,
+        // which changes the step sequence (the trajectory then agrees to the tolerance, not bit for bit).
+        guard spectral || rank >= 2 else { return nil }
+    }
+
+    /// `uᵀMv`.
+    static func strength(_ m: [Double], u: [Double], v: [Double], q: Int, d: Int) -> Double {
+        var a = 0.0
+        for r in 0..<q { for c in 0..<d { a += u[r] * m[r * d + c] * v[c] } }
+        return a
+    }
+
+    /// Whether Σ commutes with M*ᵀM* (to 1e-10 of their scale): the condition of §10.2's exact case.
+    static func commutes(_ sigma: [Double], with target: [Double], q: Int, d: Int) -> Bool {
+        var gram = [Double](repeating: 0, count: d * d)
+        for i in 0..<d { for j in 0..<d { for r in 0..<q { gram[i * d + j] += target[r * d + i] * target[r * d + j] } } }
+        var difference = 0.0, scale = 0.0
+        for i in 0..<d { for j in 0..<d {
+            var ab = 0.0, ba = 0.0
+            for l in 0..<d { ab += sigma[i * d + l] * gram[l * d + j]; ba += gram[i * d + l] * sigma[l * d + j] }
+            difference = max(difference, abs(ab - ba))
+            scale = max(scale, abs(ab))
+        } }
+        return difference <= 1e-10 * max(scale, .leastNormalMagnitude)
+    }
+
+    public var columns: [TrajectoryColumn] {
+        [TrajectoryColumn("transition_time", width: targetValues.count, axis: .targetMode,
+                          description: "half-time of mode i, the first t with a_i(t) = σ_i/2 (NaN until reached; MATH.md §10.2)")]
+    }
+
+    public var eventCount: Int { rank }
+
+    public func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {
+        guard let m = context.risk.endToEndMap(Array(weights)) else { return }
+        for i in 0..<rank { values[i] = Self.strength(m, u: left[i], v: right[i], q: q, d: d) - targetValues[i] / 2 }
+    }
+
+    public func eventCrossed(_ index: Int, at time: Double) {
+        if index < observed.count, observed[index].isNaN { observed[index] = time }
+    }
+
+    public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
+        row["transition_time"] = observed
+    }
+
+    public func track(_ row: inout MonitorRow) {
+        guard let times = row["transition_time"], times.count == observed.count else { return }
+        for i in observed.indices where observed[i].isNaN && !times[i].isNaN { observed[i] = times[i] }
+    }
+
+    public var closingDatasets: [(group: String, dataset: ConstantDataset)] {
+        let k = targetValues.count
+        return [("transitions", ConstantDataset(name: "observed", values: observed, shape: [k], dimensions: ["target_mode"],
+                                                description: "observed half-time of each mode of M* (NaN: not reached)")),
+                ("transitions", ConstantDataset(name: "predicted", values: predicted, shape: [k], dimensions: ["target_mode"],
+                                                description: "MATH.md §10.2's half-time from a_i(0) (NaN: none predicted)")),
+                ("transitions", ConstantDataset(name: "predicted_flow", values: predictedFlow, shape: [k], dimensions: ["target_mode"],
+                                                description: "the flow's half-time from a_i(0) (for descent too: the η → 0 limit)")),
+                ("transitions", ConstantDataset(name: "target_singular_values", values: targetValues, shape: [k], dimensions: ["target_mode"],
+                                                description: "σ_i of M*")),
+                ("transitions", ConstantDataset(name: "initial_strength", values: initialStrengths, shape: [k], dimensions: ["target_mode"],
+                                                description: "a_i(0) = u_iᵀM(0)v_i"))]
+    }
+
+    public func verdicts(at end: MonitorSample, atMinimum: Bool) -> [MonitorVerdict] {
+        var list: [MonitorVerdict] = []
+        // Order: among modes with distinct σ (1e-9 apart), a larger σ is learned no later.
+        let found = (0..<rank).filter { !observed[$0].isNaN }
+        var ordered = true, worstGap = Double.infinity
+        for a in found { for b in found where b > a && targetValues[a] > targetValues[b] * (1 + 1e-9) {
+            if observed[a] > observed[b] { ordered = false }
+            worstGap = min(worstGap, observed[b] - observed[a])
+        } }
+        let reached: VerdictText = "\(found.count) of \(rank) modes reached σ_i/2"
+        if rank >= 2 {
+            list.append(MonitorVerdict(key: "transition_order", title: "incremental learning: modes learned in decreasing order of σ_i",
+                                       value: found.count >= 2 ? Double(found.count) : nil, valueDigits: 3,
+                                       boundText: "t_1 ≤ t_2 ≤ …", margin: worstGap.isFinite ? worstGap : nil,
+                                       outcome: found.count >= 2 ? .judged(ordered) : .notApplicable,
+                                       note: reached + "; plateaus at the RRR levels R_r of /problem/rrr_loss (MATH.md §10.1)"))
+        }
+        let compared = found.filter { !predicted[$0].isNaN && predicted[$0] > 0 }
+        let deviation = compared.map { abs(observed[$0] - predicted[$0]) / predicted[$0] }.max()
+        let tolerance = 1e-5
+        let first = compared.first
+        let example: VerdictText = first.map { "; mode \($0 + 1): t = \(observed[$0], digits: 8) against \(predicted[$0], digits: 8)" } ?? ""
+        list.append(MonitorVerdict(key: "transition_times", title: "half-times a_i(t) = σ_i/2 against MATH.md §10.2",
+                                   value: deviation, valueDigits: 3, bound: exact ? [tolerance] : [],
+                                   boundText: exact ? "≤ \(tolerance, digits: 1) (exact case)" : "a prediction",
+                                   margin: exact ? deviation.map { tolerance - $0 } : nil,
+                                   outcome: deviation == nil ? .notApplicable : (exact ? .judged(deviation! <= tolerance) : .info),
+                                   note: "largest relative deviation over \(compared.count) modes" + example))
+        return list
+    }
+}
