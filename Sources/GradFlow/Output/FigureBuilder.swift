@@ -116,11 +116,42 @@ public enum FigureBuilder {
                                                     ("paper upper bound" + suffix, bound("paper_upper_bound")),
                                                     ("8LΛ‖w*‖^{2−2/L}" + suffix, bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
         }
+        panels += modePanels(file, time: t)
         if file.datasetLength("trajectory/theta_norm") != nil {
             panels.append(Figure.Panel(title: "Residual: max_k L‖W_k − W_k(0)‖_F", xLabel: "t", yLabel: "", logX: true,
                                        series: [Figure.Series("max_k ‖θ_k‖_F", x: t, y: rowMax(file, "trajectory/theta_norm"))]))
         }
         return Figure(title: "\(URL(fileURLWithPath: name).lastPathComponent): \(method)", panels: panels)
+    }
+
+    /// Incremental learning (MATH.md §10.1–10.2): the singular values s_i(M(t)) on log time with the targets σ_i,
+    /// each mode's predicted and observed half-time marked at σ_i/2; and the loss beside the RRR levels R_r.
+    static func modePanels(_ file: TrajectoryFile, time t: [Double]) -> [Figure.Panel] {
+        var panels: [Figure.Panel] = []
+        let (values, shape) = file.datasetWithShape("trajectory/end_to_end_singular_values")
+        if shape.count == 2, shape[0] == t.count, shape[1] > 0 {
+            let k = shape[1]
+            let sigma = file.datasetWithShape("transitions/target_singular_values").values
+            var series = (0..<k).map { i in
+                Figure.Series("s_\(i + 1)(M)", x: t, y: (0..<shape[0]).map { values[$0 * k + i] })
+            }
+            let observed = file.datasetWithShape("transitions/observed").values
+            let predicted = file.datasetWithShape("transitions/predicted").values
+            if sigma.count == k, observed.count == k, predicted.count == k {
+                series.append(Figure.Series("predicted half-time (σ_i/2)", x: predicted, y: sigma.map { $0 / 2 }, style: "points"))
+                series.append(Figure.Series("observed half-time", x: observed, y: sigma.map { $0 / 2 }, style: "points"))
+            }
+            panels.append(Figure.Panel(title: "Modes of M = W_L⋯W_1 (incremental learning)", xLabel: "t", yLabel: "singular values",
+                                       logX: true, series: series,
+                                       references: sigma.enumerated().map { ("σ_\($0.offset + 1)(M*)", $0.element) }))
+        }
+        let levels = file.datasetWithShape("problem/rrr_loss").values
+        if levels.count >= 3 {  // two or more modes: plateaus to see
+            panels.append(Figure.Panel(title: "Loss and the reduced-rank regression levels R_r", xLabel: "t", yLabel: "R", logX: true,
+                                       series: [Figure.Series("R", x: t, y: file.datasetWithShape("trajectory/loss").values)],
+                                       references: levels.enumerated().map { ("R_\($0.offset)", $0.element) }))
+        }
+        return panels
     }
 
     static func comparison(_ root: HDF5Node, name: String) throws -> Figure {
