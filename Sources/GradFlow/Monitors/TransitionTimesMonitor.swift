@@ -141,8 +141,12 @@ public final class TransitionTimesMonitor: Monitor {
             worstGap = min(worstGap, observed[b] - observed[a])
         } }
         let reached: VerdictText = "\(found.count) of \(rank) modes reached σ_i/2"
-        if rank >= 2 {
-            list.append(MonitorVerdict(key: "transition_order", title: "incremental learning: modes learned in decreasing order of σ_i",
+        let orderTitle = "incremental learning: modes learned in decreasing order of σ_i"
+        if rank >= 2, context.depth == 1 {
+            list.append(.notApplicable(key: "transition_order", title: orderTitle,
+                                       because: "depth 1 has no plateaus: with Σ = I all modes reach σ_i/2 together (MATH.md §10.2)"))
+        } else if rank >= 2 {
+            list.append(MonitorVerdict(key: "transition_order", title: orderTitle,
                                        value: found.count >= 2 ? Double(found.count) : nil, valueDigits: 3,
                                        boundText: "t_1 ≤ t_2 ≤ …", margin: worstGap.isFinite ? worstGap : nil,
                                        outcome: found.count >= 2 ? .judged(ordered) : .notApplicable,
