@@ -101,7 +101,9 @@ public final class KernelComponentMonitor: Monitor {
         if let drift = row["w1_kernel_drift"]?.first { worstDrift = max(worstDrift, drift) }
         if let norm = row["w1_norm"]?.first { largestWeight = max(largestWeight, norm) }
         if let value = row["output_kernel_norm"]?.first, let bound = row["output_kernel_bound"]?.first {
-            worstBoundRatio = max(worstBoundRatio, bound > 0 ? value / bound : (value > 0 ? .infinity : 0))
+            // Values at the rounding level (W_1(0)P⊥ = 0 gives a bound of 0) count as 0.
+            let excess = value > 1e-14 ? value : 0
+            worstBoundRatio = max(worstBoundRatio, bound > 0 ? excess / bound : (excess > 0 ? .infinity : 0))
             if value > bound * (1 + 1e-9) + 1e-14 { boundHeld = false }
         }
     }
