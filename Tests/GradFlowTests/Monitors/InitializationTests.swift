@@ -5,18 +5,6 @@ import Testing
 /// MATH.md §10.5's initialisations, checked against loops.
 @Suite("Initialisations of MATH.md §10.5: balanced, spectral, per-layer scales")
 struct InitializationTests {
-    /// W_L⋯W_1 by loops (m_L×d row-major).
-    static func product(_ theta: [Double], shape: NetworkShape) -> [Double] {
-        let d = shape.inputDimension
-        var m = (0..<(d * d)).map { $0 / d == $0 % d ? 1.0 : 0.0 }
-        for k in 1...shape.depth {
-            let r = shape.rows(k), c = shape.columns(k), w = Array(theta[shape.range(k)])
-            var next = [Double](repeating: 0, count: r * d)
-            for i in 0..<r { for j in 0..<d { for l in 0..<c { next[i * d + j] += w[i * c + l] * m[l * d + j] } } }
-            m = next
-        }
-        return m
-    }
 
     @Test("balanced: every D_k(0) = 0 and W_L⋯W_1 = A, the Gaussian matrix of the seed's weight stream",
           arguments: [[4, 6, 6, 1], [4, 5, 3], [3, 4, 4, 4, 2], [5, 5]])
@@ -26,7 +14,7 @@ struct InitializationTests {
         let theta = try WeightInitialization.balanced(scale: s).draw(shape: shape, seed: seed)
         var rng = GaussianGenerator(seed: seed, stream: 1)
         let a = rng.gaussians(shape.outputWidth * shape.inputDimension, scale: s)
-        let m = Self.product(theta, shape: shape)
+        let m = Reference.product(theta, shape: shape)
         for (x, y) in zip(m, a) { #expect(abs(x - y) <= 1e-14) }
         for k in 1..<max(shape.depth, 1) {
             let d = Reference.imbalance(theta, shape: shape, k: k)
@@ -41,7 +29,7 @@ struct InitializationTests {
         let shape = try NetworkShape(widths: [d] + Array(repeating: 5, count: depth - 1) + [q])
         let strengths = [2e-3, 1e-3, 5e-4]
         let theta = try WeightInitialization.spectral(strengths: strengths).draw(shape: shape, seed: 3, target: problem.minimumNormSolution)
-        let m = Self.product(theta, shape: shape)
+        let m = Reference.product(theta, shape: shape)
         // u_i, v_i of M* from the eigenvectors of M*M*ᵀ (dsyevr), v_i = M*ᵀu_i/σ_i; a_i = u_iᵀ M v_i by loops.
         let target = problem.minimumNormSolution
         var gram = [Double](repeating: 0, count: q * q)

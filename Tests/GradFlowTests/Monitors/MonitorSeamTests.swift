@@ -19,20 +19,6 @@ struct MonitorSeamTests {
         }
     }
 
-    /// M = W_L⋯W_1 by loops (q×d row-major).
-    static func product(_ theta: [Double], shape: NetworkShape) -> [Double] {
-        let d = shape.inputDimension
-        var m = (0..<(d * d)).map { $0 / d == $0 % d ? 1.0 : 0.0 }, rows = d
-        for k in 1...shape.depth {
-            let r = shape.rows(k), c = shape.columns(k), w = Array(theta[shape.range(k)])
-            var next = [Double](repeating: 0, count: r * d)
-            for i in 0..<r { for j in 0..<d { for l in 0..<c { next[i * d + j] += w[i * c + l] * m[l * d + j] } } }
-            m = next
-            rows = r
-        }
-        #expect(rows == shape.outputWidth)
-        return m
-    }
 
     @Test("a monitor added through the registry records its column, tracks it and gives its verdict")
     func customMonitor() throws {
@@ -98,7 +84,7 @@ struct MonitorSeamTests {
         let monitor = try #require(try EndToEndModesMonitor(context: context))
         var row: MonitorRow = [:]
         try monitor.measure(MonitorSample(time: 0, weights: theta, evaluation: context.risk.evaluate(at: theta), context: context), into: &row)
-        let m = Self.product(theta, shape: shape)
+        let m = Reference.product(theta, shape: shape)
         // s_i(M)² = eigenvalues of MMᵀ (q×q), by dsyevr rather than dgesdd.
         var mmt = [Double](repeating: 0, count: q * q)
         for i in 0..<q { for j in 0..<q { for c in 0..<d { mmt[i * q + j] += m[i * d + c] * m[j * d + c] } } }

@@ -85,7 +85,7 @@ struct TransitionTests {
             return (sigma, u, (0..<d).map { c in (0..<q).map { u[$0] * target[$0 * d + c] }.reduce(0, +) / sigma })
         }
         func strengths(_ theta: [Double]) -> [Double] {
-            let m = InitializationTests.product(theta, shape: shape)
+            let m = Reference.product(theta, shape: shape)
             return modes.map { mode in
                 var a = 0.0
                 for r in 0..<q { for c in 0..<d { a += mode.u[r] * m[r * d + c] * mode.v[c] } }

@@ -52,6 +52,19 @@ enum Reference {
         }
     }
 
+    /// M = W_L⋯W_1 by loops (m_L×d row-major), without p.
+    static func product(_ theta: [Double], shape: NetworkShape) -> [Double] {
+        let d = shape.inputDimension
+        var m = (0..<(d * d)).map { $0 / d == $0 % d ? 1.0 : 0.0 }
+        for k in 1...shape.depth {
+            let r = shape.rows(k), c = shape.columns(k), w = Array(theta[shape.range(k)])
+            var next = [Double](repeating: 0, count: r * d)
+            for i in 0..<r { for j in 0..<d { for l in 0..<c { next[i * d + j] += w[i * c + l] * m[l * d + j] } } }
+            m = next
+        }
+        return m
+    }
+
     static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     static func relativeError(_ a: [Double], _ b: [Double]) -> Double {
