@@ -122,6 +122,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
                             recorder: RunRecorder, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
                             onRow: (RecordedRow) -> Void) throws -> RunSummary<Dynamics.Result> {
         let clock = Date()
+        recorder.shouldStop = shouldStop
         let outcome: TrajectoryOutcome<Dynamics.Result>
         do {
             outcome = try dynamics.run(from: start, shouldStop: shouldStop) { row in
