@@ -46,8 +46,13 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
         explicitTimes = times
     }
 
-    /// Checks that the output times the integrators are given are usable: every time after t = 0 a normal
-    /// floating-point number (no underflow to a denormal or 0, no overflow), and each strictly after the one
+    /// The smallest output time the integrators step to: √(smallest normal number) ≈ 1.49e-154. CVODE and ARKODE
+    /// multiply times and step sizes together (the initial step estimate, the interpolation tolerance), so below
+    /// it they fail with CV_ILL_INPUT / ARK_ILL_INPUT ("tstop is behind current t", "trouble interpolating").
+    public static let smallestTime = Double.leastNormalMagnitude.squareRoot()
+
+    /// Checks that the output times the integrators are given are usable: every time after t = 0 at least
+    /// `smallestTime` (no underflow, no denormal) and finite, and each strictly after the one
     /// before (a log schedule from a `firstTime` next to `tFinal` can round to equal times). Call it after
     /// `validate()` and the memory check: it computes the `count` times one at a time (no array).
     /// - Throws: `GradFlowError.invalidConfiguration` naming `firstTime` when it was given and drives the log
@@ -67,9 +72,9 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
             guard t.isFinite else {
                 throw refuse("the output time t_\(i) = \(t) is not a finite number")
             }
-            guard t >= Double.leastNormalMagnitude else {
-                throw refuse("the output time t_\(i) = \(t) underflows (below \(Double.leastNormalMagnitude), the smallest normal number), "
-                             + "which the integrators cannot step to; " + fix)
+            guard t >= Self.smallestTime else {
+                throw refuse("the output time t_\(i) = \(t) is below \(Self.smallestTime) (the square root of the smallest normal number), "
+                             + "where the integrators' step-size estimates underflow; " + fix)
             }
             guard t > previous else {
                 throw refuse("the output times collapse: t_\(i) = \(t) is not after t_\(i - 1) = \(previous) in floating point; "
@@ -99,7 +104,10 @@ public struct OutputSchedule: Sendable, Codable, Equatable {
             let quotient = tFinal / first
             // The quotient overflows for a huge t-final over a tiny first time: take the logarithms apart there.
             let ratio = quotient.isFinite ? log(quotient) : log(tFinal) - log(first)
-            return first * exp(ratio * Double(i - 1) / Double(count - 1))
+            let exponent = ratio * Double(i - 1) / Double(count - 1)
+            let growth = exp(exponent)
+            // exp overflows before the time does for a tiny first time and a huge horizon: add the logarithms there.
+            return growth.isFinite ? first * growth : exp(log(first) + exponent)
         }
     }
 }

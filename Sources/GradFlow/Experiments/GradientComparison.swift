@@ -44,8 +44,8 @@ public enum GradientComparison {
         return (base + "-flow.h5", base + "-descent.h5")
     }
 
-    /// Refuses a comparison whose flow could not be recorded at the descent's times kη: times below the smallest
-    /// normal number, or equal in floating point (a tiny η), which the integrators cannot step to.
+    /// Refuses a comparison whose flow could not be recorded at the descent's times kη: times below
+    /// `OutputSchedule.smallestTime`, or equal in floating point (a tiny η), which the integrators cannot step to.
     public static func validateFlowTimes(_ config: RunConfiguration) throws {
         guard let settings = config.descent else { return }
         let flowTimes = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing).dropFirst()
@@ -54,7 +54,7 @@ public enum GradientComparison {
             throw GradFlowError.invalidConfiguration(
                 field: .learningRate, value: "\(settings.learningRate)",
                 reason: "the flow is recorded at the descent's times kη, and t = \(flowTimes.first ?? 0) … \(flowTimes.last ?? 0) are below "
-                    + "the smallest normal number \(Double.leastNormalMagnitude) or equal in floating point; give a larger \(field: .learningRate)")
+                    + "\(OutputSchedule.smallestTime), where the integrators' step sizes underflow, or equal in floating point; give a larger \(field: .learningRate)")
         }
     }
 

@@ -131,12 +131,12 @@ public struct RunSetup: Sendable {
         let loss = RiskFactory.makeRisk(network: network, problem: problem).evaluate(at: weights).loss
         guard !loss.isFinite else { return }
         let depth = network.shape.depth
-        let overflow: ConfigurationText = "gives a non-finite initial loss R(W(0)) = \(loss.isNaN ? "nan" : "\(loss)"): the product W_L⋯W_1 of the L = \(depth) layers overflows"
+        let overflow: ConfigurationText = "a non-finite initial loss R(W(0)) = \(loss.isNaN ? "nan" : "\(loss)"): the product W_L⋯W_1 of the L = \(depth) layers overflows"
         if case let .file(path) = initialization {
-            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(path)", reason: "its weights " + overflow + "; scale them down")
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(path)", reason: "its weights give " + overflow + "; scale them down")
         }
         let field = initialization.scaleField
-        throw GradFlowError.invalidConfiguration(field: field, value: "\(initialization.scale)", reason: overflow + "; use a smaller \(field: field)")
+        throw GradFlowError.invalidConfiguration(field: field, value: "\(initialization.scale)", reason: "gives " + overflow + "; use a smaller \(field: field)")
     }
 
     /// Builds the network; its errors name the file a projection p or the widths came from (not a projection
