@@ -43,7 +43,11 @@ struct CompareCommand: ParsableCommand {
 
     /// Refuses bad options before `run()` (nothing is written).
     func validate() throws {
-        try ValidationFailure.checking { try configuration().validate() }
+        try ValidationFailure.checking {
+            let config = try configuration()
+            try config.validate()
+            try GradientComparison.validateFlowTimes(config)
+        }
     }
 
     func run() throws {

@@ -70,6 +70,7 @@ struct CriticalLRCommand: ParsableCommand {
         let seedList = try seeds.map { try Self.integers($0, option: "--seeds").map(UInt64.init) } ?? [problem.seed]
         let settings = CriticalLearningRateSettings(bisectionSteps: bisectionSteps, steps: steps, lossTolerance: lossTol)
         try settings.validate()
+        try network.checkZeroLayer(default: .residual)
         guard network.model == .linear else {
             throw GradFlowError.invalidConfiguration(field: .model, value: "\(network.model.rawValue)",
                                                      reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")

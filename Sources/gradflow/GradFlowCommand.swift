@@ -37,8 +37,8 @@ enum Main {
             if let refusal = ValidationFailure.take() { report(refusal) }
             let code = GradFlowCommand.exitCode(for: error)
             if code == .success { GradFlowCommand.exit(withError: error) }  // --help, --version
-            Terminal.error(GradFlowCommand.message(for: error))
-            Terminal.write("Run 'gradflow help' or 'gradflow <subcommand> --help' for the options.\n", toError: true)
+            // One line, as every refusal (`gradflow <subcommand> --help` lists the options).
+            Terminal.error(GradFlowCommand.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "")
             Foundation.exit(2)
         }
     }

@@ -18,6 +18,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         guard rows >= 1 else { throw UsageError(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
         let trajectory = try TrajectoryFile(path: file)
+        try trajectory.checkRowColumns()  // before anything is printed: one line for a file edited by hand
         func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
         Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute(TrajectoryLayout.Root.gradflowVersion)))")
         let root = TrajectoryLayout.Root.self, group = TrajectoryLayout.Group.self

@@ -64,7 +64,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Depth L (number of weight matrices). Default 10, or the depth of --init-weights.")
     var depth: Int?
 
-    @Option(help: ArgumentHelp(
+    @Option(parsing: .unconditional, help: ArgumentHelp(
         "Widths: one number (every hidden layer), L−1 hidden widths, or all L+1 widths m_0 = d, …, m_L, comma-separated. Default: hidden layers d wide, m_L = 1 (m_L = q for q outputs).",
         valueName: "list"))
     var widths: String?
@@ -100,7 +100,12 @@ struct NetworkOptions: ParsableArguments {
 
     func widthList() throws -> [Int]? {
         guard let widths else { return nil }
-        let parts = widths.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !widths.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw GradFlowError.invalidConfiguration(field: .widths, value: "\"\(widths)\"",
+                                                     reason: "is empty: give one width, the L−1 hidden widths, or all L+1 widths")
+        }
+        // An empty entry ("5,,1", a trailing comma) is refused, not skipped.
+        let parts = widths.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         return try parts.map { part in
             guard let value = Int(part) else {
                 throw GradFlowError.invalidConfiguration(field: .widths, value: "\(widths)", reason: "\"\(part)\" is not an integer")
@@ -111,11 +116,23 @@ struct NetworkOptions: ParsableArguments {
 
     var initialization: WeightInitialization { get throws { try initialization(default: .gaussian) } }
 
+    /// Refuses `--zero-layer` with a residual initialisation (`kind` when `--init` is not given), which has no
+    /// zero layer: W_k(0) = I + noise.
+    func checkZeroLayer(default kind: InitKind = .gaussian) throws {
+        guard let zeroLayer, initWeights == nil, (`init` ?? kind) == .residual else { return }
+        throw GradFlowError.invalidConfiguration(field: .zeroLayer, value: "\(zeroLayer)",
+                                                 reason: "has no meaning with \(field: .initialization) residual (W_k(0) = I + s/√(L·d)·N_k); it sets a layer of the Gaussian initialisation to 0")
+    }
+
     /// The initialisation the options select (`kind` when `--init` is not given).
     func initialization(default kind: InitKind) throws -> WeightInitialization {
         let chosen = `init` ?? kind
         if modeStrength != nil, chosen != .spectral {
             throw UsageError(option: "--mode-strength", value: modeStrength ?? "", reason: "goes with --init spectral")
+        }
+        if let zeroLayer, chosen == .balanced || chosen == .spectral {
+            throw UsageError(option: "--zero-layer", value: "\(zeroLayer)",
+                             reason: "has no meaning with --init \(chosen.rawValue); it sets a layer of the Gaussian initialisation to 0")
         }
         if let layerScales {
             guard chosen == .gaussian, initScale == nil, zeroLayer == nil else {
@@ -289,6 +306,7 @@ extension RunConfiguration {
     init(problem: ProblemOptions, network: NetworkOptions, recording: RecordingOptions, monitors: MonitorOptions,
          output: OutputOptions, solver: SolverSettings = SolverSettings(), schedule: OutputSchedule,
          descent: DescentSettings? = nil) throws {
+        try network.checkZeroLayer()
         self.init(
             dataFile: problem.dataFile,
             synthetic: problem.synthetic(model: network.model),

@@ -137,10 +137,22 @@ public struct SolverSettings: Sendable, Codable, Equatable {
                 throw GradFlowError.invalidConfiguration(field: .linearSolverToleranceFactor, value: "\(f)", reason: "must be in (0, 1)")
             }
         }
-        if let q = maxOrder, method != .erk, method != .auto {
-            let limit = method == .adams ? 12 : 5
-            guard (1...limit).contains(q) else {
-                throw GradFlowError.invalidConfiguration(field: .maxOrder, value: "\(q)", reason: "must be in 1…\(limit) for \(method.rawValue)")
+        if let q = maxOrder {
+            switch method {
+            case .erk:  // Dormand–Prince 5(4) throughout: no order to cap, but never a count below 1
+                guard q >= 1 else {
+                    throw GradFlowError.invalidConfiguration(field: .maxOrder, value: "\(q)",
+                                                             reason: "must be at least 1 (erk, Dormand–Prince 5(4) throughout, does not use it)")
+                }
+            case .auto:  // the cap of the BDF part it may switch to
+                guard (1...5).contains(q) else {
+                    throw GradFlowError.invalidConfiguration(field: .maxOrder, value: "\(q)", reason: "must be in 1…5 for auto (the order of its BDF part)")
+                }
+            default:
+                let limit = method == .adams ? 12 : 5
+                guard (1...limit).contains(q) else {
+                    throw GradFlowError.invalidConfiguration(field: .maxOrder, value: "\(q)", reason: "must be in 1…\(limit) for \(method.rawValue)")
+                }
             }
         }
     }

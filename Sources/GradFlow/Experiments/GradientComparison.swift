@@ -44,6 +44,20 @@ public enum GradientComparison {
         return (base + "-flow.h5", base + "-descent.h5")
     }
 
+    /// Refuses a comparison whose flow could not be recorded at the descent's times kη: times below
+    /// `OutputSchedule.smallestTime`, or equal in floating point (a tiny η), which the integrators cannot step to.
+    public static func validateFlowTimes(_ config: RunConfiguration) throws {
+        guard let settings = config.descent else { return }
+        let flowTimes = settings.outputSteps(count: config.schedule.count, spacing: config.schedule.spacing).dropFirst()
+            .map { Double($0) * settings.learningRate }
+        do { try OutputSchedule(times: flowTimes).validateTimes() } catch GradFlowError.invalidConfiguration {
+            throw GradFlowError.invalidConfiguration(
+                field: .learningRate, value: "\(settings.learningRate)",
+                reason: "the flow is recorded at the descent's times kη, and t = \(flowTimes.first ?? 0) … \(flowTimes.last ?? 0) are below "
+                    + "\(OutputSchedule.smallestTime), where the integrators' step sizes underflow, or equal in floating point; give a larger \(field: .learningRate)")
+        }
+    }
+
     public static func execute(_ config: RunConfiguration, commandLine: String,
                                progress: (RunProgress) -> Void = { _ in },
                                shouldStop: @escaping () -> Bool = { false }) throws -> ComparisonSummary {
@@ -51,6 +65,7 @@ public enum GradientComparison {
             throw GradFlowError.invalidConfiguration(field: .learningRate, value: "(none)", reason: "the comparison needs a learning rate")
         }
         try config.validate()
+        try validateFlowTimes(config)
         BLASThreads.set(config.threads)
         let (flowPath, descentPath) = trajectoryPaths(for: config.outputPath)
         for path in [config.outputPath, flowPath, descentPath] {

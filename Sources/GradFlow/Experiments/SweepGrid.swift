@@ -73,8 +73,22 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     /// object, an unknown key (`FILE: spec: unknown key "depht" (known: methods, …)`) and a value of the wrong
     /// type, naming its key.
     public static func load(_ path: String) throws -> SweepSpec {
-        let data = Data(try InputFile.text(path).utf8)
+        let text = try InputFile.text(path)
+        let data = Data(text.utf8)
         func fail(_ reason: String) -> GradFlowError { .invalidData(file: path, field: "spec", reason: reason) }
+        // What the JSON reader does not say: a key given twice (it keeps the last), and which key holds a number
+        // that no 64-bit floating-point number holds (it refuses the whole text).
+        if let entries = JSONKeyScanner.entries(text) {
+            var seen = Set<String>()
+            if let twice = entries.first(where: { !seen.insert($0.key).inserted }) {
+                throw fail("key \"\(twice.key)\" is given twice (give each key once)")
+            }
+            for entry in entries {
+                if let number = entry.numbers.first(where: { !(Double($0)?.isFinite ?? false) }) {
+                    throw fail("key \"\(entry.key)\": \(number) is not a finite 64-bit floating-point number")
+                }
+            }
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data), let keys = (object as? [String: Any])?.keys else {
             throw fail("is not a JSON object (expected {\"depths\": [5, 10], …})")
         }

@@ -194,6 +194,18 @@ package final class HDF5Node {
         return count
     }
 
+    /// Whether the dataset `child` holds numbers (integers or floating point), which `readDataset` reads; false
+    /// for text, compound or other types, and for a group.
+    package func isNumericDataset(_ child: String) throws -> Bool {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        let node = try open(child)
+        guard node.isDataset else { return false }
+        let type = H5Dget_type(node.id)
+        defer { H5Tclose(type) }
+        let typeClass = H5Tget_class(type)
+        return typeClass == H5T_FLOAT || typeClass == H5T_INTEGER
+    }
+
     /// The shape of the dataset `child`.
     package func datasetShape(_ child: String) throws -> [Int] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }

@@ -20,6 +20,14 @@ public final class MonitorSuite {
     public let monitors: [any Monitor]
     /// The sample of the last output row (a checkpoint at the same point reuses what it computed).
     private var lastSample: MonitorSample?
+    /// Asked before each monitor's work in `row`, `track` and `checkpoint` (a signal handler's flag): true ends
+    /// the row with `GradFlowError.interrupted` (its `time` NaN: the caller knows the last recorded time). On a
+    /// deep network one row takes seconds, so a signal is seen between monitors, not only between rows.
+    public var shouldStop: () -> Bool = { false }
+
+    private func checkStop() throws {
+        if shouldStop() { throw GradFlowError.interrupted(time: .nan) }
+    }
 
     /// The monitors of `registry` (by default every registered one) that `selection` turns on and that apply.
     public init(network: Network, problem: RegressionProblem, initialWeights: [Double], initialization: WeightInitialization,
@@ -78,7 +86,11 @@ public final class MonitorSuite {
         let sample = MonitorSample(time: time, weights: theta, evaluation: evaluation, step: step,
                                    predictedDrift: predictedDrift, context: context)
         var row: MonitorRow = [:]
-        for monitor in monitors { try monitor.measure(sample, into: &row) }
+        for monitor in monitors {
+            try checkStop()
+            try monitor.measure(sample, into: &row)
+        }
+        try checkStop()
         lastSample = sample
         // `track` sees the row as a replay of the file would: with the columns every run records.
         let base = Self.baseColumns(time: time, evaluation: evaluation)
@@ -108,7 +120,10 @@ public final class MonitorSuite {
             sample = MonitorSample(time: time, weights: theta, evaluation: evaluation ?? risk.evaluate(at: theta), context: context)
         }
         var row: MonitorRow = ["time": [time], "weights": theta]
-        for monitor in monitors { try monitor.checkpoint(sample, into: &row) }
+        for monitor in monitors {
+            try checkStop()
+            try monitor.checkpoint(sample, into: &row)
+        }
         return row
     }
 

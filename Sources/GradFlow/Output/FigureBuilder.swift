@@ -67,6 +67,7 @@ public enum FigureBuilder {
     }
 
     static func trajectory(_ file: TrajectoryFile, name: String) throws -> Figure {
+        try file.checkRowColumns()  // the series share time: a missing, text or resized column is refused
         let t = file.datasetWithShape("trajectory/time").values
         let bound = { (key: String) in (try? file.value(key, in: "bounds"))?.doubleValue ?? .nan }
         let method = file.attribute("method")

@@ -126,5 +126,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }
         // Sizes from the options alone (the data, P, the output schedule), before anything is allocated.
         try MemoryEstimate.checkPlan(self)
+        // The flow's output times (after the memory check: they are computed one by one); a descent records steps.
+        if descent == nil { try schedule.validateTimes() }
     }
 }

@@ -46,6 +46,13 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
         let (config, state): (RunConfiguration, ResumeState) = try {
             let file = try TrajectoryFile(path: path)
+            // A newer writer may lay the file out differently: continuing it here could corrupt it.
+            if file.formatVersion > GradFlowVersion.formatVersion {
+                throw GradFlowError.invalidData(
+                    file: path, field: TrajectoryLayout.Root.formatVersion,
+                    reason: "is \(file.formatVersion), newer than the format \(GradFlowVersion.formatVersion) that gradflow \(GradFlowVersion.string) "
+                        + "writes; resume it with the gradflow that wrote it (\(file.attribute(TrajectoryLayout.Root.gradflowVersion)))")
+            }
             try Dynamics.checkResumable(file)
             let config: RunConfiguration
             do {
@@ -60,7 +67,15 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         BLASThreads.set(config.threads)
         let damaged = try TrajectoryFile(path: path).damagedObjects()
         if !damaged.isEmpty {
-            return try restart(path, damaged: damaged, config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
+            return try restart(path, field: damaged[0], cause: "\(damaged.joined(separator: ", ")) torn by a kill inside a flush",
+                               refusal: "cannot be read (damaged HDF5 metadata); the run cannot be resumed",
+                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
+        }
+        if let fallback = state.fallback {
+            // Rows were recorded but no state to continue them can be trusted: never restart over them in place.
+            return try restart(path, field: fallback.field, cause: "\(fallback.field): \(fallback.reason)",
+                               refusal: "\(fallback.reason); the run cannot be resumed (from a FILE.partial it would be kept aside and run again from t = 0)",
+                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
         }
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
@@ -72,13 +87,15 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
                        progress: progress, shouldStop: shouldStop, onRow: { _ in })
     }
 
-    /// A partial whose HDF5 metadata was torn by a kill inside a flush (`TrajectoryFile.damagedObjects`) cannot be
-    /// continued: it is moved aside (kept) and the run starts again from t = 0 under its name, with its recorded
-    /// configuration, problem and initial weights.
-    private static func restart(_ path: String, damaged: [String], config: RunConfiguration, commandLine: String,
-                                progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool) throws -> RunSummary<Dynamics.Result> {
+    /// A partial whose HDF5 metadata was torn by a kill inside a flush (`TrajectoryFile.damagedObjects`), or whose
+    /// recorded rows have no trustworthy state (`ResumeState.fallback`), cannot be continued: it is moved aside
+    /// (kept) and the run starts again from t = 0 under its name, with its recorded configuration, problem and
+    /// initial weights; the summary's note gives `cause`. Any other file is refused (`field`: `refusal`).
+    private static func restart(_ path: String, field: String, cause: String, refusal: String, config: RunConfiguration,
+                                commandLine: String, progress: (RunProgress) -> Void,
+                                shouldStop: @escaping () -> Bool) throws -> RunSummary<Dynamics.Result> {
         guard path.hasSuffix(OutputFile.partialSuffix) else {
-            throw GradFlowError.invalidData(file: path, field: damaged[0], reason: "cannot be read (damaged HDF5 metadata); the run cannot be resumed")
+            throw GradFlowError.invalidData(file: path, field: field, reason: refusal)
         }
         var config = config
         config.outputPath = String(path.dropLast(OutputFile.partialSuffix.count))
@@ -88,7 +105,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
         var summary = try run(dynamics, from: dynamics.initialStart, config: config, setup: setup, recorder: recorder,
                               progress: progress, shouldStop: shouldStop, onRow: { _ in })
-        summary.report.notes.append("\(path) could not be continued (\(damaged.joined(separator: ", ")) torn by a kill inside a flush): "
+        summary.report.notes.append("\(path) could not be continued (\(cause)): "
                                     + "it is kept as \(aside), and the run started again from t = 0")
         return summary
     }
@@ -105,6 +122,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
                             recorder: RunRecorder, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
                             onRow: (RecordedRow) -> Void) throws -> RunSummary<Dynamics.Result> {
         let clock = Date()
+        recorder.shouldStop = shouldStop
         let outcome: TrajectoryOutcome<Dynamics.Result>
         do {
             outcome = try dynamics.run(from: start, events: recorder.suite.events, shouldStop: shouldStop) { row in

@@ -10,6 +10,14 @@ final class RunRecorder {
     private(set) var checkpoints = 0
     private(set) var monitorTime = 0.0
     private var lastCheckpointRow = -1
+    /// The time of the last row on file: what an interruption inside the monitors reports.
+    private var lastTime = 0.0
+
+    /// Asked between monitors (`MonitorSuite.shouldStop`): a long row on a deep network ends at the next monitor.
+    var shouldStop: () -> Bool {
+        get { suite.shouldStop }
+        set { suite.shouldStop = newValue }
+    }
 
     /// Claims `config.outputPath` and writes the header of a new run of `method` (with the dynamics' extra
     /// columns and resume extras beside the monitors').
@@ -35,6 +43,7 @@ final class RunRecorder {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
         rows = writer.rows
+        lastTime = writer.flushedTime ?? 0
         let columns = try writer.recordedColumns()
         for row in 0..<rows {
             var values: [String: [Double]] = [:]
@@ -51,11 +60,16 @@ final class RunRecorder {
     @discardableResult
     func record(_ row: TrajectoryRow) throws -> [String: [Double]] {
         let start = Date()
-        var values = try suite.row(time: row.time, weights: row.weights, evaluation: row.evaluation, predictedDrift: row.predictedDrift,
-                                   step: row.step ?? 0)
-        values.merge(row.columns) { current, _ in current }
+        var values: [String: [Double]]
         var checkpoint: [String: [Double]]?
-        if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: row.time, weights: row.weights) }
+        do {
+            values = try suite.row(time: row.time, weights: row.weights, evaluation: row.evaluation, predictedDrift: row.predictedDrift,
+                                   step: row.step ?? 0)
+            if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: row.time, weights: row.weights) }
+        } catch GradFlowError.interrupted {
+            throw GradFlowError.interrupted(time: lastTime)  // stopped inside the monitors: this row is not recorded
+        }
+        values.merge(row.columns) { current, _ in current }
         monitorTime += Date().timeIntervalSince(start)
         let evaluation = row.evaluation
         try writer.append(time: row.time, loss: evaluation.loss, excessRisk: evaluation.excessRisk,
@@ -67,6 +81,7 @@ final class RunRecorder {
             checkpoints += 1
         }
         rows += 1
+        lastTime = row.time
         return values
     }
 
@@ -96,6 +111,7 @@ final class RunRecorder {
 
     /// The closing checkpoint (when the last row was not one) and the verdicts.
     func close(time: Double, weights theta: [Double], evaluation: RiskEvaluation, atMinimum: Bool) throws -> [MonitorVerdict] {
+        suite.shouldStop = { false }  // the run has ended: its closing checkpoint completes
         if suite.selection.sharpness, lastCheckpointRow != rows - 1 {
             let start = Date()
             let checkpoint = try suite.checkpoint(time: time, weights: theta)

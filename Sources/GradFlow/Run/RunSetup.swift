@@ -60,6 +60,7 @@ public struct RunSetup: Sendable {
             let network = try fileNetwork(projectionFile: file.projection != nil ? path : config.dataFile, weightsFile: path) {
                 try Network(shape: shape, kind: kind, model: config.model, projection: p)
             }
+            try checkInitialLoss(network: network, problem: problem, weights: file.weights, initialization: .file(path: path))
             return RunSetup(problem: problem, network: network, initialWeights: file.weights, initialization: .file(path: path))
         }
 
@@ -94,6 +95,7 @@ public struct RunSetup: Sendable {
             try Network(shape: shape, kind: kind, model: config.model, projection: p)
         }
         let theta = try config.initialization.draw(shape: shape, seed: config.seed, target: problem.minimumNormSolution)
+        try checkInitialLoss(network: network, problem: problem, weights: theta, initialization: config.initialization)
         return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
     }
 
@@ -118,6 +120,23 @@ public struct RunSetup: Sendable {
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
         let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
+    }
+
+    /// Refuses initial weights whose risk R(W(0)) is not finite (the product W_L⋯W_1 overflows: a huge scale, a
+    /// deep network, or finite but huge weights in a file), before any output exists. The error names the
+    /// scale that drew them, or the file they came from. Cost: one risk evaluation (a forward pass) on an
+    /// instance of its own, released before the run builds its own.
+    static func checkInitialLoss(network: Network, problem: RegressionProblem, weights: [Double],
+                                 initialization: WeightInitialization) throws {
+        let loss = RiskFactory.makeRisk(network: network, problem: problem).evaluate(at: weights).loss
+        guard !loss.isFinite else { return }
+        let depth = network.shape.depth
+        let overflow: ConfigurationText = "a non-finite initial loss R(W(0)) = \(loss.isNaN ? "nan" : "\(loss)"): the product W_L⋯W_1 of the L = \(depth) layers overflows"
+        if case let .file(path) = initialization {
+            throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(path)", reason: "its weights give " + overflow + "; scale them down")
+        }
+        let field = initialization.scaleField
+        throw GradFlowError.invalidConfiguration(field: field, value: "\(initialization.scale)", reason: "gives " + overflow + "; use a smaller \(field: field)")
     }
 
     /// Builds the network; its errors name the file a projection p or the widths came from (not a projection

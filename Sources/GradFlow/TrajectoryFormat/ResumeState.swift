@@ -22,6 +22,18 @@ public struct ResumeState: Sendable, Equatable {
     public var extras: [Double] = []
     /// The sequence number of the record it came from (the next record gets a larger one).
     public var sequence: Int = 0
+    /// Why this state is θ(0) at t = 0 although the file records rows: no record of `/resume/state` passes its
+    /// checksum, or (files without records) `/resume`'s attributes do not match the rows. nil for a state
+    /// read from a valid record. Such a file was edited or corrupted: the run is not continued from it in place.
+    public var fallback: Fallback?
+
+    /// Why a file's state could not be read from `/resume` (`ResumeState.fallback`).
+    public struct Fallback: Sendable, Equatable {
+        /// The dataset or group at fault (`/resume/state`).
+        public var field: String
+        /// What is wrong with it.
+        public var reason: String
+    }
 
     /// The entries of one `/resume/state` record: `[sequence, time, row, checksum, θ…, extras…]`.
     static func record(sequence: Int, time: Double, row: Int, weights: [Double], extras: [Double] = []) -> [Double] {
@@ -43,41 +55,67 @@ public struct ResumeState: Sendable, Equatable {
         return Double(hash & ((1 << 52) - 1))
     }
 
-    /// The state of the trajectory file whose root is `root`: the newest valid record with `row + 1 ≤ rows`
-    /// (the rows of `/trajectory` on disk), else the attributes of `/resume` when they are consistent, else
-    /// the initial weights at t = 0 (the run restarts, keeping its header).
+    /// The state of the trajectory file whose root is `root`: the newest valid record (its rows are all on disk),
+    /// else, for a file without records, the attributes of `/resume` when they are consistent, else the initial
+    /// weights at t = 0 (the run restarts, keeping its header; with `fallback` set when rows were recorded).
+    /// - Throws: `GradFlowError.invalidData` naming the file and the dataset for base columns that are missing,
+    ///   not numbers or not one value per row (`RowColumnCheck`), a `/resume/state` that is not a numeric
+    ///   [2, P + 4 …] dataset, and a valid record whose rows are not all on disk (a column cut by hand).
     static func read(_ root: HDF5Node, path: String) throws -> ResumeState {
         typealias Layout = TrajectoryLayout
         let initial = Layout.path(Layout.Group.initial, Layout.weights), state = Layout.path(Layout.Group.resume, Layout.Resume.state)
         let weights = Layout.path(Layout.Group.resume, Layout.Resume.weights)
+        try RowColumnCheck.check(root, path: path, mode: .resume)
         let rows = try trajectoryRows(root)
         let parameters = (try? root.datasetShape(initial))?.first ?? 0
-        if root.contains(state), let (values, shape) = try? root.readDataset(state), shape.count == 2, shape[1] > 4 {
+        func startAgain(_ fallback: Fallback?) throws -> ResumeState {
+            guard root.contains(initial) else {
+                throw GradFlowError.invalidData(file: path, field: "/" + initial, reason: "missing: there is no state to resume from")
+            }
+            return ResumeState(time: 0, row: -1, weights: try root.readDataset(initial).values, fallback: rows > 0 ? fallback : nil)
+        }
+        if root.contains(state) {
+            let expected = "expected [2, \(parameters + 4)…] records [sequence, time, row, checksum, θ…]"
+            guard (try? root.isNumericDataset(state)) == true, let (values, shape) = try? root.readDataset(state) else {
+                throw GradFlowError.invalidData(file: path, field: "/" + state, reason: "is not a numeric dataset (\(expected)); the run cannot be resumed")
+            }
+            guard shape.count == 2, shape[0] == 2, shape[1] >= parameters + 4, shape[1] > 4 else {
+                throw GradFlowError.invalidData(file: path, field: "/" + state, reason: "has shape \(shape), \(expected); the run cannot be resumed")
+            }
             let width = shape[1]
-            let candidates = (0..<shape[0]).compactMap { slot -> (Int, ResumeState)? in
+            let valid = (0..<shape[0]).compactMap { slot -> ResumeState? in
                 let record = Array(values[(slot * width)..<((slot + 1) * width)])
                 let head = Array(record[0..<3]), payload = Array(record[4...])
                 guard record[3] == checksum(head, payload), head[0] >= 0, head[1].isFinite, head[1] >= 0,
-                      let row = Int(exactly: head[2]), row >= -1, row + 1 <= rows, parameters <= payload.count else { return nil }
-                return (Int(head[0]), ResumeState(time: head[1], row: row, weights: Array(payload.prefix(parameters)),
-                                                  extras: Array(payload.dropFirst(parameters)), sequence: Int(head[0])))
+                      let row = Int(exactly: head[2]), row >= -1, parameters <= payload.count else { return nil }
+                return ResumeState(time: head[1], row: row, weights: Array(payload.prefix(parameters)),
+                                   extras: Array(payload.dropFirst(parameters)), sequence: Int(head[0]))
             }
-            if let newest = candidates.max(by: { $0.0 < $1.0 }) {
-                var state = newest.1
-                // Past every record on disk, torn ones included.
-                state.sequence = (0..<shape[0]).map { values[$0 * width] }.filter(\.isFinite).map { Int(max(0, min($0, 1e15))) }.max() ?? state.sequence
-                return state
+            guard var newest = valid.max(by: { $0.sequence < $1.sequence }) else {
+                return try startAgain(Fallback(field: "/" + state, reason: "no record passes its checksum: the file was edited or corrupted"))
             }
+            // A record is written only after its rows were flushed: rows missing under a valid record were cut by hand.
+            guard newest.row + 1 <= rows else {
+                let group = try root.open(Layout.Group.trajectory)
+                let short = group.children().compactMap { name in (try? group.datasetShape(name)).map { (name, $0.first ?? 0) } }
+                    .min { $0.1 < $1.1 }
+                throw GradFlowError.invalidData(
+                    file: path, field: "/" + Layout.path(Layout.Group.trajectory, short?.0 ?? Layout.Trajectory.time),
+                    reason: "has \(short?.1 ?? 0) rows, fewer than the \(newest.row + 1) that /\(state) records (a column was cut or "
+                        + "resized by hand); the run cannot be resumed")
+            }
+            // Past every record on disk, torn ones included.
+            newest.sequence = (0..<shape[0]).map { values[$0 * width] }.filter(\.isFinite).map { Int(max(0, min($0, 1e15))) }.max() ?? newest.sequence
+            return newest
         }
-        if root.contains(weights), case let .integer(row)? = try? root.open(Layout.Group.resume).attribute(Layout.Resume.row),
-           let time = (try? root.open(Layout.Group.resume).attribute(Layout.Resume.time))?.doubleValue, row >= -1, row + 1 <= rows, time.isFinite,
-           time >= 0, !root.contains(state) {
+        let group = try? root.open(Layout.Group.resume)
+        if root.contains(weights), case let .integer(row)? = try? group?.attribute(Layout.Resume.row),
+           let time = (try? group?.attribute(Layout.Resume.time))?.doubleValue, row >= -1, row + 1 <= rows, time.isFinite, time >= 0 {
             return ResumeState(time: time, row: row, weights: try root.readDataset(weights).values)
         }
-        guard root.contains(initial) else {
-            throw GradFlowError.invalidData(file: path, field: "/" + initial, reason: "missing: there is no state to resume from")
-        }
-        return ResumeState(time: 0, row: -1, weights: try root.readDataset(initial).values)
+        return try startAgain(Fallback(field: "/" + Layout.Group.resume,
+                                       reason: "its weights, time and row attributes are missing or do not match the \(rows) rows on disk: "
+                                           + "the file was edited or corrupted"))
     }
 
     /// The number of complete rows: the shortest `/trajectory` column.

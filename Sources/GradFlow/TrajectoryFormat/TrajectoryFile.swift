@@ -72,6 +72,15 @@ public final class TrajectoryFile {
         }
     }
 
+    /// Checks the four columns every trajectory holds (`RowColumnCheck`) before they are shown or plotted:
+    /// present, numbers, one value per row, and of equal lengths when `status` says the run ended (a
+    /// partial's may differ after a kill inside a flush).
+    /// - Throws: `GradFlowError.invalidData` naming the file and the column.
+    public func checkRowColumns() throws {
+        let finished = status.map { $0 != .running } ?? false
+        try RowColumnCheck.check(root, path: path, mode: finished ? .finished : .partial)
+    }
+
     /// The state a resumed run continues from (`ResumeState`): consistent with the rows on disk even after
     /// a kill inside a flush.
     public func resumeState() throws -> ResumeState { try ResumeState.read(root, path: path) }

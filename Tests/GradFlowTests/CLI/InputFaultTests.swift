@@ -491,7 +491,8 @@ struct InputFaultTests {
         let scratch = try Scratch()
         let folder = try Self.namingFixtures(scratch)
         let out = scratch.path("out")
-        let args = arguments.map { $0.replacingOccurrences(of: "@", with: folder) } + ["-o", out]
+        // The output first: an option that takes any value (`--depth`) must not swallow it.
+        let args = [arguments[0], "-o", out] + arguments.dropFirst().map { $0.replacingOccurrences(of: "@", with: folder) }
         Fault.expectRefused(try Fault.run(args, timeout: 20), messages, outputs: [out], arguments.joined(separator: " "))
     }
 
@@ -584,6 +585,12 @@ struct InputFaultTests {
         ("{\"methods\": [\"descend\"]}", "spec: methods: descend must be flow or descent"),
         ("{\"depths\": [2], \"initScales\": [0]}", "spec: initScales 0.0: must be > 0 for a Gaussian initialisation"),
         ("{\"depths\": [2], \"arguments\": [\"--steps\", \"5\"]}", "spec: arguments \"--steps 5\": Unknown option '--steps'"),
+        ("{\"initScales\": [1e400], \"depths\": [2]}", "spec: key \"initScales\": 1e400 is not a finite 64-bit floating-point number"),
+        ("{\"depths\": [2, 1e400]}", "spec: key \"depths\": 1e400 is not a finite 64-bit floating-point number"),
+        ("{\"learningRates\": [-1E+999], \"methods\": [\"descent\"]}", "spec: key \"learningRates\": -1E+999 is not a finite"),
+        ("{\"depths\": [2], \"depths\": [3]}", "spec: key \"depths\" is given twice (give each key once)"),
+        ("{\"depths\": [2], \"seeds\": [1], \"seeds\": [1]}", "spec: key \"seeds\" is given twice"),
+        ("{\"dep\\u0074hs\": [2], \"depths\": [3]}", "spec: key \"depths\" is given twice"),
     ])
     func specKeys(text: String, message: String) throws {
         let scratch = try Scratch()
@@ -782,5 +789,213 @@ struct InputFaultLibraryTests {
             #expect(throws: GradFlowError.self) { try config.validate() }
         }
         #expect(MemoryEstimate.bytes(RunConfiguration(), parameters: Int.max, samples: Int.max, dimension: Int.max).isFinite)
+    }
+}
+
+/// The failures a hostile tester found in the second round: each case exit 2 (one line naming the option or
+/// file and the value, nothing written), or exit 130 for a signal.
+@Suite("Fault injection: hostile inputs, round 2", .enabled(if: ProcessResult.gradflow != nil, "the gradflow executable was not built"))
+struct HostileInputTests {
+    /// Runs `arguments` (with `@` the fixture folder) and expects the refusal: one line with every message, no output file.
+    func refused(_ arguments: [String], _ messages: [String], folder: String = "", in scratch: Scratch, timeout: Double = 30) throws {
+        let out = scratch.path(arguments[0] == "sweep" ? "sweep-out" : "out.h5")
+        // The output first: an option that takes any value (`--depth`) must not swallow it.
+        let args = [arguments[0], "-o", out] + arguments.dropFirst().map { $0.replacingOccurrences(of: "@", with: folder) }
+        let o = try Fault.run(args, timeout: timeout)
+        Fault.expectRefused(o, messages, outputs: [out, out + ".partial", scratch.path("out-flow.h5"), scratch.path("out-descent.h5")],
+                            arguments.joined(separator: " "))
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).filter { $0.hasPrefix(".out") || $0.hasPrefix("out") }
+        #expect(left.isEmpty, "\(arguments): left \(left)")
+    }
+
+    // MARK: 1. A non-finite R(W(0)): refused before any output exists, naming the scale or the file
+
+    @Test("a scale or weights whose R(W(0)) overflows are refused before any file, naming --init-scale or --init-weights", arguments: [
+        (["run", "--init-scale", "1e23"], ["--init-scale 1e+23: gives a non-finite initial loss R(W(0)) = inf", "L = 10 layers", "use a smaller --init-scale"]),
+        (["run", "--init", "residual", "--init-scale", "1e300"], ["--init-scale 1e+300: gives a non-finite initial loss R(W(0))"]),
+        (["run", "--depth", "1", "--init-scale", "1e200"], ["--init-scale 1e+200: gives a non-finite initial loss", "L = 1 layers"]),
+        (["run", "--depth", "400", "--widths", "1", "--init-scale", "10"], ["--init-scale 10.0: gives a non-finite initial loss", "L = 400 layers"]),
+        (["run", "--outputs", "2", "--init-scale", "1e200"], ["--init-scale 1e+200: gives a non-finite initial loss"]),
+        (["run", "--init-scale", "1.7e308"], ["--init-scale 1.7e+308: gives a non-finite initial loss"]),
+        (["descent", "--lr", "0.01", "--init-scale", "1e30"], ["--init-scale 1e+30: gives a non-finite initial loss"]),
+        (["compare", "--lr", "0.01", "--init-scale", "1e30"], ["--init-scale 1e+30: gives a non-finite initial loss"]),
+        (["critical-lr", "--depths", "3", "--init-scale", "1e200"], ["--init-scale 1e+200: gives a non-finite initial loss"]),
+        (["run", "--init-weights", "@/w-big.h5"], ["--init-weights ", "w-big.h5: its weights give a non-finite initial loss", "scale them down"]),
+        (["descent", "--lr", "0.01", "--init-weights", "@/w-big.h5"], ["w-big.h5: its weights give a non-finite initial loss"]),
+    ])
+    func overflowingInitialLoss(arguments: [String], messages: [String]) throws {
+        let scratch = try Scratch()
+        let root = try HDF5File.create(scratch.path("w-big.h5"), overwrite: true)
+        try root.writeDataset("W1", Array(repeating: 1e200, count: 15), shape: [3, 5])  // finite, but W2·W1 = 3e400
+        try root.writeDataset("W2", [1e200, 1e200, 1e200], shape: [1, 3])
+        try root.flush()
+        try refused(arguments, messages, folder: scratch.url.path, in: scratch)
+    }
+
+    @Test("an existing output is untouched by a refused R(W(0)), even with --force")
+    func overflowKeepsTheOldFile() throws {
+        let scratch = try Scratch()
+        let kept = try scratch.write("kept.h5", "earlier result")
+        let o = try Fault.run(["run", "--init-scale", "1e23", "--force", "-o", kept])
+        Fault.expectRefused(o, ["--init-scale 1e+23"], "--force over an earlier result")
+        #expect(try String(contentsOfFile: kept, encoding: .utf8) == "earlier result")
+        #expect(!FileManager.default.fileExists(atPath: kept + ".partial"))
+    }
+
+    // MARK: 2. Output schedules that underflow, are denormal or collapse
+
+    @Test("a horizon or first time whose schedule underflows or collapses is refused in validation, naming the option", arguments: [
+        (["run", "--t-final", "1e-320"], ["--t-final 1e-320: the output time t_1 = ", "is below 1.4916681462400413e-154 (the square root of the smallest normal number)", "give a larger --t-final"]),
+        (["run", "--t-final", "1e-155"], ["--t-final 1e-155: the output time t_1 = ", "is below 1.49"]),
+        (["run", "--t-final", "1e-200", "--output-times", "1", "--method", "bdf-krylov"], ["--t-final 1e-200: the output time t_1 = 1e-200 is below"]),
+        (["run", "--t-final", "5e-324"], ["--t-final 5e-324: the output time t_1"]),
+        (["run", "--t-final", "1e-310", "--spacing", "uniform"], ["--t-final 1e-310: the output time t_1", "is below 1.49"]),
+        (["run", "--t-final", "3e-308", "--spacing", "uniform", "--output-times", "2"], ["--t-final 3e-308: the output time t_1 = 1.5", "e-308 is below"]),
+        (["run", "--t-first", "1e-320"], ["--t-first 1e-320: the output time t_1 = 1e-320 is below", "give a larger --t-first"]),
+        (["run", "--t-first", "1e6"], ["--t-first 1000000.0: the output times collapse: t_2 = 1000000.0 is not after t_1", "give a smaller --t-first"]),
+        (["run", "--t-final", "1", "--t-first", "0.9999999999999999", "--output-times", "50"], ["--t-first 0.9999999999999999: the output times collapse"]),
+        (["run", "--t-final", "1", "--t-first", "1e-160"], ["--t-first 1e-160: the output time t_1 = 1e-160 is below"]),
+        (["compare", "--lr", "1e-310", "--steps", "10"], ["--lr 1e-310: the flow is recorded at the descent's times kη", "give a larger --lr"]),
+        (["sweep", "--depths", "2", "--flow-args", "--t-final 1e-320"], ["--flow-args --t-final 1e-320: the output time t_1", "at point 0"]),
+    ])
+    func schedules(arguments: [String], messages: [String]) throws {
+        let scratch = try Scratch()
+        try refused(arguments + ["-q"], messages, in: scratch)
+    }
+
+    @Test("the smallest horizons the integrators take and huge horizons still give strictly increasing times, and run")
+    func usableSchedules() throws {
+        for schedule in [OutputSchedule(tFinal: 1e-150), OutputSchedule(tFinal: 1e308, spacing: .uniform), OutputSchedule(tFinal: 1e308),
+                         OutputSchedule(tFinal: 1e-150, count: 5, spacing: .uniform)] {
+            try schedule.validateTimes()
+            let times = schedule.times()
+            #expect(times.last == schedule.tFinal, "\(schedule)")
+            let increasing = zip(times, times.dropFirst()).allSatisfy { (a: Double, b: Double) -> Bool in a < b }
+            let finite = times.allSatisfy { (t: Double) -> Bool in t.isFinite }
+            #expect(increasing && finite, "\(schedule)")
+        }
+        // The usual schedules are the same bits as before (multiply, then divide).
+        let uniform = OutputSchedule(tFinal: 10, count: 3, spacing: .uniform).times()
+        let expected: [Double] = [0, 10.0 / 3, 20.0 / 3, 10]
+        #expect(uniform == expected)
+        let scratch = try Scratch()
+        for method in ["auto", "bdf-krylov", "adams"] {  // the smallest horizons validation accepts run with every integrator
+            let short = try Fault.run(["run", "--t-final", "1e-150", "--method", method] + Fault.small + ["-o", scratch.path("ok.h5"), "--force"])
+            #expect(short.status == 0, "\(method): \(short.stderr)")
+        }
+    }
+
+    // MARK: 4. inspect and plot on files with edited base columns
+
+    @Test("inspect and plot refuse a finished file whose base columns are missing, text, not 1-D or resized", arguments: [
+        ("no-time", "/trajectory/time: missing: every trajectory holds time, loss, excess_risk, grad_norm_sq"),
+        ("no-grad", "/trajectory/grad_norm_sq: missing"),
+        ("short-loss", "/trajectory/loss: has 2 rows, but /trajectory/time has"),
+        ("long-excess", "/trajectory/excess_risk: has 500 rows, but /trajectory/time has"),
+        ("text-loss", "/trajectory/loss: holds text or another non-numeric type, not numbers"),
+        ("group-loss", "/trajectory/loss: is a group, not a column of numbers"),
+        ("scalar-loss", "/trajectory/loss: has shape [], expected one value per row ([rows])"),
+        ("matrix-time", "/trajectory/time: has shape [2, 3], expected one value per row"),
+    ])
+    func editedColumns(name: String, message: String) throws {
+        guard let python = ProcessResult.python else { return }
+        let scratch = try Scratch()
+        let base = scratch.path("base.h5")
+        #expect(try Fault.run(["run"] + Fault.small + ["-o", base]).status == 0)
+        let path = try Self.edited(name, base: base, python: python)
+        Fault.expectRefused(try Fault.run(["inspect", path]), [path + ": " + message], "inspect \(name)")
+        let prefix = scratch.path("figure")
+        Fault.expectRefused(try Fault.run(["plot", path, "-o", prefix], timeout: 60), [path + ": " + message], outputs: [prefix + ".png", prefix + ".svg"],
+                            "plot \(name)")
+    }
+
+    /// A copy of `base` with its `/trajectory` edited by h5py (`name`; `status` set when given).
+    static func edited(_ name: String, base: String, python: String, status: String? = nil, suffix: String = ".h5") throws -> String {
+        let script = """
+            import h5py, shutil, sys, numpy as np
+            base, name, status, suffix = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+            def replace(name, value):
+                def edit(h):
+                    del h[name]; h[name] = value
+                return edit
+            def resize(name, rows):
+                def edit(h): h[name].resize(rows, axis=0)
+                return edit
+            def group(name):
+                def edit(h):
+                    del h[name]; h.create_group(name)
+                return edit
+            def delete(name):
+                def edit(h): del h[name]
+                return edit
+            def bad_checksums(h):
+                s = h['resume/state'][...]; s[:, 3] += 1; h['resume/state'][...] = s
+            def bad_attributes(h):
+                del h['resume/state']; h['resume'].attrs['row'] = 99999
+            def newer(h): h.attrs['format_version'] = np.int64(99)
+            edits = {
+                'no-time': delete('trajectory/time'), 'no-grad': delete('trajectory/grad_norm_sq'),
+                'short-loss': resize('trajectory/loss', 2), 'long-excess': resize('trajectory/excess_risk', 500),
+                'text-loss': replace('trajectory/loss', np.array([b'a', b'b'])), 'group-loss': group('trajectory/loss'),
+                'scalar-loss': replace('trajectory/loss', 3.0), 'matrix-time': replace('trajectory/time', np.zeros((2, 3))),
+                'bad-checksums': bad_checksums, 'bad-attributes': bad_attributes, 'newer': newer,
+                'state-shape': replace('resume/state', np.zeros(3)), 'state-text': replace('resume/state', np.array([b'a', b'b'])),
+                'state-rows': replace('resume/state', np.zeros((3, 40))), 'no-state-group': delete('resume'),
+            }
+            path = base[:-3] + '-' + name + suffix
+            shutil.copy(base, path)
+            with h5py.File(path, 'r+') as h:
+                edits[name](h)
+                if status: h.attrs['status'] = status
+            print(path)
+            """
+        let r = try ProcessResult.run(python, ["python3", "-c", script, base, name, status ?? "", suffix])
+        #expect(r.status == 0, "\(name): \(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: 5. Options
+
+    @Test("option values that were accepted or misreported: one line naming the option and the value", arguments: [
+        (["run", "--widths", "-1"], ["--widths ", "width m_1 = -1 must be at least 1"]),
+        (["run", "--depth", "2", "--widths=-3"], ["--widths 5,-3,1: width m_1 = -3 must be at least 1"]),
+        (["run", "--widths", ""], ["--widths \"\": is empty: give one width, the L−1 hidden widths, or all L+1 widths"]),
+        (["run", "--widths", " "], ["--widths \" \": is empty"]),
+        (["run", "--depth", "2", "--widths", "5,,1"], ["--widths 5,,1: \"\" is not an integer"]),
+        (["run", "--depth", "2", "--widths", "3,"], ["--widths 3,: \"\" is not an integer"]),
+        (["descent", "--lr", "0.01", "--widths", "-2"], ["width m_1 = -2 must be at least 1"]),
+        (["run", "--max-order", "0"], ["--max-order 0: must be in 1…5 for auto (the order of its BDF part)"]),
+        (["run", "--max-order", "-4", "--method", "auto"], ["--max-order -4: must be in 1…5 for auto"]),
+        (["run", "--max-order", "6"], ["--max-order 6: must be in 1…5 for auto"]),
+        (["run", "--max-order", "0", "--method", "erk"], ["--max-order 0: must be at least 1 (erk, Dormand–Prince 5(4) throughout, does not use it)"]),
+        (["compare", "--lr", "0.01", "--max-order", "-1", "--method", "erk"], ["--max-order -1: must be at least 1"]),
+        (["run", "--max-order", "0", "--method", "bdf-krylov"], ["--max-order 0: must be in 1…5 for bdf-krylov"]),
+        (["run", "--zero-layer", "1", "--init", "residual"], ["--zero-layer 1: has no meaning with --init residual"]),
+        (["descent", "--lr", "0.01", "--zero-layer", "2", "--init", "residual"], ["--zero-layer 2: has no meaning with --init residual"]),
+        (["compare", "--lr", "0.01", "--zero-layer", "1", "--init", "residual"], ["--zero-layer 1: has no meaning"]),
+        (["critical-lr", "--depths", "3", "--zero-layer", "1"], ["--zero-layer 1: has no meaning with --init residual"]),
+        (["sweep", "--depths", "2", "--inits", "residual", "--run-args", "--zero-layer 1"], ["--zero-layer 1: has no meaning", "at point 0"]),
+        (["run", "--bogus"], ["Unknown option '--bogus'"]),
+        (["descent"], ["Missing expected argument '--lr <lr>'"]),
+        (["run", "--depth"], ["Missing value for '--depth <depth>'"]),
+        (["run", "--depth", "x"], ["--depth"]),
+        (["plot"], ["Missing expected argument '<file>'"]),
+    ])
+    func options(arguments: [String], messages: [String]) throws {
+        let scratch = try Scratch()
+        try refused(arguments, messages, in: scratch)
+    }
+
+    @Test("--zero-layer with a Gaussian initialisation and --max-order within range still run")
+    func acceptedOptions() throws {
+        let scratch = try Scratch()
+        for extra in [["--zero-layer", "1"], ["--max-order", "3"], ["--max-order", "2", "--method", "erk"], ["--widths", "-0"]] {
+            let o = try Fault.run(["run"] + Fault.small + extra + ["-o", scratch.path("ok.h5"), "--force"])
+            if extra.first == "--widths" {
+                Fault.expectRefused(o, ["width m_1 = 0 must be at least 1"], "\(extra)")
+            } else {
+                #expect(o.status == 0, "\(extra): \(o.stderr)")
+            }
+        }
     }
 }

@@ -185,3 +185,99 @@ struct ProcessReliabilityTests {
         #expect(result.stderr.contains("the run completed; there is nothing to resume"))
     }
 }
+
+/// Partials edited by hand or corrupted, and signals during a long monitor row, through the executable: a resume
+/// refuses with one line (exit 2, the file unchanged) or sets the partial aside and says so; a signal ends a
+/// deep run within about a second, its file resumable.
+@Suite("Reliability: edited partials, signals inside the monitors", .enabled(if: ProcessResult.gradflow != nil, "the gradflow executable was not built"))
+struct EditedPartialTests {
+    /// A small interrupted run's file, made a partial (`NAME.h5.partial`, status interrupted) and edited by h5py.
+    static func partial(_ edit: String, in scratch: Scratch, python: String, suffix: String = ".h5.partial") throws -> String {
+        let base = scratch.path("base.h5")
+        if !FileManager.default.fileExists(atPath: base) {
+            #expect(try Fault.run(["run"] + Fault.small + ["-o", base]).status == 0)
+        }
+        return try HostileInputTests.edited(edit, base: base, python: python, status: "interrupted", suffix: suffix)
+    }
+
+    @Test("a resume of an edited partial is refused with one line naming the file and the dataset, and changes no byte", arguments: [
+        ("state-shape", "/resume/state: has shape [3], expected [2, 10…] records [sequence, time, row, checksum, θ…]; the run cannot be resumed"),
+        ("state-rows", "/resume/state: has shape [3, 40], expected [2, 10…]"),
+        ("state-text", "/resume/state: is not a numeric dataset (expected [2, 10…] records"),
+        ("newer", "format_version: is 99, newer than the format 3 that gradflow"),
+        ("no-time", "/trajectory/time: missing: every trajectory holds time, loss, excess_risk, grad_norm_sq"),
+        ("no-grad", "/trajectory/grad_norm_sq: missing"),
+        ("text-loss", "/trajectory/loss: holds text or another non-numeric type, not numbers"),
+        ("group-loss", "/trajectory/loss: is a group, not a column of numbers"),
+        ("matrix-time", "/trajectory/time: has shape [2, 3], expected one value per row"),
+        ("short-loss", "/trajectory/loss: has 2 rows, fewer than the"),
+    ])
+    func refusedResume(edit: String, message: String) throws {
+        guard let python = ProcessResult.python else { return }
+        let scratch = try Scratch()
+        let path = try Self.partial(edit, in: scratch, python: python)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        Fault.expectRefused(try Fault.run(["run", "--resume", path]), [path + ": " + message],
+                            outputs: [String(path.dropLast(".partial".count))], "resume \(edit)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "\(edit): the refused resume changed the file")
+    }
+
+    @Test("a state that fails its checksum, or /resume attributes that do not match, set the partial aside: the rerun says so", arguments: [
+        ("bad-checksums", "(/resume/state: no record passes its checksum: the file was edited or corrupted)"),
+        ("bad-attributes", "(/resume: its weights, time and row attributes are missing or do not match the"),
+    ])
+    func fallbackIsReported(edit: String, note: String) throws {
+        guard let python = ProcessResult.python else { return }
+        let scratch = try Scratch()
+        let path = try Self.partial(edit, in: scratch, python: python)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let o = try Fault.run(["run", "--resume", path], timeout: 60)
+        #expect(o.status == 0 && !o.signaled, "\(edit): \(o.stderr)")
+        #expect(o.stdout.contains("note      \(path) could not be continued \(note)"), "\(edit): \(o.stdout)")
+        #expect(o.stdout.contains("it is kept as \(path).damaged, and the run started again from t = 0"), "\(edit): \(o.stdout)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + ".damaged")) == before, "\(edit): the edited partial was not kept as it was")
+        let final = String(path.dropLast(".partial".count))
+        #expect(try TrajectoryFile(path: final).status == .completed)
+        #expect(try TrajectoryFile(path: final).datasetLength("trajectory/time") == TrajectoryFile(path: scratch.path("base.h5")).datasetLength("trajectory/time"))
+    }
+
+    @Test("an edited state in a file that is not a partial is refused, not restarted over its rows")
+    func fallbackOnAFinalFile() throws {
+        guard let python = ProcessResult.python else { return }
+        let scratch = try Scratch()
+        let path = try Self.partial("bad-checksums", in: scratch, python: python, suffix: "-final.h5")
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        Fault.expectRefused(try Fault.run(["run", "--resume", path]),
+                            [path + ": /resume/state: no record passes its checksum: the file was edited or corrupted; the run cannot be resumed"],
+                            "resume of an interrupted final file")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
+    }
+
+    @Test("SIGTERM and SIGINT during a deep network's monitor rows end the run within about a second; it resumes", arguments: [SIGTERM, SIGINT])
+    func signalInsideTheMonitors(signal: Int32) throws {
+        let scratch = try Scratch()
+        let out = scratch.path("deep.h5")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fault.gradflow)
+        process.arguments = ["run", "--depth", "30000", "--widths", "1", "--input-dim", "1", "--t-final", "1e-3", "--output-times", "2", "-q", "-o", out]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(1_500_000)  // inside the monitors' first rows (set-up and the t = 0 row take seconds at this depth)
+        let sent = Date()
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let latency = Date().timeIntervalSince(sent)
+        #expect(process.terminationStatus == 130 && process.terminationReason == .exit, "exit \(process.terminationStatus)")
+        #expect(latency < 2.5, "the signal took \(latency) s to end the run")
+        #expect(try TrajectoryFile(path: out).status == .interrupted)
+        let resumed = try Fault.run(["run", "--resume", out, "-q"], timeout: 120)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try TrajectoryFile(path: out).status == .completed)
+    }
+}
+
