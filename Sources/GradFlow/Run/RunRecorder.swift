@@ -1,8 +1,9 @@
 import Foundation
 
 /// The run pipeline's one contact with the monitors and the trajectory file, whatever the dynamics: the
-/// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end) and the time
-/// spent in monitors.
+/// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end), the saved
+/// weights (`saveWeights`: every k-th row, t = 0 included, and always the final weights) and the time spent
+/// in monitors.
 final class RunRecorder {
     let suite: MonitorSuite
     let writer: TrajectoryWriter
@@ -10,16 +11,20 @@ final class RunRecorder {
     private(set) var checkpoints = 0
     private(set) var monitorTime = 0.0
     private var lastCheckpointRow = -1
+    /// Every how many rows the weights are saved (`RunConfiguration.saveWeights`); nil: not saved.
+    private let saveWeightsEvery: Int?
 
     /// Claims `config.outputPath` and writes the header of a new run of `method` (with the dynamics' extra
     /// columns and resume extras beside the monitors').
     init(config: RunConfiguration, setup: RunSetup, method: String, commandLine: String,
          dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = [], resumeExtras: [Double] = []) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
+        saveWeightsEvery = config.saveWeights
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
         let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
                                       rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras)
+                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras,
+                                      savesWeights: config.saveWeights != nil)
         writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
     }
 
@@ -34,6 +39,7 @@ final class RunRecorder {
     init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
+        saveWeightsEvery = writer.savesWeights ? config.saveWeights : nil
         rows = writer.rows
         let columns = try writer.recordedColumns()
         for row in 0..<rows {
@@ -57,6 +63,7 @@ final class RunRecorder {
         var checkpoint: [String: [Double]]?
         if suite.isCheckpoint(row: rows) { checkpoint = try suite.checkpoint(time: row.time, weights: row.weights) }
         monitorTime += Date().timeIntervalSince(start)
+        if let k = saveWeightsEvery, rows % k == 0 { writer.appendWeights(time: row.time, weights: row.weights) }
         let evaluation = row.evaluation
         try writer.append(time: row.time, loss: evaluation.loss, excessRisk: evaluation.excessRisk,
                           gradientNormSquared: evaluation.gradientNormSquared, columns: values, weights: row.weights,
@@ -92,8 +99,10 @@ final class RunRecorder {
         return error
     }
 
-    /// The closing checkpoint (when the last row was not one) and the verdicts.
+    /// The closing saved weights (when the last saved row is not at the final time), the closing checkpoint
+    /// (when the last row was not one) and the verdicts.
     func close(time: Double, weights theta: [Double], evaluation: RiskEvaluation, atMinimum: Bool) throws -> [MonitorVerdict] {
+        if saveWeightsEvery != nil, writer.lastSavedWeightsTime != time { writer.appendWeights(time: time, weights: theta) }
         if suite.selection.sharpness, lastCheckpointRow != rows - 1 {
             let start = Date()
             let checkpoint = try suite.checkpoint(time: time, weights: theta)
