@@ -71,6 +71,9 @@ struct CriticalLRCommand: ParsableCommand {
         let settings = CriticalLearningRateSettings(bisectionSteps: bisectionSteps, steps: steps, lossTolerance: lossTol)
         try settings.validate()
         try network.checkZeroLayer(default: .residual)
+        if let alpha = network.scaleExponent, !alpha.isFinite {
+            throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)", reason: "must be a finite number")
+        }
         guard network.model == .linear else {
             throw GradFlowError.invalidConfiguration(field: .model, value: "\(network.model.rawValue)",
                                                      reason: "critical-lr brackets the prediction of MATH.md §4.7, which is for scalar-output linear networks")
@@ -105,7 +108,8 @@ struct CriticalLRCommand: ParsableCommand {
                 var config = RunConfiguration(
                     dataFile: problem.dataFile, synthetic: synthetic,
                     seed: seed, model: network.model, depth: depth, widths: try network.widthList(), initialization: initialization,
-                    initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom, outputPath: output, overwrite: force)
+                    initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom, outputPath: output, overwrite: force,
+                    scaleExponent: network.scaleExponent)
                 config.lossTolerance = lossTol
                 let r: CriticalLearningRateResult
                 do { r = try CriticalLearningRate.find(config, settings: settings) } catch let error as GradFlowError {

@@ -24,7 +24,7 @@ enum Main {
     static func main() {
         gf_ignore_file_size_signal()  // past `ulimit -f` a write fails with EFBIG (reported), not SIGXFSZ
         do {
-            var command = try GradFlowCommand.parseAsRoot()
+            var command = try GradFlowCommand.parseAsRoot(RecordingOptions.completingSaveWeights(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as GradFlowError {
             report(error)

@@ -6,17 +6,30 @@ import GradFlow
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Print what a GradFlow trajectory file holds: run, problem, network, solver and trajectory rows."
+        abstract: "Print what a GradFlow trajectory file holds: run, problem, network, solver, trajectory and checkpoint rows, saved weights."
     )
 
     @Argument(help: "A trajectory file written by gradflow.")
     var file: String
 
-    @Option(help: "How many trajectory rows to show, at least 1 (evenly spread, first and last included).")
+    @Option(help: "How many trajectory rows and sharpness checkpoints to show, at least 1 (evenly spread, first and last included).")
     var rows: Int = 8
 
+    /// Refuses bad options before `run()`.
+    func validate() throws {
+        try ValidationFailure.checking {
+            guard rows >= 1 else { throw UsageError(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
+        }
+    }
+
+    /// At most `rows` indices of `0..<count`, evenly spread, the first and the last included (both when `rows` is 1).
+    func shownIndices(_ count: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        let shown = Swift.min(Swift.max(rows, 2), count)
+        return Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
+    }
+
     func run() throws {
-        guard rows >= 1 else { throw UsageError(option: "--rows", value: "\(rows)", reason: "must be at least 1") }
         let trajectory = try TrajectoryFile(path: file)
         try trajectory.checkRowColumns()  // before anything is printed: one line for a file edited by hand
         func g(_ x: Double, _ digits: Int = 4) -> String { Terminal.g(x, digits) }
@@ -50,9 +63,7 @@ struct InspectCommand: ParsableCommand {
         }
         if count > 0 {
             Terminal.print("  " + columns.map { $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
-            let shown = Swift.min(Swift.max(rows, 2), count)
-            let indices = Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
-            for i in indices {
+            for i in shownIndices(count) {
                 Terminal.print("  " + columns.map { cell($0.values, i) }.joined())
             }
         }
@@ -62,15 +73,22 @@ struct InspectCommand: ParsableCommand {
         let checkpointNames = ["time", "sharpness", "sharpness_residual", "hessian_lambda_min"]
         let checkpoints = checkpointNames.map { trajectory.datasetWithShape(TrajectoryLayout.path(group.checkpoints, $0)).values }
         if let count = checkpoints.map(\.count).max(), count > 0 {
-            Terminal.print("/checkpoints: \(count) sharpness checkpoints")
+            Terminal.print("/checkpoints: \(count) sharpness checkpoints" + (shownIndices(count).count < count ? " (\(shownIndices(count).count) shown)" : ""))
             let short = zip(checkpointNames, checkpoints).filter { $0.1.count < count }
             if !short.isEmpty {
                 Terminal.print("  incomplete: " + short.map { "\($0.0) has \($0.1.count) rows" }.joined(separator: ", "))
             }
             Terminal.print("  " + ["time", "sharpness", "residual", "λ_min(H)"].map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
-            for i in 0..<count {
+            for i in shownIndices(count) {
                 Terminal.print("  " + checkpoints.map { cell($0, i) }.joined())
             }
+        }
+        let savedTimes = trajectory.datasetWithShape(TrajectoryLayout.path(group.weights, TrajectoryLayout.Trajectory.time)).values
+        let saved = trajectory.datasetWithShape(TrajectoryLayout.path(group.weights, TrajectoryLayout.weights)).shape
+        if saved.count == 2 {
+            let span = savedTimes.isEmpty ? "" : ", t = \(g(savedTimes[0], 6)) … \(g(savedTimes[savedTimes.count - 1], 6))"
+            Terminal.print("/\(group.weights): \(saved[0]) saved rows × \(saved[1]) parameters\(span)"
+                           + (savedTimes.count != saved[0] ? " (incomplete: time has \(savedTimes.count) rows)" : ""))
         }
         let verdicts = trajectory.monitorVerdicts()
         if !verdicts.isEmpty {

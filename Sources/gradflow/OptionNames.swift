@@ -12,6 +12,7 @@ enum OptionNames {
         .initialization: "--init", .gaussianScale: "--init-scale", .residualScale: "--init-scale", .zeroLayer: "--zero-layer",
         .balancedScale: "--init-scale", .modeStrengths: "--mode-strength", .layerScales: "--layer-scales",
         .initWeightsFile: "--init-weights", .initWeightsSnapshot: "--init-from",
+        .scaleExponent: "--scale-exponent", .saveWeights: "--save-weights",
         .samples: "--samples", .inputDimension: "--input-dim", .noise: "--noise", .conditionNumber: "--condition-number",
         .outputs: "--outputs", .testSamples: "--test-samples",
         .solverMethod: "--method", .relativeTolerance: "--rtol", .absoluteTolerance: "--atol", .maxSteps: "--max-steps",
@@ -27,7 +28,7 @@ enum OptionNames {
         .bisectionSteps: "--bisection-steps", .trialSteps: "--steps", .trialLossTolerance: "--loss-tol",
         // sweep (a spec file names the field by its key instead)
         .sweepMethods: "--methods", .sweepInitializations: "--inits", .sweepInitScales: "--init-scales", .sweepLearningRates: "--lrs",
-        .sweepDepths: "--depths", .sweepWidths: "--widths", .sweepSeeds: "--seeds", .sweepArguments: "--run-args",
+        .sweepDepths: "--depths", .sweepWidths: "--widths", .sweepSeeds: "--seeds", .sweepScaleExponents: "--scale-exponents", .sweepArguments: "--run-args",
         .sweepFlowArguments: "--flow-args", .sweepDescentArguments: "--descent-args", .sweepModel: "--model", .sweepShard: "--shard",
         .resumePath: "--resume", .allowMissingShards: "--allow-missing",
         // Only ever read from a file (the data's or the weights' dataset p), which the message then names.

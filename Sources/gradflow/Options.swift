@@ -77,6 +77,11 @@ struct NetworkOptions: ParsableArguments {
         valueName: "s"))
     var initScale: Double?
 
+    @Option(name: .customLong("scale-exponent"), parsing: .unconditional, help: ArgumentHelp(
+        "Width-dependent scale (MATH.md §10.5, Min et al.'s width sweep): draw with s = c·h^−α, c the --init-scale (or its default) and h the first hidden width m_1; /network/init_scale records s. Not with --init spectral or --init-weights.",
+        valueName: "α"))
+    var scaleExponent: Double?
+
     @Option(name: .customLong("zero-layer"), parsing: .unconditional, help: ArgumentHelp("Gaussian init: set W_k(0) = 0 for this layer k (1…L).", valueName: "k"))
     var zeroLayer: Int?
 
@@ -220,6 +225,25 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: "Spacing of the output times: 'log' (default, for plateaus) or 'uniform'.")
     var spacing: OutputSchedule.Spacing = .log
 
+    @Option(name: .customLong("save-weights"), parsing: .unconditional, help: ArgumentHelp(
+        "Save the weights θ(t) of every k-th row (t = 0 and the last row always) in the group /weights (time [M], weights [M, P]). --save-weights alone: every row.",
+        valueName: "k"))
+    var saveWeights: Int?
+
+    /// `--save-weights` given without its k (the last argument, or followed by another option) means every row:
+    /// the arguments with a `1` after such a bare `--save-weights`, for the parser, which needs the value.
+    static func completingSaveWeights(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (i, argument) in arguments.enumerated() {
+            result.append(argument)
+            if argument == "--" { return result + arguments.dropFirst(i + 1) }
+            guard argument == "--save-weights" else { continue }
+            let next = arguments.indices.contains(i + 1) ? arguments[i + 1] : nil
+            if next.map({ $0.hasPrefix("-") && Int($0) == nil && Double($0) == nil }) ?? true { result.append("1") }
+        }
+        return result
+    }
+
     /// nil (no loss stop) with --no-loss-stop or --loss-tol 0.
     var lossTolerance: Double? { noLossStop || lossTol == 0 ? nil : lossTol }
 }
@@ -314,6 +338,7 @@ extension RunConfiguration {
             initialization: try network.initialization, initWeightsFile: network.initWeights, initWeightsSnapshot: network.initFrom,
             solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,
             outputPath: output.output, overwrite: output.force, flushInterval: output.flushInterval,
-            monitors: try monitors.selection(), sharpness: monitors.sharpness, descent: descent)
+            monitors: try monitors.selection(), sharpness: monitors.sharpness, descent: descent,
+            scaleExponent: network.scaleExponent, saveWeights: recording.saveWeights)
     }
 }

@@ -8,13 +8,14 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a grid of gradient-flow and gradient-descent runs in parallel, with one summary table.",
         discussion: """
-            The grid comes from --spec FILE (JSON with keys methods, initializations, initScales, learningRates, \
+            The grid comes from --spec FILE (JSON with keys methods, initializations, initScales, scaleExponents, learningRates, \
             depths, widths, seeds, arguments, flowArguments, descentArguments, model; all optional) or from the list options below, expanded in that order; point i \
             writes OUTDIR/run-0000i.h5. Runs go in parallel as separate processes (--jobs, one BLAS thread each). \
             A sweep that is stopped and started again skips the runs whose files already hold a final outcome. \
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
             per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
-            bounds, time and final test error. --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
+            bounds, time and final test error; init_scale is the scale the run drew with, s = c·h^−α with a scale \
+            exponent α (scale_exponent; h the point's hidden width, or d). --shard i/N runs every point whose index is i−1 modulo N; 'gradflow merge' joins the \
             shards' tables (examples/slurm-sweep.sh uses both). Every point's options are checked before any run \
             starts (an error names the sweep's option or spec key and the point). Exit code 0 unless every run it \
             started failed: then 2 when all failed on bad input, 1 otherwise (when only some fail, their count is \
@@ -31,6 +32,10 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Methods: flow, descent.", valueName: "list")) var methods: String = "flow"
     @Option(help: ArgumentHelp("Initialisations: gaussian, residual.", valueName: "list")) var inits: String = "gaussian"
     @Option(name: .customLong("init-scales"), help: ArgumentHelp("Initialisation scales.", valueName: "list")) var initScales: String = "0.1"
+    @Option(name: .customLong("scale-exponents"), help: ArgumentHelp(
+        "Exponents α of a width-dependent scale s = c·h^−α (c the point's init scale, h its hidden width, or d; MATH.md §10.5). Default: none (s = c).",
+        valueName: "list"))
+    var scaleExponents: String = ""
     @Option(help: ArgumentHelp("Learning rates (descent points).", valueName: "list")) var lrs: String = ""
     @Option(help: ArgumentHelp("Depths.", valueName: "list")) var depths: String = "10"
     @Option(help: ArgumentHelp("Hidden widths (default: d).", valueName: "list")) var widths: String = ""
@@ -76,7 +81,8 @@ struct SweepCommand: ParsableCommand {
                          widths: try Self.list(widths, .sweepWidths) { Int($0) }, seeds: try Self.list(seeds, .sweepSeeds) { UInt64($0) },
                          arguments: runArgs.split(whereSeparator: \.isWhitespace).map(String.init),
                          flowArguments: flowArgs.split(whereSeparator: \.isWhitespace).map(String.init),
-                         descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model)
+                         descentArguments: descentArgs.split(whereSeparator: \.isWhitespace).map(String.init), model: model,
+                         scaleExponents: try Self.list(scaleExponents, .sweepScaleExponents) { Double($0) })
     }
 
     /// The spec key of a list option of `gradflow sweep` (`--init-scales` → `initScales`).
@@ -89,6 +95,7 @@ struct SweepCommand: ParsableCommand {
                          "--depth", "\(point.depth)", "--seed", "\(point.seed)"]
         if let eta = point.learningRate { arguments += ["--lr", "\(eta)"] }
         if let width = point.width { arguments += ["--widths", "\(width)"] }
+        if let alpha = point.scaleExponent { arguments += ["--scale-exponent", "\(alpha)"] }
         return arguments + extra + ["--output", output, "--force", "--quiet", "--threads", "1"]
     }
 
@@ -99,7 +106,7 @@ struct SweepCommand: ParsableCommand {
 
     /// The run option that sets each value of a point.
     static let optionOfParameter: [SweepPoint.Parameter: String] = [
-        .initialization: "--init", .initScale: "--init-scale", .learningRate: "--lr", .depth: "--depth", .width: "--widths", .seed: "--seed",
+        .initialization: "--init", .initScale: "--init-scale", .scaleExponent: "--scale-exponent", .learningRate: "--lr", .depth: "--depth", .width: "--widths", .seed: "--seed",
     ]
 
     /// Where an option of a point's command line came from: the grid's lists, or one of the argument
@@ -107,6 +114,7 @@ struct SweepCommand: ParsableCommand {
     func origin(of option: String, grid: SweepSpec) -> String {
         let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
                         "--init": "--inits"]
+        if option == "--scale-exponent", !grid.scaleExponents.isEmpty { return spec == nil ? "--scale-exponents" : "scaleExponents" }
         if let list = fromGrid[option] { return spec == nil ? list : Self.specKey(of: list) ?? list }
         if option == "--widths", !grid.widths.isEmpty { return spec == nil ? "--widths" : "widths" }
         for (flag, arguments) in [("--descent-args", grid.descentArguments), ("--flow-args", grid.flowArguments), ("--run-args", grid.arguments)]
@@ -128,7 +136,7 @@ struct SweepCommand: ParsableCommand {
         let key = point.method + " " + point.initialization
         if templates[key] == nil {
             do {
-                templates[key] = try GradFlowCommand.parseAsRoot(Self.arguments(of: point, output: "run.h5", extra: extra))
+                templates[key] = try GradFlowCommand.parseAsRoot(RecordingOptions.completingSaveWeights(Self.arguments(of: point, output: "run.h5", extra: extra)))
             } catch {
                 throw ValidationFailure.take() ?? error  // the run's validate() refused the point's options
             }

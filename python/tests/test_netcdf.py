@@ -33,11 +33,13 @@ def files(tmp_path_factory, small):
     flow = gradflow.run(**small, output=folder / "flow.h5", progress=False)
     descent = gradflow.descent(lr=0.05, steps=200, **small, output=folder / "descent.h5", progress=False)
     compare = gradflow.compare(lr=0.05, steps=100, **small, output=folder / "cmp.h5", progress=False)
+    saved = gradflow.run(**small, save_weights=3, output=folder / "saved.h5", progress=False)
+    saved_descent = gradflow.descent(lr=0.05, steps=200, **small, save_weights=1, output=folder / "saved-gd.h5", progress=False)
     q2 = gradflow.run(depth=2, widths=[3, 4, 2], samples=10, input_dim=3, outputs=2, test_samples=0, t_final=5,
                       output=folder / "q2.h5", progress=False)
     crit = gradflow.critical_lr(depths=[2, 3], bisection_steps=2, output=folder / "crit.h5", progress=False)
     table = gradflow.sweep(depths=[2, 3], jobs=2, output_dir=folder / "sweep", progress=False)
-    return dict(flow=flow, descent=descent, compare=compare, q2=q2, crit=crit.attrs["path"],
+    return dict(flow=flow, descent=descent, compare=compare, q2=q2, saved=saved, saved_descent=saved_descent, crit=crit.attrs["path"],
                 sweep=str(folder / "sweep" / "summary.h5"))
 
 
@@ -54,6 +56,7 @@ def trajectory_dims(traj):
         modes = f["trajectory/mode_strength"].shape[1] if "mode_strength" in f["trajectory"] else None
         imbalance = f["problem/imbalance_eigenvalues"].shape if "imbalance_eigenvalues" in f["problem"] else None
         rrr = f["problem/rrr_loss"].shape[0] if "rrr_loss" in f["problem"] else None
+        saved = f["weights/time"].shape[0] if "weights" in f else None
     problem = dict(sample=n, feature=d, mode=d)
     problem.update(dict(output=q) if q > 1 else dict(output_unit=1))
     if n_test:
@@ -70,12 +73,15 @@ def trajectory_dims(traj):
         trajectory["layer"] = L
     if modes:
         trajectory["target_mode"] = modes
-    return dict(trajectory=trajectory, checkpoints=dict(time=m, parameter=P),
-                problem=problem, initial=dict(parameter=P), final=dict(parameter=P),
-                resume=dict(record=2, record_entry=entry, parameter=P))
+    groups = dict(trajectory=trajectory, checkpoints=dict(time=m, parameter=P),
+                  problem=problem, initial=dict(parameter=P), final=dict(parameter=P),
+                  resume=dict(record=2, record_entry=entry, parameter=P))
+    if saved is not None:
+        groups["weights"] = dict(time=saved, parameter=P)
+    return groups
 
 
-@pytest.mark.parametrize("kind", ["flow", "descent", "q2", "compare-flow", "compare-descent"])
+@pytest.mark.parametrize("kind", ["flow", "descent", "q2", "compare-flow", "compare-descent", "saved", "saved_descent"])
 def test_trajectory_groups(files, kind):
     traj = files[kind] if "-" not in kind else getattr(files["compare"], kind.split("-")[1])
     for group, dims in trajectory_dims(traj).items():
@@ -96,6 +102,20 @@ def test_trajectory_labels_match_h5py(files):
         np.testing.assert_array_equal(ds["conservation_drift"].values, f["trajectory/conservation_drift"][:])
         assert ds["conservation_drift"].dims == ("time", "layer_pair")
         assert ds["rank1_residual"].dims == ("time", "layer")
+
+
+def test_saved_weights(files):
+    """/weights: time [M] labels the rows, weights [M, P] on (time, parameter); t = 0 and the last row included."""
+    for kind, k in [("saved", 3), ("saved_descent", 1)]:
+        traj = files[kind]
+        ds = open_group(traj.path, "weights")
+        assert ds["weights"].dims == ("time", "parameter")
+        with h5py.File(traj.path, "r") as f:
+            times = f["trajectory/time"][:]
+            expected = list(times[::k]) + ([times[-1]] if (len(times) - 1) % k else [])
+            np.testing.assert_array_equal(ds["time"].values, expected)
+            np.testing.assert_array_equal(ds["weights"].values[0], f["initial/weights"][:])
+            np.testing.assert_array_equal(ds["weights"].values[-1], f["final/weights"][:])
 
 
 def test_comparison(files):

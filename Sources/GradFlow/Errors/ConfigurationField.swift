@@ -60,6 +60,8 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let layerScales = ConfigurationField(.run, "initialization.layerwise.scales")
     public static let initWeightsFile = ConfigurationField(.run, "initWeightsFile")
     public static let initWeightsSnapshot = ConfigurationField(.run, "initWeightsSnapshot")
+    /// The exponent α of a width-dependent initial scale s = c·h^{−α} (MATH.md §10.5).
+    public static let scaleExponent = ConfigurationField(.run, "scaleExponent")
 
     public static let samples = ConfigurationField(.run, "synthetic.samples")
     public static let inputDimension = ConfigurationField(.run, "synthetic.dimension")
@@ -91,6 +93,8 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let overwrite = ConfigurationField(.run, "overwrite")
     public static let flushInterval = ConfigurationField(.run, "flushInterval")
     public static let monitors = ConfigurationField(.run, "monitors")
+    /// Every how many rows the weights are saved to `/weights`.
+    public static let saveWeights = ConfigurationField(.run, "saveWeights")
 
     public static let sharpnessMethod = ConfigurationField(.run, "sharpness.method")
     public static let sharpnessTolerance = ConfigurationField(.run, "sharpness.tolerance")
@@ -114,6 +118,7 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let sweepDepths = ConfigurationField(.sweep, "depths")
     public static let sweepWidths = ConfigurationField(.sweep, "widths")
     public static let sweepSeeds = ConfigurationField(.sweep, "seeds")
+    public static let sweepScaleExponents = ConfigurationField(.sweep, "scaleExponents")
     public static let sweepArguments = ConfigurationField(.sweep, "arguments")
     public static let sweepFlowArguments = ConfigurationField(.sweep, "flowArguments")
     public static let sweepDescentArguments = ConfigurationField(.sweep, "descentArguments")
@@ -132,12 +137,12 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let allCases: [ConfigurationField] = [
         dataFile, seed, model, depth, widths, initialization, gaussianScale, residualScale, zeroLayer, balancedScale, modeStrengths,
         layerScales, initWeightsFile,
-        initWeightsSnapshot, samples, inputDimension, noise, conditionNumber, outputs, testSamples, solverMethod, relativeTolerance,
+        initWeightsSnapshot, scaleExponent, saveWeights, samples, inputDimension, noise, conditionNumber, outputs, testSamples, solverMethod, relativeTolerance,
         absoluteTolerance, maxSteps, krylovDimension, maxOrder, vectorKernels, preconditioner, gramSchmidt,
         linearSolverToleranceFactor, tFinal, outputTimes, spacing, firstOutputTime, lossTolerance, threads, outputPath, overwrite,
         flushInterval, monitors, sharpnessMethod, sharpnessTolerance, checkpointEvery, lanczosMaxIterations, learningRate,
         descentSteps, divergenceFactor, bisectionSteps, trialSteps, trialLossTolerance, sweepMethods, sweepInitializations,
-        sweepInitScales, sweepLearningRates, sweepDepths, sweepWidths, sweepSeeds, sweepArguments, sweepFlowArguments,
+        sweepInitScales, sweepLearningRates, sweepDepths, sweepWidths, sweepSeeds, sweepScaleExponents, sweepArguments, sweepFlowArguments,
         sweepDescentArguments, sweepModel, sweepShard, resumePath, allowMissingShards, projection,
     ]
 }

@@ -1,13 +1,16 @@
 import Foundation
 
-/// What `gradflow sweep` runs: a grid over method, initialisation, scale, learning rate, depth, hidden
-/// width and seed (a JSON spec file, or the command's options), expanded in that fixed order.
+/// What `gradflow sweep` runs: a grid over method, initialisation, scale, scale exponent, learning rate, depth,
+/// hidden width and seed (a JSON spec file, or the command's options), expanded in that fixed order.
 public struct SweepSpec: Sendable, Codable, Equatable {
     /// `flow` (`gradflow run`) and/or `descent` (`gradflow descent`).
     public var methods: [String]
     /// `gaussian` and/or `residual`.
     public var initializations: [String]
     public var initScales: [Double]
+    /// Exponents α of a width-dependent scale s = c·h^{−α} (MATH.md §10.4–10.5), c the point's scale and h its
+    /// hidden width (the point's width, or the run's default d); empty: none, s = c.
+    public var scaleExponents: [Double]
     /// Learning rates (descent points only; flow points ignore them).
     public var learningRates: [Double]
     public var depths: [Int]
@@ -26,8 +29,10 @@ public struct SweepSpec: Sendable, Codable, Equatable {
 
     public init(methods: [String] = ["flow"], initializations: [String] = ["gaussian"], initScales: [Double] = [0.1],
                 learningRates: [Double] = [], depths: [Int] = [10], widths: [Int] = [], seeds: [UInt64] = [20240521],
-                arguments: [String] = [], flowArguments: [String] = [], descentArguments: [String] = [], model: NetworkModel = .linear) {
+                arguments: [String] = [], flowArguments: [String] = [], descentArguments: [String] = [], model: NetworkModel = .linear,
+                scaleExponents: [Double] = []) {
         self.model = model
+        self.scaleExponents = scaleExponents
         self.methods = methods
         self.initializations = initializations
         self.initScales = initScales
@@ -41,7 +46,8 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case methods, initializations, initScales, learningRates, depths, widths, seeds, arguments, flowArguments, descentArguments, model
+        case methods, initializations, initScales, learningRates, depths, widths, seeds, arguments, flowArguments, descentArguments, model,
+             scaleExponents
     }
 
     /// Decodes a spec in which every key is optional (the defaults above fill the rest).
@@ -58,7 +64,8 @@ public struct SweepSpec: Sendable, Codable, Equatable {
                   arguments: try c.decodeIfPresent([String].self, forKey: .arguments) ?? [],
                   flowArguments: try c.decodeIfPresent([String].self, forKey: .flowArguments) ?? [],
                   descentArguments: try c.decodeIfPresent([String].self, forKey: .descentArguments) ?? [],
-                  model: try c.decodeIfPresent(NetworkModel.self, forKey: .model) ?? .linear)
+                  model: try c.decodeIfPresent(NetworkModel.self, forKey: .model) ?? .linear,
+                  scaleExponents: try c.decodeIfPresent([Double].self, forKey: .scaleExponents) ?? [])
     }
 
     /// What each key of a spec file holds, for the messages.
@@ -67,6 +74,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         (.initScales, "a list of numbers"), (.learningRates, "a list of numbers"), (.depths, "a list of integers"),
         (.widths, "a list of integers"), (.seeds, "a list of integers ≥ 0"), (.arguments, "a list of strings"),
         (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
+        (.scaleExponents, "a list of numbers"),
     ]
 
     /// Reads a spec file (the JSON grid of a sweep), refusing a non-regular file, text that is not a JSON
@@ -144,6 +152,9 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         if let s = initScales.first(where: { !($0.isFinite && $0 >= 0) }) {
             throw fail(.sweepInitScales, "\(s)", "must be finite and ≥ 0")
         }
+        if let alpha = scaleExponents.first(where: { !$0.isFinite }) {
+            throw fail(.sweepScaleExponents, "\(alpha)", "must be a finite number")
+        }
         if let eta = learningRates.first(where: { !($0.isFinite && $0 > 0) }) {
             throw fail(.sweepLearningRates, "\(eta)", "must be finite and > 0")
         }
@@ -154,14 +165,14 @@ public struct SweepSpec: Sendable, Codable, Equatable {
             throw fail(.sweepWidths, "\(width)", "must be at least 1")
         }
         // The grid's size, before it is expanded (a product of list lengths can be any size).
-        let lengths = [methods.count, initializations.count, initScales.count, max(learningRates.count, 1), depths.count,
-                       max(widths.count, 1), seeds.count]
+        let lengths = [methods.count, initializations.count, initScales.count, max(scaleExponents.count, 1), max(learningRates.count, 1),
+                       depths.count, max(widths.count, 1), seeds.count]
         var count = 1
         for length in lengths {
             let (product, overflow) = count.multipliedReportingOverflow(by: length)
             guard !overflow, product <= Self.maximumPoints else {
                 let grid = lengths.map(String.init).joined(separator: "×")
-                let reason = "the grid (\(grid) values of methods, inits, scales, learning rates, depths, widths, seeds) has more than \(Self.maximumPoints) points"
+                let reason = "the grid (\(grid) values of methods, inits, scales, scale exponents, learning rates, depths, widths, seeds) has more than \(Self.maximumPoints) points"
                 if let source { throw GradFlowError.invalidData(file: source, field: "spec", reason: reason) }
                 throw GradFlowError.invalidRequest(subject: "sweep", value: "grid", reason: "\(reason)")
             }
@@ -179,12 +190,14 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         for method in methods {
             for kind in initializations {
                 for scale in initScales {
-                    for eta in method == "descent" ? learningRates.map(Optional.some) : [nil] {
-                        for depth in depths {
-                            for width in widths.isEmpty ? [nil] : widths.map(Optional.some) {
-                                for seed in seeds {
-                                    points.append(SweepPoint(index: points.count, method: method, initialization: kind, initScale: scale,
-                                                             learningRate: eta, depth: depth, width: width, seed: seed))
+                    for alpha in scaleExponents.isEmpty ? [nil] : scaleExponents.map(Optional.some) {
+                        for eta in method == "descent" ? learningRates.map(Optional.some) : [nil] {
+                            for depth in depths {
+                                for width in widths.isEmpty ? [nil] : widths.map(Optional.some) {
+                                    for seed in seeds {
+                                        points.append(SweepPoint(index: points.count, method: method, initialization: kind, initScale: scale,
+                                                                 learningRate: eta, depth: depth, width: width, seed: seed, scaleExponent: alpha))
+                                    }
                                 }
                             }
                         }
@@ -206,9 +219,13 @@ public struct SweepPoint: Sendable, Codable, Equatable {
     public var depth: Int
     public var width: Int?
     public var seed: UInt64
+    /// The exponent α of a width-dependent scale: the run draws with s = `initScale`·h^{−α}, h its first hidden
+    /// width; nil: s = `initScale`.
+    public var scaleExponent: Double?
 
     public init(index: Int, method: String, initialization: String, initScale: Double, learningRate: Double?, depth: Int,
-                width: Int?, seed: UInt64) {
+                width: Int?, seed: UInt64, scaleExponent: Double? = nil) {
+        self.scaleExponent = scaleExponent
         self.index = index
         self.method = method
         self.initialization = initialization
@@ -227,13 +244,22 @@ public struct SweepPoint: Sendable, Codable, Equatable {
 
     /// The values of a point that `configuration(from:keeping:)` sets.
     public enum Parameter: Hashable, Sendable, CaseIterable {
-        case initialization, initScale, learningRate, depth, width, seed
+        case initialization, initScale, scaleExponent, learningRate, depth, width, seed
+    }
+
+    /// The scale the run draws with, s = c·h^{−α} for a hidden width h (c without an exponent); NaN when the
+    /// point has an exponent and `hiddenWidth` is nil (the run's default width is not known here).
+    public func effectiveInitScale(hiddenWidth: Int?) -> Double {
+        guard let alpha = scaleExponent else { return initScale }
+        guard let h = hiddenWidth else { return .nan }
+        return initScale * WeightInitialization.widthFactor(hiddenWidth: h, exponent: alpha)
     }
 
     /// The configuration of this run: `base` with the point's values set, except those in `keeping` (which a
     /// caller took from elsewhere, and which stay as `base` has them). The initialisation becomes the point's
     /// kind with its scale (a Gaussian one keeps `base`'s zero layer when `base` is Gaussian); the depth, the
-    /// seed (of the data and of the weights) and, when the point has one, the hidden width are the point's.
+    /// seed (of the data and of the weights) and, when the point has one, the hidden width are the point's, and
+    /// so is the scale exponent (none: `base`'s is cleared, s = c).
     /// A descent point sets the learning rate η and keeps `base`'s step count K (the horizon becomes K·η); a
     /// flow point ignores it.
     public func configuration(from base: RunConfiguration, keeping: Set<Parameter> = []) -> RunConfiguration {
@@ -250,6 +276,7 @@ public struct SweepPoint: Sendable, Codable, Equatable {
             default: break  // weights from a file: nothing is drawn
             }
         }
+        if !keeping.contains(.scaleExponent) { config.scaleExponent = scaleExponent }
         if !keeping.contains(.depth) { config.depth = depth }
         if !keeping.contains(.width), let width { config.widths = [width] }
         if !keeping.contains(.seed) {

@@ -19,11 +19,15 @@ public struct SweepRow: Sendable, Equatable {
     public var file: String
     /// The test error on the held-out set at the last output time (NaN without one).
     public var finalTestLoss: Double
+    /// The scale the run drew its weights with (the table's `init_scale`): s = c·h^{−α} with a scale exponent
+    /// (`/network/init_scale` of its file), the point's c without one.
+    public var initScale: Double
 
     public init(point: SweepPoint, outcome: String, finalTime: Double, finalLoss: Double, finalExcessRisk: Double,
                 finalSharpness: Double, sharpnessLowerBound: Double, sharpnessUpperBound: Double, corollary2Bound: Double,
-                wallTime: Double, file: String, finalTestLoss: Double = .nan) {
+                wallTime: Double, file: String, finalTestLoss: Double = .nan, initScale: Double? = nil) {
         self.finalTestLoss = finalTestLoss
+        self.initScale = initScale ?? point.effectiveInitScale(hiddenWidth: point.width)
         self.point = point
         self.outcome = outcome
         self.finalTime = finalTime
@@ -40,7 +44,8 @@ public struct SweepRow: Sendable, Equatable {
     /// Whether the run reached a final outcome (a restarted sweep skips it).
     public var isFinished: Bool { ["converged", "horizon", "diverged", "failed"].contains(outcome) }
 
-    /// The row of `point`, read from its trajectory file (outcome `missing` when there is none).
+    /// The row of `point`, read from its trajectory file (outcome `missing` when there is none). The scale is the
+    /// file's `/network/init_scale`; without a file, the point's (NaN for an exponent without a width).
     public static func read(_ point: SweepPoint, file path: String) -> SweepRow {
         var row = SweepRow(point: point, outcome: "missing", finalTime: .nan, finalLoss: .nan, finalExcessRisk: .nan,
                            finalSharpness: .nan, sharpnessLowerBound: .nan, sharpnessUpperBound: .nan, corollary2Bound: .nan,
@@ -62,6 +67,9 @@ public struct SweepRow: Sendable, Equatable {
         row.corollary2Bound = (try? file.value("corollary2_upper_bound", in: "bounds"))?.doubleValue ?? .nan
         row.wallTime = (try? file.value("wall_time", in: "solver"))?.doubleValue ?? .nan
         row.finalTestLoss = (try? file.dataset("trajectory/test_loss"))?.last ?? .nan
+        if let scale = (try? file.value(TrajectoryLayout.Network.initializationScale, in: TrajectoryLayout.Group.network))?.doubleValue {
+            row.initScale = scale
+        }
         return row
     }
 }
@@ -72,7 +80,10 @@ public enum SweepTable {
     static let legacyColumns = ["index", "method", "init", "init_scale", "lr", "depth", "width", "seed", "outcome", "final_time",
                                 "final_loss", "final_excess_risk", "final_sharpness", "sharpness_lower_bound",
                                 "sharpness_upper_bound", "corollary2_bound", "wall_time", "file"]
-    public static let columns = legacyColumns + ["final_test_loss"]
+    /// The columns of tables written before `scale_exponent` existed; `parse` still reads them.
+    static let testLossColumns = legacyColumns + ["final_test_loss"]
+    /// The columns: `init_scale` is the scale drawn with (s = c·h^{−α}), `scale_exponent` α (empty: none).
+    public static let columns = testLossColumns + ["scale_exponent"]
 
     static func text(_ x: Double) -> String { x.isNaN ? "" : "\(x)" }
 
@@ -80,19 +91,22 @@ public enum SweepTable {
         var lines = [columns.joined(separator: ",")]
         for r in rows.sorted(by: { $0.point.index < $1.point.index }) {
             let p = r.point
-            let fields = [String(p.index), p.method, p.initialization, text(p.initScale), p.learningRate.map(text) ?? "",
+            let fields = [String(p.index), p.method, p.initialization, text(r.initScale), p.learningRate.map(text) ?? "",
                           String(p.depth), p.width.map(String.init) ?? "", String(p.seed), r.outcome, text(r.finalTime),
                           text(r.finalLoss), text(r.finalExcessRisk), text(r.finalSharpness), text(r.sharpnessLowerBound),
-                          text(r.sharpnessUpperBound), text(r.corollary2Bound), text(r.wallTime), r.file, text(r.finalTestLoss)]
+                          text(r.sharpnessUpperBound), text(r.corollary2Bound), text(r.wallTime), r.file, text(r.finalTestLoss),
+                          p.scaleExponent.map(text) ?? ""]
             lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Reads a table written by `csv`.
+    /// Reads a table written by `csv` (or by a version without `scale_exponent`, or without `final_test_loss`).
+    /// The point's c is recovered from `init_scale` as s·h^α when the row has a width (NaN otherwise); the row's
+    /// `initScale` is the column itself.
     public static func parse(_ text: String, source: String) throws -> [SweepRow] {
         var lines = InputFile.lines(InputFile.withoutByteOrderMark(text)).filter { !$0.isEmpty }.map(String.init)
-        guard let header = lines.first, header == columns.joined(separator: ",") || header == legacyColumns.joined(separator: ",") else {
+        guard let header = lines.first, [columns, testLossColumns, legacyColumns].contains(where: { header == $0.joined(separator: ",") }) else {
             throw GradFlowError.invalidData(file: source, field: "header", reason: "not a GradFlow sweep table")
         }
         let width = header.split(separator: ",").count
@@ -105,18 +119,27 @@ public enum SweepTable {
             guard let index = Int(f[0]), let depth = Int(f[5]), let seed = UInt64(f[7]), let scale = Double(f[3]) else {
                 throw fail("index, depth, seed or scale is not a number")
             }
-            let point = SweepPoint(index: index, method: f[1], initialization: f[2], initScale: scale, learningRate: Double(f[4]),
-                                   depth: depth, width: Int(f[6]), seed: seed)
+            var alpha: Double?
+            if width > 19, !f[19].isEmpty {
+                guard let value = Double(f[19]) else { throw fail("scale_exponent \"\(f[19])\" is not a number") }
+                alpha = value
+            }
+            let hiddenWidth = Int(f[6])
+            // The point's c: the column is s = c·h^{−α}.
+            let c = alpha.map { a in hiddenWidth.map { scale / WeightInitialization.widthFactor(hiddenWidth: $0, exponent: a) } ?? .nan } ?? scale
+            let point = SweepPoint(index: index, method: f[1], initialization: f[2], initScale: c, learningRate: Double(f[4]),
+                                   depth: depth, width: hiddenWidth, seed: seed, scaleExponent: alpha)
             return SweepRow(point: point, outcome: f[8], finalTime: number(9), finalLoss: number(10), finalExcessRisk: number(11),
                             finalSharpness: number(12), sharpnessLowerBound: number(13), sharpnessUpperBound: number(14),
-                            corollary2Bound: number(15), wallTime: number(16), file: f[17], finalTestLoss: width > 18 ? number(18) : .nan)
+                            corollary2Bound: number(15), wallTime: number(16), file: f[17], finalTestLoss: width > 18 ? number(18) : .nan,
+                            initScale: scale)
         }
     }
 
     /// The runs of a sweep table's CSV `text` as `FigureBuilder` plots them (`source` names it in errors).
     public static func figureRuns(_ text: String, source: String) throws -> [FigureBuilder.SweepRun] {
         try parse(text, source: source).map { row in
-            FigureBuilder.SweepRun(method: row.point.method, learningRate: row.point.learningRate, initScale: row.point.initScale,
+            FigureBuilder.SweepRun(method: row.point.method, learningRate: row.point.learningRate, initScale: row.initScale,
                                    outcome: row.outcome, finalSharpness: row.finalSharpness, sharpnessLowerBound: row.sharpnessLowerBound,
                                    sharpnessUpperBound: row.sharpnessUpperBound, corollary2Bound: row.corollary2Bound)
         }
@@ -138,17 +161,18 @@ public enum SweepTable {
         let table = try OutputFile(claiming: path, overwrite: true, inputs: inputs)
         try table.write(Data(csv(rows).utf8))
         try table.commit()
-        try HDF5Output.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 20 * 16) { root in
+        try HDF5Output.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 21 * 16) { root in
             try root.setAttribute("format", .string("gradflow-sweep"))
             try root.setAttribute("format_version", .integer(GradFlowVersion.formatVersion))
             let sorted = rows.sorted { $0.point.index < $1.point.index }
             let numeric: [(String, (SweepRow) -> Double)] = [
-                ("index", { Double($0.point.index) }), ("init_scale", { $0.point.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
+                ("index", { Double($0.point.index) }), ("init_scale", { $0.initScale }), ("lr", { $0.point.learningRate ?? .nan }),
                 ("depth", { Double($0.point.depth) }), ("width", { $0.point.width.map(Double.init) ?? .nan }),
                 ("seed", { Double($0.point.seed) }), ("final_time", { $0.finalTime }), ("final_loss", { $0.finalLoss }),
                 ("final_excess_risk", { $0.finalExcessRisk }), ("final_sharpness", { $0.finalSharpness }),
                 ("sharpness_lower_bound", { $0.sharpnessLowerBound }), ("sharpness_upper_bound", { $0.sharpnessUpperBound }),
                 ("corollary2_bound", { $0.corollary2Bound }), ("wall_time", { $0.wallTime }), ("final_test_loss", { $0.finalTestLoss }),
+                ("scale_exponent", { $0.point.scaleExponent ?? .nan }),
             ]
             for (name, value) in numeric { try root.writeDataset(name, sorted.map(value), shape: [sorted.count]) }
             // Named dimension (format version 2): the rows are labelled by the grid point's index.

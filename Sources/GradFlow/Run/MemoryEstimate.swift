@@ -14,7 +14,8 @@ import Foundation
 /// It also counts the data's other copies (Y and its noise ≈ 3nq, Σ and its eigenvectors ≈ 3d², the held-out
 /// set 2n'(d + q), the condition-number SVD 3nd), a sharpness checkpoint's row of P weights, and the output
 /// schedule: its times and the rows buffered between flushes, ≈ 7 + 12L doubles each (plus the explicit
-/// times written into a comparison's `config` attribute).
+/// times written into a comparison's `config` attribute), and the saved weights (`saveWeights`) held between
+/// two flushes: at most `TrajectoryWriter.weightBufferRows` rows of P (8 MiB, or one row), and a chunk of them.
 ///
 /// `checkPlan` makes the estimate from the options alone, before any data are drawn or widths built: the
 /// synthetic n, d, q, n', P by formula from `depth`/`widths`, the schedule's count; it also refuses sizes
@@ -86,6 +87,14 @@ package enum MemoryEstimate {
         let rows = Double(config.schedule.explicitTimes?.count ?? config.schedule.count) + 1
         let schedule = rows * (3 + 4 + 12 * L + (config.schedule.explicitTimes != nil || storedWeightRows > 0 ? 4 : 0))
         let stored = storedWeightRows * P
+        // The saved weights: every k-th row (t = 0 and the last too) held until a flush, at most the writer's buffer.
+        var saved = 0.0
+        if let k = config.saveWeights, k >= 1, P >= 1 {
+            let parameters = Int(min(P, Double(Int32.max)))
+            let rowsSaved = (rows / Double(k)).rounded(.up) + 1
+            saved = (min(rowsSaved, Double(TrajectoryWriter.weightBufferRows(parameters: parameters)))
+                     + Double(TrajectoryWriter.weightChunkRows(parameters: parameters))) * P
+        }
         let synthetic = config.dataFile == nil
         let dataOptions: ConfigurationText = synthetic
             ? " (\(field: .samples), \(field: .inputDimension)" + (q > 1 ? ", \(field: .outputs)" : "") + (nTest > 0 ? ", \(field: .testSamples)" : "") + ")"
@@ -101,6 +110,8 @@ package enum MemoryEstimate {
                  advice: "a GELU network caches activations for every sample: fewer samples or narrower layers"),
             Term(what: "the flow's weights at \(count(storedWeightRows)) output times × P = \(count(P))", bytes: 8 * stored,
                  advice: "lower \(field: .outputTimes), or make the network smaller"),
+            Term(what: "the saved weights (\(field: .saveWeights)), rows of P = \(count(P)) held between flushes", bytes: 8 * saved,
+                 advice: "make the network smaller"),
             Term(what: "\(field: .outputTimes) \(count(rows - 1)) (the output schedule, and its rows between flushes"
                     + (L > 10 ? ", ≈ 12 values a row for each of the \(field: .depth) \(count(L)) layers)" : ")"), bytes: 8 * schedule,
                  advice: L > 10 ? "lower \(field: .outputTimes) or \(field: .depth)" : "lower \(field: .outputTimes)"),

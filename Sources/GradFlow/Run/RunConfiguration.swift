@@ -19,6 +19,9 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var initWeightsFile: String?
     /// Which weights of a trajectory file `initWeightsFile` starts from.
     public var initWeightsSnapshot: InitialWeightsFile.Snapshot
+    /// A width-dependent initial scale (MATH.md §10.5): the weights are drawn with s = c·h^{−α}, c the scale of
+    /// `initialization` and h the first hidden width (`/network/init_scale` records s); nil: s = c.
+    public var scaleExponent: Double?
     public var solver: SolverSettings
     public var schedule: OutputSchedule
     /// Stop when R − R_min ≤ this (nil: run to the horizon).
@@ -35,6 +38,9 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var monitors: MonitorSelection
     /// The sharpness checkpoints.
     public var sharpness: SharpnessSettings
+    /// Save the weights of every k-th output row (the first and the last always) to the `/weights` group of
+    /// the trajectory file; nil: not saved.
+    public var saveWeights: Int?
     /// Gradient descent's settings (`gradflow descent`, `compare`); nil for gradient flow.
     public var descent: DescentSettings?
 
@@ -55,7 +61,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
                 solver: SolverSettings = SolverSettings(), schedule: OutputSchedule = OutputSchedule(tFinal: 1e6),
                 lossTolerance: Double? = 1e-10, threads: Int = 1, outputPath: String = "trajectory.h5",
                 overwrite: Bool = false, flushInterval: Double = 1, monitors: MonitorSelection = .all,
-                sharpness: SharpnessSettings = SharpnessSettings(), descent: DescentSettings? = nil) {
+                sharpness: SharpnessSettings = SharpnessSettings(), descent: DescentSettings? = nil,
+                scaleExponent: Double? = nil, saveWeights: Int? = nil) {
         self.dataFile = dataFile
         self.synthetic = synthetic
         self.seed = seed
@@ -75,14 +82,18 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.monitors = monitors
         self.sharpness = sharpness
         self.descent = descent
+        self.scaleExponent = scaleExponent
+        self.saveWeights = saveWeights
     }
 
     private enum CodingKeys: String, CodingKey {
         case dataFile, synthetic, seed, model, depth, widths, initialization, initWeightsFile, initWeightsSnapshot, solver, schedule,
-             lossTolerance, threads, outputPath, overwrite, flushInterval, monitors, sharpness, descent
+             lossTolerance, threads, outputPath, overwrite, flushInterval, monitors, sharpness, descent,
+             scaleExponent, saveWeights
     }
 
-    /// Configurations written before `model` existed decode as linear.
+    /// Configurations written before `model` existed decode as linear; those before `scaleExponent` and
+    /// `saveWeights` existed, without either.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         dataFile = try c.decodeIfPresent(String.self, forKey: .dataFile)
@@ -104,6 +115,8 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         monitors = try c.decode(MonitorSelection.self, forKey: .monitors)
         sharpness = try c.decode(SharpnessSettings.self, forKey: .sharpness)
         descent = try c.decodeIfPresent(DescentSettings.self, forKey: .descent)
+        scaleExponent = try c.decodeIfPresent(Double.self, forKey: .scaleExponent)
+        saveWeights = try c.decodeIfPresent(Int.self, forKey: .saveWeights)
     }
 
     /// Checks the values that do not need the data, and refuses sizes that would not fit in memory
@@ -121,6 +134,26 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         }
         guard flushInterval.isFinite, flushInterval >= 0 else {
             throw GradFlowError.invalidConfiguration(field: .flushInterval, value: "\(flushInterval)", reason: "must be ≥ 0")
+        }
+        if let k = saveWeights, k < 1 {
+            throw GradFlowError.invalidConfiguration(field: .saveWeights, value: "\(k)", reason: "must be at least 1 (1: every row)")
+        }
+        if let alpha = scaleExponent {
+            guard alpha.isFinite else {
+                throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)", reason: "must be a finite number")
+            }
+            if initWeightsFile != nil {
+                throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)",
+                                                         reason: "scales drawn weights: it does not apply to weights from \(field: .initWeightsFile)")
+            }
+            if !initialization.takesScaleFactor {
+                throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)",
+                                                         reason: "multiplies the scale of a gaussian, residual, balanced or layer-wise initialisation, not of a \(initialization.name) one")
+            }
+            if let depth, depth < 2 {
+                throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)",
+                                                         reason: "needs a hidden width h: \(field: .depth) \(depth) has no hidden layer")
+            }
         }
         if dataFile == nil { try synthetic.validate() }
         if initWeightsFile == nil, (depth ?? 1) >= 1 { try initialization.validate(depth: depth ?? Self.defaultDepth) }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The run pipeline's one contact with the monitors and the trajectory file, whatever the dynamics: the
-/// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end) and the time
-/// spent in monitors.
+/// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end), the saved
+/// weights (`saveWeights`: every k-th row, t = 0 included, and always the final weights) and the time spent
+/// in monitors.
 final class RunRecorder {
     let suite: MonitorSuite
     let writer: TrajectoryWriter
@@ -18,16 +19,20 @@ final class RunRecorder {
         get { suite.shouldStop }
         set { suite.shouldStop = newValue }
     }
+    /// Every how many rows the weights are saved (`RunConfiguration.saveWeights`); nil: not saved.
+    private let saveWeightsEvery: Int?
 
     /// Claims `config.outputPath` and writes the header of a new run of `method` (with the dynamics' extra
     /// columns and resume extras beside the monitors').
     init(config: RunConfiguration, setup: RunSetup, method: String, commandLine: String,
          dynamics: MonitorSuite.Dynamics, extraColumns: [TrajectoryColumn] = [], resumeExtras: [Double] = []) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
+        saveWeightsEvery = config.saveWeights
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
         let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
                                       rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras)
+                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras,
+                                      savesWeights: config.saveWeights != nil)
         writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
     }
 
@@ -42,6 +47,7 @@ final class RunRecorder {
     init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
+        saveWeightsEvery = writer.savesWeights ? config.saveWeights : nil
         rows = writer.rows
         lastTime = writer.flushedTime ?? 0
         let columns = try writer.recordedColumns()
@@ -71,6 +77,7 @@ final class RunRecorder {
         }
         values.merge(row.columns) { current, _ in current }
         monitorTime += Date().timeIntervalSince(start)
+        if let k = saveWeightsEvery, rows % k == 0 { writer.appendWeights(time: row.time, weights: row.weights) }
         let evaluation = row.evaluation
         try writer.append(time: row.time, loss: evaluation.loss, excessRisk: evaluation.excessRisk,
                           gradientNormSquared: evaluation.gradientNormSquared, columns: values, weights: row.weights,
@@ -109,9 +116,11 @@ final class RunRecorder {
         return error
     }
 
-    /// The closing checkpoint (when the last row was not one) and the verdicts.
+    /// The closing saved weights (when the last saved row is not at the final time), the closing checkpoint
+    /// (when the last row was not one) and the verdicts.
     func close(time: Double, weights theta: [Double], evaluation: RiskEvaluation, atMinimum: Bool) throws -> [MonitorVerdict] {
         suite.shouldStop = { false }  // the run has ended: its closing checkpoint completes
+        if saveWeightsEvery != nil, writer.lastSavedWeightsTime != time { writer.appendWeights(time: time, weights: theta) }
         if suite.selection.sharpness, lastCheckpointRow != rows - 1 {
             let start = Date()
             let checkpoint = try suite.checkpoint(time: time, weights: theta)

@@ -94,9 +94,10 @@ public struct RunSetup: Sendable {
         let network = try fileNetwork(projectionFile: dataProjection != nil ? config.dataFile : nil, weightsFile: nil) {
             try Network(shape: shape, kind: kind, model: config.model, projection: p)
         }
-        let theta = try config.initialization.draw(shape: shape, seed: config.seed, target: problem.minimumNormSolution)
-        try checkInitialLoss(network: network, problem: problem, weights: theta, initialization: config.initialization)
-        return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: config.initialization)
+        let initialization = try effectiveInitialization(config, shape: shape)
+        let theta = try initialization.draw(shape: shape, seed: config.seed, target: problem.minimumNormSolution)
+        try checkInitialLoss(network: network, problem: problem, weights: theta, initialization: initialization)
+        return RunSetup(problem: problem, network: network, initialWeights: theta, initialization: initialization)
     }
 
     /// The problem, network and initial weights stored in a trajectory file (to resume it, without
@@ -118,7 +119,7 @@ public struct RunSetup: Sendable {
         let needsProjection = Network.takesProjection(model: config.model, outputCount: problem.outputCount)
         let network = try Network(shape: shape, kind: weights.kind ?? .fullyConnected, model: config.model,
                                   projection: needsProjection ? weights.projection ?? [1] : nil)
-        let initialization = config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? config.initialization
+        let initialization = try config.initWeightsFile.map { WeightInitialization.file(path: $0) } ?? effectiveInitialization(config, shape: shape)
         return RunSetup(problem: problem, network: network, initialWeights: weights.weights, initialization: initialization)
     }
 
@@ -137,6 +138,17 @@ public struct RunSetup: Sendable {
         }
         let field = initialization.scaleField
         throw GradFlowError.invalidConfiguration(field: field, value: "\(initialization.scale)", reason: "gives " + overflow + "; use a smaller \(field: field)")
+    }
+
+    /// The initialisation the weights are drawn with: the configured one, or with `scaleExponent` α its scale c
+    /// becomes s = c·h^{−α}, h the first hidden width m_1 (MATH.md §10.5).
+    static func effectiveInitialization(_ config: RunConfiguration, shape: NetworkShape) throws -> WeightInitialization {
+        guard let alpha = config.scaleExponent else { return config.initialization }
+        guard shape.depth >= 2 else {
+            throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)",
+                                                     reason: "needs a hidden width h: \(field: .depth) \(shape.depth) has no hidden layer")
+        }
+        return try config.initialization.widthScaled(hiddenWidth: shape.widths[1], exponent: alpha)
     }
 
     /// Builds the network; its errors name the file a projection p or the widths came from (not a projection

@@ -6,7 +6,7 @@ extension TrajectoryHeader {
     /// and the resume extras of θ(0). Cost: copies of the problem's arrays.
     init(method: String, commandLine: String, configuration: RunConfiguration, setup: RunSetup,
          rowColumns: [TrajectoryColumn], checkpointColumns: [TrajectoryColumn], constants: [ConstantDataset] = [],
-         bounds: [(String, AttributeValue)], resumeExtras: [Double]) {
+         bounds: [(String, AttributeValue)], resumeExtras: [Double], savesWeights: Bool = false) {
         typealias Layout = TrajectoryLayout
         typealias Dimension = Layout.Dimension
         let encoder = JSONEncoder()
@@ -72,6 +72,7 @@ extension TrajectoryHeader {
             (Layout.Network.initializationScale, .double(setup.initialization.scale)), (Layout.Network.layout, .string("row-major")),
             (Layout.Network.parameterCount, .integer(shape.parameterCount)),
         ]
+        if let alpha = configuration.scaleExponent { networkAttributes.append((Layout.Network.scaleExponent, .double(alpha))) }
         switch setup.initialization {
         case let .gaussian(_, zeroLayer?): networkAttributes.append((Layout.Network.zeroLayer, .integer(zeroLayer)))
         case let .layerwise(scales): networkAttributes.append((Layout.Network.layerScales, .doubles(scales)))
@@ -82,7 +83,7 @@ extension TrajectoryHeader {
         self.init(method: method, commandLine: commandLine, configuration: json, dimensions: dimensions, problemDatasets: datasets,
                   problemAttributes: problemAttributes, networkAttributes: networkAttributes, initialWeights: setup.initialWeights,
                   rowColumns: rowColumns.map(Self.column), checkpointColumns: checkpointColumns.map(Self.column),
-                  bounds: bounds, resumeExtras: resumeExtras)
+                  bounds: bounds, resumeExtras: resumeExtras, savesWeights: savesWeights)
     }
 
     /// A monitor's dataset as the format writes it (on root dimensions of the same names).

@@ -59,11 +59,13 @@ package struct TrajectoryHeader {
     package var bounds: [(String, AttributeValue)]
     /// What a resumed run keeps beside θ(0) (`ResumeState.extras`); fixes the width of `/resume/state`.
     package var resumeExtras: [Double]
+    /// Whether the file has the `/weights` group of saved weights (rows appended by `TrajectoryWriter.appendWeights`).
+    package var savesWeights: Bool
 
     package init(method: String, commandLine: String, configuration: String, dimensions: [(String, Int)],
                 problemDatasets: [Dataset], problemAttributes: [(String, AttributeValue)], networkAttributes: [(String, AttributeValue)],
                 initialWeights: [Double], rowColumns: [Column] = [], checkpointColumns: [Column] = [],
-                bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = []) {
+                bounds: [(String, AttributeValue)] = [], resumeExtras: [Double] = [], savesWeights: Bool = false) {
         self.method = method
         self.commandLine = commandLine
         self.configuration = configuration
@@ -76,6 +78,7 @@ package struct TrajectoryHeader {
         self.checkpointColumns = checkpointColumns
         self.bounds = bounds
         self.resumeExtras = resumeExtras
+        self.savesWeights = savesWeights
     }
 
     /// The size of the root dimension `name`, nil when there is none.

@@ -17,8 +17,11 @@ public enum TrajectoryLayout {
         public static let problem = "problem", network = "network", initial = "initial", resume = "resume"
         public static let trajectory = "trajectory", checkpoints = "checkpoints", bounds = "bounds", monitors = "monitors"
         public static let final = "final", solver = "solver"
+        /// The saved weights (`saveWeights`): `time` [M], the dimension scale of its rows, and `weights` [M, P]
+        /// on the dimensions (`/weights/time`, `/parameter`); every k-th row, t = 0 and the last row.
+        public static let weights = "weights"
         /// The groups whose datasets a kill inside a flush can tear (`TrajectoryFile.damagedObjects`).
-        public static let written = [trajectory, checkpoints, resume]
+        public static let written = [trajectory, checkpoints, weights, resume]
     }
 
     /// The root group's attributes.
@@ -43,9 +46,11 @@ public enum TrajectoryLayout {
         public static let depth = "depth", widths = "widths", kind = "kind", model = "model", initialization = "init"
         public static let initializationScale = "init_scale", layout = "layout", parameterCount = "parameter_count"
         public static let zeroLayer = "zero_layer", layerScales = "layer_scales", modeStrengths = "mode_strengths"
+        /// The exponent α of a width-dependent scale (`init_scale` is then s = c·h^{−α}, the scale drawn with).
+        public static let scaleExponent = "scale_exponent"
     }
 
-    /// The dataset `weights` of `/initial`, `/final`, `/resume` and `/checkpoints`.
+    /// The dataset `weights` of `/initial`, `/final`, `/resume`, `/checkpoints` and `/weights`.
     public static let weights = "weights"
 
     /// `/resume`: the weights, time and row of the last flush, and the two checksummed records `state`.
@@ -60,7 +65,7 @@ public enum TrajectoryLayout {
         public static let step = "step"
         /// The four columns of every run, in this order.
         public static let rowColumns = [time, loss, excessRisk, gradientNormSquared]
-        /// `time`'s description (also that of `/checkpoints/time`).
+        /// `time`'s description (also that of `/checkpoints/time` and `/weights/time`).
         public static let timeDescription = "gradient-flow time t (for gradient descent, t = kη); dimensionless, not a date"
         /// The four columns with their `long_name`s.
         static let rowColumnHeaders = [

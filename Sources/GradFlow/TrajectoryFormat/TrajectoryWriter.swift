@@ -7,7 +7,8 @@ import Foundation
 /// `init` writes the header (everything known before the run) and flushes. Rows are buffered and appended
 /// to the extendable `/trajectory` datasets, and the file is flushed every `flushInterval` seconds, so an
 /// interrupted run leaves a readable file up to its last flush. `finish` writes the final weights,
-/// `/solver`, the status and message.
+/// `/solver`, the status and message. A header that `savesWeights` adds the `/weights` group: saved rows
+/// (`appendWeights`) are buffered with the others and written at the same flushes.
 package final class TrajectoryWriter {
     /// The file as the user named it (the final path).
     package let path: String
@@ -19,6 +20,12 @@ package final class TrajectoryWriter {
     private var columns: [String: HDF5ExtendableDataset] = [:]
     private var checkpointColumns: [String: HDF5ExtendableDataset] = [:]
     private var pending: [String: [Double]] = [:]
+    /// `/weights/time` and `/weights/weights`, when the run saves its weights.
+    private var weightColumns: (time: HDF5ExtendableDataset, weights: HDF5ExtendableDataset)?
+    /// The saved rows not yet written: their times, and their weights one row after the other.
+    private var pendingWeights: (times: [Double], values: [Double]) = ([], [])
+    /// The time of the last saved weights row (written or pending); nil before the first.
+    package private(set) var lastSavedWeightsTime: Double?
     private let flushInterval: Double
     private var lastFlush = Date()
     /// The weights and time of the last appended row: written to `/resume` at every flush.
@@ -44,7 +51,8 @@ package final class TrajectoryWriter {
         self.output = output
         self.flushInterval = flushInterval
         try output.reserve(Self.headerBytes(doubles: header.valueCount, text: header.commandLine.utf8.count * 2 + 4096)
-                           + (header.rowColumns.count + header.checkpointColumns.count + 8) * 2048, for: "while writing the file's header")
+                           + (header.rowColumns.count + header.checkpointColumns.count + (header.savesWeights ? 2 : 0) + 8) * 2048,
+                           for: "while writing the file's header")
         let root = try HDF5Output.create(output)
         self.root = root
         let attributes: [(String, AttributeValue)] = [
@@ -102,6 +110,17 @@ package final class TrajectoryWriter {
             try Self.labelColumns(group, root: root, group: Layout.Group.checkpoints, columns: header.checkpointColumns)
         }
         self.checkpointColumns = checkpoints
+        if header.savesWeights {
+            let group = try root.createGroup(Layout.Group.weights)
+            let time = try group.createExtendableDataset(Layout.Trajectory.time, columns: nil)
+            let saved = try group.createExtendableDataset(Layout.weights, columns: weights.count, chunkRows: Self.weightChunkRows(parameters: weights.count))
+            weightColumns = (time, saved)
+            try Self.labelColumns(group, root: root, group: Layout.Group.weights, columns: [
+                TrajectoryHeader.Column(Layout.Trajectory.time, longName: Layout.Trajectory.timeDescription),
+                TrajectoryHeader.Column(Layout.weights, width: weights.count, dimension: Layout.Dimension.parameter,
+                                        longName: "stacked weights θ(t) = (W_1, …, W_L) at the saved rows, each block row-major"),
+            ])
+        }
         if !header.bounds.isEmpty {
             let group = try root.createGroup(Layout.Group.bounds)
             for (name, value) in header.bounds { try group.setAttribute(name, value) }
@@ -118,7 +137,7 @@ package final class TrajectoryWriter {
     }
 
     /// Reopens an interrupted run's file to continue it: the `/trajectory` columns are cut back to the
-    /// resume row (`ResumeState`), the checkpoints to those at or before the resume time,
+    /// resume row (`ResumeState`), the checkpoints and the saved weights to those at or before the resume time,
     /// and `status` is set to `running` again.
     package init(resuming output: OutputFile, flushInterval: Double = 1) throws {
         self.path = output.path
@@ -154,6 +173,20 @@ package final class TrajectoryWriter {
             }
         }
         checkpointColumns = checkpoints
+        if root.contains(Layout.Group.weights) {
+            // As the checkpoints: at or before the resume time, no more than both datasets hold (a kill inside a
+            // flush can leave them ragged), none when the run restarts at t = 0.
+            let group = try root.open(Layout.Group.weights)
+            let times = try group.readDataset(Layout.Trajectory.time).values
+            let lengths = [times.count, try group.datasetShape(Layout.weights).first ?? 0]
+            let kept = row < 0 ? 0 : min(times.filter { $0 <= time }.count, lengths.min() ?? 0)
+            let timeColumn = try group.openExtendableDataset(Layout.Trajectory.time)
+            let saved = try group.openExtendableDataset(Layout.weights)
+            try timeColumn.truncate(rows: kept)
+            try saved.truncate(rows: kept)
+            weightColumns = (timeColumn, saved)
+            lastSavedWeightsTime = kept > 0 ? times[kept - 1] : nil
+        }
         try root.setAttribute(Layout.Root.status, .string(RunStatus.running.rawValue))
         try root.flush()
     }
@@ -169,8 +202,29 @@ package final class TrajectoryWriter {
         }
         for (name, values) in values where columns[name] != nil { pending[name, default: []].append(contentsOf: values) }
         rows += 1
-        if Date().timeIntervalSince(lastFlush) >= flushInterval { try flush() }
+        let weightBuffer = weightColumns.map { Self.weightBufferRows(parameters: $0.weights.columns) } ?? Int.max
+        if Date().timeIntervalSince(lastFlush) >= flushInterval || pendingWeights.times.count >= weightBuffer { try flush() }
     }
+
+    /// Saves the weights of one row in `/weights` (ignored when the file has no such group). Call it before the
+    /// row's `append`, which may flush: the saved row then reaches the disk with its `/trajectory` row, before
+    /// the resume record that points at it. Buffered like the rows; at most `weightBufferRows` rows are held
+    /// before a flush.
+    package func appendWeights(time: Double, weights: [Double]) {
+        guard let columns = weightColumns, weights.count == columns.weights.columns else { return }
+        pendingWeights.times.append(time)
+        pendingWeights.values.append(contentsOf: weights)
+        lastSavedWeightsTime = time
+    }
+
+    /// Whether the file has the `/weights` group.
+    package var savesWeights: Bool { weightColumns != nil }
+
+    /// Rows of P saved weights per chunk of `/weights/weights` (at most 2^20 values, 8 MiB).
+    package static func weightChunkRows(parameters: Int) -> Int { max(1, min(16, (1 << 20) / max(parameters, 1))) }
+
+    /// The most saved weights rows held in memory between two flushes: 2^20 values (8 MiB), or one row.
+    package static func weightBufferRows(parameters: Int) -> Int { max(1, (1 << 20) / max(parameters, 1)) }
 
     /// The `/trajectory` columns as recorded so far: (name, values row-major, width).
     func recordedColumns() throws -> [(String, [Double], Int)] {
@@ -203,6 +257,7 @@ package final class TrajectoryWriter {
         if let storageFailure { throw storageFailure }
         let chunkBytes = !newChunks ? 0 : columns.values.reduce(0) { $0 + 256 * 8 * max($1.columns, 1) }
             + checkpointColumns.values.reduce(0) { $0 + 16 * 8 * max($1.columns, 1) }
+            + (weightColumns.map { 256 * 8 + Self.weightChunkRows(parameters: $0.weights.columns) * 8 * $0.weights.columns } ?? 0)
         let (bytes, overflow) = doubles.multipliedReportingOverflow(by: 16)
         do {
             try output.reserve(overflow ? Int.max / 2 : bytes + chunkBytes + (1 << 17), for: what)
@@ -223,24 +278,35 @@ package final class TrajectoryWriter {
     package func close() {
         columns = [:]
         checkpointColumns = [:]
+        weightColumns = nil
         root = nil
     }
 
     /// Appends one sharpness checkpoint (columns keyed by name) and flushes.
     package func appendCheckpoint(_ values: [String: [Double]]) throws {
-        try reserve(doubles: values.values.reduce(0) { $0 + $1.count } + pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0),
-                    what: when(latest?.time))
+        try reserve(doubles: values.values.reduce(0) { $0 + $1.count } + pendingValueCount, what: when(latest?.time))
         for (name, row) in values { try checkpointColumns[name]?.append(row) }
         try flush()
     }
 
-    /// Writes the pending rows, the resume state (the weights of the last row, its time and index, in
+    /// The values a flush writes: the pending rows, the saved weights and the resume state's weights.
+    private var pendingValueCount: Int {
+        pending.values.reduce(0) { $0 + $1.count } + pendingWeights.times.count + pendingWeights.values.count + (latest?.weights.count ?? 0)
+    }
+
+    /// Writes the pending rows (and saved weights), the resume state (the weights of the last row, its time and index, in
     /// `/resume`), and flushes the file to disk: after a crash the file holds a consistent run up to here.
     package func flush() throws {
         let root = try openRoot()
-        try reserve(doubles: pending.values.reduce(0) { $0 + $1.count } + (latest?.weights.count ?? 0), what: when(latest?.time))
+        try reserve(doubles: pendingValueCount, what: when(latest?.time))
         for (name, values) in pending where !values.isEmpty { try columns[name]?.append(values) }
         pending.removeAll(keepingCapacity: true)
+        if let weightColumns, !pendingWeights.times.isEmpty {
+            try weightColumns.time.append(pendingWeights.times)
+            try weightColumns.weights.append(pendingWeights.values)
+            pendingWeights.times.removeAll(keepingCapacity: true)
+            pendingWeights.values.removeAll(keepingCapacity: true)
+        }
         // The rows first, then the record that points at them: a kill between the two flushes, or inside
         // either, leaves a record whose rows are on disk (ResumeState).
         if let latest, root.contains(Layout.Group.resume) {

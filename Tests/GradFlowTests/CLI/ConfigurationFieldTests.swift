@@ -26,17 +26,19 @@ struct ConfigurationFieldTests {
                                         schedule: OutputSchedule(tFinal: 10, firstTime: 0.1), descent: DescentSettings(learningRate: 0.1))
         gaussian.solver.maxOrder = 3
         gaussian.solver.linearSolverToleranceFactor = 0.05
+        gaussian.saveWeights = 5
+        gaussian.scaleExponent = 0.5
         var residual = gaussian
         residual.initialization = .residual(scale: 0.25)
         residual.depth = 3
+        // Every initialisation with a field of its own.
+        let others = [WeightInitialization.balanced(scale: 0.1), .spectral(strengths: [1e-3]), .layerwise(scales: [0.1, 0.2])].map { kind in
+            var config = gaussian
+            config.initialization = kind
+            return config
+        }
         func object(_ config: RunConfiguration) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any])
-        }
-        var others: [RunConfiguration] = []
-        for initialization in [WeightInitialization.balanced(scale: 0.1), .spectral(strengths: [1e-3]), .layerwise(scales: [0.1, 1])] {
-            var config = gaussian
-            config.initialization = initialization
-            others.append(config)
         }
         let encodings = try ([gaussian, residual] + others).map(object)
         func resolves(_ path: String, in json: [String: Any]) -> Bool {

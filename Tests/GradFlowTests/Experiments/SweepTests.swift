@@ -30,8 +30,9 @@ struct SweepGridTests {
         #expect(parsed.map(\.finalTestLoss) == rows.map(\.finalTestLoss))
         let merged = SweepTable.merge([Array(parsed.suffix(2)), Array(parsed.prefix(2))])
         #expect(merged.map(\.point) == rows.map(\.point))
-        // A table written before the final_test_loss column still reads, without test losses.
-        let legacy = SweepTable.csv(rows).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+        // A table written before the final_test_loss column still reads, without test losses (the columns
+        // final_test_loss and scale_exponent, the two last, dropped).
+        let legacy = SweepTable.csv(rows).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast(2).joined(separator: ",") }
         let old = try SweepTable.parse(legacy.joined(separator: "\n") + "\n", source: "old")
         #expect(old.map(\.point) == rows.map(\.point) && old.allSatisfy { $0.finalTestLoss.isNaN })
     }

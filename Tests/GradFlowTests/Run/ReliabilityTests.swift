@@ -134,7 +134,12 @@ struct ProcessReliabilityTests {
         let scratch = try Scratch()
         let path = scratch.path("k9.h5")
         let process = try start(longRun + ["-o", path, "--flush-interval", "0.05"])
-        Thread.sleep(forTimeInterval: 2)
+        // Killed once a row is on disk (at most 30 s: a loaded machine can take seconds to get there).
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.1)
+        } while process.isRunning && Date() < deadline
+            && ((try? TrajectoryFile(path: path + ".partial"))?.datasetLength("trajectory/time") ?? 0) < 2
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(!FileManager.default.fileExists(atPath: path))
