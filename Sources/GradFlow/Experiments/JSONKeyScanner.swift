@@ -91,7 +91,7 @@ struct JSONKeyScanner {
         return true
     }
 
-    /// A string literal, its escapes decoded (`\uXXXX` included, surrogate pairs joined).
+    /// A string literal, its escapes decoded (four-hex-digit `\u` escapes included, surrogate pairs joined).
     private mutating func string() -> String? {
         guard current == UInt8(ascii: "\"") else { return nil }
         index += 1
