@@ -12,8 +12,9 @@ import Foundation
 ///    An error closes the file as `failed` or `interrupted` (a storage failure leaves the last flushed
 ///    partial) before it is rethrown.
 ///
-/// It holds no state of its own: runs may go on in parallel threads of one process (HDF5 calls are
-/// serialised by the HDF5 layer's lock).
+/// It holds no state of its own, and HDF5 calls go through the HDF5 layer's lock, so several runs can go on
+/// one after another in one process; running them on parallel threads (which also needs one BLAS thread per
+/// run: `BLASThreads.set` is process-wide) is not tested yet.
 public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// A new run from `config`.
     /// - Parameters:
