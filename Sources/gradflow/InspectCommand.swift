@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A trajectory file written by gradflow.")
     var file: String
 
-    @Option(help: "How many trajectory rows and sharpness checkpoints to show, at least 1 (evenly spread, first and last included).")
+    @Option(parsing: .unconditional, help: "How many trajectory rows and sharpness checkpoints to show, at least 1 (evenly spread, first and last included).")
     var rows: Int = 8
 
     /// Refuses bad options before `run()`.

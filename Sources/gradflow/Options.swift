@@ -85,12 +85,12 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("zero-layer"), parsing: .unconditional, help: ArgumentHelp("Gaussian init: set W_k(0) = 0 for this layer k (1…L).", valueName: "k"))
     var zeroLayer: Int?
 
-    @Option(name: .customLong("mode-strength"), help: ArgumentHelp(
+    @Option(name: .customLong("mode-strength"), parsing: .unconditional, help: ArgumentHelp(
         "Spectral init: the initial mode strength a_i(0) = u_iᵀM(0)v_i, one value for every mode of M* or one per mode, comma-separated. Default 1e-3.",
         valueName: "list"))
     var modeStrength: String?
 
-    @Option(name: .customLong("layer-scales"), help: ArgumentHelp(
+    @Option(name: .customLong("layer-scales"), parsing: .unconditional, help: ArgumentHelp(
         "Gaussian init with one scale per layer: W_k has i.i.d. N(0, s_k²) entries (L values, comma-separated; sets the imbalance D_k(0)).",
         valueName: "list"))
     var layerScales: String?
@@ -134,6 +134,15 @@ struct NetworkOptions: ParsableArguments {
         let chosen = `init` ?? kind
         if modeStrength != nil, chosen != .spectral {
             throw UsageError(option: "--mode-strength", value: modeStrength ?? "", reason: "goes with --init spectral")
+        }
+        let drawn = chosen == .balanced || chosen == .spectral || layerScales != nil || modeStrength != nil
+        if let initWeights, drawn {
+            throw UsageError(option: "--init-weights", value: initWeights,
+                             reason: "starts from the file's weights: --init \(chosen.rawValue), --mode-strength and --layer-scales would be ignored; give one or the other")
+        }
+        if model == .gelu, chosen == .balanced || chosen == .spectral {
+            throw UsageError(option: "--init", value: chosen.rawValue,
+                             reason: "is defined for linear networks (W_L⋯W_1 = M, MATH.md §10.5); a GELU network has no end-to-end map")
         }
         if let zeroLayer, chosen == .balanced || chosen == .spectral {
             throw UsageError(option: "--zero-layer", value: "\(zeroLayer)",

@@ -32,7 +32,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Methods: flow, descent.", valueName: "list")) var methods: String = "flow"
     @Option(help: ArgumentHelp("Initialisations: gaussian, residual.", valueName: "list")) var inits: String = "gaussian"
     @Option(name: .customLong("init-scales"), help: ArgumentHelp("Initialisation scales.", valueName: "list")) var initScales: String = "0.1"
-    @Option(name: .customLong("scale-exponents"), help: ArgumentHelp(
+    @Option(name: .customLong("scale-exponents"), parsing: .unconditional, help: ArgumentHelp(
         "Exponents α of a width-dependent scale s = c·h^−α (c the point's init scale, h its hidden width, or d; MATH.md §10.5). Default: none (s = c).",
         valueName: "list"))
     var scaleExponents: String = ""
@@ -63,8 +63,10 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress bar.")
     var quiet = false
 
+    /// A comma-separated list ("" is the empty list; an empty item, as in "1,,2", is refused).
     static func list<T>(_ text: String, _ field: ConfigurationField, _ parse: (String) -> T?) throws -> [T] {
-        try text.split(separator: ",").map { part in
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let item = part.trimmingCharacters(in: .whitespaces)
             guard let value = parse(item) else {
                 throw GradFlowError.invalidConfiguration(field: field, value: "\(text)", reason: "\"\(item)\" is not valid")

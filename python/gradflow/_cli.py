@@ -46,7 +46,9 @@ def binary() -> str:
                         "or build it with `swift build -c release` in the repository", 2)
 
 
-_OPTION = re.compile(r"^\s{2,}(?:-\w, )?--([a-z0-9][a-z0-9-]*)(?: <([^>]+)>)?")
+# An option's own line starts at column 2; the wrapped lines of a help text are indented further (and may
+# begin with an option's name, as in "   --t-final is given); …").
+_OPTION = re.compile(r"^ {2}(?:-\w, )?--([a-z0-9][a-z0-9-]*)(?: <([^>]+)>)?")
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,6 +89,11 @@ def arguments(subcommand: str, kwargs: Dict[str, Any], executable: Optional[str]
     for key, value in kwargs.items():
         name = "--" + key.replace("_", "-")
         if value is None:
+            continue
+        if isinstance(value, bool) and known[key.replace("_", "-")]:
+            # An option with an optional value (--save-weights): True passes it alone, False leaves it out.
+            if value:
+                args.append(name)
             continue
         if not known[key.replace("_", "-")]:  # a flag
             if not isinstance(value, bool):
@@ -160,6 +167,9 @@ def execute(subcommand: str, kwargs: Dict[str, Any], progress: bool = True) -> s
     finally:
         reader.join()
         show(None)
+        for stream in (process.stdout, process.stderr):  # closed on every path (no ResourceWarning)
+            if stream is not None:
+                stream.close()
     stderr = "\n".join(stderr_lines)
     if code != 0:
         errors = [l[len("gradflow: error:"):].strip() for l in stderr_lines if l.startswith("gradflow: error:")]

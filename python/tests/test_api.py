@@ -99,3 +99,18 @@ def test_progress_is_shown(small, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_tqdm)
     gradflow.run(**small)
     assert "writing " in capsys.readouterr().err
+
+
+def test_options_from_help_and_optional_values(tmp_path):
+    """--t-final of descent takes a value (a wrapped help line that starts with "--t-final is given" is not an
+    option line); save_weights=True passes the bare flag, False leaves it out."""
+    import h5py
+    assert gradflow._cli.options("descent")["t-final"] is True
+    assert "steps" not in gradflow._cli.options("run")
+    assert gradflow._cli.arguments("run", {"save_weights": True}) == ["--save-weights"]
+    assert gradflow._cli.arguments("run", {"save_weights": False}) == []
+    traj = gradflow.run(depth=2, samples=10, input_dim=3, t_final=2, save_weights=True, output=tmp_path / "w.h5", progress=False)
+    with h5py.File(traj.path, "r") as f:
+        assert f["weights/weights"].shape[0] == f["trajectory/time"].shape[0]
+    gd = gradflow.descent(lr=0.05, t_final=1, depth=2, samples=10, input_dim=3, output=tmp_path / "d.h5", progress=False)
+    assert abs(gd.time[-1] - 1.0) < 1e-12

@@ -5,7 +5,8 @@ import COpenBLAS
 /// - `W_1(t)P⊥ = W_1(0)P⊥` exactly: `w1_kernel_drift` = ‖(W_1(t) − W_1(0))P⊥‖_F must stay at rounding level,
 ///   judged against `1e-10·(1 + max_t ‖W_1(t)‖_F)`;
 /// - `‖M(t)P⊥‖_F ≤ ‖B(t)‖_2 ‖W_1(0)P⊥‖_F` with `B = W_L⋯W_2` (`pᵀW_L⋯W_2` for scalar output):
-///   `output_kernel_norm` beside `output_kernel_bound`, judged with a relative slack of 1e-9;
+///   `output_kernel_norm` beside `output_kernel_bound`, judged with a relative slack of 1e-9 and an absolute one
+///   of 1e-12·max(1, ‖M*‖_F) (the rounding level of M);
 /// - at a minimiser `‖M_∞ − M*‖_F = ‖M_∞P⊥‖_F`: the distance of the limit to the min-norm solution, which is
 ///   0 when `W_1(0)P⊥ = 0`.
 ///
@@ -101,10 +102,12 @@ public final class KernelComponentMonitor: Monitor {
         if let drift = row["w1_kernel_drift"]?.first { worstDrift = max(worstDrift, drift) }
         if let norm = row["w1_norm"]?.first { largestWeight = max(largestWeight, norm) }
         if let value = row["output_kernel_norm"]?.first, let bound = row["output_kernel_bound"]?.first {
-            // Values at the rounding level (W_1(0)P⊥ = 0 gives a bound of 0) count as 0.
-            let excess = value > 1e-14 ? value : 0
+            // Values at the rounding level of M (W_1(0)P⊥ = 0 gives a bound of 0, and ‖MP⊥‖_F is then rounding
+            // noise of a few ε·‖M‖) count as 0: the slack is 1e-12·max(1, ‖M*‖_F).
+            let slack = 1e-12 * max(1, context.problem.solutionNorm)
+            let excess = value > slack ? value : 0
             worstBoundRatio = max(worstBoundRatio, bound > 0 ? excess / bound : (excess > 0 ? .infinity : 0))
-            if value > bound * (1 + 1e-9) + 1e-14 { boundHeld = false }
+            if value > bound * (1 + 1e-9) + slack { boundHeld = false }
         }
     }
 

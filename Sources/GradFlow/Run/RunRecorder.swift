@@ -44,6 +44,17 @@ final class RunRecorder {
 
     /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
     /// the monitors' worst values, so the verdicts at the end cover the whole run.
+    /// Refuses (read-only) a file to continue whose datasets are not those this run writes (`LayoutCheck`):
+    /// every monitor's and the dynamics' `/trajectory` columns, the `/checkpoints` columns, and `/weights`.
+    static func checkLayout(of path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics,
+                            extraColumns: [TrajectoryColumn]) throws {
+        let suite = try Self.suite(config, setup: setup, dynamics: dynamics)
+        let file = try TrajectoryFile(path: path)
+        let trajectory = (extraColumns + suite.rowColumns).filter { $0.width.map { $0 >= 1 } ?? true }.map { ($0.name, $0.width) }
+        try LayoutCheck.check(file, trajectory: trajectory, checkpoints: suite.checkpointColumns.map { ($0.name, $0.width) },
+                              parameters: config.saveWeights != nil ? setup.network.shape.parameterCount : nil)
+    }
+
     init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)

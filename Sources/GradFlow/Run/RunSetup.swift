@@ -129,10 +129,16 @@ public struct RunSetup: Sendable {
     /// instance of its own, released before the run builds its own.
     static func checkInitialLoss(network: Network, problem: RegressionProblem, weights: [Double],
                                  initialization: WeightInitialization) throws {
-        let loss = RiskFactory.makeRisk(network: network, problem: problem).evaluate(at: weights).loss
-        guard !loss.isFinite else { return }
+        let risk = RiskFactory.makeRisk(network: network, problem: problem)
+        let evaluation = risk.evaluate(at: weights)
+        let loss = evaluation.loss
+        // A finite loss whose gradient overflows stops the integrator at its first right-hand side: refused too.
+        guard !loss.isFinite || !evaluation.gradientNormSquared.isFinite || !risk.gradient(at: weights).allSatisfy(\.isFinite) else { return }
         let depth = network.shape.depth
-        let overflow: ConfigurationText = "a non-finite initial loss R(W(0)) = \(loss.isNaN ? "nan" : "\(loss)"): the product W_L⋯W_1 of the L = \(depth) layers overflows"
+        let what: ConfigurationText = loss.isFinite
+            ? "a non-finite initial gradient ∇R(W(0)) (R(W(0)) = \(loss))"
+            : "a non-finite initial loss R(W(0)) = \(loss.isNaN ? "nan" : "\(loss)")"
+        let overflow: ConfigurationText = what + ": the product W_L⋯W_1 of the L = \(depth) layers overflows"
         if case let .file(path) = initialization {
             throw GradFlowError.invalidConfiguration(field: .initWeightsFile, value: "\(path)", reason: "its weights give " + overflow + "; scale them down")
         }

@@ -3,7 +3,7 @@
 public final class TrajectoryFile {
     private typealias Layout = TrajectoryLayout
     public let path: String
-    private let root: HDF5Node
+    let root: HDF5Node
 
     /// Opens the file and checks that it is a GradFlow trajectory.
     /// - Throws: `GradFlowError.fileAccess` when it is not HDF5, `.invalidData` when it is not a trajectory.
