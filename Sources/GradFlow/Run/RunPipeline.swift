@@ -63,7 +63,15 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
             }
             return (config, try file.resumeState())
         }()
-        try config.validate()
+        do {
+            try config.validate()
+        } catch let error as GradFlowError {
+            // The configuration is the file's, not the command line's: name the file and its key paths.
+            if case .invalidConfiguration = error {
+                throw GradFlowError.invalidData(file: path, field: TrajectoryLayout.Root.config, reason: error.description)
+            }
+            throw error
+        }
         try Dynamics.check(config, resuming: path)
         BLASThreads.set(config.threads)
         let damaged = try TrajectoryFile(path: path).damagedObjects()

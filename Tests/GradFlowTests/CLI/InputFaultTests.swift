@@ -443,7 +443,7 @@ struct InputFaultTests {
             try root.setAttribute("status", .string("interrupted"))
             try root.flush()
         }
-        for (path, message) in [(zeroThreads, "--threads 0: must be in 1…256"),
+        for (path, message) in [(zeroThreads, "zero-threads.h5: config: threads 0: must be in 1…256"),
                                 (notTrajectory, "plain.h5: format: not a GradFlow trajectory file"),
                                 (completed, "--resume \(completed): the run completed; there is nothing to resume"),
                                 (badConfig, "bad-config.h5: config: is not a configuration this version reads")] {
