@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A trajectory file written by gradflow.")
     var file: String
 
-    @Option(parsing: .unconditional, help: "How many trajectory rows and sharpness checkpoints to show, at least 1 (evenly spread, first and last included).")
+    @Option(parsing: .unconditional, help: "How many trajectory rows and sharpness checkpoints to show, at least 1 (evenly spread, first and last included; 1: the last).")
     var rows: Int = 8
 
     /// Refuses bad options before `run()`.
@@ -25,8 +25,8 @@ struct InspectCommand: ParsableCommand {
     /// At most `rows` indices of `0..<count`, evenly spread, the first and the last included (both when `rows` is 1).
     func shownIndices(_ count: Int) -> [Int] {
         guard count > 0 else { return [] }
-        let shown = Swift.min(Swift.max(rows, 2), count)
-        return Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
+        let shown = Swift.min(rows, count)  // at most `rows`: one row is the last, two or more include the first
+        return Set((0..<shown).map { shown == 1 ? count - 1 : $0 * (count - 1) / (shown - 1) }).sorted()
     }
 
     func run() throws {
@@ -51,20 +51,33 @@ struct InspectCommand: ParsableCommand {
         }
         // An incomplete file (a crash, a file edited by hand) may lack columns or hold columns of different
         // lengths: a missing value is shown as "–", never read past the end.
-        func cell(_ values: [Double], _ i: Int) -> String {
-            (i < values.count ? g(values[i], 6) : "–").padding(toLength: 14, withPad: " ", startingAt: 0)
-        }
         let columns = try trajectory.trajectoryColumns()
+        // Each column as wide as its name (at least 14), so that long names never run together.
+        let widths = columns.map { max(14, $0.name.count + 2) }
+        func cell(_ values: [Double], _ i: Int, _ width: Int) -> String {
+            (i < values.count ? g(values[i], 6) : "–").padding(toLength: width, withPad: " ", startingAt: 0)
+        }
         let count = columns.map(\.values.count).max() ?? 0
-        Terminal.print("/trajectory: \(count) rows; columns \(columns.map(\.name).joined(separator: ", "))")
+        let matrices = trajectory.datasetNames(in: group.trajectory).filter { name in !columns.contains { $0.name == name } }
+            .map { name in "\(name) \(trajectory.datasetWithShape(TrajectoryLayout.path(group.trajectory, name)).shape)" }
+        Terminal.print("/trajectory: \(count) rows; columns \(columns.map(\.name).joined(separator: ", "))"
+                       + (matrices.isEmpty ? "" : "; per row: " + matrices.joined(separator: ", ")))
         let short = columns.filter { $0.values.count < count }
         if !short.isEmpty {
             Terminal.print("  incomplete: " + short.map { "\($0.name) has \($0.values.count) rows" }.joined(separator: ", "))
         }
         if count > 0 {
-            Terminal.print("  " + columns.map { $0.name.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            Terminal.print("  " + zip(columns, widths).map { $0.name.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
             for i in shownIndices(count) {
-                Terminal.print("  " + columns.map { cell($0.values, i) }.joined())
+                Terminal.print("  " + zip(columns, widths).map { cell($0.values, i, $1) }.joined())
+            }
+        }
+        let transitions = trajectory.datasetNames(in: "transitions")
+        if !transitions.isEmpty {
+            Terminal.print("/transitions (half-times of the modes of M*, MATH.md §10.2)")
+            for name in transitions {
+                let values = trajectory.datasetWithShape(TrajectoryLayout.path("transitions", name)).values
+                Terminal.print("  \(name.padding(toLength: 23, withPad: " ", startingAt: 0)) " + values.map { g($0, 6) }.joined(separator: "  "))
             }
         }
         for name in [group.initial, group.final].map({ TrajectoryLayout.path($0, TrajectoryLayout.weights) }) {
@@ -80,7 +93,7 @@ struct InspectCommand: ParsableCommand {
             }
             Terminal.print("  " + ["time", "sharpness", "residual", "λ_min(H)"].map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
             for i in shownIndices(count) {
-                Terminal.print("  " + checkpoints.map { cell($0, i) }.joined())
+                Terminal.print("  " + checkpoints.map { cell($0, i, 14) }.joined())
             }
         }
         let savedTimes = trajectory.datasetWithShape(TrajectoryLayout.path(group.weights, TrajectoryLayout.Trajectory.time)).values

@@ -85,6 +85,12 @@ public final class TrajectoryFile {
     /// a kill inside a flush.
     public func resumeState() throws -> ResumeState { try ResumeState.read(root, path: path) }
 
+    /// The names of a group's datasets, sorted (none when the group is missing).
+    public func datasetNames(in group: String) -> [String] {
+        guard root.contains(group), let node = try? root.open(group), !node.isDataset else { return [] }
+        return node.children().filter { (try? node.datasetShape($0)) != nil }.sorted()
+    }
+
     /// The one-dimensional `/trajectory` columns, `time` first.
     public func trajectoryColumns() throws -> [(name: String, values: [Double])] {
         guard root.contains(Layout.Group.trajectory) else { return [] }
