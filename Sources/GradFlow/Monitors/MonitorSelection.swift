@@ -41,12 +41,12 @@ public struct MonitorSelection: Sendable, Codable, Equatable {
 
     /// Parses `all`, `none`, or a comma-separated list of names (`conservation`, `lemma2`, `pl`, `sharpness`).
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if parts == ["all"] { self = .all; return }
         if parts == ["none"] { self = .none; return }
         self = .none
         for part in parts {
-            guard Self.names.contains(part) else {
+            guard !part.isEmpty, Self.names.contains(part) else {
                 throw GradFlowError.invalidConfiguration(field: .monitors, value: "\(text)",
                                                          reason: "unknown monitor \"\(part)\" (use all, none, or a list of \(Self.names.joined(separator: ", ")))")
             }

@@ -42,7 +42,7 @@ extension WeightInitialization {
         if case let .layerwise(a) = self, case let .layerwise(b) = scaled { (before, after) = (a, b) } else { (before, after) = ([scale], [scaled.scale]) }
         if let (c, s) = zip(before, after).first(where: { !$0.1.isFinite || ($0.0 > 0 && $0.1 == 0) }) {
             throw GradFlowError.invalidConfiguration(field: .scaleExponent, value: "\(alpha)",
-                                                     reason: "gives the scale c·h^−α = \(c)·\(h)^−\(alpha) = \(s), not a usable one")
+                                                     reason: "gives the scale c·h^(−α) = \(c)·\(h)^(−(\(alpha))) = \(s), not a usable one")
         }
         return scaled
     }
