@@ -30,7 +30,7 @@ struct SweepCommand: ParsableCommand {
     var spec: String?
 
     @Option(help: ArgumentHelp("Methods: flow, descent.", valueName: "list")) var methods: String = "flow"
-    @Option(help: ArgumentHelp("Initialisations: gaussian, residual.", valueName: "list")) var inits: String = "gaussian"
+    @Option(help: ArgumentHelp("Initialisations: gaussian, residual, balanced, spectral (its scale is the initial mode strength a_i(0) of every mode).", valueName: "list")) var inits: String = "gaussian"
     @Option(name: .customLong("init-scales"), help: ArgumentHelp("Initialisation scales.", valueName: "list")) var initScales: String = "0.1"
     @Option(name: .customLong("scale-exponents"), parsing: .unconditional, help: ArgumentHelp(
         "Exponents α of a width-dependent scale s = c·h^−α (c the point's init scale, h its hidden width, or d; MATH.md §10.5). Default: none (s = c).",
@@ -93,7 +93,9 @@ struct SweepCommand: ParsableCommand {
     /// The `gradflow` arguments of a point's run (the subcommand first): the grid's values as options, then
     /// `extra` (which comes later, so an option given there wins), then the output.
     static func arguments(of point: SweepPoint, output: String, extra: [String]) -> [String] {
-        var arguments = [point.method == "descent" ? "descent" : "run", "--init", point.initialization, "--init-scale", "\(point.initScale)",
+        // A spectral start takes its scale as the initial mode strength.
+        let scaleOption = point.initialization == "spectral" ? "--mode-strength" : "--init-scale"
+        var arguments = [point.method == "descent" ? "descent" : "run", "--init", point.initialization, scaleOption, "\(point.initScale)",
                          "--depth", "\(point.depth)", "--seed", "\(point.seed)"]
         if let eta = point.learningRate { arguments += ["--lr", "\(eta)"] }
         if let width = point.width { arguments += ["--widths", "\(width)"] }
@@ -114,7 +116,7 @@ struct SweepCommand: ParsableCommand {
     /// Where an option of a point's command line came from: the grid's lists, or one of the argument
     /// strings (the spec's keys when there is a spec file).
     func origin(of option: String, grid: SweepSpec) -> String {
-        let fromGrid = ["--init-scale": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
+        let fromGrid = ["--init-scale": "--init-scales", "--mode-strength": "--init-scales", "--lr": "--lrs", "--depth": "--depths", "--depths": "--depths", "--seed": "--seeds",
                         "--init": "--inits"]
         if option == "--scale-exponent", !grid.scaleExponents.isEmpty { return spec == nil ? "--scale-exponents" : "scaleExponents" }
         if let list = fromGrid[option] { return spec == nil ? list : Self.specKey(of: list) ?? list }

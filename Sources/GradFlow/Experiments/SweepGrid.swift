@@ -70,7 +70,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
 
     /// What each key of a spec file holds, for the messages.
     static let keyTypes: [(CodingKeys, String)] = [
-        (.methods, "a list of strings (flow, descent)"), (.initializations, "a list of strings (gaussian, residual)"),
+        (.methods, "a list of strings (flow, descent)"), (.initializations, "a list of strings (gaussian, residual, balanced, spectral)"),
         (.initScales, "a list of numbers"), (.learningRates, "a list of numbers"), (.depths, "a list of integers"),
         (.widths, "a list of integers"), (.seeds, "a list of integers ≥ 0"), (.arguments, "a list of strings"),
         (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
@@ -139,8 +139,8 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         for method in methods where !["flow", "descent"].contains(method) {
             throw fail(.sweepMethods, method, "must be flow or descent")
         }
-        for kind in initializations where !["gaussian", "residual"].contains(kind) {
-            throw fail(.sweepInitializations, kind, "must be gaussian or residual")
+        for kind in initializations where !["gaussian", "residual", "balanced", "spectral"].contains(kind) {
+            throw fail(.sweepInitializations, kind, "must be gaussian, residual, balanced or spectral")
         }
         if methods.contains("descent") && learningRates.isEmpty {
             throw fail(.sweepLearningRates, "(none)", "descent points need learning rates")
@@ -269,6 +269,8 @@ public struct SweepPoint: Sendable, Codable, Equatable {
         if !(keeping.contains(.initialization) && keeping.contains(.initScale)) {
             switch kind {
             case "residual": config.initialization = .residual(scale: scale)
+            case "balanced": config.initialization = .balanced(scale: scale)
+            case "spectral": config.initialization = .spectral(strengths: [scale])  // the scale is the initial mode strength
             case "gaussian":
                 var zeroLayer: Int?
                 if case let .gaussian(_, layer) = base.initialization { zeroLayer = layer }

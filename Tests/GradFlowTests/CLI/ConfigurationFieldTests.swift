@@ -102,6 +102,24 @@ struct ConfigurationFieldTests {
         }
     }
 
+    @Test("balanced and spectral sweep points: the configuration is that of the command line (spectral: the scale is the mode strength)",
+          arguments: ["balanced", "spectral"])
+    func newInitializationPoints(kind: String) throws {
+        let grid = SweepSpec(methods: ["flow", "descent"], initializations: [kind], initScales: [1e-3, 0.2], learningRates: [0.01],
+                             depths: [2, 3], widths: [6], seeds: [1, 2])
+        for method in ["flow", "descent"] {
+            let ofMethod = try grid.points().filter { $0.method == method }
+            let extra = SweepCommand.extraArguments(of: ofMethod[0], grid: grid)
+            let base = try parsed(SweepCommand.arguments(of: ofMethod[0], output: "run.h5", extra: extra))
+            for point in ofMethod {
+                let expected = try parsed(SweepCommand.arguments(of: point, output: "run.h5", extra: extra))
+                #expect(point.configuration(from: base) == expected, "point \(point.index)")
+                let strength: WeightInitialization = kind == "spectral" ? .spectral(strengths: [point.initScale]) : .balanced(scale: point.initScale)
+                #expect(expected.initialization == strength)
+            }
+        }
+    }
+
     @Test("a sweep point's configuration is the configuration of its command line", arguments: [
         [String](), ["--zero-layer", "2", "--samples", "30"], ["--init-scale", "0.5"], ["--init", "residual"], ["--steps", "300"], ["--seed", "7"],
     ])
