@@ -9,23 +9,16 @@
 /// (O(qd·min(q, d))) and min(q, d) bilinear forms (O(qd) each).
 public final class EndToEndModesMonitor: Monitor {
     let context: MonitorContext
-    /// σ_i, u_i (q) and v_i (d) of M*, i = 1…k, k = min(q, d).
-    public let targetValues: [Double]
-    let targetLeft: [[Double]], targetRight: [[Double]]
-    let q: Int, d: Int
+    /// σ_i, u_i and v_i of M*.
+    public let modes: TargetModes
+    /// σ_i of M*, i = 1…min(q, d).
+    public var targetValues: [Double] { modes.values }
 
     /// Nil for a network without an end-to-end map (GELU).
     public init?(context: MonitorContext) throws {
         guard context.network.model == .linear else { return nil }
         self.context = context
-        let q = context.problem.outputCount, d = context.problem.dimension
-        self.q = q
-        self.d = d
-        let svd = try LAPACK.thinSVD(context.problem.minimumNormSolution, rows: q, columns: d)
-        let k = svd.values.count
-        targetValues = svd.values
-        targetLeft = (0..<k).map { i in (0..<q).map { svd.u[$0 * k + i] } }
-        targetRight = (0..<k).map { i in Array(svd.vt[(i * d)..<((i + 1) * d)]) }
+        modes = try TargetModes(problem: context.problem)
     }
 
     public var columns: [TrajectoryColumn] {
@@ -38,12 +31,8 @@ public final class EndToEndModesMonitor: Monitor {
 
     public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
         guard let m = sample.endToEndMap else { return }
-        row["end_to_end_singular_values"] = try LAPACK.thinSVD(m, rows: q, columns: d).values
-        row["mode_strength"] = zip(targetLeft, targetRight).map { u, v in
-            var a = 0.0
-            for r in 0..<q { for c in 0..<d { a += u[r] * m[r * d + c] * v[c] } }
-            return a
-        }
+        row["end_to_end_singular_values"] = try LAPACK.thinSVD(m, rows: modes.q, columns: modes.d).values
+        row["mode_strength"] = modes.strengths(of: m)
     }
 
     public func verdicts(at end: MonitorSample, atMinimum: Bool) -> [MonitorVerdict] { [] }

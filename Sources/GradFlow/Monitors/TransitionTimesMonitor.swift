@@ -17,11 +17,12 @@
 /// Cost: one SVD of M* at set-up; per event evaluation the product M (≈ 2Pd flops) and rank bilinear forms.
 public final class TransitionTimesMonitor: Monitor {
     let context: MonitorContext
+    /// σ_i, u_i and v_i of M*.
+    public let modes: TargetModes
     /// σ_i of M*, i = 1…min(q, d).
-    public let targetValues: [Double]
-    let left: [[Double]], right: [[Double]]
-    /// The modes with σ_i > 0 (those that have a half-time).
-    let rank: Int
+    public var targetValues: [Double] { modes.values }
+    /// The modes with σ_i above the rounding level (those that have a half-time).
+    var rank: Int { modes.rank }
     /// a_i(0).
     public let initialStrengths: [Double]
     /// §10.2's half-times (NaN where none is predicted): the flow's, or for gradient descent its linearised
@@ -32,7 +33,6 @@ public final class TransitionTimesMonitor: Monitor {
     public let predictedFlow: [Double]
     /// The half-times located so far (NaN until found).
     public private(set) var observed: [Double]
-    let q: Int, d: Int
     /// Whether the prediction is exact here (gradient flow, spectral start, Σ = I).
     let exact: Bool
     /// Whether Σ = I (to 1e-10): the modes are then learned in decreasing order of σ_i.
@@ -41,29 +41,21 @@ public final class TransitionTimesMonitor: Monitor {
     public init?(context: MonitorContext) throws {
         guard context.network.model == .linear, let m0 = context.risk.endToEndMap(context.initialWeights) else { return nil }
         self.context = context
-        let problem = context.problem, q = problem.outputCount, d = problem.dimension
-        self.q = q
-        self.d = d
-        let svd = try LAPACK.thinSVD(problem.minimumNormSolution, rows: q, columns: d)
-        let k = svd.values.count
-        targetValues = svd.values
-        let left = (0..<k).map { i in (0..<q).map { svd.u[$0 * k + i] } }
-        let right = (0..<k).map { i in Array(svd.vt[(i * d)..<((i + 1) * d)]) }
-        self.left = left
-        self.right = right
-        rank = svd.values.filter { $0 > 1e-12 * (svd.values.first ?? 0) }.count
-        let strengths = (0..<k).map { i in Self.strength(m0, u: left[i], v: right[i], q: q, d: d) }
+        let problem = context.problem, d = problem.dimension
+        let modes = try TargetModes(problem: problem)
+        self.modes = modes
+        let k = modes.values.count, rank = modes.rank, sigma = modes.values
+        let strengths = modes.strengths(of: m0)
         initialStrengths = strengths
         let L = context.depth
-        let rank = self.rank
         predicted = (0..<k).map { i in
             guard i < rank else { return .nan }  // σ_i at the rounding level: no mode to learn
             if case let .descent(eta) = context.dynamics {
-                return ModeHalfTime.descent(initial: strengths[i], target: svd.values[i], depth: L, learningRate: eta)
+                return ModeHalfTime.descent(initial: strengths[i], target: sigma[i], depth: L, learningRate: eta)
             }
-            return ModeHalfTime.flow(initial: strengths[i], target: svd.values[i], depth: L)
+            return ModeHalfTime.flow(initial: strengths[i], target: sigma[i], depth: L)
         }
-        predictedFlow = (0..<k).map { $0 < rank ? ModeHalfTime.flow(initial: strengths[$0], target: svd.values[$0], depth: L) : .nan }
+        predictedFlow = (0..<k).map { $0 < rank ? ModeHalfTime.flow(initial: strengths[$0], target: sigma[$0], depth: L) : .nan }
         observed = [Double](repeating: .nan, count: k)
         var spectral = false
         if case .spectral = context.initialization { spectral = true }
@@ -74,13 +66,6 @@ public final class TransitionTimesMonitor: Monitor {
         // Only in the incremental-learning setting: its events make the integrator stop at each crossing,
         // which changes the step sequence (the trajectory then agrees to the tolerance, not bit for bit).
         guard spectral || rank >= 2 else { return nil }
-    }
-
-    /// `uᵀMv`.
-    static func strength(_ m: [Double], u: [Double], v: [Double], q: Int, d: Int) -> Double {
-        var a = 0.0
-        for r in 0..<q { for c in 0..<d { a += u[r] * m[r * d + c] * v[c] } }
-        return a
     }
 
     /// Whether Σ = I to 1e-10. MATH.md §10.2 also names "Σ commuting with M*ᵀM*", but then each mode's rate
@@ -100,7 +85,7 @@ public final class TransitionTimesMonitor: Monitor {
 
     public func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {
         guard let m = context.risk.endToEndMap(Array(weights)) else { return }
-        for i in 0..<rank { values[i] = Self.strength(m, u: left[i], v: right[i], q: q, d: d) - targetValues[i] / 2 }
+        for i in 0..<rank { values[i] = modes.strength(i, of: m) - targetValues[i] / 2 }
     }
 
     public func eventCrossed(_ index: Int, at time: Double) {
