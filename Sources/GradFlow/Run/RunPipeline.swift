@@ -89,10 +89,8 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
         let start = try dynamics.start(resuming: state, file: path)
-        try RunRecorder.checkLayout(of: path, config: config, setup: setup, dynamics: dynamics.monitorDynamics,
-                                    extraColumns: dynamics.extraColumns)
-        let output = try OutputFile(resuming: path, overwrite: config.overwrite)
-        let recorder = try RunRecorder(resuming: output, config: config, setup: setup, dynamics: dynamics.monitorDynamics)
+        let recorder = try RunRecorder(resuming: path, config: config, setup: setup, dynamics: dynamics.monitorDynamics,
+                                       extraColumns: dynamics.extraColumns)
         try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
         return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,
                        progress: progress, shouldStop: shouldStop, onRow: { _ in })

@@ -42,21 +42,21 @@ final class RunRecorder {
                          sharpness: config.sharpness, dynamics: dynamics)
     }
 
-    /// Reopens an interrupted run's file (`TrajectoryWriter(resuming:)`) and replays its recorded rows into
-    /// the monitors' worst values, so the verdicts at the end cover the whole run.
-    /// Refuses (read-only) a file to continue whose datasets are not those this run writes (`LayoutCheck`):
-    /// every monitor's and the dynamics' `/trajectory` columns, the `/checkpoints` columns, and `/weights`.
-    static func checkLayout(of path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics,
-                            extraColumns: [TrajectoryColumn]) throws {
-        let suite = try Self.suite(config, setup: setup, dynamics: dynamics)
-        let file = try TrajectoryFile(path: path)
-        let trajectory = (extraColumns + suite.rowColumns).filter { $0.width.map { $0 >= 1 } ?? true }.map { ($0.name, $0.width) }
-        try LayoutCheck.check(file, trajectory: trajectory, checkpoints: suite.checkpointColumns.map { ($0.name, $0.width) },
-                              parameters: config.saveWeights != nil ? setup.network.shape.parameterCount : nil)
-    }
-
-    init(resuming output: OutputFile, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws {
+    /// Reopens an interrupted run's file `path` to continue it (`TrajectoryWriter(resuming:)`) and replays its
+    /// recorded rows into the monitors, so the verdicts at the end cover the whole run. Before the file is
+    /// claimed, it is refused read-only (not a byte changes) when its datasets are not those this run writes
+    /// (`LayoutCheck`: every monitor's and the dynamics' `/trajectory` columns, the `/checkpoints` columns,
+    /// and `/weights`).
+    init(resuming path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics,
+         extraColumns: [TrajectoryColumn]) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
+        let trajectory = (extraColumns + suite.rowColumns).filter { $0.width.map { $0 >= 1 } ?? true }.map { ($0.name, $0.width) }
+        do {  // read-only, and closed before the writable open (HDF5 refuses it while the file is open read-only)
+            let file = try TrajectoryFile(path: path)
+            try LayoutCheck.check(file, trajectory: trajectory, checkpoints: suite.checkpointColumns.map { ($0.name, $0.width) },
+                                  parameters: config.saveWeights != nil ? setup.network.shape.parameterCount : nil)
+        }
+        let output = try OutputFile(resuming: path, overwrite: config.overwrite)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)
         saveWeightsEvery = writer.savesWeights ? config.saveWeights : nil
         rows = writer.rows
