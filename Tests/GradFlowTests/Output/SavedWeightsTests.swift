@@ -90,29 +90,13 @@ struct SavedWeightsTests {
         let reference = scratch.path("reference.h5")
         #expect(try run(arguments + ["-o", reference]).status == 0)
         let expected = try saved(TrajectoryFile(path: reference))
-        var generator = SeededGenerator(seed: 4242)
-        var resumed = 0
-        for trial in 0..<4 where resumed < 2 {
-            let out = scratch.path("k\(trial).h5")
-            let process = try ProcessResult.launch(gradflow, arguments + ["-o", out])
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.002)
-            }
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3, using: &generator))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            guard process.terminationReason == .uncaughtSignal, FileManager.default.fileExists(atPath: out + ".partial") else { continue }
-            let result = try run(["run", "--resume", out + ".partial", "-q"])
-            #expect(result.status == 0, "trial \(trial): \(result.stderr)")
-            let done = try TrajectoryFile(path: out)
-            let got = try saved(done)
+        let resumed = try killedAndResumed(arguments, name: "k", seed: 4242, delays: 0.05...0.3) { out, trial in
+            let got = try saved(TrajectoryFile(path: out))
             #expect(got.times.map(\.bitPattern) == expected.times.map(\.bitPattern), "trial \(trial): saved at other times")
             for (a, b) in zip(got.rows, expected.rows) {
                 #expect(Reference.relativeError(a, b) < 1e-9, "trial \(trial)")
             }
             try checkSaved(out, every: 7)
-            resumed += 1
         }
         #expect(resumed >= 1, "no trial was killed in the middle of its run")
     }
@@ -125,27 +109,38 @@ struct SavedWeightsTests {
         let reference = scratch.path("reference.h5")
         #expect(try run(arguments + ["-o", reference]).status == 0)
         let expected = try saved(TrajectoryFile(path: reference))
-        var generator = SeededGenerator(seed: 99)
+        let resumed = try killedAndResumed(arguments, name: "gd", seed: 99, delays: 0.05...0.5) { out, trial in
+            let got = try saved(TrajectoryFile(path: out))
+            #expect(got.times.map(\.bitPattern) == expected.times.map(\.bitPattern), "trial \(trial)")
+            #expect(got.rows.map { $0.map(\.bitPattern) } == expected.rows.map { $0.map(\.bitPattern) }, "trial \(trial)")
+        }
+        #expect(resumed >= 1, "no trial was killed in the middle of its run")
+    }
+
+    /// Up to 4 trials, until 2 are resumed: `arguments` started on `NAMEi.h5`, killed with -9 a seeded delay after
+    /// its partial appears, resumed (`run --resume`), then handed to `check`. Returns how many were resumed.
+    func killedAndResumed(_ arguments: [String], name: String, seed: UInt64, delays: ClosedRange<Double>,
+                          check: (_ path: String, _ trial: Int) throws -> Void) throws -> Int {
+        let scratch = try Scratch()
+        var generator = SeededGenerator(seed: seed)
         var resumed = 0
         for trial in 0..<4 where resumed < 2 {
-            let out = scratch.path("gd\(trial).h5")
+            let out = scratch.path("\(name)\(trial).h5")
             let process = try ProcessResult.launch(gradflow, arguments + ["-o", out])
             let deadline = Date().addingTimeInterval(20)
             while !FileManager.default.fileExists(atPath: out + ".partial") && process.isRunning && Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.002)
             }
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.5, using: &generator))
+            Thread.sleep(forTimeInterval: Double.random(in: delays, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             guard process.terminationReason == .uncaughtSignal, FileManager.default.fileExists(atPath: out + ".partial") else { continue }
             let result = try run(["run", "--resume", out + ".partial", "-q"])
             #expect(result.status == 0, "trial \(trial): \(result.stderr)")
-            let got = try saved(TrajectoryFile(path: out))
-            #expect(got.times.map(\.bitPattern) == expected.times.map(\.bitPattern), "trial \(trial)")
-            #expect(got.rows.map { $0.map(\.bitPattern) } == expected.rows.map { $0.map(\.bitPattern) }, "trial \(trial)")
+            try check(out, trial)
             resumed += 1
         }
-        #expect(resumed >= 1, "no trial was killed in the middle of its run")
+        return resumed
     }
 
     @Test("inspect --rows 2 prints at most 2 checkpoint rows (and 2 trajectory rows) and the size of /weights")
