@@ -13,8 +13,9 @@ import Foundation
 ///    partial) before it is rethrown.
 ///
 /// It holds no state of its own, and HDF5 calls go through the HDF5 layer's lock, so several runs can go on
-/// one after another in one process; running them on parallel threads (which also needs one BLAS thread per
-/// run: `BLASThreads.set` is process-wide) is not tested yet.
+/// in one process, one after another or on parallel threads, provided they all use the same BLAS thread count
+/// (`BLASThreads.set` is process-wide; the pipeline only sets it when it differs): `InProcessSweep` runs its
+/// points that way, with one BLAS thread.
 public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// A new run from `config`.
     /// - Parameters:
@@ -27,7 +28,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
                                shouldStop: @escaping () -> Bool = { false },
                                onRow: (RecordedRow) -> Void = { _ in }) throws -> RunSummary<Dynamics.Result> {
         try Dynamics.check(config, resuming: nil)
-        BLASThreads.set(config.threads)  // before any BLAS call: the thread count is part of the bits
+        setBLASThreads(config.threads)  // before any BLAS call: the thread count is part of the bits
         let setup = try RunSetup.prepare(config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
         let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
@@ -39,9 +40,13 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// the same configuration, the output times after that point, and verdicts over the whole run. A partial
     /// whose HDF5 metadata a kill tore is set aside and the run starts again from t = 0 (the summary's notes
     /// say so).
+    /// - Parameter requiredThreads: when given, a file whose configuration asks for another BLAS thread count is
+    ///   refused (`invalidData` on its `config`) before anything changes: an in-process sweep runs every point with
+    ///   one thread, and changing the process-wide count would change the bits of the runs beside it.
     /// - Throws: `GradFlowError.invalidConfiguration` when the file is not a resumable run of this dynamics.
     public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
-                              shouldStop: @escaping () -> Bool = { false }) throws -> RunSummary<Dynamics.Result> {
+                              shouldStop: @escaping () -> Bool = { false },
+                              requiredThreads: Int? = nil) throws -> RunSummary<Dynamics.Result> {
         // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
         // closed before it is reopened for writing (HDF5 refuses a writable open of a file held open read-only).
         if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
@@ -73,7 +78,12 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
             throw error
         }
         try Dynamics.check(config, resuming: path)
-        BLASThreads.set(config.threads)
+        if let requiredThreads, config.threads != requiredThreads {
+            throw GradFlowError.invalidData(file: path, field: TrajectoryLayout.Root.config,
+                                            reason: "threads \(config.threads): this run can only be continued with \(requiredThreads) BLAS thread"
+                                                + (requiredThreads == 1 ? "" : "s") + " here (gradflow run --resume continues it alone)")
+        }
+        setBLASThreads(config.threads)
         let damaged = try TrajectoryFile(path: path).damagedObjects()
         if !damaged.isEmpty {
             return try restart(path, field: damaged[0], cause: "\(damaged.joined(separator: ", ")) torn by a kill inside a flush",
@@ -117,6 +127,12 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         summary.report.notes.append("\(path) could not be continued (\(cause)): "
                                     + "it is kept as \(aside), and the run started again from t = 0")
         return summary
+    }
+
+    /// Sets OpenBLAS' process-wide thread count, only when it differs: runs on parallel threads that all use the
+    /// same count then never write it while another run computes.
+    private static func setBLASThreads(_ count: Int) {
+        if BLASThreads.current != count { BLASThreads.set(count) }
     }
 
     private static func newRecorder(_ config: RunConfiguration, setup: RunSetup, dynamics: Dynamics,
