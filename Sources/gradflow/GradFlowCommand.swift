@@ -46,17 +46,29 @@ enum Main {
     /// Prints a refusal or failure as one line (library errors with the options the user typed) and exits
     /// with its code: 2 for bad input, 1 for a failed computation, 130 when interrupted.
     static func report(_ error: any Error) -> Never {
-        guard let error = error as? GradFlowError else {
-            Terminal.error("\(error)")
-            Foundation.exit(2)
+        let (message, code) = failure(error)
+        if let message { Terminal.error(message) }
+        Foundation.exit(code)
+    }
+
+    /// The one-line message (without `gradflow: error: `) and the exit code of an error that ends a command:
+    /// what `report` prints, and what a sweep's point run on a thread writes to its log. An `ExitCode` has no
+    /// message (the command printed it); any other error is its description, exit 2.
+    static func failure(_ error: any Error) -> (message: String?, code: Int32) {
+        switch error {
+        case let error as GradFlowError:
+            let code: Int32 = { if case .interrupted = error { return 130 } else { return error.isInputError ? 2 : 1 } }()
+            if case let .unfinishedOutput(path, partial, true) = error {
+                return ("\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed "
+                        + "state in \(partial); continue it with 'gradflow run --resume \(partial)', or move it away first", code)
+            }
+            return (OptionNames.message(error), code)
+        case let error as UsageError:
+            return (error.message, 2)
+        case let code as ExitCode:
+            return (nil, code.rawValue)
+        default:
+            return ("\(error)", 2)
         }
-        if case let .unfinishedOutput(path, partial, true) = error {
-            Terminal.error("\(path): a run of this output stopped before its end (killed, or out of disk space) and left its last flushed "
-                           + "state in \(partial); continue it with 'gradflow run --resume \(partial)', or move it away first")
-        } else {
-            Terminal.error(OptionNames.message(error))
-        }
-        if case .interrupted = error { Foundation.exit(130) }
-        Foundation.exit(error.isInputError ? 2 : 1)
     }
 }

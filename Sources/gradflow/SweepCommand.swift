@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GradFlow
+import Synchronization
 
 /// `gradflow sweep`: a grid of runs in parallel, each writing its trajectory file, and one summary table.
 struct SweepCommand: ParsableCommand {
@@ -10,7 +11,9 @@ struct SweepCommand: ParsableCommand {
         discussion: """
             The grid comes from --spec FILE (JSON with keys methods, initializations, initScales, scaleExponents, learningRates, \
             depths, widths, seeds, arguments, flowArguments, descentArguments, model; all optional) or from the list options below, expanded in that order; point i \
-            writes OUTDIR/run-0000i.h5. Runs go in parallel as separate processes (--jobs, one BLAS thread each). \
+            writes OUTDIR/run-0000i.h5 and what its run printed to OUTDIR/run-0000i.log. Runs go in parallel (--jobs, one BLAS thread each), \
+            on worker threads of this process (--isolate threads, the default: no start-up per run, HDF5 writes taken one at a time) \
+            or as separate processes (--isolate processes). \
             A sweep that is stopped and started again skips the runs whose files already hold a final outcome. \
             The summary (OUTDIR/summary.csv and summary.h5, or summary-shard-i-of-N.* with --shard) has one row \
             per run: its parameters, outcome (converged, horizon, diverged, failed), final loss, final sharpness, \
@@ -62,6 +65,11 @@ struct SweepCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "No progress bar.")
     var quiet = false
+
+    @Option(help: ArgumentHelp(
+        "How the runs are kept apart: 'threads' (the default) runs them on worker threads of this process, 'processes' starts one process per run. Both give the same files, bit for bit.",
+        valueName: "threads|processes"))
+    var isolate: SweepIsolation = .threads
 
     /// A comma-separated list ("" is the empty list; an empty item, as in "1,,2", is refused).
     static func list<T>(_ text: String, _ field: ConfigurationField, _ parse: (String) -> T?) throws -> [T] {
@@ -244,79 +252,33 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let (grid, points, summaryName) = try plan()
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        func path(_ point: SweepPoint) -> String { (outputDirectory as NSString).appendingPathComponent(point.fileName) }
-        func logPath(_ point: SweepPoint) -> String {
-            (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
-        }
+        let directory = outputDirectory
+        func path(_ point: SweepPoint) -> String { Self.path(of: point, in: directory) }
         // Before any run starts: no file the sweep writes (a run, its log, the summaries) is the spec.
         if let spec {
             let inputs = [OutputFile.Input(spec, role: "the sweep specification")]
             let summaryPath = (outputDirectory as NSString).appendingPathComponent(summaryName)
-            for target in points.flatMap({ [path($0), logPath($0)] }) + [summaryPath, summaryPath.replacingOccurrences(of: ".csv", with: ".h5")] {
+            for target in points.flatMap({ [path($0), Self.logPath(of: $0, in: directory)] }) + [summaryPath, summaryPath.replacingOccurrences(of: ".csv", with: ".h5")] {
                 try OutputFile.refuseInputs(target, inputs)
             }
         }
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
 
-        Terminal.installInterruptHandlers()
+        Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
         let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }
-        var pending = points.filter { point in !finished.contains(point) }
+        let pending = points.filter { point in !finished.contains(point) }
         Terminal.print("GradFlow \(GradFlowVersion.string): sweep of \(points.count) runs (\(finished.count) already done), \(jobs) at once, in \(outputDirectory)")
-        var running: [(Process, SweepPoint)] = []
-        var exits: [(SweepPoint, Int32)] = []  // the runs launched by this command, and how they ended
-        var done = 0, failures = 0
-        let total = pending.count, start = Date()
-        var lastBar = Date.distantPast
-        while !pending.isEmpty || !running.isEmpty {
-            if Terminal.interrupted {
-                for (process, _) in running { kill(process.processIdentifier, SIGINT) }
-                for (process, _) in running { process.waitUntilExit() }
-                running.removeAll()
-                break
-            }
-            while running.count < jobs, !pending.isEmpty {
-                let point = pending.removeFirst()
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
-                // worker spins beside the other runs.
-                process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
-                // A flow run that a killed sweep left as its partial file is continued, not started again.
-                let partial = path(point) + OutputFile.partialSuffix
-                if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
-                    process.arguments = ["run", "--resume", partial, "--quiet"]
-                } else {
-                    process.arguments = Self.arguments(of: point, output: path(point), extra: Self.extraArguments(of: point, grid: grid))
-                }
-                let log = (outputDirectory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
-                _ = FileManager.default.createFile(atPath: log, contents: nil)
-                let handle = FileHandle(forWritingAtPath: log)
-                process.standardOutput = handle
-                process.standardError = handle
-                try process.run()
-                running.append((process, point))
-            }
-            running.removeAll { process, point in
-                guard !process.isRunning else { return false }
-                done += 1
-                if process.terminationStatus != 0 { failures += 1 }
-                exits.append((point, process.terminationStatus))
-                return true
-            }
-            if !quiet, Date().timeIntervalSince(lastBar) >= 0.5 || (pending.isEmpty && running.isEmpty) {
-                lastBar = Date()
-                let elapsed = Date().timeIntervalSince(start)
-                let left = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
-                let width = 30, filled = total > 0 ? width * done / total : width
-                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-                let line = "[\(bar)] \(done)/\(total) runs, \(failures) not clean, \(running.count) running, \(Int(elapsed)) s"
-                    + (left.isFinite ? ", ~\(Int(left)) s left" : "")
-                Terminal.write(Terminal.stderrIsTerminal ? "\r\u{1B}[K" + line : line + "\n", toError: true)
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
+        let start = Date()
+        var bar = SweepProgressBar(quiet: quiet, total: pending.count)
+        // The runs launched by this command, and how they ended (a process's exit code, or the code it would have
+        // had); the threads also read the summary rows of their runs as they end.
+        let read = SweepRowStore()
+        let exits = isolate == .processes
+            ? try runProcesses(pending, grid: grid, executable: executable, bar: &bar)
+            : try runThreads(pending, grid: grid, executable: executable, bar: &bar, rows: read)
         if !quiet, Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
-        let rows = points.map { SweepRow.read($0, file: path($0)) }
+        let known = read.rows.withLock { $0 }
+        let rows = points.map { known[$0.index] ?? SweepRow.read($0, file: path($0)) }
         let summary = (outputDirectory as NSString).appendingPathComponent(summaryName)
         try SweepTable.write(rows, csvPath: summary, inputs: spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? [])
         var counts: [String: Int] = [:]
@@ -338,7 +300,7 @@ struct SweepCommand: ParsableCommand {
         let failed = exits.filter { point, status in status != 0 && !(status == 1 && outcomes[point.index] == "diverged") }
         guard !failed.isEmpty else { return }
         let first = failed.min { $0.0.index < $1.0.index }!.0
-        let log = (outputDirectory as NSString).appendingPathComponent(first.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+        let log = Self.logPath(of: first, in: directory)
         let firstMessage = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline)
             .first { $0.hasPrefix("gradflow: error: ") }.map { String($0.dropFirst("gradflow: error: ".count)) } ?? "see the log"
         if failed.count == exits.count {
@@ -347,6 +309,173 @@ struct SweepCommand: ParsableCommand {
             throw ExitCode(badInput ? 2 : 1)
         }
         Terminal.print("  note      \(failed.count) of \(exits.count) runs failed (exit code ≠ 0); the first, \(log): \(firstMessage)")
+    }
+
+    /// A point's trajectory file, `DIR/run-00042.h5`.
+    static func path(of point: SweepPoint, in directory: String) -> String {
+        (directory as NSString).appendingPathComponent(point.fileName)
+    }
+
+    /// A point's log (what its run printed), `DIR/run-00042.log`.
+    static func logPath(of point: SweepPoint, in directory: String) -> String {
+        (directory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+    }
+
+    /// `--isolate processes`: one child process per point (`jobs` at once), each with one BLAS thread.
+    func runProcesses(_ points: [SweepPoint], grid: SweepSpec, executable: String, bar: inout SweepProgressBar) throws -> [(SweepPoint, Int32)] {
+        var pending = points
+        var running: [(Process, SweepPoint)] = []
+        var exits: [(SweepPoint, Int32)] = []
+        var done = 0, failures = 0
+        let start = Date()
+        while !pending.isEmpty || !running.isEmpty {
+            if Terminal.interrupted {
+                for (process, _) in running { kill(process.processIdentifier, SIGINT) }
+                for (process, _) in running { process.waitUntilExit() }
+                running.removeAll()
+                break
+            }
+            while running.count < jobs, !pending.isEmpty {
+                let point = pending.removeFirst()
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
+                // worker spins beside the other runs.
+                process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
+                process.arguments = Self.childArguments(of: point, grid: grid, in: outputDirectory)
+                let log = Self.logPath(of: point, in: outputDirectory)
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let handle = FileHandle(forWritingAtPath: log)
+                process.standardOutput = handle
+                process.standardError = handle
+                try process.run()
+                running.append((process, point))
+            }
+            running.removeAll { process, point in
+                guard !process.isRunning else { return false }
+                done += 1
+                if process.terminationStatus != 0 { failures += 1 }
+                exits.append((point, process.terminationStatus))
+                return true
+            }
+            bar.show(done: done, failures: failures, running: running.count, elapsed: Date().timeIntervalSince(start),
+                     last: pending.isEmpty && running.isEmpty)
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return exits
+    }
+
+    /// The `gradflow` arguments of a point's own process: a flow run that a killed sweep left as its partial
+    /// file is continued, not started again.
+    static func childArguments(of point: SweepPoint, grid: SweepSpec, in directory: String) -> [String] {
+        let partial = path(of: point, in: directory) + OutputFile.partialSuffix
+        if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
+            return ["run", "--resume", partial, "--quiet"]
+        }
+        return arguments(of: point, output: path(of: point, in: directory), extra: extraArguments(of: point, grid: grid))
+    }
+
+    /// `--isolate threads`: every point on `jobs` worker threads of this process (`InProcessSweep`), each run with
+    /// the configuration its command line would have (`configuration(of:grid:templates:)`), recording that command
+    /// line, and writing to its log what its process would have printed. A point whose options its run would
+    /// refuse fails as its process would (exit code 2, the message in its log) without starting.
+    /// Each run's summary row is read from its file by its thread as soon as it ends (into `rows`), beside the
+    /// other threads' runs rather than all at the end.
+    func runThreads(_ points: [SweepPoint], grid: SweepSpec, executable: String, bar: inout SweepProgressBar,
+                    rows: SweepRowStore) throws -> [(SweepPoint, Int32)] {
+        let directory = outputDirectory
+        var templates: [String: ParsableCommand] = [:]
+        var sweepJobs: [SweepJob] = []
+        var refused: [(SweepPoint, Int32)] = []
+        for point in points {
+            let commandLine = Terminal.quoted([executable] + Self.childArguments(of: point, grid: grid, in: directory))
+            let partial = Self.path(of: point, in: directory) + OutputFile.partialSuffix
+            if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
+                sweepJobs.append(SweepJob(point: point, work: .resumeFlow(partial: partial), commandLine: commandLine))
+                continue
+            }
+            do {
+                guard var config = try configuration(of: point, grid: grid, templates: &templates) else { continue }
+                config.outputPath = Self.path(of: point, in: directory)
+                sweepJobs.append(SweepJob(point: point, work: point.method == "descent" ? .descent(config) : .flow(config), commandLine: commandLine))
+            } catch {
+                refused.append((point, Self.writeLog(of: point, .failed(error), in: directory)))
+            }
+        }
+        let results = InProcessSweep.run(
+            sweepJobs, workers: jobs, shouldStop: { Terminal.interrupted },
+            progress: { p in
+                bar.show(done: refused.count + p.done, failures: refused.count + p.notClean, running: p.running, elapsed: p.elapsed,
+                         last: p.running == 0 && p.done == sweepJobs.count)
+            },
+            completed: { job, result in
+                Self.writeLog(of: job.point, result, in: directory)
+                let row = SweepRow.read(job.point, file: Self.path(of: job.point, in: directory))
+                rows.rows.withLock { $0[job.point.index] = row }
+            })
+        return refused + zip(sweepJobs, results).compactMap { job, result in result.map { (job.point, Self.exitCode(of: $0)) } }
+    }
+
+    /// The exit code a point's own process would have ended with.
+    static func exitCode(of result: SweepJobResult) -> Int32 {
+        switch result {
+        case .flow: return 0
+        case let .descent(summary): return summary.divergenceMessage == nil ? 0 : 1
+        case let .failed(error): return Main.failure(error).code
+        }
+    }
+
+    /// Writes a point's log as its process would have printed it (the closing summary; the error line of a failure)
+    /// and returns that process's exit code.
+    @discardableResult
+    static func writeLog(of point: SweepPoint, _ result: SweepJobResult, in directory: String) -> Int32 {
+        let text = Terminal.capturing {
+            switch result {
+            case let .flow(summary):
+                RunSummaryPrinter.print(summary, config: summary.configuration)
+            case let .descent(summary):
+                _ = try? DescentCommand.printSummary(summary, lossTolerance: summary.configuration.lossTolerance)  // prints its error line
+            case let .failed(error):
+                if let message = Main.failure(error).message { Terminal.error(message) }
+            }
+        }
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: logPath(of: point, in: directory)))
+        return exitCode(of: result)
+    }
+}
+
+/// The summary rows that a sweep's threads read, by point index.
+final class SweepRowStore: Sendable {
+    let rows = Mutex<[Int: SweepRow]>([:])
+}
+
+/// How a sweep runs its points: on threads of its process (the default), or one process per point (as before).
+enum SweepIsolation: String, ExpressibleByArgument, CaseIterable {
+    case threads, processes
+}
+
+/// The sweep's progress bar on stderr: at most every half second, and once at the end.
+struct SweepProgressBar {
+    let quiet: Bool
+    let total: Int
+    private var lastBar = Date.distantPast
+    private var ended = false
+
+    init(quiet: Bool, total: Int) {
+        self.quiet = quiet
+        self.total = total
+    }
+
+    mutating func show(done: Int, failures: Int, running: Int, elapsed: Double, last: Bool) {
+        guard !quiet, !ended, Date().timeIntervalSince(lastBar) >= 0.5 || last else { return }
+        lastBar = Date()
+        ended = last
+        let left = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
+        let width = 30, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = "[\(bar)] \(done)/\(total) runs, \(failures) not clean, \(running) running, \(Int(elapsed)) s"
+            + (left.isFinite ? ", ~\(Int(left)) s left" : "")
+        Terminal.write(Terminal.stderrIsTerminal ? "\r\u{1B}[K" + line : line + "\n", toError: true)
     }
 }
 

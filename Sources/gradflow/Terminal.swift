@@ -3,8 +3,23 @@ import Foundation
 
 /// Output of the executable: stdout for results, stderr for progress and errors, flushed at once.
 enum Terminal {
+    /// Where this thread's output goes instead of stdout and stderr, when bound (`capturing`).
+    @TaskLocal static var capture: OutputCapture?
+
     static func write(_ text: String, toError: Bool = false) {
+        if let capture {
+            capture.text += text
+            return
+        }
         if toError { gf_write_stderr(text) } else { gf_write_stdout(text) }
+    }
+
+    /// What `body` writes (stdout and stderr, in order) on this thread, instead of printing it: the log of a
+    /// sweep's point run on a worker thread, as its own process would have printed it.
+    static func capturing(_ body: () throws -> Void) rethrows -> String {
+        let capture = OutputCapture()
+        try $capture.withValue(capture) { try body() }
+        return capture.text
     }
 
     static func print(_ text: String = "") { write(text + "\n") }
@@ -21,9 +36,17 @@ enum Terminal {
     static func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
 
     /// The command line as typed, quoted for a shell.
-    static var commandLine: String {
-        CommandLine.arguments.map { arg in
+    static var commandLine: String { quoted(CommandLine.arguments) }
+
+    /// Arguments as one command line, quoted for a shell.
+    static func quoted(_ arguments: [String]) -> String {
+        arguments.map { arg in
             arg.contains(where: { " \"'$\\".contains($0) }) ? "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'" : arg
         }.joined(separator: " ")
     }
+}
+
+/// The text one thread wrote while `Terminal.capturing` bound it (only that thread touches it).
+final class OutputCapture: @unchecked Sendable {
+    var text = ""
 }
