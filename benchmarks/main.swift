@@ -3,14 +3,17 @@
 // benchmarks/peers/peers.py on the identical problem file; plus the kernel figures against the
 // memory-traffic bound. Prints the tables and writes JSON.
 //
-// Usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
+// Usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
+//                       [--sweep-points 1000] [--sweep-seeds 20]
+// (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
 import Foundation
 import GradFlow
 
 /// Prints a line unbuffered, also into a file: a long suite shows its progress, and a crash loses nothing.
 func say(_ line: String = "") { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-var selected = "ABCDE", repeats = 3, budget = 60.0, peers = true
+var selected = "ABCDEST", repeats = 3, budget = 60.0, peers = true
+var sweepPoints = 1000, sweepSeeds = 20
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let option = arguments.first {
@@ -27,8 +30,10 @@ while let option = arguments.first {
     case "--no-peers": peers = false
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
+    case "--sweep-points": sweepPoints = max(1, Int(value()) ?? 1000)
+    case "--sweep-seeds": sweepSeeds = max(1, Int(value()) ?? 20)
     default:
-        say("usage: gradflow-bench [--cases ABCDE] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]")
+        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--sweep-points 1000] [--sweep-seeds 20]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -84,6 +89,18 @@ let launch = try (0..<5).map { _ in try run("/bin/true", []).seconds }.sorted()[
 say("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
 
 var report: [[String: Any]] = []
+var figures: [String: Any] = [:]  // the start-up and sweep figures (SweepFigures.swift)
+@MainActor func writeJSON() throws {
+    let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
+                               "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
+                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
+        .merging(figures) { $1 }
+    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
+}
+if selected.contains("T") {
+    figures["startup"] = try StartupFigures.measure(gradflow: gradflow, workdir: workdir, say: say)
+    try writeJSON()
+}
 for c in BenchmarkCase.all where selected.contains(c.letter) {
     let problemPath = "\(workdir)/case-\(c.letter).h5", outPath = "\(workdir)/case-\(c.letter)-run.h5"
     let setup = try c.writeProblem(to: problemPath)
@@ -164,9 +181,11 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     say("")
     report.append(entry)
     // Written after every case, so that an interrupted suite keeps what it measured.
-    let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
-                               "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
-                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
-    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
+    try writeJSON()
+}
+if selected.contains("S") {
+    figures["sweeps"] = try SweepFigures.measure(gradflow: gradflow, workdir: workdir, cores: host.activeProcessorCount,
+                                                 flowPoints: sweepPoints, descentSeeds: sweepSeeds, say: say)
+    try writeJSON()
 }
 say("JSON: \(jsonPath)")

@@ -1,0 +1,148 @@
+import Foundation
+import GradFlow
+
+/// A whole process started with `posix_spawn`: its wall time, its CPU time (user + system, of it and of the
+/// children it waited for, from `wait4`) and its exit status. Standard output goes to `stdoutPath`, standard
+/// error is discarded. The environment is this process's, with `environment` set on top.
+func spawnMeasured(_ executable: String, _ args: [String], stdoutPath: String,
+                   environment extra: [String: String] = [:]) -> (seconds: Double, cpu: Double, status: Int32) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv = ([executable] + args).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    guard posix_spawnp(&pid, executable, &actions, nil, argv, envp) == 0 else { fatalError("cannot start \(executable)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return (seconds, cpu, exitStatus)
+}
+
+/// The start-up figures of issue 17: `gradflow --version` and a case-A run as whole processes (median of 10),
+/// started as a user starts them (no OPENBLAS_NUM_THREADS set by the driver).
+enum StartupFigures {
+    static func measure(gradflow: String, workdir: String, say: (String) -> Void) throws -> [String: Any] {
+        let problem = "\(workdir)/startup-case-A.h5", output = "\(workdir)/startup-case-A-run.h5", stdout = "\(workdir)/startup.txt"
+        let caseA = BenchmarkCase.all.first { $0.letter == "A" }!
+        _ = try caseA.writeProblem(to: problem)
+        let runArguments = ["run", "--data", problem, "--init-weights", problem, "--monitors", "none", "--force", "-q"] + caseA.stopArguments
+            + ["-o", output]
+        func median(_ arguments: [String]) -> (median: Double, runs: [Double]) {
+            _ = spawnMeasured(gradflow, arguments, stdoutPath: stdout)  // warm the page cache
+            let runs = (0..<10).map { _ -> Double in
+                let r = spawnMeasured(gradflow, arguments, stdoutPath: stdout)
+                guard r.status == 0 else { fatalError("gradflow \(arguments.joined(separator: " ")) exited with \(r.status)") }
+                return r.seconds
+            }
+            return (runs.sorted()[4...5].reduce(0, +) / 2, runs)
+        }
+        let version = median(["--version"]), run = median(runArguments)
+        let integration = (try? TrajectoryFile(path: output).value("wall_time", in: "solver").doubleValue) ?? nil
+        say("Start-up: whole processes, median of 10 (posix_spawn to exit), load \(SweepFigures.loadAverage()); command: gradflow-bench --cases T --no-peers")
+        say("  gradflow --version        \(g(version.median * 1e3)) ms   (target ≤ 10 ms)")
+        say("  case A run                \(g(run.median * 1e3)) ms   (target ≤ 15 ms; its integration: \(integration.map { g($0 * 1e3) } ?? "?") ms)"
+            + "   gradflow \(runArguments.map { $0.hasPrefix(workdir) ? ($0 as NSString).lastPathComponent : $0 }.joined(separator: " "))")
+        say("")
+        return ["version_seconds": version.median, "version_runs": version.runs, "case_a_run_seconds": run.median, "case_a_runs": run.runs,
+                "case_a_integration_seconds": integration ?? .nan, "case_a_command": ["gradflow"] + runArguments,
+                "loadavg": SweepFigures.loadAverage()]
+    }
+}
+
+/// The sweep figures of issue 17: a 1,000-point flow sweep of case-A-sized problems and a descent sweep shaped
+/// like the paper's Figure 1(b), each as one whole `gradflow sweep` process with one worker per core, in both
+/// isolation modes, beside the ideal: the sum of the runs' integration times (`/solver` `wall_time`, measured
+/// in a sweep with one worker, so that no run waits for another) divided by the cores.
+enum SweepFigures {
+    struct Sweep {
+        var name: String
+        var title: String
+        var arguments: [String]
+    }
+
+    static func sweeps(flowPoints: Int, descentSeeds: Int) -> [Sweep] {
+        let seeds = (1...flowPoints).map(String.init).joined(separator: ",")
+        return [
+         Sweep(name: "flow", title: "flow, \(flowPoints) points of case A's size (n = 50, d = 5, L = 10, widths 5, s = 0.1, --monitors none), seeds 1…\(flowPoints)",
+               arguments: ["--depths", "10", "--seeds", seeds, "--run-args", "--monitors none"]),
+         Sweep(name: "flow-monitors", title: "flow, the same \(flowPoints) points with the default monitors (all of them)",
+               arguments: ["--depths", "10", "--seeds", seeds]),
+         Sweep(name: "descent", title: "descent like Figure 1(b): 10 scales × 5 learning rates × \(descentSeeds) seeds = \(50 * descentSeeds) points (L = 5, --steps 400000 with the loss stop, --monitors sharpness)",
+               arguments: ["--methods", "descent", "--init-scales", "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5", "--lrs", "0.01,0.02,0.03,0.05,0.1",
+                           "--depths", "5", "--seeds", (1...descentSeeds).map(String.init).joined(separator: ","),
+                           "--descent-args", "--steps 400000 --monitors sharpness"])]
+    }
+
+    /// The grid's arguments as a shell would show them, with a long seed list shortened.
+    static func shown(_ arguments: [String]) -> String {
+        arguments.map { argument in
+            let items = argument.split(separator: ",")
+            if items.count > 6 { return items.prefix(2).joined(separator: ",") + ",…," + items.last! }
+            return argument.contains(" ") ? "\"\(argument)\"" : argument
+        }.joined(separator: " ")
+    }
+
+    /// The machine's load averages (1, 5 and 15 minutes), as /proc/loadavg gives them.
+    static func loadAverage() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
+    static func measure(gradflow: String, workdir: String, cores: Int, flowPoints: Int, descentSeeds: Int,
+                        say: (String) -> Void) throws -> [[String: Any]] {
+        say("Sweeps: one `gradflow sweep` process, --jobs \(cores) (one worker per core), timed from posix_spawn to exit; ideal = Σ of the runs' "
+            + "integration times (their /solver wall_time, in a --jobs 1 sweep) / \(cores) cores. Command: gradflow-bench --cases S --no-peers")
+        var figures: [[String: Any]] = []
+        for sweep in sweeps(flowPoints: flowPoints, descentSeeds: descentSeeds) {
+            say("  \(sweep.title)")
+            func timed(_ isolate: String, jobs: Int) throws -> (seconds: Double, cpu: Double, integration: Double, points: Int, outcomes: [String: Int]) {
+                let folder = "\(workdir)/sweep-\(sweep.name)-\(isolate)-\(jobs)"
+                try? FileManager.default.removeItem(atPath: folder)
+                let r = spawnMeasured(gradflow, ["sweep"] + sweep.arguments + ["--isolate", isolate, "--jobs", "\(jobs)", "-q", "-o", folder],
+                                      stdoutPath: "\(workdir)/sweep.txt")
+                guard r.status == 0 else { fatalError("sweep \(sweep.name) --isolate \(isolate) exited with \(r.status)") }
+                let rows = try SweepTable.parse(String(contentsOfFile: folder + "/summary.csv", encoding: .utf8), source: folder)
+                var outcomes: [String: Int] = [:]
+                for row in rows { outcomes[row.outcome, default: 0] += 1 }
+                try? FileManager.default.removeItem(atPath: folder)
+                return (r.seconds, r.cpu, rows.map(\.wallTime).reduce(0, +), rows.count, outcomes)
+            }
+            let loadBefore = loadAverage()
+            let reference = try timed("threads", jobs: 1)
+            let ideal = reference.integration / Double(cores)
+            say("    command    gradflow sweep \(shown(sweep.arguments)) --isolate threads|processes --jobs \(cores) -q -o DIR")
+            say("    ideal      Σ integration \(g(reference.integration)) s / \(cores) = \(g(ideal)) s   (the --jobs 1 sweep itself: \(g(reference.seconds)) s)")
+            var entry: [String: Any] = ["name": sweep.name, "title": sweep.title, "arguments": sweep.arguments, "points": reference.points,
+                                        "jobs": cores, "integration_seconds_sum": reference.integration, "ideal_seconds": ideal,
+                                        "jobs1_seconds": reference.seconds, "outcomes": reference.outcomes]
+            // The two modes with one worker per core; then threads with two per core, whose extra workers compute
+            // while others wait for the disk (each run's file is fsynced, with its folder, when it is put in place).
+            for (isolate, jobs, key) in [("threads", cores, "threads"), ("processes", cores, "processes"), ("threads", 2 * cores, "threads_2x_jobs")] {
+                let r = try timed(isolate, jobs: jobs)
+                let ratio = r.seconds / ideal
+                let label = jobs == cores ? isolate : "\(isolate), --jobs \(jobs)"
+                say("    \(label.padding(toLength: max(10, label.count), withPad: " ", startingAt: 0)) \(g(r.seconds)) s (CPU \(g(r.cpu)) s) = \(g(ratio, 3))× ideal"
+                    + (key == "threads" ? "   (target ≤ 1.5×: \(ratio <= 1.5 ? "met" : "missed"))" : "")
+                    + "; \(g(r.seconds / Double(r.points) * 1e3)) ms per point; its runs' own Σ integration \(g(r.integration)) s")
+                entry[key] = ["seconds": r.seconds, "cpu_seconds": r.cpu, "ratio_to_ideal": ratio, "integration_seconds_sum": r.integration,
+                              "jobs": jobs, "outcomes": r.outcomes]
+            }
+            let loadAfter = loadAverage()
+            say("    load       \(loadBefore) before, \(loadAfter) after (/proc/loadavg: 1, 5, 15 min; other work on the cores inflates every time above)")
+            entry["loadavg_before"] = loadBefore
+            entry["loadavg_after"] = loadAfter
+            figures.append(entry)
+        }
+        say("")
+        return figures
+    }
+}
