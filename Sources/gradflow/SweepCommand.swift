@@ -413,14 +413,14 @@ struct SweepCommand: ParsableCommand {
                 let row = SweepRow.read(job.point, file: Self.path(of: job.point, in: directory))
                 rows.rows.withLock { $0[job.point.index] = row }
             })
-        return refused + zip(sweepJobs, results).compactMap { job, result in result.map { (job.point, Self.exitCode(of: $0)) } }
+        return refused + zip(sweepJobs, results).compactMap { job, outcome in outcome.map { (job.point, Self.exitCode(of: $0)) } }
     }
 
     /// The exit code a point's own process would have ended with.
-    static func exitCode(of result: SweepJobResult) -> Int32 {
-        switch result {
-        case .flow: return 0
-        case let .descent(summary): return summary.divergenceMessage == nil ? 0 : 1
+    static func exitCode(of outcome: SweepJobOutcome) -> Int32 {
+        switch outcome {
+        case .completed: return 0
+        case .diverged: return 1
         case let .failed(error): return Main.failure(error).code
         }
     }
@@ -440,7 +440,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         try? Data(text.utf8).write(to: URL(fileURLWithPath: logPath(of: point, in: directory)))
-        return exitCode(of: result)
+        return exitCode(of: SweepJobOutcome(result))
     }
 }
 

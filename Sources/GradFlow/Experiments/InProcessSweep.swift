@@ -41,6 +41,24 @@ public enum SweepJobResult: Sendable {
     }
 }
 
+/// How one job of an in-process sweep ended, without its summary (a sweep of many runs keeps only this).
+public enum SweepJobOutcome: Sendable {
+    /// The run ended as it should.
+    case completed
+    /// A descent that diverged (an outcome of the run, recorded in its file).
+    case diverged
+    /// The run threw this error.
+    case failed(any Error)
+
+    public init(_ result: SweepJobResult) {
+        switch result {
+        case .flow: self = .completed
+        case let .descent(summary): self = summary.divergenceMessage == nil ? .completed : .diverged
+        case let .failed(error): self = .failed(error)
+        }
+    }
+}
+
 /// Where an in-process sweep stands, for a progress bar.
 public struct SweepProgress: Sendable, Equatable {
     /// The jobs given.
@@ -72,13 +90,14 @@ public enum InProcessSweep {
     public static let blasThreads = 1
 
     /// Runs `jobs` on `workers` threads (at most one per job), in the order given, and returns how each ended
-    /// (nil for a job that never started because `shouldStop` turned true). It blocks until every started job
+    /// (nil for a job that never started because `shouldStop` turned true); each run's summary goes to `completed`
+    /// only, so that a sweep of thousands of runs does not keep them all. It blocks until every started job
     /// has ended. `shouldStop` (a signal handler's flag) is asked before each job starts and inside every run:
     /// a running run then closes its file as `interrupted` and ends as `.failed(GradFlowError.interrupted)`.
     public static func run(_ jobs: [SweepJob], workers: Int, progressInterval: Double = 0.25,
                            shouldStop: @escaping @Sendable () -> Bool = { false },
                            progress: (SweepProgress) -> Void = { _ in },
-                           completed: @escaping @Sendable (SweepJob, SweepJobResult) -> Void = { _, _ in }) -> [SweepJobResult?] {
+                           completed: @escaping @Sendable (SweepJob, SweepJobResult) -> Void = { _, _ in }) -> [SweepJobOutcome?] {
         let state = SweepState(count: jobs.count)
         let start = Date()
         let threadCount = max(1, min(workers, jobs.count))
@@ -136,11 +155,11 @@ private final class SweepState: @unchecked Sendable {
     private var done = 0, notClean = 0, running = 0
     private var live = 0
     private var stopped = false
-    private var stored: [SweepJobResult?]
+    private var stored: [SweepJobOutcome?]
 
     init(count: Int) { stored = Array(repeating: nil, count: count) }
 
-    var results: [SweepJobResult?] {
+    var results: [SweepJobOutcome?] {
         condition.lock(); defer { condition.unlock() }
         return stored
     }
@@ -162,7 +181,7 @@ private final class SweepState: @unchecked Sendable {
 
     func finish(_ index: Int, _ result: SweepJobResult) {
         condition.lock(); defer { condition.unlock() }
-        stored[index] = result
+        stored[index] = SweepJobOutcome(result)
         running -= 1
         done += 1
         if !result.isClean { notClean += 1 }

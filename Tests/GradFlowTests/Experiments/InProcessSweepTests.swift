@@ -193,11 +193,20 @@ struct InProcessSweepLibraryTests {
         let completed = Mutex<[Int]>([])
         var last: SweepProgress?
         let before = BLASThreads.current
-        let results = InProcessSweep.run(jobs, workers: 2, progress: { last = $0 }, completed: { job, _ in completed.withLock { $0.append(job.point.index) } })
+        let summaries = Mutex<[Int: SweepJobResult]>([:])
+        let outcomes = InProcessSweep.run(jobs, workers: 2, progress: { last = $0 }, completed: { job, result in
+            completed.withLock { $0.append(job.point.index) }
+            summaries.withLock { $0[job.point.index] = result }
+        })
         #expect(completed.withLock { $0.sorted() } == [0, 1, 2])
         #expect(last == SweepProgress(total: 3, done: 3, notClean: 1, running: 0, elapsed: last?.elapsed ?? 0))
         #expect(BLASThreads.current == before)
-        guard results.count == 3, case .flow(let a)? = results[0], case .failed(let error)? = results[1], case .descent(let c)? = results[2] else {
+        guard outcomes.count == 3, case .completed? = outcomes[0], case .failed? = outcomes[1], case .completed? = outcomes[2] else {
+            Issue.record("outcomes: \(outcomes)")
+            return
+        }
+        let results = summaries.withLock { $0 }
+        guard case .flow(let a)? = results[0], case .failed(let error)? = results[1], case .descent(let c)? = results[2] else {
             Issue.record("results: \(results)")
             return
         }
@@ -216,8 +225,8 @@ struct InProcessSweepLibraryTests {
             SweepJob(point: SweepPoint(index: i, method: "flow", initialization: "gaussian", initScale: 0.1, learningRate: nil, depth: 2, width: nil, seed: UInt64(i)),
                      work: .flow(config(scratch.path("\(i).h5"), seed: UInt64(i))), commandLine: "x")
         }
-        let results = InProcessSweep.run(jobs, workers: 2, shouldStop: { true })
-        #expect(results.count == 3 && results.allSatisfy { $0 == nil })
+        let outcomes = InProcessSweep.run(jobs, workers: 2, shouldStop: { true })
+        #expect(outcomes.count == 3 && outcomes.allSatisfy { $0 == nil })
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
 }
