@@ -120,10 +120,11 @@ enum SweepFigures {
             let reference = try timed("threads", jobs: 1)
             let ideal = reference.integration / Double(cores)
             say("    command    gradflow sweep \(shown(sweep.arguments)) --isolate threads|processes --jobs \(cores) -q -o DIR")
-            say("    ideal      Σ integration \(g(reference.integration)) s / \(cores) = \(g(ideal)) s   (the --jobs 1 sweep itself: \(g(reference.seconds)) s)")
+            say("    ideal      Σ integration \(g(reference.integration)) s / \(cores) = \(g(ideal)) s   (the --jobs 1 sweep itself: \(g(reference.seconds)) s, CPU "
+                + "\(g(reference.cpu)) s: \(g((reference.seconds - reference.integration) / Double(reference.points) * 1e3)) ms per point outside the integration)")
             var entry: [String: Any] = ["name": sweep.name, "title": sweep.title, "arguments": sweep.arguments, "points": reference.points,
                                         "jobs": cores, "integration_seconds_sum": reference.integration, "ideal_seconds": ideal,
-                                        "jobs1_seconds": reference.seconds, "outcomes": reference.outcomes]
+                                        "jobs1_seconds": reference.seconds, "jobs1_cpu_seconds": reference.cpu, "outcomes": reference.outcomes]
             // The two modes with one worker per core; then threads with two per core, whose extra workers compute
             // while others wait for the disk (each run's file is fsynced, with its folder, when it is put in place).
             for (isolate, jobs, key) in [("threads", cores, "threads"), ("processes", cores, "processes"), ("threads", 2 * cores, "threads_2x_jobs")] {
