@@ -439,7 +439,17 @@ struct SweepCommand: ParsableCommand {
                 if let message = Main.failure(error).message { Terminal.error(message) }
             }
         }
-        try? Data(text.utf8).write(to: URL(fileURLWithPath: logPath(of: point, in: directory)))
+        // Plain writes, as a process's stdout would be (Data.write(to:) would fsync every log).
+        let descriptor = open(logPath(of: point, in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if descriptor >= 0 {
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                guard written > 0 else { break }
+                bytes = bytes.dropFirst(written)
+            }
+            close(descriptor)
+        }
         return exitCode(of: SweepJobOutcome(result))
     }
 }

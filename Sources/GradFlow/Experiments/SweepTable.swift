@@ -47,6 +47,10 @@ public struct SweepRow: Sendable, Equatable {
     /// The row of `point`, read from its trajectory file (outcome `missing` when there is none). The scale is the
     /// file's `/network/init_scale`; without a file, the point's (NaN for an exponent without a width).
     public static func read(_ point: SweepPoint, file path: String) -> SweepRow {
+        withHDF5Lock { readHoldingLock(point, file: path) }  // its reads as one (a sweep's threads read rows as runs end)
+    }
+
+    private static func readHoldingLock(_ point: SweepPoint, file path: String) -> SweepRow {
         var row = SweepRow(point: point, outcome: "missing", finalTime: .nan, finalLoss: .nan, finalExcessRisk: .nan,
                            finalSharpness: .nan, sharpnessLowerBound: .nan, sharpnessUpperBound: .nan, corollary2Bound: .nan,
                            wallTime: .nan, file: URL(fileURLWithPath: path).lastPathComponent)

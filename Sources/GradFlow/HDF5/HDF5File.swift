@@ -15,6 +15,14 @@ let hdf5Lock: NSRecursiveLock = {
     return NSRecursiveLock()
 }()
 
+/// Runs `body` holding the HDF5 lock throughout: a sequence of HDF5 calls (a file's header, its closing writes)
+/// then takes the lock once instead of at every call, so that runs on parallel threads do not pass it back and
+/// forth (each pass a futex wake and a context switch).
+func withHDF5Lock<T>(_ body: () throws -> T) rethrows -> T {
+    hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+    return try body()
+}
+
 /// One open HDF5 file, shared by all its `HDF5Node`s; `abandoned` after a failed write.
 final class HDF5OpenFile {
     var abandoned = false

@@ -33,7 +33,9 @@ final class RunRecorder {
                                       rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
                                       constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras,
                                       savesWeights: config.saveWeights != nil)
-        writer = try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval)
+        // The header is hundreds of HDF5 calls: taken as one, so that runs on parallel threads do not hand the
+        // HDF5 lock to each other at every call.
+        writer = try withHDF5Lock { try TrajectoryWriter(output: output, header: header, flushInterval: config.flushInterval) }
     }
 
     private static func suite(_ config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics) throws -> MonitorSuite {
@@ -108,9 +110,11 @@ final class RunRecorder {
     func finish(status: RunStatus, message: String, finalWeights: [Double]?, solver: [(String, AttributeValue)],
                 verdicts: [MonitorVerdict] = []) throws {
         let closing = verdicts.isEmpty ? [] : suite.closingDatasets.map { (group: $0.group, dataset: TrajectoryHeader.dataset($0.dataset)) }
-        try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts,
-                          datasets: closing)
-        writer.close()
+        try withHDF5Lock {  // the closing writes as one, as the header (the commit's fsync is outside the lock)
+            try writer.finish(status: status, message: message, finalWeights: finalWeights, solver: solver, verdicts: verdicts,
+                              datasets: closing)
+            writer.close()
+        }
         try writer.output.commit()
     }
 
