@@ -29,6 +29,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Recording") var recording: RecordingOptions
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Central flow (gradient descent at the edge of stability)") var central: CentralFlowOptions
 
     @Option(help: ArgumentHelp(
         "Continue an interrupted or killed run (gradient flow or gradient descent) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
@@ -38,7 +39,8 @@ struct RunCommand: ParsableCommand {
     func configuration() throws -> RunConfiguration {
         try RunConfiguration(problem: problem, network: network, recording: recording, monitors: monitorOptions, output: output,
                              solver: integrator.settings,
-                             schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst))
+                             schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst),
+                             central: try central.settings())
     }
 
     /// Refuses bad options before `run()` (nothing is written). A resumed run has the file's own
@@ -68,6 +70,13 @@ struct RunCommand: ParsableCommand {
             return
         }
         let config = try configuration()
+        if config.central != nil {
+            let summary = try CentralFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                     shouldStop: { Terminal.interrupted })
+            reporter.finish()
+            RunSummaryPrinter.print(summary, config: config)
+            return
+        }
         let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                   shouldStop: { Terminal.interrupted })
         reporter.finish()
@@ -158,6 +167,34 @@ enum RunSummaryPrinter {
             """)
         for note in report.notes { Terminal.print("  note      \(note)") }
         if !report.verdicts.isEmpty { MonitorTablePrinter.print(report.verdicts) }
+    }
+
+    /// The central flow's summary: the phases and switches, S at both ends against 2/η, and the constraint.
+    static func print(_ s: RunSummary<CentralFlowResult>, config: RunConfiguration) {
+        let r = s.result, st = r.statistics, eta = config.central?.learningRate ?? .nan
+        let stop: String
+        switch r.stopReason {
+        case .lossTolerance: stop = "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
+        case .multipleEigenvalues: stop = "MULTIPLE EIGENVALUES at 2/η at t = \(g(r.finalTime, 6)): λ_1 = \(g(r.finalSharpness, 8)), λ_2 = \(g(r.finalSecondEigenvalue, 8)) (the single-eigenvalue central flow does not hold beyond)"
+        default: stop = "horizon t = \(g(r.finalTime, 6)) reached"
+        }
+        Terminal.print("GradFlow \(GradFlowVersion.string): central flow of gradient descent at η = \(g(eta, 6)) (2/η = \(g(2 / eta, 8))), \(config.solver.method.solverDescription) while S < 2/η, explicit Dormand–Prince at the edge (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
+        Terminal.print(problemAndNetwork(s.setup))
+        Terminal.print("  stopped   \(stop)")
+        Terminal.print(finalLine(r.finalEvaluation, s.report))
+        let phase = r.finalPhase == .edge ? "edge (S held at 2/η)" : "stable (S < 2/η)"
+        Terminal.print("  sharpness S(0) = \(g(r.initialSharpness, 8)), S(final) = \(g(r.finalSharpness, 8)), 2/η = \(g(2 / eta, 8)); final phase \(phase)")
+        if r.switches.isEmpty {
+            Terminal.print("  switches  none: S stayed below 2/η, and the central flow is gradient flow")
+        } else {
+            let list = r.switches.map { "\($0.phase == .edge ? "edge" : "stable") at t = \(g($0.time, 8))" }.joined(separator: ", ")
+            Terminal.print("  switches  \(list); largest |S − 2/η| at the edge's rows \(g(r.largestConstraintResidual, 3))")
+        }
+        if r.initialSharpness > 2 / eta {
+            Terminal.print("  warning   S(0) > 2/η: descent first catapults, which the central flow does not describe; it started as gradient flow")
+        }
+        Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.rootFunctionEvaluations) root-function evaluations, \(st.errorTestFailures) error-test failures")
+        footer(s.report, rows: s.report.rows)
     }
 
     static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {

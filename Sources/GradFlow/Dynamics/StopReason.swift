@@ -7,4 +7,9 @@ public enum StopReason: String, Sendable, Codable {
     case horizon
     /// Gradient descent diverged: R − R_min grew beyond its divergence level or became non-finite.
     case diverged
+    /// A terminal event function (`TrajectoryEvents.isTerminal`) crossed zero: the central flow's phase switch.
+    case event
+    /// The central flow reached a point where λ_2 comes within its tolerance of λ_1 = S at the edge of
+    /// stability: its single-eigenvalue form no longer holds (MATH.md §11).
+    case multipleEigenvalues = "multiple-eigenvalues"
 }

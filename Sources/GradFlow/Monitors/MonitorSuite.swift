@@ -13,6 +13,8 @@ public final class MonitorSuite {
     public enum Dynamics: Sendable {
         case flow(relativeTolerance: Double)
         case descent(learningRate: Double)
+        /// The central flow of descent at η (MATH.md §11), integrated at relative tolerance rtol.
+        case central(relativeTolerance: Double, learningRate: Double)
     }
 
     public let context: MonitorContext
@@ -151,7 +153,7 @@ public final class MonitorSuite {
         list += monitors.flatMap(\.boundAttributes)
         switch dynamics {
         case .flow: list.append(("conservation_threshold", .double(ConservationMonitor.threshold(for: dynamics))))
-        case let .descent(eta): list.append(("edge_of_stability", .double(2 / eta)))
+        case let .descent(eta), let .central(_, eta): list.append(("edge_of_stability", .double(2 / eta)))
         }
         return list
     }

@@ -15,6 +15,18 @@ public struct SharpnessEstimate: Sendable {
     public var converged: Bool
     /// The top Ritz vector (for warm-starting the next checkpoint); empty for the dense path.
     public var ritzVector: [Double]
+    /// λ_2, the second largest Ritz value, and its residual (NaN and ∞ for the dense path and for P = 1); its
+    /// residual is within the tolerance when the run converged `.topTwo`.
+    public var lambdaSecond: Double = .nan
+    public var residualSecond: Double = .infinity
+}
+
+/// Which Ritz pairs a Lanczos run must converge before it stops.
+public enum LanczosEnds: Sendable {
+    /// The top and the bottom pair: S = λ_max and λ_min (the sharpness monitor).
+    case extremes
+    /// The two top pairs: S = λ_1 and λ_2, whose gap the central flow watches (MATH.md §11).
+    case topTwo
 }
 
 /// Estimates the sharpness S(W) = λ_max(∇²R(W)) (MATH.md §3).
@@ -42,8 +54,9 @@ public final class SharpnessEstimator {
         rng = GaussianGenerator(seed: seed, stream: 3)
     }
 
-    /// Lanczos at θ, started from `start` plus a small random component (or from a random vector).
-    public func lanczos(at theta: [Double], start: [Double]? = nil) throws -> SharpnessEstimate {
+    /// Lanczos at θ, started from `start` plus a small random component (or from a random vector), until the
+    /// Ritz pairs `ends` names meet the tolerance.
+    public func lanczos(at theta: [Double], start: [Double]? = nil, converging ends: LanczosEnds = .extremes) throws -> SharpnessEstimate {
         let p = risk.parameterCount
         let mMax = max(1, min(p, maxIterations))
         var q = rng.gaussians(p)
@@ -94,8 +107,13 @@ public final class SharpnessEstimator {
                 let rMin = max(bj * abs(ritz.vectors[n - 1]), roundoff)
                 result = SharpnessEstimate(lambdaMax: top, residualMax: rMax, lambdaMin: bottom, residualMin: rMin,
                                            products: products, converged: false, ritzVector: [])
+                if n >= 2 {
+                    result.lambdaSecond = ritz.values[n - 2]
+                    result.residualSecond = max(bj * abs(ritz.vectors[(n - 2) * n + (n - 1)]), roundoff)
+                }
                 let breakdown = bj <= 1e-14 * scale
-                if breakdown || (rMax <= tolerance * scale && rMin <= tolerance * scale) {
+                let other = ends == .extremes ? rMin : (n >= 2 ? result.residualSecond : .infinity)
+                if breakdown || (rMax <= tolerance * scale && other <= tolerance * scale) {
                     result.converged = true
                     break
                 }

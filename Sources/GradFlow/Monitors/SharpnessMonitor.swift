@@ -85,6 +85,14 @@ public final class SharpnessMonitor: Monitor {
 
     /// GD's linear stability at the end: a minimiser with S > 2/η is unstable for GD (MATH.md §5).
     private func edgeOfStability(_ S: Double, atMinimum: Bool) -> MonitorVerdict? {
+        if case let .central(rtol, eta) = context.dynamics {
+            // The central flow keeps S ≤ 2/η: at the edge S = 2/η up to the integration error.
+            let slack = max(1e3 * rtol, 1e-10) * 2 / eta
+            return MonitorVerdict(key: "edge_of_stability", title: "central flow: S(final) ≤ 2/η", value: S, valueDigits: 8,
+                                  bound: [2 / eta], boundText: "\(2 / eta, digits: 8)", margin: 2 / eta - S,
+                                  outcome: .judged(S <= 2 / eta + slack),
+                                  note: "the edge phase holds S at 2/η (slack max(1e3·rtol, 1e-10)·2/η = \(slack, digits: 2))")
+        }
         guard case let .descent(eta) = context.dynamics else { return nil }
         return MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η", value: S, valueDigits: 6,
                               bound: [2 / eta], boundText: "\(2 / eta, digits: 6)", margin: 2 / eta - S,

@@ -1,0 +1,128 @@
+import GradFlow
+import Testing
+
+/// The central flow of MATH.md §11 against independent computations: gradient flow itself where the edge is
+/// never reached, the dense eigensolver for S along the edge phase, a tightly integrated gradient flow for the
+/// switch time, a tighter tolerance for the edge phase, and gradient descent at small η.
+@Suite("Central flow: gradient descent at the edge of stability as an ODE")
+struct CentralFlowTests {
+    /// The paper's default data (n = 50, d = 5), L = 5, widths 5, Gaussian s: S(0) = 8.23 at s = 0.35.
+    static func problem(scale: Double = 0.35) throws -> (Network, RegressionProblem, [Double]) {
+        let problem = try SyntheticData().makeProblem()
+        let shape = try NetworkShape(widths: [5, 5, 5, 5, 5, 1])
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: [1])
+        let theta = try WeightInitialization.gaussian(scale: scale, zeroLayer: nil).draw(shape: shape, seed: 20240521)
+        return (network, problem, theta)
+    }
+
+    struct Row { var time: Double; var weights: [Double]; var loss: Double; var central: CentralFlowRow? }
+
+    static func central(eta: Double, rtol: Double = 1e-8, tFinal: Double = 20, gap: Double = CentralFlowSettings.defaultGapTolerance,
+                        method: IntegrationMethod = .auto) throws -> (CentralFlowResult, [Row]) {
+        let (network, problem, theta) = try problem()
+        let settings = SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: rtol * 1e-4)
+        let integrator = try CentralFlowIntegrator(network: network, problem: problem, settings: settings,
+                                                   central: CentralFlowSettings(learningRate: eta, gapTolerance: gap))
+        var rows: [Row] = []
+        let result = try integrator.integrate(from: theta, schedule: OutputSchedule(tFinal: tFinal, count: 40, spacing: .uniform),
+                                              lossTolerance: nil) { t, w, e, c in
+            rows.append(Row(time: t, weights: Array(w), loss: e.loss, central: c))
+        }
+        return (result, rows)
+    }
+
+    static func flow(rtol: Double = 1e-8, tFinal: Double = 20, times: [Double]? = nil, method: IntegrationMethod = .auto) throws -> [Row] {
+        let (network, problem, theta) = try problem()
+        let settings = SolverSettings(method: method, relativeTolerance: rtol, absoluteTolerance: rtol * 1e-4)
+        let integrator = GradientFlowIntegrator(risk: RiskFactory.makeRisk(network: network, problem: problem), settings: settings)
+        var rows: [Row] = []
+        let schedule = times.map { OutputSchedule(times: $0) } ?? OutputSchedule(tFinal: tFinal, count: 40, spacing: .uniform)
+        _ = try integrator.integrate(from: theta, schedule: schedule, lossTolerance: nil) { t, w, e in
+            rows.append(Row(time: t, weights: Array(w), loss: e.loss))
+        }
+        return rows
+    }
+
+    static func denseSharpness(_ weights: [Double]) throws -> Double {
+        let (network, problem, _) = try problem()
+        return try SharpnessEstimator(risk: RiskFactory.makeRisk(network: network, problem: problem)).dense(at: weights).lambdaMax
+    }
+
+    @Test("never reaching 2/η, the central flow is gradient flow bit for bit", arguments: [IntegrationMethod.auto, .bdfKrylov])
+    func noEdgeIsGradientFlow(method: IntegrationMethod) throws {
+        let (result, rows) = try Self.central(eta: 0.01, method: method)  // 2/η = 200, far above S
+        let flow = try Self.flow(method: method)
+        #expect(result.switches.isEmpty && result.finalPhase == .stable)
+        #expect(rows.count == flow.count && rows.count == 41)
+        for (a, b) in zip(rows, flow) {
+            #expect(a.time == b.time && a.weights == b.weights && a.loss == b.loss)
+            #expect(a.central?.phase == .stable && a.central?.sigmaSquared == 0)
+        }
+    }
+
+    @Test("at the edge S stays at 2/η to the solver tolerance (dense eigensolver), R decreases, σ² > 0")
+    func edgePhaseHoldsTheConstraint() throws {
+        let eta = 0.16
+        let (result, rows) = try Self.central(eta: eta)
+        #expect(result.switches.first?.phase == .edge)
+        #expect(result.finalPhase == .edge && result.stopReason == .horizon)
+        let edge = rows.filter { $0.central?.phase == .edge }
+        #expect(edge.count >= 30)
+        for row in edge {
+            let c = try #require(row.central)
+            let dense = try Self.denseSharpness(row.weights)
+            #expect(abs(dense - 2 / eta) <= 1e-6 * (2 / eta), "t = \(row.time): S = \(dense)")
+            #expect(abs(c.sharpness - dense) <= 1e-9 * dense)
+            #expect(c.sigmaSquared > 0)
+            #expect(c.averagedLoss == row.loss + c.sigmaSquared / eta)
+        }
+        for (a, b) in zip(rows, rows.dropFirst()) { #expect(b.loss <= a.loss, "R rose from t = \(a.time) to \(b.time)") }
+        // Before the switch S < 2/η (the stable rows).
+        for row in rows where row.central?.phase == .stable { #expect(try Self.denseSharpness(row.weights) < 2 / eta) }
+    }
+
+    @Test("the switch time is where a tightly integrated gradient flow reaches S = 2/η")
+    func switchTimeIsLocated() throws {
+        let eta = 0.16
+        let (result, _) = try Self.central(eta: eta, rtol: 1e-10, tFinal: 2)
+        let switchTime = try #require(result.switches.first?.time)
+        let flow = try Self.flow(rtol: 1e-12, times: [switchTime])
+        let S = try Self.denseSharpness(try #require(flow.last).weights)
+        #expect(abs(S - 2 / eta) <= 1e-7 * (2 / eta), "S(θ_GF(t_switch)) = \(S), 2/η = \(2 / eta)")
+    }
+
+    @Test("the edge phase converges: rtol 1e-8 against 1e-11")
+    func edgePhaseConverges() throws {
+        let (coarse, _) = try Self.central(eta: 0.16, rtol: 1e-8, tFinal: 10)
+        let (fine, _) = try Self.central(eta: 0.16, rtol: 1e-11, tFinal: 10)
+        #expect(fine.finalPhase == .edge)
+        #expect(Reference.relativeError(coarse.finalWeights, fine.finalWeights) < 1e-5)
+        #expect(abs(coarse.switches[0].time - fine.switches[0].time) < 1e-5)
+    }
+
+    @Test("a gap tolerance the spectrum meets at the edge stops the run with multiple eigenvalues")
+    func multipleEigenvaluesStop() throws {
+        let (result, _) = try Self.central(eta: 0.16, gap: 0.999)
+        #expect(result.stopReason == .multipleEigenvalues)
+        #expect(abs(result.finalTime - result.switches[0].time) < 1e-12)
+        #expect(result.finalSharpness - result.finalSecondEigenvalue <= 0.999 * result.finalSharpness)
+    }
+
+    @Test("without an edge, descent at η is within O(η) of the central flow")
+    func descentAgreesToFirstOrder() throws {
+        let (network, problem, theta) = try Self.problem()
+        let tFinal = 2.0
+        let (central, _) = try Self.central(eta: 0.02, rtol: 1e-11, tFinal: tFinal)
+        #expect(central.switches.isEmpty)
+        var errors: [Double] = []
+        for eta in [0.02, 0.01, 0.005] {
+            let steps = Int((tFinal / eta).rounded())
+            let descent = GradientDescent(risk: RiskFactory.makeRisk(network: network, problem: problem), shape: network.shape,
+                                          settings: DescentSettings(learningRate: eta, steps: steps))
+            let result = try descent.run(from: theta, outputSteps: [steps], lossTolerance: nil, trackDrift: false) { _, _, _, _, _ in }
+            errors.append(Reference.relativeError(result.finalWeights, central.finalWeights))
+        }
+        #expect(errors[0] < 0.05)
+        for (a, b) in zip(errors, errors.dropFirst()) { #expect(a / b > 1.6 && a / b < 2.5, "errors \(errors)") }
+    }
+}
