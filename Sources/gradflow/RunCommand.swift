@@ -194,6 +194,8 @@ enum RunSummaryPrinter {
             Terminal.print("  warning   S(0) > 2/η: descent first catapults, which the central flow does not describe; it started as gradient flow")
         }
         Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.rootFunctionEvaluations) root-function evaluations, \(st.errorTestFailures) error-test failures")
+        let perStep = st.steps > 0 ? Double(r.lanczosProducts + 2 * r.thirdDerivatives) / Double(st.steps) : 0
+        Terminal.print("  spectral  \(r.lanczosRuns) warm-started Lanczos runs (\(r.lanczosProducts) H·v, \(g(Double(r.lanczosProducts) / Double(max(r.lanczosRuns, 1)), 3)) per run), \(r.thirdDerivatives) third derivatives ∇³R[u,u]: \(g(perStep, 3)) H·v-equivalents per step")
         footer(s.report, rows: s.report.rows)
     }
 

@@ -17,6 +17,11 @@ public struct CentralFlowResult: Sendable {
     public var statistics: SolverStatistics
     /// The largest |S − 2/η| over the edge phase's output rows (0 if it never reached the edge).
     public var largestConstraintResidual: Double
+    /// The spectral work: warm-started Lanczos runs (root functions, edge right-hand sides, rows), their
+    /// Hessian-vector products, and exact third derivatives ∇³R[u, u, ·] (each ≈ 2 products).
+    public var lanczosRuns: Int
+    public var lanczosProducts: Int
+    public var thirdDerivatives: Int
 }
 
 /// Integrates the central flow of gradient descent at learning rate η (MATH.md §11), in descent's time t = kη:
@@ -119,7 +124,8 @@ public final class CentralFlowIntegrator {
             return CentralFlowResult(finalTime: result.finalTime, finalWeights: result.finalWeights, finalEvaluation: result.finalEvaluation,
                                      stopReason: stop, finalPhase: phase, switches: switches, initialSharpness: initialSharpness,
                                      finalSharpness: end.sharpness, finalSecondEigenvalue: end.secondEigenvalue, statistics: statistics,
-                                     largestConstraintResidual: largestResidual)
+                                     largestConstraintResidual: largestResidual, lanczosRuns: geometry.lanczosRuns,
+                                     lanczosProducts: geometry.lanczosProducts, thirdDerivatives: geometry.thirdDerivatives)
         }
     }
 

@@ -29,6 +29,10 @@ final class EdgeGeometry {
     /// ∇S and ∇R at the cached point, once gradients were asked for.
     private(set) var sharpnessGradient: [Double]
     private(set) var lossGradient: [Double]
+    /// Work done so far: Lanczos runs, their Hessian-vector products, and third derivatives (each ≈ 2 products).
+    private(set) var lanczosRuns = 0
+    private(set) var lanczosProducts = 0
+    private(set) var thirdDerivatives = 0
     /// The first error a callback could not throw (a LAPACK failure inside Lanczos).
     private(set) var failure: Error?
 
@@ -53,6 +57,8 @@ final class EdgeGeometry {
         theta = Array(weights)
         do {
             let estimate = try estimator.lanczos(at: theta, start: start, converging: .topTwo)
+            lanczosRuns += 1
+            lanczosProducts += estimate.products
             var u = estimate.ritzVector
             let norm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in u.indices { u[i] /= norm } }
@@ -71,6 +77,7 @@ final class EdgeGeometry {
     /// ∇S = ∇³R[u, u, ·] at the cached point (Lanczos left the risk linearized there), ∇R, and their products.
     private func computeGradients(_ p: inout Point) {
         guard let u = start else { return }
+        thirdDerivatives += 1
         u.withUnsafeBufferPointer { uu in
             sharpnessGradient.withUnsafeMutableBufferPointer { risk.thirdDerivative(along: uu, into: $0, scale: 1) }
         }

@@ -117,6 +117,17 @@ public enum FigureBuilder {
                                                     ("paper upper bound" + suffix, bound("paper_upper_bound")),
                                                     ("8LΛ‖w*‖^{2−2/L}" + suffix, bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
         }
+        if file.datasetLength("trajectory/" + CentralFlowDynamics.Column.sharpness) != nil {
+            // The central flow (MATH.md §11): S and λ_2 against 2/η, and the predicted time-averaged loss.
+            func column(_ c: String) -> [Double] { file.datasetWithShape("trajectory/" + c).values }
+            panels.append(Figure.Panel(title: "Central flow: S and λ_2 (edge phase: S = 2/η)", xLabel: "t = kη", yLabel: "eigenvalue", logX: true,
+                                       series: [Figure.Series("S = λ_1", x: t, y: column(CentralFlowDynamics.Column.sharpness)),
+                                                Figure.Series("λ_2", x: t, y: column(CentralFlowDynamics.Column.secondEigenvalue))],
+                                       references: [("2/η", bound("edge_of_stability"))]))
+            panels.append(Figure.Panel(title: "Central flow: loss and descent's predicted average", xLabel: "t = kη", yLabel: "", logX: true, logY: true,
+                                       series: [Figure.Series("R", x: t, y: column("loss")),
+                                                Figure.Series("R + σ²/η", x: t, y: column(CentralFlowDynamics.Column.averagedLoss))]))
+        }
         panels += modePanels(file, time: t)
         if file.datasetLength("trajectory/theta_norm") != nil {
             panels.append(Figure.Panel(title: "Residual: max_k L‖W_k − W_k(0)‖_F", xLabel: "t", yLabel: "", logX: true,

@@ -108,6 +108,8 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
                 ("central_switch_times", .doubles(switches.isEmpty ? [.nan] : switches.map(\.time))),
                 ("central_switch_phases", .integers(switches.isEmpty ? [-1] : switches.map(\.phase.rawValue))),
                 ("central_max_constraint_residual", .double(result.largestConstraintResidual)),
+                ("central_lanczos_runs", .integer(result.lanczosRuns)), ("central_lanczos_products", .integer(result.lanczosProducts)),
+                ("central_third_derivatives", .integer(result.thirdDerivatives)),
             ])
     }
 
