@@ -125,4 +125,35 @@ struct CentralFlowTests {
         #expect(errors[0] < 0.05)
         for (a, b) in zip(errors, errors.dropFirst()) { #expect(a / b > 1.6 && a / b < 2.5, "errors \(errors)") }
     }
+
+    @Test("leaving the edge (GELU network): at the located time ⟨∇S, ∇R⟩ = 0, and S < 2/η after it")
+    func leavingTheEdge() throws {
+        let problem = try SyntheticData(noise: 0).makeProblem()
+        let network = try ModelReference.network([5, 5, 5, 5, 1], model: .gelu)
+        let theta = try WeightInitialization.gaussian(scale: 0.5, zeroLayer: nil).draw(shape: network.shape, seed: 20240521)
+        let eta = 0.3
+        func run(_ tFinal: Double, count: Int) throws -> (CentralFlowResult, [(Double, Double, CentralFlowPhase)]) {
+            let integrator = try CentralFlowIntegrator(network: network, problem: problem,
+                                                       settings: SolverSettings(relativeTolerance: 1e-10, absoluteTolerance: 1e-14),
+                                                       central: CentralFlowSettings(learningRate: eta))
+            var rows: [(Double, Double, CentralFlowPhase)] = []
+            let result = try integrator.integrate(from: theta, schedule: OutputSchedule(tFinal: tFinal, count: count, spacing: .uniform),
+                                                  lossTolerance: nil) { t, _, _, c in rows.append((t, c.sharpness, c.phase)) }
+            return (result, rows)
+        }
+        let (full, rows) = try run(50, count: 25)
+        #expect(full.switches.map(\.phase) == [.edge, .stable])
+        let leave = full.switches[1].time
+        for (t, S, phase) in rows where t > leave {
+            #expect(phase == .stable && S < 2 / eta)
+        }
+        // The flow up to the located time: there ⟨∇S, ∇R⟩ vanishes (to the tolerance of the root finding).
+        let (upTo, _) = try run(leave, count: 1)
+        let risk = try #require(RiskFactory.makeRisk(network: network, problem: problem) as? any ThirdOrderDifferentiableRisk)
+        let u = try SharpnessEstimator(risk: risk, tolerance: 1e-13, maxIterations: network.shape.parameterCount)
+            .lanczos(at: upTo.finalWeights).ritzVector
+        let gradS = risk.thirdDerivative(at: upTo.finalWeights, along: u), gradR = risk.gradient(at: upTo.finalWeights)
+        let alignment = zip(gradS, gradR).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(abs(alignment) <= 1e-6 * Reference.norm(gradS) * Reference.norm(gradR), "⟨∇S, ∇R⟩ = \(alignment) at t = \(leave)")
+    }
 }
