@@ -32,7 +32,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Central flow (gradient descent at the edge of stability)") var central: CentralFlowOptions
 
     @Option(help: ArgumentHelp(
-        "Continue an interrupted or killed run (gradient flow or gradient descent) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
+        "Continue an interrupted or killed run (gradient flow or gradient descent; not a central flow) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
         valueName: "file"))
     var resume: String?
 
@@ -52,11 +52,16 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         Terminal.installInterruptHandlers()
-        let reporter = ProgressReporter(enabled: !output.quiet)
+        // A central-flow run cannot be resumed: its progress does not offer it.
+        let reporter = ProgressReporter(enabled: !output.quiet, resumable: resume != nil || central.centralLearningRate == nil)
         defer { reporter.finish() }
         if let resume {
+            let method = (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method)
+            if method == CentralFlowDynamics.method {  // refused, read-only, with the central flow's own reason
+                _ = try CentralFlowRun.resume(resume, commandLine: Terminal.commandLine)
+            }
             // A gradient-descent file is continued as a descent (bit for bit).
-            if (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method) == GradientDescentDynamics.method {
+            if method == GradientDescentDynamics.method {
                 let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                             shouldStop: { Terminal.interrupted })
                 reporter.finish()
@@ -88,11 +93,16 @@ struct RunCommand: ParsableCommand {
 /// place on a terminal.
 final class ProgressReporter {
     private let enabled: Bool
+    /// Whether the run's file can be continued with --resume (the hint on its partial file says so).
+    private let resumable: Bool
     private var lastPrint = 0.0
     private var printed = false
     private var announced: Set<String> = []
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, resumable: Bool = true) {
+        self.enabled = enabled
+        self.resumable = resumable
+    }
 
     func report(_ p: RunProgress) {
         // Once per file: where the run is written while it goes on (the name to resume after a crash).
@@ -100,7 +110,8 @@ final class ProgressReporter {
             announced.insert(p.file)
             if p.file.hasSuffix(OutputFile.partialSuffix) {
                 let final = String(p.file.dropLast(OutputFile.partialSuffix.count))
-                Terminal.write("writing \(p.file) (renamed to \(final) when the run ends; after a crash: gradflow run --resume \(p.file))\n", toError: true)
+                let hint = resumable ? "; after a crash: gradflow run --resume \(p.file)" : "; after a crash it keeps the rows written so far"
+                Terminal.write("writing \(p.file) (renamed to \(final) when the run ends\(hint))\n", toError: true)
             }
         }
         guard enabled, p.elapsed >= 1, p.elapsed - lastPrint >= 1 else { return }

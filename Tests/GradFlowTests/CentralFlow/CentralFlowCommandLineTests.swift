@@ -101,4 +101,29 @@ struct CentralFlowCommandLineTests {
         #expect(try column("central_relative_distance").first == 0)
         #expect(try root.attribute("central_file") == .string("eos-central.h5"))
     }
+
+    @Test("killed with -9: the partial keeps its rows; resume and a new run on the same output refuse it, unchanged")
+    func killed() throws {
+        let scratch = try Scratch()
+        let out = scratch.path("cf.h5"), partial = out + ".partial"
+        let arguments = ["run"] + Self.network + ["--init-scale", "0.35", "--central-lr", "0.16", "--t-final", "1e4", "--flush-interval", "0", "-q"]
+        let process = try ProcessResult.launch(gradflow, arguments + ["-o", out])
+        // Wait for rows on file (the first flush), then kill.
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline {
+            if let file = try? TrajectoryFile(path: partial), (file.datasetLength("trajectory/time") ?? 0) >= 5 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try #require(process.isRunning, "the run ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = try Data(contentsOf: URL(fileURLWithPath: partial))
+        #expect(try TrajectoryFile(path: partial).dataset("trajectory/central_phase").count >= 5)
+        let resume = try ProcessResult.run(gradflow, ["run", "--resume", partial])
+        #expect(resume.status == 2 && resume.stderr.contains("central-flow runs cannot be resumed yet"), "\(resume.stderr)")
+        let again = try ProcessResult.run(gradflow, arguments + ["-o", out])
+        #expect(again.status == 2 && again.stderr.contains("it is not a trajectory that can be resumed: move it away"), "\(again.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: partial)) == before)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }
