@@ -96,9 +96,7 @@ struct CompareCommand: ParsableCommand {
         Terminal.print(RunSummaryPrinter.problemAndNetwork(s.flow.setup))
         let header = ["t", "step", "‖W_GD−W_GF‖/‖W_GF‖", "R−R_min GF", "R−R_min GD", "drift GF (rel)", "drift GD", "η² prediction"]
         let widths = [11, 8, 20, 12, 12, 15, 11, 13]
-        func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
-        }
+        func line(_ cells: [String]) -> String { Self.line(cells, widths) }
         Terminal.print("")
         Terminal.print("  " + line(header))
         let count = s.rows.count, shown = min(max(tableRows, 2), count)
@@ -120,6 +118,11 @@ struct CompareCommand: ParsableCommand {
         Terminal.print("  output    \(s.outputPath) (\(s.rows.count) rows), \(s.flowPath), \(s.descentPath)" + (s.centralPath.map { ", \($0)" } ?? ""))
     }
 
+    /// The cells padded to their widths; a longer cell is kept whole (never cut).
+    static func line(_ cells: [String], _ widths: [Int]) -> String {
+        zip(cells, widths).map { $0.count >= $1 ? $0 : $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: " ")
+    }
+
     /// The three-way table of `--central`: distances (descent and its two-step average to GF and CF), the three
     /// sharpnesses, and descent's average loss beside the central flow's prediction.
     func printCentral(_ s: ComparisonSummary, _ central: RunSummary<CentralFlowResult>) {
@@ -127,9 +130,7 @@ struct CompareCommand: ParsableCommand {
         let eta = s.descent.settings.learningRate
         let header = ["t", "phase", "GD→GF", "GD→CF", "avg→GF", "avg→CF", "S GD", "S avg", "S CF", "S GF", "R̄ GD", "R+σ²/η CF"]
         let widths = [10, 6, 9, 9, 9, 9, 9, 9, 9, 9, 11, 11]
-        func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
-        }
+        func line(_ cells: [String]) -> String { Self.line(cells, widths) }
         Terminal.print("")
         Terminal.print("  central flow at η = \(g(eta, 6)) (2/η = \(g(2 / eta, 6))): relative distances, sharpnesses and averaged losses")
         Terminal.print("  " + line(header))
@@ -137,15 +138,17 @@ struct CompareCommand: ParsableCommand {
         let indices = count == 0 ? [] : Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
         for i in indices {
             let r = s.rows[i]
-            Terminal.print("  " + line([g(r.time, 5), r.centralPhase == 1 ? "edge" : "stable", g(r.relativeDistance, 3), g(r.centralDistance, 3),
+            let phase = r.centralPhase == 0 ? "stable" : r.centralPhase == 1 ? "edge" : r.centralPhase == 2 ? "above" : "–"
+            Terminal.print("  " + line([g(r.time, 5), phase, g(r.relativeDistance, 3), g(r.centralDistance, 3),
                                          g(r.averagedFlowDistance, 3), g(r.averagedCentralDistance, 3), g(r.descentSharpness, 5), g(r.averagedDescentSharpness, 5),
                                          g(r.centralSharpness, 5), g(r.flowSharpness, 5), g(r.descentAveragedLoss, 7), g(r.centralPredictedLoss, 7)]))
         }
         let r = central.result, last = s.rows.last
-        let switches = r.switches.isEmpty ? "never reached 2/η (it is gradient flow)"
-            : r.switches.map { "\($0.phase == .edge ? "edge" : "stable") at t = \(g($0.time, 6))" }.joined(separator: ", ")
+        let switches = r.switches.isEmpty ? (r.initialPhase == .stable ? "never reached 2/η (it is gradient flow)" : "no switch")
+            : r.switches.map { "\($0.phase == .edge ? "edge" : $0.phase == .stable ? "stable" : "above 2/η") at t = \(g($0.time, 6))" }.joined(separator: ", ")
+        let descentFinal = s.descent.report.finalSharpness.map { g($0, 6) } ?? "–"
         Terminal.print("")
-        Terminal.print("  final S   GD \(g(last?.descentSharpness ?? .nan, 6)) (at its two-step average \(g(last?.averagedDescentSharpness ?? .nan, 6))), central flow \(g(r.finalSharpness, 6)), GF \(g(last?.flowSharpness ?? .nan, 6)); 2/η = \(g(2 / eta, 6))")
-        Terminal.print("  central   \(switches); stopped: \(r.stopReason.rawValue)")
+        Terminal.print("  final S   GD \(descentFinal) after step \(s.descent.result.steps) (at its two-step average \(g(last?.averagedDescentSharpness ?? .nan, 6)) at t = \(g(last?.time ?? .nan, 6))), central flow \(g(r.finalSharpness, 6)), GF \(g(last?.flowSharpness ?? .nan, 6)); 2/η = \(g(2 / eta, 6))")
+        Terminal.print("  central   \(switches); stopped: \(r.stopReason.rawValue) at t = \(g(r.finalTime, 6))")
     }
 }

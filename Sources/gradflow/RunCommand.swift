@@ -183,25 +183,40 @@ enum RunSummaryPrinter {
     /// The central flow's summary: the phases and switches, S at both ends against 2/η, and the constraint.
     static func print(_ s: RunSummary<CentralFlowResult>, config: RunConfiguration) {
         let r = s.result, st = r.statistics, eta = config.central?.learningRate ?? .nan
+        func name(_ phase: CentralFlowPhase) -> String {
+            switch phase {
+            case .stable: return "stable"
+            case .edge: return "edge"
+            case .above: return "above 2/η"
+            }
+        }
         let stop: String
         switch r.stopReason {
         case .lossTolerance: stop = "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
         case .multipleEigenvalues: stop = "MULTIPLE EIGENVALUES at 2/η at t = \(g(r.finalTime, 6)): λ_1 = \(g(r.finalSharpness, 8)), λ_2 = \(g(r.finalSecondEigenvalue, 8)) (the single-eigenvalue central flow does not hold beyond)"
+        case .stationary: stop = "stationary on S = 2/η at t = \(g(r.finalTime, 6)): ‖Π∇R‖² ≤ \(g(config.lossTolerance ?? 0, 3)) (a minimiser of R on the constraint; --loss-tol 0 runs to the horizon)"
         default: stop = "horizon t = \(g(r.finalTime, 6)) reached"
         }
         Terminal.print("GradFlow \(GradFlowVersion.string): central flow of gradient descent at η = \(g(eta, 6)) (2/η = \(g(2 / eta, 8))), \(config.solver.method.solverDescription) while S < 2/η, explicit Dormand–Prince at the edge (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
         Terminal.print(problemAndNetwork(s.setup))
         Terminal.print("  stopped   \(stop)")
         Terminal.print(finalLine(r.finalEvaluation, s.report))
-        let phase = r.finalPhase == .edge ? "edge (S held at 2/η)" : "stable (S < 2/η)"
-        Terminal.print("  sharpness S(0) = \(g(r.initialSharpness, 8)), S(final) = \(g(r.finalSharpness, 8)), 2/η = \(g(2 / eta, 8)); final phase \(phase)")
-        if r.switches.isEmpty {
-            Terminal.print("  switches  none: S stayed below 2/η, and the central flow is gradient flow")
-        } else {
-            let list = r.switches.map { "\($0.phase == .edge ? "edge" : "stable") at t = \(g($0.time, 8))" }.joined(separator: ", ")
-            Terminal.print("  switches  \(list); largest |S − 2/η| at the edge's rows \(g(r.largestConstraintResidual, 3))")
+        let finalPhase: String
+        switch r.finalPhase {
+        case .stable: finalPhase = "stable (S < 2/η)"
+        case .edge: finalPhase = "edge (S held at 2/η)"
+        case .above: finalPhase = "above 2/η (gradient flow, outside the central flow's scope)"
         }
-        if r.initialSharpness > 2 / eta {
+        Terminal.print("  sharpness S(0) = \(g(r.initialSharpness, 8)), S(final) = \(g(r.finalSharpness, 8)), 2/η = \(g(2 / eta, 8)); final phase \(finalPhase)")
+        if r.switches.isEmpty {
+            Terminal.print(r.initialPhase == .stable ? "  switches  none: S stayed below 2/η, and the central flow is gradient flow"
+                                                     : "  switches  none: the run stayed \(name(r.initialPhase)) from its start")
+        } else {
+            let list = r.switches.map { "\(name($0.phase)) at t = \(g($0.time, 8))" }.joined(separator: ", ")
+            let residual = r.largestConstraintResidual.isNaN ? "– (no output row fell in the edge phase)" : g(r.largestConstraintResidual, 3)
+            Terminal.print("  switches  \(list); largest |S − 2/η| at the edge's rows \(residual)")
+        }
+        if r.initialPhase == .above {
             Terminal.print("  warning   S(0) > 2/η: descent first catapults, which the central flow does not describe; it started as gradient flow")
         }
         Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.rootFunctionEvaluations) root-function evaluations, \(st.errorTestFailures) error-test failures")

@@ -4,6 +4,10 @@ public enum CentralFlowPhase: Int, Sendable, Codable {
     case stable = 0
     /// S = 2/η and ⟨∇S, ∇R⟩ < 0: dθ/dt = −∇R − ½σ²∇S, σ² = −2⟨∇S, ∇R⟩/‖∇S‖², which keeps S at 2/η.
     case edge = 1
+    /// S > 2/η, outside the central flow's scope: a start above the edge (descent would catapult), or a
+    /// constraint lost at a loose tolerance. The run follows gradient flow until S falls to 2/η (stable) or
+    /// gradient flow would sharpen (edge: its Baumgarte term then pulls S back to 2/η).
+    case above = 2
 }
 
 /// One switch of the central flow between its phases.
@@ -25,7 +29,7 @@ public struct CentralFlowRow: Sendable {
     /// stable phase.
     public var sigmaSquared: Double
     /// S − 2/η: the constraint residual in the edge phase (0 up to the solver's tolerance), negative in the
-    /// stable phase.
+    /// stable phase, positive above.
     public var constraintResidual: Double
     /// Gradient descent's time-averaged loss as the central flow predicts it: R + σ²/η (= R + ½σ²S at the
     /// edge); R in the stable phase.

@@ -22,6 +22,11 @@ public struct CentralFlowSettings: Sendable, Codable, Equatable {
     /// 2/η, the edge of stability.
     public var threshold: Double { 2 / learningRate }
 
+    /// The relative slack of the constraint S = 2/η at relative tolerance rtol: min(max(1e3·rtol, 1e-10), 1e-3).
+    /// S within it of 2/η counts as at the edge (a start there is not a catapult), and the closing verdict
+    /// S(final) ≤ 2/η allows it.
+    public static func constraintSlack(relativeTolerance rtol: Double) -> Double { min(max(1e3 * rtol, 1e-10), 1e-3) }
+
     public func validate() throws {
         guard learningRate.isFinite, learningRate > 0, (2 / learningRate).isFinite else {
             throw GradFlowError.invalidConfiguration(field: .centralLearningRate, value: "\(learningRate)",

@@ -21,17 +21,20 @@ final class CentralComparisonProbe {
         eta = learningRate
     }
 
-    func compare(descent: RecordedRow, flow: RecordedRow, central: RecordedRow, into row: inout ComparisonRow) {
+    /// `central` nil: the central flow has no row at this time (it stopped earlier); its columns stay NaN.
+    func compare(descent: RecordedRow, flow: RecordedRow, central: RecordedRow?, into row: inout ComparisonRow) {
         let gradient = risk.gradient(at: descent.weights)
         let average = zip(descent.weights, gradient).map { $0 - eta / 2 * $1 }
         let next = zip(descent.weights, gradient).map { $0 - eta * $1 }
-        row.centralDistance = GradientComparison.relativeDistance(descent.weights, central.weights)
         row.averagedFlowDistance = GradientComparison.relativeDistance(average, flow.weights)
-        row.averagedCentralDistance = GradientComparison.relativeDistance(average, central.weights)
         row.descentAveragedLoss = (descent.evaluation.loss + risk.evaluate(at: next).loss) / 2
-        row.centralSharpness = central.monitors[CentralFlowDynamics.Column.sharpness]?.first ?? .nan
-        row.centralPhase = central.monitors[CentralFlowDynamics.Column.phase]?.first ?? .nan
-        row.centralPredictedLoss = central.monitors[CentralFlowDynamics.Column.averagedLoss]?.first ?? .nan
+        if let central {
+            row.centralDistance = GradientComparison.relativeDistance(descent.weights, central.weights)
+            row.averagedCentralDistance = GradientComparison.relativeDistance(average, central.weights)
+            row.centralSharpness = central.monitors[CentralFlowDynamics.Column.sharpness]?.first ?? .nan
+            row.centralPhase = central.monitors[CentralFlowDynamics.Column.phase]?.first ?? .nan
+            row.centralPredictedLoss = central.monitors[CentralFlowDynamics.Column.averagedLoss]?.first ?? .nan
+        }
         if let estimate = try? descentSharpness.lanczos(at: descent.weights, start: descentStart) {
             row.descentSharpness = estimate.lambdaMax
             descentStart = estimate.ritzVector

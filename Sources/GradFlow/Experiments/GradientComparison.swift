@@ -127,7 +127,11 @@ public enum GradientComparison {
             var check = config
             check.descent = nil
             check.central = central
-            _ = try CentralFlowDynamics(configuration: check, setup: setup)
+            do {
+                _ = try CentralFlowDynamics(configuration: check, setup: setup)
+            } catch let GradFlowError.invalidConfiguration(field, value, reason) where field == .centralLearningRate {
+                throw GradFlowError.invalidConfiguration(field: .learningRate, value: value, reason: "(the central flow's η) " + reason)
+            }
         }
 
         var flowConfig = config
@@ -172,9 +176,9 @@ public enum GradientComparison {
                     flowDrift: reference.monitors["conservation_drift"]?.max() ?? .nan,
                     descentDrift: row.monitors["conservation_drift_abs"]?.max() ?? .nan,
                     descentPredictedDrift: row.monitors["conservation_drift_predicted"]?.max() ?? .nan)
-                if let probe, let other = centralRows.removeValue(forKey: k) {
-                    probe.compare(descent: row, flow: reference, central: other, into: &compared)
-                }
+                // After a central flow that stopped early (multiple eigenvalues, stationary) the rows have no central
+                // counterpart: descent's and the flow's own columns are still measured.
+                probe?.compare(descent: row, flow: reference, central: centralRows.removeValue(forKey: k), into: &compared)
                 rows.append(compared)
             }
         } catch let error as GradFlowError {

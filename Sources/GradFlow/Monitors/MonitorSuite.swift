@@ -13,8 +13,9 @@ public final class MonitorSuite {
     public enum Dynamics: Sendable {
         case flow(relativeTolerance: Double)
         case descent(learningRate: Double)
-        /// The central flow of descent at η (MATH.md §11), integrated at relative tolerance rtol.
-        case central(relativeTolerance: Double, learningRate: Double)
+        /// The central flow of descent at η (MATH.md §11), integrated at relative tolerance rtol; `startsAbove`:
+        /// S(0) > 2/η, a start outside the flow's scope (descent would catapult).
+        case central(relativeTolerance: Double, learningRate: Double, startsAbove: Bool)
     }
 
     public let context: MonitorContext
@@ -153,7 +154,7 @@ public final class MonitorSuite {
         list += monitors.flatMap(\.boundAttributes)
         switch dynamics {
         case .flow: list.append(("conservation_threshold", .double(ConservationMonitor.threshold(for: dynamics))))
-        case let .descent(eta), let .central(_, eta): list.append(("edge_of_stability", .double(2 / eta)))
+        case let .descent(eta), let .central(_, eta, _): list.append(("edge_of_stability", .double(2 / eta)))
         }
         return list
     }

@@ -15,18 +15,14 @@ public struct SharpnessEstimate: Sendable {
     public var converged: Bool
     /// The top Ritz vector (for warm-starting the next checkpoint); empty for the dense path.
     public var ritzVector: [Double]
-    /// λ_2, the second largest Ritz value, and its residual (NaN and ∞ for the dense path and for P = 1); its
-    /// residual is within the tolerance when the run converged `.topTwo`.
-    public var lambdaSecond: Double = .nan
-    public var residualSecond: Double = .infinity
 }
 
 /// Which Ritz pairs a Lanczos run must converge before it stops.
 public enum LanczosEnds: Sendable {
     /// The top and the bottom pair: S = λ_max and λ_min (the sharpness monitor).
     case extremes
-    /// The two top pairs: S = λ_1 and λ_2, whose gap the central flow watches (MATH.md §11).
-    case topTwo
+    /// The top pair only: S and u (the central flow, MATH.md §11).
+    case top
 }
 
 /// Estimates the sharpness S(W) = λ_max(∇²R(W)) (MATH.md §3).
@@ -45,6 +41,9 @@ public final class SharpnessEstimator {
     /// does not stall it: MATH.md §3.1 suggests `1e−14·L·Λ·max(‖w*‖^{2−2/L}, 1)`.
     public let floor: Double
     private var rng: GaussianGenerator
+    /// Asked before every Hessian-vector product: true ends the run with `GradFlowError.interrupted` (its
+    /// time NaN: the caller knows the time).
+    public var shouldStop: () -> Bool = { false }
 
     public init(risk: DifferentiableRisk, tolerance: Double = 1e-8, maxIterations: Int = 300, floor: Double = 1e-14, seed: UInt64 = 0) {
         self.risk = risk
@@ -56,14 +55,27 @@ public final class SharpnessEstimator {
 
     /// Lanczos at θ, started from `start` plus a small random component (or from a random vector), until the
     /// Ritz pairs `ends` names meet the tolerance.
-    public func lanczos(at theta: [Double], start: [Double]? = nil, converging ends: LanczosEnds = .extremes) throws -> SharpnessEstimate {
+    ///
+    /// With `deflating` a unit vector u (an eigenvector of H), the run is on H restricted to u⊥: u is projected
+    /// out of the start and of every product, so its top Ritz value is the largest eigenvalue of H on u⊥,
+    /// λ_2 when u belongs to λ_1, and λ_1 again when λ_1 is repeated (which a run on H from one start vector
+    /// cannot see). Cost: 2P flops more per iteration.
+    public func lanczos(at theta: [Double], start: [Double]? = nil, converging ends: LanczosEnds = .extremes,
+                        deflating u: [Double]? = nil) throws -> SharpnessEstimate {
         let p = risk.parameterCount
         let mMax = max(1, min(p, maxIterations))
+        let deflation = u.flatMap { $0.count == p ? $0 : nil }
+        func deflate(_ x: inout [Double]) {
+            guard let d = deflation else { return }
+            cblas_daxpy(Int32(p), -cblas_ddot(Int32(p), d, 1, x, 1), d, 1, &x, 1)
+        }
         var q = rng.gaussians(p)
+        deflate(&q)
         if let start, start.count == p {
             let startNorm = cblas_dnrm2(Int32(p), start, 1), randomNorm = cblas_dnrm2(Int32(p), q, 1)
             if startNorm > 0 { q = zip(start, q).map { $0 + 1e-3 * startNorm / randomNorm * $1 } }
         }
+        deflate(&q)
         let qNorm = cblas_dnrm2(Int32(p), q, 1)
         q = q.map { $0 / qNorm }
         theta.withUnsafeBufferPointer { risk.linearize(at: $0) }
@@ -78,10 +90,12 @@ public final class SharpnessEstimator {
                                        products: 0, converged: false, ritzVector: [])
         var ritz: (values: [Double], vectors: [Double]) = ([], [])
         for j in 0..<mMax {
+            if shouldStop() { throw GradFlowError.interrupted(time: .nan) }
             basis.withUnsafeBufferPointer { b in
                 let qj = UnsafeBufferPointer(rebasing: b[(j * p)..<((j + 1) * p)])
                 v.withUnsafeMutableBufferPointer { risk.hessianVectorProduct(qj, into: $0, scale: 1) }
             }
+            deflate(&v)
             products += 1
             let a = basis.withUnsafeBufferPointer { cblas_ddot(Int32(p), $0.baseAddress! + j * p, 1, v, 1) }
             alpha.append(a)
@@ -107,12 +121,8 @@ public final class SharpnessEstimator {
                 let rMin = max(bj * abs(ritz.vectors[n - 1]), roundoff)
                 result = SharpnessEstimate(lambdaMax: top, residualMax: rMax, lambdaMin: bottom, residualMin: rMin,
                                            products: products, converged: false, ritzVector: [])
-                if n >= 2 {
-                    result.lambdaSecond = ritz.values[n - 2]
-                    result.residualSecond = max(bj * abs(ritz.vectors[(n - 2) * n + (n - 1)]), roundoff)
-                }
                 let breakdown = bj <= 1e-14 * scale
-                let other = ends == .extremes ? rMin : (n >= 2 ? result.residualSecond : .infinity)
+                let other = ends == .extremes ? rMin : 0
                 if breakdown || (rMax <= tolerance * scale && other <= tolerance * scale) {
                     result.converged = true
                     break

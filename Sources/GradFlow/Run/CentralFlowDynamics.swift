@@ -29,10 +29,10 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
                                                central: settings, seed: configuration.seed)
         initialWeights = setup.initialWeights
         initialSharpness = try integrator.sharpness(at: initialWeights)
-        if initialSharpness > settings.threshold, !settings.allowCatapult {
+        if initialSharpness > settings.threshold * (1 + integrator.slack), !settings.allowCatapult {
             throw GradFlowError.invalidConfiguration(
                 field: .centralLearningRate, value: "\(settings.learningRate)",
-                reason: "S(0) = \(String(format: "%.6g", initialSharpness)) > 2/η = \(String(format: "%.6g", settings.threshold)): descent would first catapult, which the central flow does not describe (\(field: .centralAllowCatapult) starts it as gradient flow anyway)")
+                reason: "S(0) = \(String(format: "%.10g", initialSharpness)) > 2/η = \(String(format: "%.10g", settings.threshold)) (beyond the slack \(String(format: "%.2g", integrator.slack)) of the constraint): descent would first catapult, which the central flow does not describe (\(field: .centralAllowCatapult) starts it as gradient flow anyway)")
         }
     }
 
@@ -44,11 +44,12 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
 
     public static func checkResumable(_ file: TrajectoryFile) throws {
         throw GradFlowError.invalidConfiguration(field: .resumePath, value: "\(file.path)",
-                                                 reason: "central-flow runs cannot be resumed yet; run it again (its rows so far stay in the file)")
+                                                 reason: "central-flow runs cannot be resumed yet; its rows so far stay in this file: move it away and run the command again")
     }
 
     public var monitorDynamics: MonitorSuite.Dynamics {
-        .central(relativeTolerance: configuration.solver.relativeTolerance, learningRate: settings.learningRate)
+        .central(relativeTolerance: configuration.solver.relativeTolerance, learningRate: settings.learningRate,
+                 startsAbove: initialSharpness > settings.threshold * (1 + integrator.slack))
     }
 
     /// The `/trajectory` columns of the central flow.
@@ -93,6 +94,8 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
         case .lossTolerance: message = "R − R_min reached \(configuration.lossTolerance ?? 0) at t = \(result.finalTime)"
         case .multipleEigenvalues:
             message = "multiple eigenvalues at 2/η: λ_1 − λ_2 ≤ \(settings.gapTolerance)·λ_1 at t = \(result.finalTime) (λ_1 = \(result.finalSharpness), λ_2 = \(result.finalSecondEigenvalue)); the single-eigenvalue central flow does not hold beyond"
+        case .stationary:
+            message = "stationary on S = 2/η: ‖Π∇R‖² ≤ \(configuration.lossTolerance ?? 0) at t = \(result.finalTime) (R − R_min = \(result.finalEvaluation.excessRisk))"
         default: message = "reached t-final = \(result.finalTime)"
         }
         let switches = result.switches
@@ -104,13 +107,15 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
                 (TrajectoryLayout.Solver.finalTime, .double(result.finalTime)),
                 ("central_lr", .double(settings.learningRate)), ("central_threshold", .double(settings.threshold)),
                 ("central_initial_sharpness", .double(result.initialSharpness)), ("central_final_sharpness", .double(result.finalSharpness)),
+                ("central_initial_phase", .integer(result.initialPhase.rawValue)),
                 ("central_final_phase", .integer(result.finalPhase.rawValue)), ("central_switches", .integer(switches.count)),
-                ("central_switch_times", .doubles(switches.isEmpty ? [.nan] : switches.map(\.time))),
-                ("central_switch_phases", .integers(switches.isEmpty ? [-1] : switches.map(\.phase.rawValue))),
                 ("central_max_constraint_residual", .double(result.largestConstraintResidual)),
                 ("central_lanczos_runs", .integer(result.lanczosRuns)), ("central_lanczos_products", .integer(result.lanczosProducts)),
                 ("central_third_derivatives", .integer(result.thirdDerivatives)),
-            ])
+            ] + (switches.isEmpty ? [] : [  // written only when there are switches (`central_switches` counts them)
+                ("central_switch_times", .doubles(switches.map(\.time))),
+                ("central_switch_phases", .integers(switches.map(\.phase.rawValue))),
+            ]))
     }
 
     public func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)] {

@@ -24,6 +24,11 @@ struct CentralFlowCommandLineTests {
                                                                                "--allow-catapult", "-o", out, "-q"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdout.contains("warning   S(0) > 2/η"))
+        // Rows above 2/η say so (phase 2), and the closing S ≤ 2/η verdict is not claimed for such a start.
+        let file = try TrajectoryFile(path: out)
+        #expect(try file.dataset("trajectory/central_phase").first == 2)
+        let verdict = try #require(file.monitorVerdicts().first { $0.key == "edge_of_stability" })
+        #expect(verdict.outcome == .notApplicable)
     }
 
     @Test("bad central-flow options: exit 2, one line naming the option, nothing written", arguments: [
@@ -125,5 +130,18 @@ struct CentralFlowCommandLineTests {
         #expect(again.status == 2 && again.stderr.contains("it is not a trajectory that can be resumed: move it away"), "\(again.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: partial)) == before)
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("a run from a central flow's own end starts at the edge (S(0) = 2/η within the constraint's slack), not refused")
+    func continuesFromTheEdge() throws {
+        let scratch = try Scratch()
+        let first = scratch.path("cf.h5"), second = scratch.path("cont.h5")
+        let run = try ProcessResult.run(gradflow, ["run"] + Self.network + ["--init-scale", "0.35", "--central-lr", "0.16", "--t-final", "3", "-o", first, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let next = try ProcessResult.run(gradflow, ["run", "--init-weights", first, "--data", first, "--loss-tol", "0", "--central-lr", "0.16",
+                                                    "--t-final", "1", "-o", second, "-q"])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stdout.contains("switches  none: the run stayed edge from its start"), "\(next.stdout)")
+        #expect(try TrajectoryFile(path: second).dataset("trajectory/central_phase").allSatisfy { $0 == 1 })
     }
 }

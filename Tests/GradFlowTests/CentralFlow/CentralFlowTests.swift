@@ -43,6 +43,15 @@ struct CentralFlowTests {
         return rows
     }
 
+    /// Every eigenvalue of the symmetrised dense Hessian, ascending (LAPACK dsyevr).
+    static func denseSpectrum(_ weights: [Double]) throws -> [Double] {
+        let (network, problem, _) = try problem()
+        let p = weights.count
+        var h = RiskFactory.makeRisk(network: network, problem: problem).hessian(at: weights)
+        for i in 0..<p { for j in 0..<i { let s = (h[i * p + j] + h[j * p + i]) / 2; h[i * p + j] = s; h[j * p + i] = s } }
+        return try LAPACK.symmetricEigenvalues(h, order: p)
+    }
+
     static func denseSharpness(_ weights: [Double]) throws -> Double {
         let (network, problem, _) = try problem()
         return try SharpnessEstimator(risk: RiskFactory.makeRisk(network: network, problem: problem)).dense(at: weights).lambdaMax
@@ -70,9 +79,10 @@ struct CentralFlowTests {
         #expect(edge.count >= 30)
         for row in edge {
             let c = try #require(row.central)
-            let dense = try Self.denseSharpness(row.weights)
+            let spectrum = try Self.denseSpectrum(row.weights), dense = spectrum[spectrum.count - 1]
             #expect(abs(dense - 2 / eta) <= 1e-6 * (2 / eta), "t = \(row.time): S = \(dense)")
             #expect(abs(c.sharpness - dense) <= 1e-9 * dense)
+            #expect(abs(c.secondEigenvalue - spectrum[spectrum.count - 2]) <= 1e-6 * dense, "λ_2 = \(c.secondEigenvalue)")
             #expect(c.sigmaSquared > 0)
             #expect(c.averagedLoss == row.loss + c.sigmaSquared / eta)
         }
@@ -155,5 +165,39 @@ struct CentralFlowTests {
         let gradS = risk.thirdDerivative(at: upTo.finalWeights, along: u), gradR = risk.gradient(at: upTo.finalWeights)
         let alignment = zip(gradS, gradR).reduce(0) { $0 + $1.0 * $1.1 }
         #expect(abs(alignment) <= 1e-6 * Reference.norm(gradS) * Reference.norm(gradR), "⟨∇S, ∇R⟩ = \(alignment) at t = \(leave)")
+    }
+
+    @Test("a repeated top eigenvalue: one Lanczos run sees one copy, the run deflated by u sees the other")
+    func deflationSeesARepeatedEigenvalue() throws {
+        // One layer on orthonormal inputs X = √n·I-like rows: H = 2Σ = 2I, every eigenvalue repeated.
+        let d = 3, n = 6
+        var inputs = [Double](repeating: 0, count: n * d)
+        for i in 0..<n { inputs[i * d + i % d] = 1 }  // Σ = XᵀX/n = (2/6)·I
+        let problem = try RegressionProblem(inputs: inputs, targets: (0..<n).map { Double($0) }, sampleCount: n, dimension: d, source: "test")
+        let network = try Network(shape: try NetworkShape(widths: [d, 1]), kind: .fullyConnected, projection: [1])
+        let risk = RiskFactory.makeRisk(network: network, problem: problem)
+        let estimator = SharpnessEstimator(risk: risk, tolerance: 1e-12, maxIterations: d)
+        let top = try estimator.lanczos(at: [0.1, 0.2, 0.3], converging: .top)
+        #expect(abs(top.lambdaMax - 2.0 / 3) < 1e-12)
+        let second = try estimator.lanczos(at: [0.1, 0.2, 0.3], converging: .top, deflating: top.ritzVector)
+        #expect(abs(second.lambdaMax - 2.0 / 3) < 1e-12, "λ_2 = \(second.lambdaMax)")
+    }
+
+    @Test("where 2/η < S_min the edge phase stops at a stationary point of R on S = 2/η: ‖Π∇R‖² at the loss tolerance")
+    func stationaryStop() throws {
+        let eta = 0.16  // 2/η = 12.5 < S_min ∈ [12.741, 13.094]
+        let (network, problem, theta) = try Self.problem()
+        let integrator = try CentralFlowIntegrator(network: network, problem: problem, settings: SolverSettings(),
+                                                   central: CentralFlowSettings(learningRate: eta))
+        let tolerance = 1e-6
+        let result = try integrator.integrate(from: theta, schedule: OutputSchedule(tFinal: 1e4, count: 20), lossTolerance: tolerance) { _, _, _, _ in }
+        #expect(result.stopReason == .stationary)
+        #expect(result.finalEvaluation.excessRisk > 1e-5)  // no global minimiser is reachable
+        let risk = try #require(RiskFactory.makeRisk(network: network, problem: problem) as? any ThirdOrderDifferentiableRisk)
+        let u = try SharpnessEstimator(risk: risk, tolerance: 1e-13, maxIterations: theta.count).lanczos(at: result.finalWeights).ritzVector
+        let gradS = risk.thirdDerivative(at: result.finalWeights, along: u), gradR = risk.gradient(at: result.finalWeights)
+        let a = zip(gradS, gradR).reduce(0) { $0 + $1.0 * $1.1 }
+        let projected = gradR.reduce(0) { $0 + $1 * $1 } - a * a / gradS.reduce(0) { $0 + $1 * $1 }
+        #expect(abs(projected - tolerance) <= 1e-3 * tolerance, "‖Π∇R‖² = \(projected)")
     }
 }
