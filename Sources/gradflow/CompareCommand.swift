@@ -99,9 +99,7 @@ struct CompareCommand: ParsableCommand {
         func line(_ cells: [String]) -> String { Self.line(cells, widths) }
         Terminal.print("")
         Terminal.print("  " + line(header))
-        let count = s.rows.count, shown = min(max(tableRows, 2), count)
-        let indices = count == 0 ? [] : Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
-        for i in indices {
+        for i in shownRows(s.rows.count) {
             let r = s.rows[i]
             Terminal.print("  " + line([g(r.time, 5), String(r.step), g(r.relativeDistance, 4), g(r.flowExcessRisk, 4), g(r.descentExcessRisk, 4),
                                          g(r.flowDrift, 3), g(r.descentDrift, 4), g(r.descentPredictedDrift, 4)]))
@@ -116,6 +114,12 @@ struct CompareCommand: ParsableCommand {
         }
         if let central = s.central { printCentral(s, central) }
         Terminal.print("  output    \(s.outputPath) (\(s.rows.count) rows), \(s.flowPath), \(s.descentPath)" + (s.centralPath.map { ", \($0)" } ?? ""))
+    }
+
+    /// The rows the tables show: `--table-rows` of them, evenly spread, the first and the last included.
+    func shownRows(_ count: Int) -> [Int] {
+        let shown = min(max(tableRows, 2), count)
+        return count == 0 ? [] : Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
     }
 
     /// The cells padded to their widths; a longer cell is kept whole (never cut).
@@ -134,9 +138,7 @@ struct CompareCommand: ParsableCommand {
         Terminal.print("")
         Terminal.print("  central flow at η = \(g(eta, 6)) (2/η = \(g(2 / eta, 6))): relative distances, sharpnesses and averaged losses")
         Terminal.print("  " + line(header))
-        let count = s.rows.count, shown = min(max(tableRows, 2), count)
-        let indices = count == 0 ? [] : Set((0..<shown).map { shown == 1 ? 0 : $0 * (count - 1) / (shown - 1) }).sorted()
-        for i in indices {
+        for i in shownRows(s.rows.count) {
             let r = s.rows[i]
             let phase = r.centralPhase == 0 ? "stable" : r.centralPhase == 1 ? "edge" : r.centralPhase == 2 ? "above" : "–"
             Terminal.print("  " + line([g(r.time, 5), phase, g(r.relativeDistance, 3), g(r.centralDistance, 3),

@@ -119,11 +119,7 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
     }
 
     public func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)] {
-        var attributes = solverAttributes
-        if case let .solver(flagName, _, time, _) = error {
-            attributes += [(TrajectoryLayout.Solver.flag, .string(flagName)), (TrajectoryLayout.Solver.timeReached, .double(time))]
-        }
-        return attributes + [(TrajectoryLayout.Solver.wallTime, .double(wallTime))]
+        Self.integrationFailureAttributes(solverAttributes, after: error, wallTime: wallTime)
     }
 
     private var solverAttributes: [(String, AttributeValue)] {
