@@ -42,9 +42,12 @@ public struct TopSingularTriplet: Sendable {
 /// `dgesdd` computes the triplet and refreshes s_2. The other vector follows as Wy/‖Wy‖ (or Wᵀy/‖Wᵀy‖),
 /// whose angle to its exact counterpart is at most (σ_2/σ_1)·tan∠(y, v_1).
 ///
-/// **Cost.** Warm, on a slowly changing W: 1–5 steps of 4mn + O(jk) flops plus O(mn) for ‖ΔW‖_F, the explicit
-/// residual and the rank-one residual, against O(mn·k) for `dgesdd` with vectors. Memory: a copy of W and
-/// `maxSteps`·k doubles of basis, allocated once.
+/// **Cost.** Per Lanczos step 4mn flops for the two products with W plus O(jk) for the reorthogonalisation; the
+/// tridiagonal eigenproblem (`dsterf` and `dstein`, O(j²)) only when the residual's rate says the test may pass;
+/// O(mn) for ‖ΔW‖_F, the explicit residual and the rank-one residual. Measured on case B's 50×50 layers: 1 step
+/// once a layer is near rank one, 15–25 steps while it is still Gaussian-like (flat spectrum, relative gap ≈ 0.1),
+/// against O(mn·k) for `dgesdd` with vectors. Memory: two copies of W and `maxSteps`·k doubles of basis,
+/// allocated once.
 public final class TopSingularTripletSolver {
     public let rows: Int
     public let columns: Int
@@ -222,29 +225,29 @@ public final class TopSingularTripletSolver {
                 }
                 previous = (n, excess)
                 if gap > 0, breakdown || accepts(residual: estimate, gap: gap, rho: theta1, trace: trace) {
-                // The Ritz vector y = Q s_1, then its explicit residual: the certificate rests on it.
-                cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), kk, 1, basis, kk, coefficients, 1, 0, start, 1)
-                let yNorm = cblas_dnrm2(kk, start, 1)
-                cblas_dscal(kk, 1 / yNorm, start, 1)
-                apply(w, start, into: product)
-                let rho = cblas_ddot(kk, start, 1, product, 1)
-                cblas_daxpy(kk, -rho, start, 1, product, 1)
-                let r = cblas_dnrm2(kk, product, 1)
-                let muExplicit = min(trace - rho - lower, weylBound) + roundoff
-                let gapExplicit = rho - muExplicit
-                if gapExplicit > 0, accepts(residual: r, gap: gapExplicit, rho: rho, trace: trace) {
-                    return finish(w, rho: rho, eigenvalueBound: r * r / gapExplicit, angleBound: r / gapExplicit, steps: n,
-                                  secondBound: max(muExplicit, 0).squareRoot())
-                }
-                // The explicit residual did not confirm the estimate: the basis must continue from `product`
-                // as the recurrence left it, so recompute it (rare).
-                apply(w, basis + j * k, into: product)
-                cblas_daxpy(kk, -alpha[j], basis + j * k, 1, product, 1)
-                if j > 0 { cblas_daxpy(kk, -beta[j - 1], basis + (j - 1) * k, 1, product, 1) }
-                for _ in 0..<2 {
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), kk, 1, basis, kk, product, 1, 0, coefficients, 1)
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), kk, -1, basis, kk, coefficients, 1, 1, product, 1)
-                }
+                    // The Ritz vector y = Q s_1, then its explicit residual: the certificate rests on it.
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), kk, 1, basis, kk, coefficients, 1, 0, start, 1)
+                    let yNorm = cblas_dnrm2(kk, start, 1)
+                    cblas_dscal(kk, 1 / yNorm, start, 1)
+                    apply(w, start, into: product)
+                    let rho = cblas_ddot(kk, start, 1, product, 1)
+                    cblas_daxpy(kk, -rho, start, 1, product, 1)
+                    let r = cblas_dnrm2(kk, product, 1)
+                    let muExplicit = min(trace - rho - lower, weylBound) + roundoff
+                    let gapExplicit = rho - muExplicit
+                    if gapExplicit > 0, accepts(residual: r, gap: gapExplicit, rho: rho, trace: trace) {
+                        return finish(w, rho: rho, eigenvalueBound: r * r / gapExplicit, angleBound: r / gapExplicit, steps: n,
+                                      secondBound: max(muExplicit, 0).squareRoot())
+                    }
+                    // The explicit residual did not confirm the estimate: the basis must continue from `product`
+                    // as the recurrence left it, so recompute it (rare).
+                    apply(w, basis + j * k, into: product)
+                    cblas_daxpy(kk, -alpha[j], basis + j * k, 1, product, 1)
+                    if j > 0 { cblas_daxpy(kk, -beta[j - 1], basis + (j - 1) * k, 1, product, 1) }
+                    for _ in 0..<2 {
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), kk, 1, basis, kk, product, 1, 0, coefficients, 1)
+                        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), kk, -1, basis, kk, coefficients, 1, 1, product, 1)
+                    }
                 }
             }
             if breakdown || n == maxSteps { break }

@@ -18,7 +18,7 @@
 /// trajectory (`values(at:driftNorms:workspace:)`) a warm-started, certified Lanczos iteration per layer
 /// (`TopSingularTripletSolver`: typically a few products with W_k, O(m_k m_{k−1}) each), which falls back to
 /// `dgesdd` when it cannot certify σ_1² − ρ ≤ max(1e-10·(‖W_k‖_F² − ρ), 1e-20·ρ) and the singular vectors'
-/// angle error ≤ 1e-10 within 16 steps.
+/// angle error ≤ 1e-10 within 32 steps (at most min(m_k, m_{k−1})).
 public struct Lemma2Quantities: Sendable {
     public let shape: NetworkShape
     public let tau: [Double]
