@@ -87,6 +87,19 @@ say("GradFlow \(GradFlowVersion.string) benchmark, \(Date()) — \(host.activePr
       + "\(g(Double(host.physicalMemory) / 1073741824, 3)) GiB, one core's memory bandwidth \(g(bandwidth / 1e9)) GB/s (copy/daxpy on 256 MiB)")
 say("GradFlow: `gradflow run` as a whole process, median of \(repeats); peers: benchmarks/peers/peers.py, budget \(Int(budget)) s per run\n")
 
+// The N_Vector kernels on one and two threads (`--threads 2`), at the vector lengths of cases C and E.
+var vectorKernelFigures: [[String: Any]] = []
+for length in [760_200, 10_001_000] {
+    let one = KernelTimer.vectorKernels(length: length, threads: 1), two = KernelTimer.vectorKernels(length: length, threads: 2)
+    let bytes = Double(length) * 8
+    say("vector kernels on \(length) doubles: 7-vector linear combination \(g(one.combination * 1e3)) ms on one thread, "
+          + "\(g(two.combination * 1e3)) ms on two (\(g(8 * bytes / one.combination / 1e9)) → \(g(8 * bytes / two.combination / 1e9)) GB/s); "
+          + "linear sum \(g(one.linearSum * 1e3)) → \(g(two.linearSum * 1e3)) ms (\(g(3 * bytes / one.linearSum / 1e9)) → \(g(3 * bytes / two.linearSum / 1e9)) GB/s)")
+    vectorKernelFigures.append(["length": length, "combination7_seconds_1_thread": one.combination, "combination7_seconds_2_threads": two.combination,
+                                "linear_sum_seconds_1_thread": one.linearSum, "linear_sum_seconds_2_threads": two.linearSum])
+}
+say("")
+
 let launch = try (0..<5).map { _ in try run("/bin/true", []).seconds }.sorted()[2]
 say("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
 
@@ -235,7 +248,8 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     // Written after every case, so that an interrupted suite keeps what it measured.
     let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
                                "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
-                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
+                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report,
+                               "vector_kernels": vectorKernelFigures]
     try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
 }
 say("JSON: \(jsonPath)")
