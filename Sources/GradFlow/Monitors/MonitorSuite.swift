@@ -57,6 +57,22 @@ public final class MonitorSuite {
     /// The first monitor of type `T`, if the run has one.
     public func monitor<T: Monitor>(_ type: T.Type) -> T? { monitors.lazy.compactMap { $0 as? T }.first }
 
+    /// The monitors' resume state (`Monitor.resumeState`), concatenated in table order: saved after the
+    /// dynamics' own extras in every resume record.
+    public var resumeStateCount: Int { monitors.map(\.resumeStateCount).reduce(0, +) }
+    public func resumeState() -> [Double] { monitors.flatMap { $0.resumeState() } }
+    /// Restores `resumeState()`; a state of another length (a file written before monitors saved one) is
+    /// ignored: the monitors then start cold, with values equal up to their stated accuracy.
+    public func restore(_ state: ArraySlice<Double>, weights: [Double]) {
+        guard state.count == resumeStateCount else { return }
+        var offset = state.startIndex
+        for monitor in monitors {
+            let count = monitor.resumeStateCount
+            monitor.restore(state[offset..<(offset + count)], weights: weights)
+            offset += count
+        }
+    }
+
     /// The last sharpness checkpoint, when the sharpness monitor ran.
     public var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)? {
         monitor(SharpnessMonitor.self)?.last

@@ -49,7 +49,7 @@ public final class SharpnessMonitor: Monitor {
         var derived = Double.nan, dxd = Double.nan
         if context.network.isScalarLinear, let bounds = context.bounds {
             let geometry = try sample.geometry()
-            derived = geometry.derivedSharpnessBound(lambdaMax: context.problem.lambdaMax)
+            derived = try geometry.derivedSharpnessBound(lambdaMax: context.problem.lambdaMax)
             dxd = try geometry.minimizerSharpness(covarianceSquareRoot: bounds.covarianceSquareRoot)
         }
         last = (sample.time, estimate, derived, dxd)
