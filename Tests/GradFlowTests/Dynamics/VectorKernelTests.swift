@@ -180,6 +180,25 @@ struct ThreadedVectorKernelTests {
         #expect(gf_vector_threads() == 1)
     }
 
+    @Test("the gradient's outer products (rank one and two, streamed or cached) give the same bits on two threads", arguments: [
+        (733, 401), (1, 300_001), (1_450, 1_460),  // above the threshold: split by rows; the last streams (17 MB)
+    ])
+    func outerProductsAgree(rows: Int, cols: Int) {
+        var rng = GaussianGenerator(seed: 5)
+        let x1 = rng.gaussians(rows), y1 = rng.gaussians(cols), x2 = rng.gaussians(rows), y2 = rng.gaussians(cols)
+        func products(threads: Int32) -> [[UInt64]] {
+            gf_vector_set_threads(threads)
+            defer { gf_vector_set_threads(1) }
+            let one = AlignedBuffer(count: rows * cols), two = AlignedBuffer(count: rows * cols)
+            gf_outer_product(Int32(rows), Int32(cols), 0.7, x1, y1, one.pointer)
+            gf_outer_product2(Int32(rows), Int32(cols), -1.3, x1, y1, x2, y2, two.pointer)
+            return [one, two].map { buffer in (0..<(rows * cols)).map { buffer.pointer[$0].bitPattern } }
+        }
+        let single = products(threads: 1), double = products(threads: 2)
+        #expect(single == double)
+        #expect(single[0][(rows - 1) * cols + cols - 1] == (0.7 * x1[rows - 1] * y1[cols - 1]).bitPattern)
+    }
+
     @Test("the split point is 64-byte aligned and below the threshold nothing is split")
     func splitRule() {
         gf_vector_set_threads(2)
