@@ -1,7 +1,7 @@
 # GradFlow: the two commands of the README, and their parts.
 #   make run    install what is missing, build, run gradient flow on the default problem
 #   make test   install what is missing, build, pass the Swift tests, then the Python ones (what .ci/run calls)
-#   make bench  the benchmark suite (cases A–E against scipy and numpy peers; benchmarks/README.md)
+#   make bench  the benchmark suite (cases A–E against scipy, numpy and diffrax peers; benchmarks/README.md)
 SWIFT ?= swift
 OUTPUT ?= default-run.h5
 
@@ -29,6 +29,8 @@ BENCH_ARGS ?=
 
 bench: setup
 	@python3 -c 'import numpy, scipy, h5py' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check numpy scipy h5py
+	@python3 -c 'import jax, diffrax' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check jax diffrax \
+	  || echo "jax and diffrax could not be installed: the diffrax peer is reported as n/a"
 	$(SWIFT) build -c release
 	.build/release/gradflow-bench $(BENCH_ARGS)
 

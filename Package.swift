@@ -41,7 +41,7 @@ let package = Package(
         // `make bench`: kernel timings (gradient, Hessian-vector product, gradient-descent step).
         .executableTarget(
             name: "gradflow-bench",
-            dependencies: ["GradFlow"],
+            dependencies: ["GradFlow", "CSundials", "CVectorKernels"],
             path: "benchmarks",
             exclude: ["peers", "bandwidth", "README.md"]
         ),

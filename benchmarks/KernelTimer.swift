@@ -1,4 +1,6 @@
 import COpenBLAS
+import CSundials
+import CVectorKernels
 import Foundation
 import GradFlow
 
@@ -53,5 +55,29 @@ enum KernelTimer {
         risk.linearize(at: thetaView)
         let hvp = measure { risk.hessianVectorProduct(UnsafeBufferPointer(start: v.pointer, count: p), into: outView, scale: -1) }
         return (gradient, hvp)
+    }
+
+    /// Seconds per N_Vector linear combination of 7 vectors of `length` doubles (one explicit Runge–Kutta stage,
+    /// z = y + h Σ a_j k_j: 8 streams, 64 bytes per double) and per linear sum (24 bytes per double), with GradFlow's
+    /// kernels on `threads` threads (`gf_vector_set_threads`; vectors of at least GF_PARALLEL_MIN doubles split).
+    static func vectorKernels(length: Int, threads: Int32) -> (combination: Double, linearSum: Double) {
+        var context: SUNContext?
+        SUNContext_Create(nil, &context)
+        defer { SUNContext_Free(&context) }
+        gf_vector_set_threads(threads)
+        defer { gf_vector_set_threads(1) }
+        let vectors = (0..<9).map { j -> N_Vector in
+            let v = gf_vector_new_aligned(Int64(length), context)!
+            let data = N_VGetArrayPointer(v)!
+            for i in 0..<length { data[i] = Double((i + j) & 1023) * 1e-3 }
+            return v
+        }
+        defer { vectors.forEach { N_VDestroy($0) } }
+        var c = [1.0, 0.1, -0.2, 0.3, -0.4, 0.5, -0.6]
+        var inputs = vectors.prefix(7).map { Optional($0) }
+        let z = vectors[7], w = vectors[8]
+        let combination = measure { _ = N_VLinearCombination(7, &c, &inputs, z) }
+        let linearSum = measure { N_VLinearSum(0.5, vectors[0], 2, vectors[1], w) }
+        return (combination, linearSum)
     }
 }

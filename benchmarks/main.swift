@@ -4,6 +4,8 @@
 // memory-traffic bound. Prints the tables and writes JSON.
 //
 // Usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
+//                       [--monitors-baseline GRADFLOW]   (the monitor-cost figure of another build beside this one's)
+//                       [--no-diffrax]                   (skip the diffrax peer of case A)
 //                       [--sweep-points 1000] [--sweep-seeds 20]
 // (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
 import Foundation
@@ -15,6 +17,8 @@ func say(_ line: String = "") { FileHandle.standardOutput.write(Data((line + "\n
 var selected = "ABCDEST", repeats = 3, budget = 60.0, peers = true
 var sweepPoints = 1000, sweepSeeds = 20
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
+var monitorsBaseline: String?
+var diffrax = true
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let option = arguments.first {
     arguments.removeFirst()
@@ -28,12 +32,14 @@ while let option = arguments.first {
     case "--repeats": repeats = Int(value()) ?? 3
     case "--budget": budget = Double(value()) ?? 60
     case "--no-peers": peers = false
+    case "--no-diffrax": diffrax = false
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
+    case "--monitors-baseline": monitorsBaseline = value()
     case "--sweep-points": sweepPoints = max(1, Int(value()) ?? 1000)
     case "--sweep-seeds": sweepSeeds = max(1, Int(value()) ?? 20)
     default:
-        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--sweep-points 1000] [--sweep-seeds 20]")
+        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -41,6 +47,7 @@ while let option = arguments.first {
 let executableFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 let gradflow = executableFolder.appendingPathComponent("gradflow").path
 let peersScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peers/peers.py").path
+let diffraxScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peers/diffrax_peer.py").path
 try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirectories: true)
 
 /// Runs a process with `posix_spawn` (Foundation's `Process` adds ≈ 50 ms per launch on Linux, more than
@@ -85,6 +92,19 @@ say("GradFlow \(GradFlowVersion.string) benchmark, \(Date()) — \(host.activePr
       + "\(g(Double(host.physicalMemory) / 1073741824, 3)) GiB, one core's memory bandwidth \(g(bandwidth / 1e9)) GB/s (copy/daxpy on 256 MiB)")
 say("GradFlow: `gradflow run` as a whole process, median of \(repeats); peers: benchmarks/peers/peers.py, budget \(Int(budget)) s per run\n")
 
+// The N_Vector kernels on one and two threads (`--threads 2`), at the vector lengths of cases C and E.
+var vectorKernelFigures: [[String: Any]] = []
+for length in [760_200, 10_001_000] {
+    let one = KernelTimer.vectorKernels(length: length, threads: 1), two = KernelTimer.vectorKernels(length: length, threads: 2)
+    let bytes = Double(length) * 8
+    say("vector kernels on \(length) doubles: 7-vector linear combination \(g(one.combination * 1e3)) ms on one thread, "
+          + "\(g(two.combination * 1e3)) ms on two (\(g(8 * bytes / one.combination / 1e9)) → \(g(8 * bytes / two.combination / 1e9)) GB/s); "
+          + "linear sum \(g(one.linearSum * 1e3)) → \(g(two.linearSum * 1e3)) ms (\(g(3 * bytes / one.linearSum / 1e9)) → \(g(3 * bytes / two.linearSum / 1e9)) GB/s)")
+    vectorKernelFigures.append(["length": length, "combination7_seconds_1_thread": one.combination, "combination7_seconds_2_threads": two.combination,
+                                "linear_sum_seconds_1_thread": one.linearSum, "linear_sum_seconds_2_threads": two.linearSum])
+}
+say("")
+
 let launch = try (0..<5).map { _ in try run("/bin/true", []).seconds }.sorted()[2]
 say("(launching a process from this driver costs \(g(launch * 1e3)) ms: /bin/true, median of 5; it is included in GradFlow's times)\n")
 
@@ -93,7 +113,8 @@ var figures: [String: Any] = [:]  // the start-up and sweep figures (SweepFigure
 @MainActor func writeJSON() throws {
     let json: [String: Any] = ["version": GradFlowVersion.string, "date": ISO8601DateFormatter().string(from: Date()),
                                "cores": host.activeProcessorCount, "memory_bytes": host.physicalMemory,
-                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report]
+                               "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report,
+                               "vector_kernels": vectorKernelFigures]
         .merging(figures) { $1 }
     try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
 }
@@ -146,12 +167,40 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
         "gradient_bound_fraction": gradientBytes / bandwidth / kernels.gradient, "hvp_bound_fraction": hvpBytes / bandwidth / kernels.hvp,
     ]
     if let switchTime { entry["stiffness_switch_time"] = switchTime }
+
     say("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
     say("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
           + "\(counter("rhs_evals")) RHS, \(counter("jv_evals")) J·v\(switchTime.map { ", explicit → BDF at t = \(g($0))" } ?? ""); "
           + "error \(g(error, 2)), Lemma 1 drift \(g(drift.relative.max() ?? 0, 2)), peak \(g(peak)) MiB")
     say("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
           + "HVP \(g(kernels.hvp * 1e6)) µs (bound \(g(hvpBytes / bandwidth * 1e6)) µs, \(Int((100 * hvpBytes / bandwidth / kernels.hvp).rounded()))%)")
+    // Monitor cost (issue 17, item 3): the same run with the default monitors (`--monitors all`), whose `time`
+    // line splits the wall time into the part spent in monitors; median of `repeats` by wall time. Cases with
+    // P ≤ 100,000 only (on C and E the sharpness checkpoints alone take minutes).
+    @MainActor func monitorCost(_ binary: String) throws -> (wall: Double, monitors: Double, checkpoints: Int)? {
+        var samples: [(Double, Double, Int)] = []
+        for _ in 0..<repeats {
+            let r = try run(binary, ["run", "--data", problemPath, "--init-weights", problemPath, "--force", "-q"] + c.stopArguments
+                                    + ["-o", "\(workdir)/case-\(c.letter)-monitors.h5"])
+            guard r.status == 0, let m = r.stdout.range(of: #"time +([0-9.e+-]+) s \(monitors ([0-9.e+-]+) s, ([0-9]+) sharpness"#, options: .regularExpression)
+            else { return nil }
+            let fields = r.stdout[m].split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "," })
+            samples.append((Double(fields[1]) ?? .nan, Double(fields[4]) ?? .nan, Int(fields[6]) ?? 0))
+        }
+        let median = samples.sorted { $0.0 < $1.0 }[samples.count / 2]
+        return (median.0, median.1, median.2)
+    }
+    if p <= 100_000 {
+        for (label, binary, key) in [("monitors", gradflow, "monitors")] + (monitorsBaseline.map { [("baseline", $0, "monitors_baseline")] } ?? []) {
+            guard let cost = try monitorCost(binary) else { say("  \(label)   n/a (the run failed or printed no time line)"); continue }
+            entry["\(key)_wall_seconds"] = cost.wall
+            entry["\(key)_seconds"] = cost.monitors
+            entry["\(key)_fraction"] = cost.monitors / cost.wall
+            entry["\(key)_checkpoints"] = cost.checkpoints
+            say("  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) default monitors: \(g(cost.wall)) s in all, \(g(cost.monitors)) s in monitors "
+                  + "(\(Int((100 * cost.monitors / cost.wall).rounded()))%, \(cost.checkpoints) sharpness checkpoints)\(key == "monitors" ? "" : " — \(binary)")")
+        }
+    }
 
     if peers {
         try {  // closed before Python opens it (HDF5 locks files open for writing)
@@ -176,6 +225,40 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
             }
         } else {
             say("  peers      failed (exit \(result.status)); is python3 with numpy, scipy and h5py installed?")
+        }
+        // diffrax (JAX on CPU, float64), case A only (issue 17, item 5): the whole process for one solve
+        // (Python, the imports, JIT compilation and the solve), the time per solve after JIT, and a vmapped
+        // 1,000-point sweep's time per run after compilation (`diffrax_vmap_sweep_seconds_per_run`).
+        if diffrax, c.letter == "A" {
+            var record: [String: Any] = [:]
+            if try run("python3", ["-c", "import jax, diffrax"]).status != 0 {
+                record["status"] = "n/a: jax and diffrax are not installed (python3 -m pip install jax diffrax)"
+                say("  diffrax    n/a (jax and diffrax are not installed: python3 -m pip install jax diffrax)")
+            } else {
+                let whole = try run("python3", [diffraxScript, problemPath, "--repeats", "0", "--sweep", "0"])
+                let timed = try run("python3", [diffraxScript, problemPath, "--repeats", "\(max(repeats, 3))", "--sweep", "1000"])
+                if whole.status == 0, timed.status == 0,
+                   let object = try? JSONSerialization.jsonObject(with: Data(timed.stdout.utf8)) as? [String: Any] {
+                    record = object
+                    record["status"] = "ok"
+                    record["whole_process_seconds"] = whole.seconds
+                    let sweep = object["sweep"] as? [String: Any]
+                    let afterJIT = object["seconds_after_jit"] as? Double ?? .nan
+                    let perRun = sweep?["seconds_per_run_after_jit"] as? Double ?? .nan
+                    entry["diffrax_whole_process_seconds"] = whole.seconds
+                    entry["diffrax_seconds_after_jit"] = afterJIT
+                    entry["diffrax_vmap_sweep_seconds_per_run"] = perRun
+                    let stops = sweep?["stopped_at_loss_tol"] as? Int ?? 0
+                    say("  diffrax    \(g(whole.seconds)) s whole process (Python, imports, JIT, one solve; GradFlow's process is \(g(whole.seconds / wall, 3))× faster), "
+                          + "\(g(afterJIT * 1e3)) ms per solve after JIT (\(object["steps"] ?? 0) steps, stopped at t = \(g(object["t_stop"] as? Double ?? .nan, 6)))")
+                    say("  diffrax    vmapped sweep of \(sweep?["points"] ?? 0) initialisations: \(g(perRun * 1e3)) ms per run after compilation "
+                          + "(first call \(g(sweep?["first_call_seconds"] as? Double ?? .nan)) s; \(stops) stopped at R − R_min ≤ 1e-10) [diffrax_vmap_sweep_seconds_per_run]")
+                } else {
+                    record["status"] = "failed (exit \(whole.status), \(timed.status))"
+                    say("  diffrax    failed (exit \(whole.status), \(timed.status))")
+                }
+            }
+            entry["diffrax"] = record
         }
     }
     say("")

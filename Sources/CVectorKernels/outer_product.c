@@ -1,4 +1,5 @@
 #include "outer_product.h"
+#include "parallel.h"
 #include <stdint.h>
 
 // Blocks beyond this many bytes bypass the cache (non-temporal stores); below it the block is likely to
@@ -9,30 +10,57 @@ static int aligned_rows(const double *out, int cols) {
     return ((uintptr_t)out % 32 == 0) && (cols % 4 == 0);
 }
 
+// One outer-product job; a range [lo, hi) of the block's elements is done as whole rows
+// [lo / cols, hi / cols) (the last range to the last row), so every row is computed by one thread, in the
+// same order whatever the thread count: the bits do not depend on it.
+typedef struct {
+    int rows, cols, stream;
+    double alpha;
+    const double *x1, *y1, *x2, *y2;
+    double *out;
+} outer_job;
+
+static void outer_rows(void *context, long lo, long hi, int part) {
+    (void)part;
+    const outer_job *job = (const outer_job *)context;
+    const int cols = job->cols;
+    const long first = lo / cols, last = (hi == (long)job->rows * cols) ? job->rows : hi / cols;
+    for (long i = first; i < last; i++) {
+        double *restrict row = job->out + i * cols;
+        const double a = job->alpha * job->x1[i];
+        if (job->x2) {
+            const double b = job->alpha * job->x2[i];
+            const double *restrict y1 = job->y1, *restrict y2 = job->y2;
+            if (job->stream) {
+                for (int j = 0; j < cols; j++) __builtin_nontemporal_store(a * y1[j] + b * y2[j], row + j);
+            } else {
+                for (int j = 0; j < cols; j++) row[j] = a * y1[j] + b * y2[j];
+            }
+        } else {
+            const double *restrict y = job->y1;
+            if (job->stream) {
+                for (int j = 0; j < cols; j++) __builtin_nontemporal_store(a * y[j], row + j);
+            } else {
+                for (int j = 0; j < cols; j++) row[j] = a * y[j];
+            }
+        }
+    }
+#if defined(__x86_64__)
+    // Non-temporal stores are weakly ordered: fence them before another thread reads the block.
+    if (job->stream) __builtin_ia32_sfence();
+#endif
+}
+
 void gf_outer_product(int rows, int cols, double alpha, const double *restrict x, const double *restrict y,
                       double *restrict out) {
     const int stream = (double)rows * cols * 8 > streaming_bytes && aligned_rows(out, cols);
-    for (int i = 0; i < rows; i++) {
-        const double a = alpha * x[i];
-        double *restrict row = out + (long)i * cols;
-        if (stream) {
-            for (int j = 0; j < cols; j++) __builtin_nontemporal_store(a * y[j], row + j);
-        } else {
-            for (int j = 0; j < cols; j++) row[j] = a * y[j];
-        }
-    }
+    outer_job job = {rows, cols, stream, alpha, x, y, 0, 0, out};
+    gf_parallel_run(outer_rows, &job, (long)rows * cols);
 }
 
 void gf_outer_product2(int rows, int cols, double alpha, const double *restrict x1, const double *restrict y1,
                        const double *restrict x2, const double *restrict y2, double *restrict out) {
     const int stream = (double)rows * cols * 8 > streaming_bytes && aligned_rows(out, cols);
-    for (int i = 0; i < rows; i++) {
-        const double a = alpha * x1[i], b = alpha * x2[i];
-        double *restrict row = out + (long)i * cols;
-        if (stream) {
-            for (int j = 0; j < cols; j++) __builtin_nontemporal_store(a * y1[j] + b * y2[j], row + j);
-        } else {
-            for (int j = 0; j < cols; j++) row[j] = a * y1[j] + b * y2[j];
-        }
-    }
+    outer_job job = {rows, cols, stream, alpha, x1, y1, x2, y2, out};
+    gf_parallel_run(outer_rows, &job, (long)rows * cols);
 }

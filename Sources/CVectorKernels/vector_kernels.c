@@ -1,4 +1,5 @@
 #include "vector_kernels.h"
+#include "parallel.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -50,9 +51,7 @@ static void axpby_inplace(sunindextype n, realtype a, realtype *restrict z, real
     for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + b * y[i];
 }
 
-static void linear_sum(realtype a, N_Vector x, realtype b, N_Vector y, N_Vector z) {
-    const sunindextype n = LEN(x);
-    realtype *xd = DATA(x), *yd = DATA(y), *zd = DATA(z);
+static void linear_sum_raw(sunindextype n, realtype a, realtype *xd, realtype b, realtype *yd, realtype *zd) {
     if (xd == yd) {
         const realtype c = a + b;
         if (zd == xd) { for (sunindextype i = 0; i < n; i++) zd[i] = c * zd[i]; }
@@ -66,10 +65,28 @@ static void linear_sum(realtype a, N_Vector x, realtype b, N_Vector y, N_Vector 
     }
 }
 
+// The N_Vector operations below split large vectors over two threads (parallel.h): each runs its loop on
+// a range [lo, hi) through a context struct; below the threshold the range is the whole vector.
+struct linear_sum_job { realtype a, b; realtype *x, *y, *z; };
+static void linear_sum_range(void *context, long lo, long hi, int part) {
+    (void)part;
+    struct linear_sum_job *j = context;
+    linear_sum_raw(hi - lo, j->a, j->x + lo, j->b, j->y + lo, j->z + lo);
+}
+static void linear_sum(realtype a, N_Vector x, realtype b, N_Vector y, N_Vector z) {
+    struct linear_sum_job job = { a, b, DATA(x), DATA(y), DATA(z) };
+    gf_parallel_run(linear_sum_range, &job, LEN(x));
+}
+
+struct constant_job { realtype c; realtype *z; };
+static void constant_range(void *context, long lo, long hi, int part) {
+    (void)part;
+    struct constant_job *j = context;
+    for (long i = lo; i < hi; i++) j->z[i] = j->c;
+}
 static void constant(realtype c, N_Vector z) {
-    const sunindextype n = LEN(z);
-    realtype *zd = DATA(z);
-    for (sunindextype i = 0; i < n; i++) zd[i] = c;
+    struct constant_job job = { c, DATA(z) };
+    gf_parallel_run(constant_range, &job, LEN(z));
 }
 
 // Binary element-wise operations z = x OP y, z possibly x or y.
@@ -117,7 +134,16 @@ UNARY_OP(inverse_op, 1.0 / xi)
 UNARY_OP(add_constant_op, xi + c)
 UNARY_OP(compare_op, (fabs(xi) >= c) ? 1.0 : 0.0)
 
-static void scale(realtype c, N_Vector x, N_Vector z) { scale_op_apply(c, x, z); }
+struct unary_job { realtype c; realtype *x, *z; };
+static void scale_range(void *context, long lo, long hi, int part) {
+    (void)part;
+    struct unary_job *j = context;
+    if (j->x == j->z) scale_op_inplace(hi - lo, j->c, j->z + lo); else scale_op_kernel(hi - lo, j->c, j->x + lo, j->z + lo);
+}
+static void scale(realtype c, N_Vector x, N_Vector z) {
+    struct unary_job job = { c, DATA(x), DATA(z) };
+    gf_parallel_run(scale_range, &job, LEN(x));
+}
 static void absolute(N_Vector x, N_Vector z) { absolute_op_apply(0, x, z); }
 static void inverse(N_Vector x, N_Vector z) { inverse_op_apply(0, x, z); }
 static void add_constant(N_Vector x, realtype b, N_Vector z) { add_constant_op_apply(b, x, z); }
@@ -125,9 +151,7 @@ static void compare(realtype c, N_Vector x, N_Vector z) { compare_op_apply(c, x,
 
 // Reductions use four partial sums (a fixed order: the result is deterministic, and the loop
 // vectorises without reassociation flags).
-static realtype dot_product(N_Vector x, N_Vector y) {
-    const sunindextype n = LEN(x);
-    const realtype *xd = DATA(x), *yd = DATA(y);
+static realtype dot_product_raw(sunindextype n, const realtype *xd, const realtype *yd) {
     realtype s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     sunindextype i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -135,6 +159,18 @@ static realtype dot_product(N_Vector x, N_Vector y) {
     }
     for (; i < n; i++) s0 += xd[i] * yd[i];
     return (s0 + s1) + (s2 + s3);
+}
+
+// Reductions split over two threads add the halves' sums in a fixed order: sum[0] + sum[1].
+struct reduce_job { const realtype *x, *y; realtype sum[2]; };
+static void dot_product_range(void *context, long lo, long hi, int part) {
+    struct reduce_job *j = context;
+    j->sum[part] = dot_product_raw(hi - lo, j->x + lo, j->y + lo);
+}
+static realtype dot_product(N_Vector x, N_Vector y) {
+    struct reduce_job job = { DATA(x), DATA(y), { 0, 0 } };
+    gf_parallel_run(dot_product_range, &job, LEN(x));
+    return gf_parallel_split(LEN(x)) ? job.sum[0] + job.sum[1] : job.sum[0];
 }
 
 static realtype max_norm(N_Vector x) {
@@ -145,9 +181,7 @@ static realtype max_norm(N_Vector x) {
     return m;
 }
 
-static realtype weighted_square_sum(N_Vector x, N_Vector w) {
-    const sunindextype n = LEN(x);
-    const realtype *xd = DATA(x), *wd = DATA(w);
+static realtype weighted_square_sum_raw(sunindextype n, const realtype *xd, const realtype *wd) {
     realtype s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     sunindextype i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -156,6 +190,16 @@ static realtype weighted_square_sum(N_Vector x, N_Vector w) {
     }
     for (; i < n; i++) { const realtype p = xd[i] * wd[i]; s0 += p * p; }
     return (s0 + s1) + (s2 + s3);
+}
+
+static void weighted_square_sum_range(void *context, long lo, long hi, int part) {
+    struct reduce_job *j = context;
+    j->sum[part] = weighted_square_sum_raw(hi - lo, j->x + lo, j->y + lo);
+}
+static realtype weighted_square_sum(N_Vector x, N_Vector w) {
+    struct reduce_job job = { DATA(x), DATA(w), { 0, 0 } };
+    gf_parallel_run(weighted_square_sum_range, &job, LEN(x));
+    return gf_parallel_split(LEN(x)) ? job.sum[0] + job.sum[1] : job.sum[0];
 }
 
 static realtype weighted_square_sum_mask(N_Vector x, N_Vector w, N_Vector id) {
@@ -207,68 +251,85 @@ static booleantype inverse_test(N_Vector x, N_Vector z) {
 // that reads the m inputs side by side: the hardware prefetcher follows a few concurrent streams at
 // full speed, where a blocked accumulator (an earlier version) ran at a fifth of the bandwidth.
 static void combine_group(sunindextype n, int keep, realtype a, realtype *restrict z, int m, const realtype *c,
-                          N_Vector *X) {
-    const realtype *restrict x0 = DATA(X[0]);
+                          N_Vector *X, sunindextype lo) {
+    const realtype *restrict x0 = DATA(X[0]) + lo;
     const realtype c0 = c[0];
     if (m == 1) {
         if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i];
         else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i];
         return;
     }
-    const realtype *restrict x1 = DATA(X[1]);
+    const realtype *restrict x1 = DATA(X[1]) + lo;
     const realtype c1 = c[1];
     if (m == 2) {
         if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i];
         else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i];
         return;
     }
-    const realtype *restrict x2 = DATA(X[2]);
+    const realtype *restrict x2 = DATA(X[2]) + lo;
     const realtype c2 = c[2];
     if (m == 3) {
         if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i] + c2 * x2[i];
         else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i];
         return;
     }
-    const realtype *restrict x3 = DATA(X[3]);
+    const realtype *restrict x3 = DATA(X[3]) + lo;
     const realtype c3 = c[3];
     if (keep) for (sunindextype i = 0; i < n; i++) z[i] = a * z[i] + c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
     else for (sunindextype i = 0; i < n; i++) z[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i];
 }
 
 // z = Σ_j c_j X_j in groups of four inputs. As in SUNDIALS, z may be X[0] and no other X[j].
-static int linear_combination(int nv, realtype *c, N_Vector *X, N_Vector z) {
-    const sunindextype n = LEN(z);
-    realtype *zd = DATA(z);
-    if (nv == 1) { scale(c[0], X[0], z); return 0; }
-    if (nv == 2) { linear_sum(c[0], X[0], c[1], X[1], z); return 0; }
+struct combination_job { int nv; realtype *c; N_Vector *X; realtype *z; };
+static void linear_combination_range(void *context, long lo, long hi, int part) {
+    (void)part;
+    struct combination_job *job = context;
+    const int nv = job->nv;
+    realtype *c = job->c;
+    N_Vector *X = job->X;
+    realtype *zd = job->z + lo;
+    const sunindextype n = hi - lo;
     int j;
-    if (DATA(X[0]) == zd) {  // z = c_0 z + …
+    if (DATA(X[0]) == job->z) {  // z = c_0 z + …
         const int m = nv - 1 < 4 ? nv - 1 : 4;
-        combine_group(n, 1, c[0], zd, m, c + 1, X + 1);
+        combine_group(n, 1, c[0], zd, m, c + 1, X + 1, lo);
         j = 1 + m;
     } else {
         const int m = nv < 4 ? nv : 4;
-        combine_group(n, 0, 0, zd, m, c, X);
+        combine_group(n, 0, 0, zd, m, c, X, lo);
         j = m;
     }
     while (j < nv) {
         const int m = nv - j < 4 ? nv - j : 4;
-        combine_group(n, 1, 1, zd, m, c + j, X + j);
+        combine_group(n, 1, 1, zd, m, c + j, X + j, lo);
         j += m;
     }
+}
+static int linear_combination(int nv, realtype *c, N_Vector *X, N_Vector z) {
+    if (nv == 1) { scale(c[0], X[0], z); return 0; }
+    if (nv == 2) { linear_sum(c[0], X[0], c[1], X[1], z); return 0; }
+    struct combination_job job = { nv, c, X, DATA(z) };
+    gf_parallel_run(linear_combination_range, &job, LEN(z));
     return 0;
 }
 
 // Z_j = a_j x + Y_j (Z_j may be Y_j).
-static int scale_add_multi(int nv, realtype *a, N_Vector x, N_Vector *Y, N_Vector *Z) {
-    const sunindextype n = LEN(x);
-    realtype *xd = DATA(x);
-    for (int j = 0; j < nv; j++) {
-        realtype *yd = DATA(Y[j]), *zd = DATA(Z[j]);
-        if (zd == yd) axpby_inplace(n, 1.0, zd, a[j], xd);
-        else if (zd == xd) axpby_inplace(n, a[j], zd, 1.0, yd);
-        else axpby_distinct(n, a[j], xd, 1.0, yd, zd);
+struct scale_add_job { int nv; realtype *a; N_Vector x; N_Vector *Y, *Z; };
+static void scale_add_multi_range(void *context, long lo, long hi, int part) {
+    (void)part;
+    struct scale_add_job *job = context;
+    const sunindextype n = hi - lo;
+    realtype *xd = DATA(job->x) + lo;
+    for (int j = 0; j < job->nv; j++) {
+        realtype *yd = DATA(job->Y[j]) + lo, *zd = DATA(job->Z[j]) + lo;
+        if (zd == yd) axpby_inplace(n, 1.0, zd, job->a[j], xd);
+        else if (zd == xd) axpby_inplace(n, job->a[j], zd, 1.0, yd);
+        else axpby_distinct(n, job->a[j], xd, 1.0, yd, zd);
     }
+}
+static int scale_add_multi(int nv, realtype *a, N_Vector x, N_Vector *Y, N_Vector *Z) {
+    struct scale_add_job job = { nv, a, x, Y, Z };
+    gf_parallel_run(scale_add_multi_range, &job, LEN(x));
     return 0;
 }
 
@@ -290,7 +351,7 @@ static void dot_product_pair(sunindextype n, const realtype *restrict x, const r
 static int dot_product_multi(int nv, N_Vector x, N_Vector *Y, realtype *d) {
     int j = 0;
     for (; j + 2 <= nv; j += 2) dot_product_pair(LEN(x), DATA(x), DATA(Y[j]), DATA(Y[j + 1]), d + j, d + j + 1);
-    if (j < nv) d[j] = dot_product(x, Y[j]);
+    if (j < nv) d[j] = dot_product_raw(LEN(x), DATA(x), DATA(Y[j]));  // single-threaded, as the pairs
     return 0;
 }
 

@@ -58,7 +58,7 @@ struct DescentCommand: ParsableCommand {
         switch r.stopReason {
         case .lossTolerance:
             stop = "early, at step \(r.steps) of \(summary.settings.steps) (t = \(g(r.finalTime, 6))): R − R_min ≤ --loss-tol \(g(lossTolerance ?? 0, 3)) (--loss-tol 0 takes all steps)"
-        case .horizon: stop = "took all \(r.steps) steps (t = \(g(r.finalTime, 6)))"
+        case .horizon, .event, .multipleEigenvalues, .stationary: stop = "took all \(r.steps) steps (t = \(g(r.finalTime, 6)))"
         case .diverged: stop = "DIVERGED at step \(r.steps) (t = \(g(r.finalTime, 6)))"
         }
         Terminal.print("GradFlow \(GradFlowVersion.string): gradient descent, η = \(g(summary.settings.learningRate, 6)) (edge of stability 2/η = \(g(2 / summary.settings.learningRate, 6)))")

@@ -24,6 +24,7 @@ enum OptionNames {
         .sharpnessMethod: "--sharpness-method", .sharpnessTolerance: "--sharpness-tol", .checkpointEvery: "--checkpoint-every",
         .lanczosMaxIterations: "--lanczos-max",
         .learningRate: "--lr", .descentSteps: "--steps", .divergenceFactor: "--divergence-factor",
+        .centralLearningRate: "--central-lr", .centralAllowCatapult: "--allow-catapult", .centralGapTolerance: "--central-gap",
         // critical-lr
         .bisectionSteps: "--bisection-steps", .trialSteps: "--steps", .trialLossTolerance: "--loss-tol",
         // sweep (a spec file names the field by its key instead)

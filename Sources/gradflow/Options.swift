@@ -338,7 +338,7 @@ extension RunConfiguration {
     /// A configuration from the option groups every command shares.
     init(problem: ProblemOptions, network: NetworkOptions, recording: RecordingOptions, monitors: MonitorOptions,
          output: OutputOptions, solver: SolverSettings = SolverSettings(), schedule: OutputSchedule,
-         descent: DescentSettings? = nil) throws {
+         descent: DescentSettings? = nil, central: CentralFlowSettings? = nil) throws {
         try network.checkZeroLayer()
         self.init(
             dataFile: problem.dataFile,
@@ -348,6 +348,6 @@ extension RunConfiguration {
             solver: solver, schedule: schedule, lossTolerance: recording.lossTolerance, threads: output.threads,
             outputPath: output.output, overwrite: output.force, flushInterval: output.flushInterval,
             monitors: try monitors.selection(), sharpness: monitors.sharpness, descent: descent,
-            scaleExponent: network.scaleExponent, saveWeights: recording.saveWeights)
+            scaleExponent: network.scaleExponent, saveWeights: recording.saveWeights, central: central)
     }
 }

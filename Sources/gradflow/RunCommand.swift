@@ -29,16 +29,18 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Recording") var recording: RecordingOptions
     @OptionGroup(title: "Monitors") var monitorOptions: MonitorOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Central flow (gradient descent at the edge of stability)") var central: CentralFlowOptions
 
     @Option(help: ArgumentHelp(
-        "Continue an interrupted or killed run (gradient flow or gradient descent) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
+        "Continue an interrupted or killed run (gradient flow or gradient descent; not a central flow) in FILE from its last flush, with its own configuration; other options are ignored. FILE is the run's FILE.partial after a crash or a full disk, or its interrupted file.",
         valueName: "file"))
     var resume: String?
 
     func configuration() throws -> RunConfiguration {
         try RunConfiguration(problem: problem, network: network, recording: recording, monitors: monitorOptions, output: output,
                              solver: integrator.settings,
-                             schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst))
+                             schedule: OutputSchedule(tFinal: tFinal, count: recording.outputTimes, spacing: recording.spacing, firstTime: tFirst),
+                             central: try central.settings())
     }
 
     /// Refuses bad options before `run()` (nothing is written). A resumed run has the file's own
@@ -50,11 +52,16 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         Terminal.installInterruptHandlers()
-        let reporter = ProgressReporter(enabled: !output.quiet)
+        // A central-flow run cannot be resumed: its progress does not offer it.
+        let reporter = ProgressReporter(enabled: !output.quiet, resumable: resume != nil || central.centralLearningRate == nil)
         defer { reporter.finish() }
         if let resume {
+            let method = (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method)
+            if method == CentralFlowDynamics.method {  // refused, read-only, with the central flow's own reason
+                _ = try CentralFlowRun.resume(resume, commandLine: Terminal.commandLine)
+            }
             // A gradient-descent file is continued as a descent (bit for bit).
-            if (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method) == GradientDescentDynamics.method {
+            if method == GradientDescentDynamics.method {
                 let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                             shouldStop: { Terminal.interrupted })
                 reporter.finish()
@@ -68,6 +75,13 @@ struct RunCommand: ParsableCommand {
             return
         }
         let config = try configuration()
+        if config.central != nil {
+            let summary = try CentralFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
+                                                     shouldStop: { Terminal.interrupted })
+            reporter.finish()
+            RunSummaryPrinter.print(summary, config: config)
+            return
+        }
         let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
                                                   shouldStop: { Terminal.interrupted })
         reporter.finish()
@@ -79,11 +93,16 @@ struct RunCommand: ParsableCommand {
 /// place on a terminal.
 final class ProgressReporter {
     private let enabled: Bool
+    /// Whether the run's file can be continued with --resume (the hint on its partial file says so).
+    private let resumable: Bool
     private var lastPrint = 0.0
     private var printed = false
     private var announced: Set<String> = []
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, resumable: Bool = true) {
+        self.enabled = enabled
+        self.resumable = resumable
+    }
 
     func report(_ p: RunProgress) {
         // Once per file: where the run is written while it goes on (the name to resume after a crash).
@@ -91,7 +110,8 @@ final class ProgressReporter {
             announced.insert(p.file)
             if p.file.hasSuffix(OutputFile.partialSuffix) {
                 let final = String(p.file.dropLast(OutputFile.partialSuffix.count))
-                Terminal.write("writing \(p.file) (renamed to \(final) when the run ends; after a crash: gradflow run --resume \(p.file))\n", toError: true)
+                let hint = resumable ? "; after a crash: gradflow run --resume \(p.file)" : "; after a crash it keeps the rows written so far"
+                Terminal.write("writing \(p.file) (renamed to \(final) when the run ends\(hint))\n", toError: true)
             }
         }
         guard enabled, p.elapsed >= 1, p.elapsed - lastPrint >= 1 else { return }
@@ -158,6 +178,51 @@ enum RunSummaryPrinter {
             """)
         for note in report.notes { Terminal.print("  note      \(note)") }
         if !report.verdicts.isEmpty { MonitorTablePrinter.print(report.verdicts) }
+    }
+
+    /// The central flow's summary: the phases and switches, S at both ends against 2/η, and the constraint.
+    static func print(_ s: RunSummary<CentralFlowResult>, config: RunConfiguration) {
+        let r = s.result, st = r.statistics, eta = config.central?.learningRate ?? .nan
+        func name(_ phase: CentralFlowPhase) -> String {
+            switch phase {
+            case .stable: return "stable"
+            case .edge: return "edge"
+            case .above: return "above 2/η"
+            }
+        }
+        let stop: String
+        switch r.stopReason {
+        case .lossTolerance: stop = "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
+        case .multipleEigenvalues: stop = "MULTIPLE EIGENVALUES at 2/η at t = \(g(r.finalTime, 6)): λ_1 = \(g(r.finalSharpness, 8)), λ_2 = \(g(r.finalSecondEigenvalue, 8)) (the single-eigenvalue central flow does not hold beyond)"
+        case .stationary: stop = "stationary on S = 2/η at t = \(g(r.finalTime, 6)): ‖Π∇R‖² ≤ \(g(config.lossTolerance ?? 0, 3)) (a minimiser of R on the constraint; --loss-tol 0 runs to the horizon)"
+        default: stop = "horizon t = \(g(r.finalTime, 6)) reached"
+        }
+        Terminal.print("GradFlow \(GradFlowVersion.string): central flow of gradient descent at η = \(g(eta, 6)) (2/η = \(g(2 / eta, 8))), \(config.solver.method.solverDescription) while S < 2/η, explicit Dormand–Prince at the edge (rtol \(g(config.solver.relativeTolerance, 2)), atol \(g(config.solver.absoluteTolerance, 2)))")
+        Terminal.print(problemAndNetwork(s.setup))
+        Terminal.print("  stopped   \(stop)")
+        Terminal.print(finalLine(r.finalEvaluation, s.report))
+        let finalPhase: String
+        switch r.finalPhase {
+        case .stable: finalPhase = "stable (S < 2/η)"
+        case .edge: finalPhase = "edge (S held at 2/η)"
+        case .above: finalPhase = "above 2/η (gradient flow, outside the central flow's scope)"
+        }
+        Terminal.print("  sharpness S(0) = \(g(r.initialSharpness, 8)), S(final) = \(g(r.finalSharpness, 8)), 2/η = \(g(2 / eta, 8)); final phase \(finalPhase)")
+        if r.switches.isEmpty {
+            Terminal.print(r.initialPhase == .stable ? "  switches  none: S stayed below 2/η, and the central flow is gradient flow"
+                                                     : "  switches  none: the run stayed \(name(r.initialPhase)) from its start")
+        } else {
+            let list = r.switches.map { "\(name($0.phase)) at t = \(g($0.time, 8))" }.joined(separator: ", ")
+            let residual = r.largestConstraintResidual.isNaN ? "– (no output row fell in the edge phase)" : g(r.largestConstraintResidual, 3)
+            Terminal.print("  switches  \(list); largest |S − 2/η| at the edge's rows \(residual)")
+        }
+        if r.initialPhase == .above {
+            Terminal.print("  warning   S(0) > 2/η: descent first catapults, which the central flow does not describe; it started as gradient flow")
+        }
+        Terminal.print("  solver    \(st.steps) steps, \(st.rhsEvaluations) right-hand sides, \(st.jacobianVectorProducts) J·v, \(st.rootFunctionEvaluations) root-function evaluations, \(st.errorTestFailures) error-test failures")
+        let perStep = st.steps > 0 ? Double(r.lanczosProducts + 2 * r.thirdDerivatives) / Double(st.steps) : 0
+        Terminal.print("  spectral  \(r.lanczosRuns) warm-started Lanczos runs (\(r.lanczosProducts) H·v, \(g(Double(r.lanczosProducts) / Double(max(r.lanczosRuns, 1)), 3)) per run), \(r.thirdDerivatives) third derivatives ∇³R[u,u]: \(g(perStep, 3)) H·v-equivalents per step")
+        footer(s.report, rows: s.report.rows)
     }
 
     static func print(_ s: GradientFlowRunSummary, config: RunConfiguration) {

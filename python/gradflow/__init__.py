@@ -116,7 +116,8 @@ class Trajectory:
 
 class Comparison:
     """A ``gradflow compare`` file: ``table`` (the ``/comparison`` columns, a dict of numpy arrays, or
-    ``to_xarray()`` / ``to_pandas()``), with ``flow`` and ``descent`` the two trajectories beside it."""
+    ``to_xarray()`` / ``to_pandas()``), with ``flow`` and ``descent`` the two trajectories beside it, and
+    ``central`` the central flow's (``compare(..., central=True)``; None otherwise)."""
 
     def __init__(self, path: PathLike, summary: str = ""):
         self.path = os.fspath(path)
@@ -127,6 +128,8 @@ class Comparison:
             self.table = {k: v[()] for k, v in f["comparison"].items()}
         self.flow = Trajectory(folder / self.attrs["flow_file"]) if (folder / self.attrs["flow_file"]).exists() else None
         self.descent = Trajectory(folder / self.attrs["descent_file"]) if (folder / self.attrs["descent_file"]).exists() else None
+        central = self.attrs.get("central_file")
+        self.central = Trajectory(folder / central) if central and (folder / central).exists() else None
 
     def __repr__(self) -> str:
         return f"Comparison({self.path!r}, lr={self.attrs.get('lr')!r})"

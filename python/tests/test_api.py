@@ -70,6 +70,18 @@ def test_compare_and_open(small):
     assert isinstance(gradflow.open(cmp.flow.path), gradflow.Trajectory)
 
 
+def test_compare_central():
+    # L = 5, widths 5, s = 0.35 on the default data: S(0) = 8.23, descent at η = 0.16 reaches 2/η = 12.5.
+    cmp = gradflow.compare(lr=0.16, steps=60, depth=5, init_scale=0.35, central=True, progress=False)
+    assert cmp.central is not None and cmp.central.attrs["method"] == "central-flow"
+    ds = cmp.to_xarray()
+    assert set(ds["central_phase"].values) == {0.0, 1.0}
+    edge = ds["central_phase"].values == 1
+    np.testing.assert_allclose(ds["central_sharpness"].values[edge], 12.5, rtol=1e-7)
+    # The central flow's own file holds the same sharpness column.
+    np.testing.assert_array_equal(cmp.central.to_xarray("trajectory")["central_sharpness"].values, ds["central_sharpness"].values)
+
+
 def test_to_xarray(small):
     pytest.importorskip("xarray")
     traj = gradflow.run(**small, progress=False)

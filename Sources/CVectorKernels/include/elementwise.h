@@ -21,4 +21,17 @@ void gf_hadamard_accumulate(int n, const double *a, const double *b, double *out
 /// out[i] = a[i] · b[i] + c[i] · d[i] · e[i]. `out` may alias `a`.
 void gf_hadamard_sum(int n, const double *a, const double *b, const double *c, const double *d, const double *e,
                      double *out);
+
+/// σ'''(x) of the tanh-form GELU, for the third derivative of the risk (MATH.md §11): with t' = (1 − t²)u',
+/// t'' = (1 − t²)(u'' − 2tu'²), t''' = −2tt'(u'' − 2tu'²) + (1 − t²)(u''' − 2t'u'² − 4tu'u''), u''' = 6cκ,
+///   d3 = σ'''(x) = (3/2)t'' + ½x t'''.
+void gf_gelu_third(int n, const double *z, double *d3);
+
+/// The second tangent of H = σ(Z) along one direction: out[i] = σ''·Ż² + σ'·Z̈ (d2, zdot, d1, zddot).
+void gf_gelu_second_tangent(int n, const double *d1, const double *d2, const double *zdot, const double *zddot, double *out);
+
+/// The second tangent of Δ = Γ ⊙ σ'(Z) along one direction:
+/// out[i] = Γ̈σ' + 2Γ̇σ''Ż + Γ(σ'''Ż² + σ''Z̈).
+void gf_gelu_second_adjoint(int n, const double *gddot, const double *d1, const double *gdot, const double *d2, const double *zdot,
+                            const double *g, const double *d3, const double *zddot, double *out);
 #endif

@@ -12,6 +12,7 @@
 #include <nvector/nvector_serial.h>
 #include "outer_product.h"
 #include "elementwise.h"
+#include "parallel.h"
 
 /// Installs the optimised operations into the ops table of the serial vector `v` (and so of its clones),
 /// with a clone operation whose data are 64-byte aligned.

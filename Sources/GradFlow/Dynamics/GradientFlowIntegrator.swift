@@ -27,10 +27,14 @@ public struct GradientFlowResult: Sendable {
 public final class GradientFlowIntegrator {
     public let risk: DifferentiableRisk
     public let settings: SolverSettings
+    /// The right-hand side in place of −∇R (nil: gradient flow). It needs an explicit method (`erk`): the
+    /// implicit ones take −H as the Jacobian.
+    public let field: (any VectorField)?
 
-    public init(risk: DifferentiableRisk, settings: SolverSettings) {
+    public init(risk: DifferentiableRisk, settings: SolverSettings, field: (any VectorField)? = nil) {
         self.risk = risk
         self.settings = settings
+        self.field = field
     }
 
     /// Runs the integration.
@@ -48,7 +52,9 @@ public final class GradientFlowIntegrator {
     ///   - shouldStop: asked at every output time and between right-hand sides; true ends the run with
     ///     `GradFlowError.interrupted` at the last observed time.
     ///   - events: functions whose zero crossings are located by root finding (to the solver's tolerance) and
-    ///     reported as they are found, between output times.
+    ///     reported as they are found, between output times. A terminal one (`TrajectoryEvents.isTerminal`)
+    ///     ends the integration at its crossing, which is not recorded as a row: the result's stop reason is
+    ///     `.event` and its final time and weights are the crossing's.
     public func integrate(
         from initialWeights: [Double], startTime: Double = 0, observesStart: Bool? = nil, schedule: OutputSchedule, lossTolerance: Double?,
         events: (any TrajectoryEvents)? = nil, shouldStop: @escaping () -> Bool = { false },
@@ -56,6 +62,10 @@ public final class GradientFlowIntegrator {
     ) throws -> GradientFlowResult {
         try settings.validate()
         try schedule.validate()
+        if field != nil, settings.method != .erk {
+            throw GradFlowError.invalidConfiguration(field: .solverMethod, value: "\(settings.method.rawValue)",
+                                                     reason: "a right-hand side other than −∇R needs the explicit method erk")
+        }
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {
             throw GradFlowError.invalidConfiguration(field: .lossTolerance, value: "\(tol)", reason: "must be a finite number ≥ 0 (0: never stop on the loss)")
         }
@@ -86,7 +96,7 @@ public final class GradientFlowIntegrator {
         }
 
         let ode = GradientFlowODE(risk: risk, lossTolerance: lossTolerance ?? 0, hasLossRoot: lossTolerance != nil, events: events,
-                                  shouldStop: shouldStop)
+                                  field: field, shouldStop: shouldStop)
         let switching = settings.method == .auto
         var session: ODESession? = try makeSession(switching ? .erk : settings.method, ode: ode, initial: initialWeights,
                                                    startTime: startTime, tFinal: schedule.tFinal)
@@ -98,8 +108,9 @@ public final class GradientFlowIntegrator {
         var reason = StopReason.horizon
         var last = initial
         var lastTime = startTime
+        var terminal: (time: Double, weights: [Double])?
         try withExtendedLifetime(ode) {
-            for tout in times {
+            outputs: for tout in times {
                 if shouldStop() { throw GradFlowError.interrupted(time: lastTime) }
                 var t = lastTime, outcome = ODEOutcome.reached
                 let stepsAtOutput = session!.statistics.steps
@@ -110,7 +121,12 @@ public final class GradientFlowIntegrator {
                         _ = error
                         throw GradFlowError.interrupted(time: lastTime)
                     }
-                    // An event was reported by the session (`rootOutcome`); the integration goes on to tout.
+                    // An event was reported by the session (`rootOutcome`); the integration goes on to tout unless
+                    // the event is terminal.
+                    if case let .event(indices) = outcome, let events, indices.contains(where: { events.isTerminal($0) }) {
+                        terminal = (t, Array(UnsafeBufferPointer(ode.buffer(session!.state))))
+                        break outputs
+                    }
                     guard switching, switchTime == nil, outcome != .root, let explicit = session as? ERKStepSession else { continue }
                     let steps = explicit.statistics.steps
                     // `solver.maxSteps` counts the steps between two output times, as SUNDIALS' mxstep does.
@@ -149,6 +165,11 @@ public final class GradientFlowIntegrator {
         var statistics = session!.statistics
         statistics.add(earlier)
         statistics.stiffnessSwitchTime = switchTime
+        if let terminal {
+            let evaluation = risk.evaluate(at: terminal.weights)
+            return GradientFlowResult(finalTime: terminal.time, finalWeights: terminal.weights, finalEvaluation: evaluation,
+                                      stopReason: .event, statistics: statistics, samples: samples)
+        }
         let finalWeights = Array(UnsafeBufferPointer(ode.buffer(session!.state)))
         return GradientFlowResult(finalTime: lastTime, finalWeights: finalWeights, finalEvaluation: last,
                                   stopReason: reason, statistics: statistics, samples: samples)

@@ -29,9 +29,13 @@ final class GradientFlowODE {
     /// The time of the last root return (set by the session before `rootOutcome`).
     var lastRootTime = 0.0
 
+    /// The right-hand side in place of −∇R, when set (the central flow's edge phase).
+    let field: (any VectorField)?
+
     init(risk: DifferentiableRisk, lossTolerance: Double, hasLossRoot: Bool = true, events: (any TrajectoryEvents)? = nil,
-         shouldStop: @escaping () -> Bool = { false }) {
+         field: (any VectorField)? = nil, shouldStop: @escaping () -> Bool = { false }) {
         self.risk = risk
+        self.field = field
         count = risk.parameterCount
         self.lossTolerance = lossTolerance
         self.hasLossRoot = hasLossRoot
@@ -46,6 +50,7 @@ final class GradientFlowODE {
 
     func rightHandSide(_ y: N_Vector, _ ydot: N_Vector) -> Int32 {
         if shouldStop() { return -1 }  // unrecoverable: CVODE stops at once
+        if let field { return field.velocity(at: UnsafeBufferPointer(buffer(y)), into: buffer(ydot)) ? 0 : 1 }
         risk.gradient(at: UnsafeBufferPointer(buffer(y)), into: buffer(ydot), scale: -1)
         // A non-finite field is recoverable once: CVODE retries with a smaller step, and fails with
         // CV_REPTD_RHSFUNC_ERR / CV_FIRST_RHSFUNC_ERR if it persists.

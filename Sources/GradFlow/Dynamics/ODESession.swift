@@ -54,9 +54,10 @@ func rootOutcome(_ ode: GradientFlowODE, _ get: (UnsafeMutablePointer<Int32>) ->
     return .event(events)
 }
 
-/// The root directions SUNDIALS is given: the loss root only from above (−1), events both ways (0).
+/// The root directions SUNDIALS is given: the loss root only from above (−1), events as they ask (both ways
+/// by default).
 func rootDirections(_ ode: GradientFlowODE) -> [Int32] {
-    (ode.hasLossRoot ? [-1] : []) + [Int32](repeating: 0, count: ode.events?.eventCount ?? 0)
+    (ode.hasLossRoot ? [-1] : []) + (0..<(ode.events?.eventCount ?? 0)).map { ode.events!.direction(of: $0) }
 }
 
 /// One `long int` counter of a SUNDIALS integrator (0 if the getter fails).

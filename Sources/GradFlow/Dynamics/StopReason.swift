@@ -7,4 +7,12 @@ public enum StopReason: String, Sendable, Codable {
     case horizon
     /// Gradient descent diverged: R − R_min grew beyond its divergence level or became non-finite.
     case diverged
+    /// A terminal event function (`TrajectoryEvents.isTerminal`) crossed zero: the central flow's phase switch.
+    case event
+    /// The central flow reached a point where λ_2 comes within its tolerance of λ_1 = S at the edge of
+    /// stability: its single-eigenvalue form no longer holds (MATH.md §11).
+    case multipleEigenvalues = "multiple-eigenvalues"
+    /// The central flow's edge phase reached a stationary point of R on S = 2/η: its velocity ‖Π∇R‖² fell to
+    /// the loss tolerance (where 2/η is below every global minimiser's sharpness, R − R_min cannot).
+    case stationary = "constrained-stationary"
 }

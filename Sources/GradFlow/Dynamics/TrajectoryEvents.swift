@@ -11,4 +11,15 @@ public protocol TrajectoryEvents: AnyObject {
     func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>)
     /// g_j changed sign at `time`.
     func eventCrossed(_ index: Int, at time: Double)
+    /// Which crossings of g_j count: +1 only upward (g_j from negative to positive), −1 only downward, 0 both
+    /// (the default).
+    func direction(of index: Int) -> Int32
+    /// Whether a crossing of g_j ends the integration there (gradient flow returns at the crossing with
+    /// `StopReason.event`); the default: no, the integration goes on.
+    func isTerminal(_ index: Int) -> Bool
+}
+
+extension TrajectoryEvents {
+    public func direction(of index: Int) -> Int32 { 0 }
+    public func isTerminal(_ index: Int) -> Bool { false }
 }

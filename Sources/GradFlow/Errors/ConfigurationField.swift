@@ -105,6 +105,10 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
     public static let descentSteps = ConfigurationField(.run, "descent.steps")
     public static let divergenceFactor = ConfigurationField(.run, "descent.divergenceFactor")
 
+    public static let centralLearningRate = ConfigurationField(.run, "central.learningRate")
+    public static let centralAllowCatapult = ConfigurationField(.run, "central.allowCatapult")
+    public static let centralGapTolerance = ConfigurationField(.run, "central.gapTolerance")
+
     // MARK: Other settings types
 
     public static let bisectionSteps = ConfigurationField(.criticalLearningRate, "bisectionSteps")
@@ -141,7 +145,7 @@ public struct ConfigurationField: Hashable, Sendable, CustomStringConvertible {
         absoluteTolerance, maxSteps, krylovDimension, maxOrder, vectorKernels, preconditioner, gramSchmidt,
         linearSolverToleranceFactor, tFinal, outputTimes, spacing, firstOutputTime, lossTolerance, threads, outputPath, overwrite,
         flushInterval, monitors, sharpnessMethod, sharpnessTolerance, checkpointEvery, lanczosMaxIterations, learningRate,
-        descentSteps, divergenceFactor, bisectionSteps, trialSteps, trialLossTolerance, sweepMethods, sweepInitializations,
+        descentSteps, divergenceFactor, centralLearningRate, centralAllowCatapult, centralGapTolerance, bisectionSteps, trialSteps, trialLossTolerance, sweepMethods, sweepInitializations,
         sweepInitScales, sweepLearningRates, sweepDepths, sweepWidths, sweepSeeds, sweepScaleExponents, sweepArguments, sweepFlowArguments,
         sweepDescentArguments, sweepModel, sweepShard, resumePath, allowMissingShards, projection,
     ]

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CVectorKernels
 
 /// The number of threads OpenBLAS uses, process-wide. Small matrix-vector products lose to threading
 /// overhead, so runs use 1 unless told otherwise; the same count gives the same bits.
@@ -25,11 +26,14 @@ package enum BLASThreads {
         }
     }
 
-    /// Sets the count, capped to `maximum`. A count that `validate` refuses is not passed to OpenBLAS at all
-    /// (the run's validation, which follows, refuses it).
+    /// Sets the count, capped to `maximum`, for OpenBLAS and for GradFlow's N_Vector kernels, which split
+    /// vectors of at least `GF_PARALLEL_MIN` (2^18) doubles over two threads when the count is 2 or more
+    /// (`parallel.h`; smaller vectors, and one thread, run the single-threaded loops bit for bit). A count that
+    /// `validate` refuses is not passed on at all (the run's validation, which follows, refuses it).
     package static func set(_ count: Int) {
         guard accepted.contains(count) else { return }
         openblas_set_num_threads(Int32(min(count, maximum)))
+        gf_vector_set_threads(Int32(count))
     }
 
     package static var current: Int { Int(openblas_get_num_threads()) }

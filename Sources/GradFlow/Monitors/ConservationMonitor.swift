@@ -109,6 +109,11 @@ public final class ConservationMonitor: Monitor {
                                    value: worstDrift, valueDigits: 3, boundText: "none", outcome: .info,
                                    note: "Lemma 1 needs linear layers; this is the drift that occurs (max over k and t, relative to ‖W_kW_kᵀ‖_F; absolute \(worstDriftAbsolute, digits: 3))")]
         }
+        if case .central = context.dynamics {
+            return [MonitorVerdict(key: key, title: "central flow: drift of D_k (not conserved at the edge)",
+                                   value: worstDrift, valueDigits: 3, boundText: "none", outcome: .info,
+                                   note: "the edge phase's ½σ²∇S term changes D_k; gradient-flow stretches conserve it (max over k and t, relative; absolute \(worstDriftAbsolute, digits: 3))")]
+        }
         if case let .descent(eta) = context.dynamics {
             return [MonitorVerdict(key: key, title: "GD: D_k(t) − D_k(0) = η² Σ_s (G_kG_kᵀ − G_{k+1}ᵀG_{k+1})",
                                    value: worstPredictionCheck, valueDigits: 3, bound: [1], boundText: "≤ 1",

@@ -7,12 +7,17 @@
 /// m_L > 1) the verdict is `n/a` with the reason.
 ///
 /// Columns: `rank1_residual`, `spectral_norm_sq` [L]; `norm_balance`, `norm_balance_margin`; `alignment`,
-/// `alignment_bound` [L−1]; `lemma2_slack`. Cost per output time: one SVD per layer (`dgesdd`,
-/// O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L) for the pairwise balance.
+/// `alignment_bound` [L−1]; `lemma2_slack`. Cost per output time: the top singular triplet of each layer by a
+/// warm-started, certified Lanczos iteration (`TopSingularTripletSolver`; a few O(m_k m_{k−1}) products on a
+/// slowly changing layer, `dgesdd` on the first row and when it cannot certify) and O(L) for the pairwise balance.
+/// Accuracy: σ_1² to max(1e-10·(‖W_k‖_F² − σ_1²), 1e-20·σ_1²), so the rank-one residual to ten digits, and each
+/// singular vector's angle to 1e-10, so the alignment to about 4e-10 (certified bounds; LAPACK's are rounding only).
 public final class Lemma2Monitor: Monitor {
     let context: MonitorContext
     /// The constants of the lemma; nil when it does not apply (`reason` says why).
     public let quantities: Lemma2Quantities?
+    /// The warm-started per-layer solvers (one trajectory's rows in order).
+    public let workspace: Lemma2Quantities.Workspace?
     let reason: String
     private var rankOneHeld = true, balanceHeld = true, alignmentHeld = true
     private var worstRankOne = 0.0, worstRankOneExcess = -Double.infinity
@@ -24,9 +29,11 @@ public final class Lemma2Monitor: Monitor {
         let network = context.network
         if network.isScalarLinear, network.shape.outputWidth == 1, network.shape.depth >= 2, let imbalances = context.initialImbalances {
             quantities = try Lemma2Quantities(initialWeights: context.initialWeights, shape: network.shape, imbalances: imbalances)
+            workspace = Lemma2Quantities.Workspace(shape: network.shape)
             reason = ""
         } else {
             quantities = nil
+            workspace = nil
             reason = network.model == .gelu ? "Lemma 2 concerns linear networks; it does not apply to a GELU network (MATH.md §6.3)"
                 : network.projection == nil ? "Lemma 2 is not claimed for q = \(network.shape.outputWidth) outputs (Theorem 5, MATH.md §6.1)"
                 : network.shape.depth < 2 ? "needs depth L ≥ 2"
@@ -56,8 +63,8 @@ public final class Lemma2Monitor: Monitor {
     }
 
     public func measure(_ sample: MonitorSample, into row: inout MonitorRow) throws {
-        guard let quantities else { return }
-        let v = try quantities.values(at: sample.weights, driftNorms: sample.imbalanceDrift)
+        guard let quantities, let workspace else { return }
+        let v = try quantities.values(at: sample.weights, driftNorms: sample.imbalanceDrift, workspace: workspace)
         row["rank1_residual"] = v.rankOneResidual
         row["spectral_norm_sq"] = v.spectralNormsSquared
         row["norm_balance"] = [v.normSpread]
@@ -65,6 +72,19 @@ public final class Lemma2Monitor: Monitor {
         row["alignment"] = v.alignment
         row["alignment_bound"] = v.alignmentBound
         row["lemma2_slack"] = [v.slack]
+    }
+
+    /// Per layer: the warm-started solver's state (`TopSingularTripletSolver.state`).
+    public var resumeStateCount: Int { workspace?.solvers.map(\.stateCount).reduce(0, +) ?? 0 }
+    public func resumeState() -> [Double] { workspace?.solvers.flatMap { $0.state() } ?? [] }
+    public func restore(_ state: ArraySlice<Double>, weights: [Double]) {
+        guard let workspace else { return }
+        var offset = state.startIndex
+        for (index, solver) in workspace.solvers.enumerated() {
+            let range = context.network.shape.range(index + 1)
+            solver.restore(state[offset..<(offset + solver.stateCount)], previous: weights[range])
+            offset += solver.stateCount
+        }
     }
 
     public func track(_ row: inout MonitorRow) {

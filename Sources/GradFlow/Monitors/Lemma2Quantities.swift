@@ -13,7 +13,12 @@
 /// `Σ_j (√m_j + 1)‖ΔD_j‖_F + 1e-12·(1 + the bound's scale)` (for the norm balance the scale is Σδ,
 /// for the alignment 1, divided by ‖W_{k+1}‖_2²).
 ///
-/// Cost per output time: one SVD per layer (LAPACK `dgesdd`, O(m_k m_{k−1} min(m_k, m_{k−1}))) and O(L) for the balance.
+/// Cost per output time: the top singular triplet of each layer and O(L) for the balance. Statelessly
+/// (`values(at:driftNorms:)`) one LAPACK `dgesdd` per layer, O(m_k m_{k−1} min(m_k, m_{k−1})); along a
+/// trajectory (`values(at:driftNorms:workspace:)`) a warm-started, certified Lanczos iteration per layer
+/// (`TopSingularTripletSolver`: typically a few products with W_k, O(m_k m_{k−1}) each), which falls back to
+/// `dgesdd` when it cannot certify σ_1² − ρ ≤ max(1e-10·(‖W_k‖_F² − ρ), 1e-20·ρ) and the singular vectors'
+/// angle error ≤ 1e-10 within 32 steps (at most min(m_k, m_{k−1})).
 public struct Lemma2Quantities: Sendable {
     public let shape: NetworkShape
     public let tau: [Double]
@@ -40,6 +45,22 @@ public struct Lemma2Quantities: Sendable {
         /// The numerical slack at this time, `slack(0)`; `slack(scale) = slack(0) + 1e-12·|scale|`.
         /// (`Lemma2Monitor.track` decides from these values whether each statement holds.)
         public var slack: Double
+        /// The largest certified bound on σ_1² − ρ over the layers, relative to ‖W_k‖_F² (0 when LAPACK computed all).
+        public var eigenvalueBound: Double = 0
+        /// The largest certified bound on the sine of a singular vector's angle error (0 when LAPACK computed all).
+        public var angleBound: Double = 0
+    }
+
+    /// The per-layer warm-started solvers of `values(at:driftNorms:workspace:)`: each keeps the layer's
+    /// previous matrix, its top vector and a certified bound on its σ_2. Not thread-safe; one per trajectory.
+    public final class Workspace {
+        public let solvers: [TopSingularTripletSolver]
+        public init(shape: NetworkShape) {
+            solvers = (1...shape.depth).map { TopSingularTripletSolver(rows: shape.rows($0), columns: shape.columns($0)) }
+        }
+        /// Calls that fell back to LAPACK, and all calls, over the layers.
+        public var lapackCalls: Int { solvers.map(\.lapackCalls).reduce(0, +) }
+        public var calls: Int { solvers.map(\.calls).reduce(0, +) }
     }
 
     public init(initialWeights: [Double], shape: NetworkShape, imbalances: Imbalances) throws {
@@ -79,16 +100,37 @@ public struct Lemma2Quantities: Sendable {
     }
 
     /// Lemma 2's quantities at θ; `driftNorms` are `‖D_k(t) − D_k(0)‖_F` (k = 1…L−1) for the slack.
+    /// One LAPACK `dgesdd` per layer.
     public func values(at theta: [Double], driftNorms: [Double]) throws -> Values {
+        try values(at: theta, driftNorms: driftNorms) { k in
+            let (s, u, v) = try LAPACK.singularValues(Array(theta[shape.range(k)]), rows: shape.rows(k), columns: shape.columns(k))
+            return TopSingularTriplet(sigmaSquared: s[0] * s[0], residualSquared: s.dropFirst().map { $0 * $0 }.reduce(0, +), u: u, v: v,
+                                      eigenvalueBound: 0, angleBound: 0, lanczosSteps: 0, usedLAPACK: true)
+        }
+    }
+
+    /// The same quantities along a trajectory: each layer's top triplet from `workspace`'s warm-started,
+    /// certified Lanczos (`TopSingularTripletSolver`), started from the previous call's vectors.
+    public func values(at theta: [Double], driftNorms: [Double], workspace: Workspace) throws -> Values {
+        try theta.withUnsafeBufferPointer { buffer in
+            try values(at: theta, driftNorms: driftNorms) { k in
+                try workspace.solvers[k - 1].solve(buffer.baseAddress! + shape.offset(k))
+            }
+        }
+    }
+
+    private func values(at theta: [Double], driftNorms: [Double], triplet: (Int) throws -> TopSingularTriplet) throws -> Values {
         let L = shape.depth
         var residual: [Double] = [], top: [Double] = [], us: [[Double]] = [], vs: [[Double]] = []
+        var eigenvalueBound = 0.0, angleBound = 0.0
         for k in 1...L {
-            let block = Array(theta[shape.range(k)])
-            let (s, u, v) = try LAPACK.singularValues(block, rows: shape.rows(k), columns: shape.columns(k))
-            top.append(s[0] * s[0])
-            residual.append(s.dropFirst().map { $0 * $0 }.reduce(0, +))
-            us.append(u)
-            vs.append(v)
+            let t = try triplet(k)
+            top.append(t.sigmaSquared)
+            residual.append(t.residualSquared)
+            us.append(t.u)
+            vs.append(t.v)
+            eigenvalueBound = max(eigenvalueBound, t.eigenvalueBound / max(t.sigmaSquared + t.residualSquared, .leastNormalMagnitude))
+            angleBound = max(angleBound, t.angleBound)
         }
         let slackBase = zip(driftNorms, 1..<max(L, 1)).map { ($0.0) * (Double(shape.rows($0.1)).squareRoot() + 1) }.reduce(0, +)
         let margin = Self.balanceMargin(spectralNormsSquared: top, delta: delta)
@@ -100,6 +142,6 @@ public struct Lemma2Quantities: Sendable {
         }
         return Values(rankOneResidual: residual, spectralNormsSquared: top, normSpread: (top.max() ?? 0) - (top.min() ?? 0),
                       normBalanceMargin: margin, alignment: alignment, alignmentBound: alignmentBound,
-                      slack: slackBase + 1e-12)
+                      slack: slackBase + 1e-12, eigenvalueBound: eigenvalueBound, angleBound: angleBound)
     }
 }

@@ -38,6 +38,14 @@ public protocol Monitor: AnyObject {
     func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>)
     /// g_j changed sign at `time` (gradient flow: located by root finding; descent: interpolated).
     func eventCrossed(_ index: Int, at time: Double)
+
+    /// The length of `resumeState` (fixed for the run; default 0).
+    var resumeStateCount: Int { get }
+    /// State that the next row's values depend on beyond θ (warm starts), saved with every row's resume
+    /// record so that a resumed run continues bit for bit; `resumeStateCount` numbers.
+    func resumeState() -> [Double]
+    /// Restores `resumeState()` as saved after the row at which θ was `weights`.
+    func restore(_ state: ArraySlice<Double>, weights: [Double])
 }
 
 extension Monitor {
@@ -50,4 +58,7 @@ extension Monitor {
     public var eventCount: Int { 0 }
     public func eventValues(at weights: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {}
     public func eventCrossed(_ index: Int, at time: Double) {}
+    public var resumeStateCount: Int { 0 }
+    public func resumeState() -> [Double] { [] }
+    public func restore(_ state: ArraySlice<Double>, weights: [Double]) {}
 }

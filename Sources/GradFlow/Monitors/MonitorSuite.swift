@@ -13,6 +13,9 @@ public final class MonitorSuite {
     public enum Dynamics: Sendable {
         case flow(relativeTolerance: Double)
         case descent(learningRate: Double)
+        /// The central flow of descent at η (MATH.md §11), integrated at relative tolerance rtol; `startsAbove`:
+        /// S(0) > 2/η, a start outside the flow's scope (descent would catapult).
+        case central(relativeTolerance: Double, learningRate: Double, startsAbove: Bool)
     }
 
     public let context: MonitorContext
@@ -53,6 +56,22 @@ public final class MonitorSuite {
 
     /// The first monitor of type `T`, if the run has one.
     public func monitor<T: Monitor>(_ type: T.Type) -> T? { monitors.lazy.compactMap { $0 as? T }.first }
+
+    /// The monitors' resume state (`Monitor.resumeState`), concatenated in table order: saved after the
+    /// dynamics' own extras in every resume record.
+    public var resumeStateCount: Int { monitors.map(\.resumeStateCount).reduce(0, +) }
+    public func resumeState() -> [Double] { monitors.flatMap { $0.resumeState() } }
+    /// Restores `resumeState()`; a state of another length (a file written before monitors saved one) is
+    /// ignored: the monitors then start cold, with values equal up to their stated accuracy.
+    public func restore(_ state: ArraySlice<Double>, weights: [Double]) {
+        guard state.count == resumeStateCount else { return }
+        var offset = state.startIndex
+        for monitor in monitors {
+            let count = monitor.resumeStateCount
+            monitor.restore(state[offset..<(offset + count)], weights: weights)
+            offset += count
+        }
+    }
 
     /// The last sharpness checkpoint, when the sharpness monitor ran.
     public var lastSharpness: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)? {
@@ -151,7 +170,7 @@ public final class MonitorSuite {
         list += monitors.flatMap(\.boundAttributes)
         switch dynamics {
         case .flow: list.append(("conservation_threshold", .double(ConservationMonitor.threshold(for: dynamics))))
-        case let .descent(eta): list.append(("edge_of_stability", .double(2 / eta)))
+        case let .descent(eta), let .central(_, eta, _): list.append(("edge_of_stability", .double(2 / eta)))
         }
         return list
     }

@@ -5,15 +5,16 @@ import COpenBLAS
 /// suffix vectors `b_k = W_{k+1}ᵀ⋯W_Lᵀ p` (k = 0…L, `b_0 = w`), prefix matrices
 /// `A_k = W_{k−1}⋯W_1` (m_{k−1}×d, k = 1…L), and the tangent kernel `K = Σ_k ‖b_k‖² A_kᵀA_k` (d×d).
 ///
-/// Cost ≈ 2Pd flops for the prefixes, 2P for the suffixes, Σ_k m_{k−1}d² for K, and L symmetric d×d
-/// eigenvalue problems for `‖A_k‖_2²`. Allocates; used at output times and checkpoints only.
+/// Cost ≈ 2Pd flops for the prefixes, 2P for the suffixes, Σ_k m_{k−1}d² for K and one d×d eigenvalue
+/// problem for λ_max(K); the L d×d eigenvalue problems for `‖A_k‖_2²` only when asked for
+/// (`prefixSpectralNormsSquared()`, at checkpoints). Allocates; used at output times and checkpoints only.
 public struct NetworkGeometry: Sendable {
     /// `b_0 … b_L`.
     public let suffix: [[Double]]
     /// `‖b_k‖²`, k = 0…L.
     public let suffixNormsSquared: [Double]
-    /// `‖A_k‖_2²`, k = 1…L (index k − 1).
-    public let prefixSpectralNormsSquared: [Double]
+    /// `A_kᵀA_k` (d×d row-major), k = 1…L (index k − 1).
+    public let prefixGrams: [[Double]]
     /// K, d×d row-major.
     public let kernel: [Double]
     /// λ_max(K).
@@ -38,7 +39,7 @@ public struct NetworkGeometry: Sendable {
         suffixNormsSquared = suffix.map { v in v.reduce(0) { $0 + $1 * $1 } }
 
         let kernel = AlignedBuffer(count: d * d), gram = AlignedBuffer(count: d * d)
-        var spectral: [Double] = []
+        var grams: [[Double]] = []
         var prefix = AlignedBuffer(count: d * d)  // A_1 = I_d
         for i in 0..<d { prefix.pointer[i * d + i] = 1 }
         for k in 1...L {
@@ -47,7 +48,7 @@ public struct NetworkGeometry: Sendable {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows), 1, prefix.pointer, Int32(d), 0, gram.pointer, Int32(d))
             for i in 0..<d { for j in 0..<i { gram.pointer[i * d + j] = gram.pointer[j * d + i] } }
             cblas_daxpy(Int32(d * d), suffixNormsSquared[k], gram.pointer, 1, kernel.pointer, 1)
-            spectral.append(try LAPACK.symmetricEigenvalues(gram.array, order: d).last ?? 0)
+            grams.append(gram.array)
             if k < L {
                 let next = AlignedBuffer(count: shape.rows(k) * d)
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(shape.rows(k)), Int32(d), Int32(rows), 1,
@@ -56,14 +57,20 @@ public struct NetworkGeometry: Sendable {
             }
         }
         self.kernel = kernel.array
-        prefixSpectralNormsSquared = spectral
+        prefixGrams = grams
         kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel.array, order: d).last ?? 0
+    }
+
+    /// `‖A_k‖_2² = λ_max(A_kᵀA_k)`, k = 1…L (index k − 1): L symmetric d×d eigenvalue problems (`dsyevr`).
+    public func prefixSpectralNormsSquared() throws -> [Double] {
+        let d = dimension
+        return try prefixGrams.map { try LAPACK.symmetricEigenvalues($0, order: d).last ?? 0 }
     }
 
     /// The derived trajectory bound `2Λ Σ_k ‖b_k‖² ‖A_k‖_2²` on the sharpness, valid at any minimiser
     /// (MATH.md §4.5).
-    public func derivedSharpnessBound(lambdaMax: Double) -> Double {
-        2 * lambdaMax * zip(suffixNormsSquared.dropFirst(), prefixSpectralNormsSquared).map { $0 * $1 }.reduce(0, +)
+    public func derivedSharpnessBound(lambdaMax: Double) throws -> Double {
+        2 * lambdaMax * zip(suffixNormsSquared.dropFirst(), try prefixSpectralNormsSquared()).map { $0 * $1 }.reduce(0, +)
     }
 
     /// `2 λ_max(Σ^{1/2} K Σ^{1/2})`: the sharpness at a global minimiser (g = 0), from a d×d problem

@@ -15,15 +15,28 @@ public struct SharpnessEstimate: Sendable {
     public var converged: Bool
     /// The top Ritz vector (for warm-starting the next checkpoint); empty for the dense path.
     public var ritzVector: [Double]
+    /// Steps at which the Lanczos basis was reorthogonalised (partial reorthogonalisation; 0 for the dense path).
+    public var reorthogonalisations: Int = 0
+}
+
+/// Which Ritz pairs a Lanczos run must converge before it stops.
+public enum LanczosEnds: Sendable {
+    /// The top and the bottom pair: S = λ_max and λ_min (the sharpness monitor).
+    case extremes
+    /// The top pair only: S and u (the central flow, MATH.md §11).
+    case top
 }
 
 /// Estimates the sharpness S(W) = λ_max(∇²R(W)) (MATH.md §3).
 ///
-/// `lanczos`: Lanczos with full reorthogonalisation (classical Gram–Schmidt, twice) on exact
+/// `lanczos`: Lanczos with partial reorthogonalisation (Simon's ω-recurrence keeps the basis semi-orthogonal,
+/// |q_iᵀq_k| ≤ √ε; a step that would break it is reorthogonalised against the whole basis by classical
+/// Gram–Schmidt, a second pass when the DGKS test asks for it, and so is the step after it) on exact
 /// Hessian-vector products, stopped when the residuals `r = β_j |s_i[j]|` of both the top and the
 /// bottom Ritz pairs are at most `tolerance · max(|θ_1|, |θ_j|, floor)`, or on breakdown (an exact
-/// invariant subspace). Cost per iteration: one Hessian-vector product (≈ 11P flops) plus ≈ 8jP for the
-/// reorthogonalisation; memory j·P doubles for the basis.
+/// invariant subspace). Cost per iteration: one Hessian-vector product (≈ 11P flops), O(j) for the ω estimates,
+/// plus ≈ 4jP at the steps that reorthogonalise (`SharpnessEstimate.reorthogonalisations` of them); memory j·P
+/// doubles for the basis.
 /// `dense`: the full Hessian from P products and LAPACK `dsyevr` (≈ 11P² + (4/3)P³ flops; small P only).
 public final class SharpnessEstimator {
     public let risk: DifferentiableRisk
@@ -33,6 +46,9 @@ public final class SharpnessEstimator {
     /// does not stall it: MATH.md §3.1 suggests `1e−14·L·Λ·max(‖w*‖^{2−2/L}, 1)`.
     public let floor: Double
     private var rng: GaussianGenerator
+    /// Asked before every Hessian-vector product: true ends the run with `GradFlowError.interrupted` (its
+    /// time NaN: the caller knows the time).
+    public var shouldStop: () -> Bool = { false }
 
     public init(risk: DifferentiableRisk, tolerance: Double = 1e-8, maxIterations: Int = 300, floor: Double = 1e-14, seed: UInt64 = 0) {
         self.risk = risk
@@ -42,21 +58,35 @@ public final class SharpnessEstimator {
         rng = GaussianGenerator(seed: seed, stream: 3)
     }
 
-    /// Lanczos at θ, started from `start` plus a small random component (or from a random vector).
-    public func lanczos(at theta: [Double], start: [Double]? = nil) throws -> SharpnessEstimate {
+    /// Lanczos at θ, started from `start` plus a small random component (or from a random vector), until the
+    /// Ritz pairs `ends` names meet the tolerance.
+    ///
+    /// With `deflating` a unit vector u (an eigenvector of H), the run is on H restricted to u⊥: u is projected
+    /// out of the start and of every product, so its top Ritz value is the largest eigenvalue of H on u⊥,
+    /// λ_2 when u belongs to λ_1, and λ_1 again when λ_1 is repeated (which a run on H from one start vector
+    /// cannot see). Cost: 2P flops more per iteration.
+    public func lanczos(at theta: [Double], start: [Double]? = nil, converging ends: LanczosEnds = .extremes,
+                        deflating u: [Double]? = nil) throws -> SharpnessEstimate {
         let p = risk.parameterCount
         let mMax = max(1, min(p, maxIterations))
+        let deflation = u.flatMap { $0.count == p ? $0 : nil }
+        func deflate(_ x: inout [Double]) {
+            guard let d = deflation else { return }
+            cblas_daxpy(Int32(p), -cblas_ddot(Int32(p), d, 1, x, 1), d, 1, &x, 1)
+        }
         var q = rng.gaussians(p)
+        deflate(&q)
         if let start, start.count == p {
             let startNorm = cblas_dnrm2(Int32(p), start, 1), randomNorm = cblas_dnrm2(Int32(p), q, 1)
             if startNorm > 0 { q = zip(start, q).map { $0 + 1e-3 * startNorm / randomNorm * $1 } }
         }
+        deflate(&q)
         let qNorm = cblas_dnrm2(Int32(p), q, 1)
         q = q.map { $0 / qNorm }
         theta.withUnsafeBufferPointer { risk.linearize(at: $0) }
 
         var basis = q  // rows q_0, q_1, … (row-major j×P)
-        basis.reserveCapacity(min(mMax, 64) * p)
+        basis.reserveCapacity(mMax * p)  // reserved, not touched: no copy when the basis grows
         var alpha: [Double] = [], beta: [Double] = []
         var v = [Double](repeating: 0, count: p)
         var h = [Double](repeating: 0, count: mMax)
@@ -64,22 +94,67 @@ public final class SharpnessEstimator {
         var result = SharpnessEstimate(lambdaMax: 0, residualMax: .infinity, lambdaMin: 0, residualMin: .infinity,
                                        products: 0, converged: false, ritzVector: [])
         var ritz: (values: [Double], vectors: [Double]) = ([], [])
+        // ω estimates of the basis' loss of orthogonality: omega[k] ≈ q_jᵀq_k, omegaPrevious[k] ≈ q_{j−1}ᵀq_k.
+        var omega = [Double](repeating: 0, count: mMax + 2), omegaPrevious = omega, next = omega
+        omega[0] = 1
+        var normEstimate = 0.0, reorthogonaliseNext = false, reorthogonalisations = 0
+        let semiOrthogonality = Double.ulpOfOne.squareRoot()
         for j in 0..<mMax {
+            if shouldStop() { throw GradFlowError.interrupted(time: .nan) }
             basis.withUnsafeBufferPointer { b in
                 let qj = UnsafeBufferPointer(rebasing: b[(j * p)..<((j + 1) * p)])
                 v.withUnsafeMutableBufferPointer { risk.hessianVectorProduct(qj, into: $0, scale: 1) }
             }
+            deflate(&v)
             products += 1
             let a = basis.withUnsafeBufferPointer { cblas_ddot(Int32(p), $0.baseAddress! + j * p, 1, v, 1) }
             alpha.append(a)
             basis.withUnsafeBufferPointer { b in
                 cblas_daxpy(Int32(p), -a, b.baseAddress! + j * p, 1, &v, 1)
                 if j > 0 { cblas_daxpy(Int32(p), -beta[j - 1], b.baseAddress! + (j - 1) * p, 1, &v, 1) }
-                for _ in 0..<2 {  // full reorthogonalisation: v −= Q(Qᵀv), twice
-                    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), Int32(p), 1, b.baseAddress!, Int32(p), v, 1, 0, &h, 1)
-                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), Int32(p), -1, b.baseAddress!, Int32(p), h, 1, 1, &v, 1)
-                }
             }
+            // Partial reorthogonalisation (Simon 1984): estimate ω_{j+1,k} ≈ q_{j+1}ᵀq_k by the recurrence that
+            // the computed vectors obey, and reorthogonalise against the whole basis only when some estimate exceeds
+            // √ε, and again at the next step. The basis stays semi-orthogonal (|q_iᵀq_k| ≤ √ε), which keeps the
+            // Ritz values and the residual estimates β_j|s_i[j]| accurate to O(ε‖H‖) (Simon's theorem), at a
+            // fraction of full reorthogonalisation's 4jP flops per step.
+            let raw = cblas_dnrm2(Int32(p), v, 1)
+            normEstimate = max(normEstimate, abs(a) + raw + (j > 0 ? beta[j - 1] : 0))
+            var reorthogonalise = reorthogonaliseNext
+            if raw > 0 {
+                let psi = Double.ulpOfOne * Double(p).squareRoot() * normEstimate / raw
+                for k in 0..<j {
+                    var t = beta[k] * omega[k + 1] + (alpha[k] - a) * omega[k]
+                    if k > 0 { t += beta[k - 1] * omega[k - 1] }
+                    if j > 0 { t -= beta[j - 1] * omegaPrevious[k] }
+                    next[k] = (abs(t) + 2 * Double.ulpOfOne * normEstimate) / raw
+                }
+                next[j] = psi
+                if (0...j).contains(where: { next[$0] > semiOrthogonality }) { reorthogonalise = true }
+            } else {
+                reorthogonalise = false
+            }
+            reorthogonaliseNext = reorthogonalise && !reorthogonaliseNext
+            if reorthogonalise {
+                reorthogonalisations += 1
+                basis.withUnsafeBufferPointer { b in
+                    // Full reorthogonalisation v −= Q(Qᵀv), repeated only when the pass removed more than 1 − 1/√2 of
+                    // ‖v‖ (the Daniel–Gragg–Kaufman–Stewart test: a second pass then restores orthogonality to working
+                    // precision).
+                    var before = raw
+                    for _ in 0..<2 {
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), Int32(p), 1, b.baseAddress!, Int32(p), v, 1, 0, &h, 1)
+                        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), Int32(p), -1, b.baseAddress!, Int32(p), h, 1, 1, &v, 1)
+                        let after = cblas_dnrm2(Int32(p), v, 1)
+                        if after >= 0.5.squareRoot() * before { break }
+                        before = after
+                    }
+                }
+                for k in 0...j { next[k] = Double.ulpOfOne * Double(p).squareRoot() }
+            }
+            next[j + 1] = 1
+            swap(&omegaPrevious, &omega)
+            swap(&omega, &next)
             let bj = cblas_dnrm2(Int32(p), v, 1)
             let n = j + 1
             // The tridiagonal eigenproblem costs O(n³) with vectors: check every step up to 60, then every 5.
@@ -95,7 +170,8 @@ public final class SharpnessEstimator {
                 result = SharpnessEstimate(lambdaMax: top, residualMax: rMax, lambdaMin: bottom, residualMin: rMin,
                                            products: products, converged: false, ritzVector: [])
                 let breakdown = bj <= 1e-14 * scale
-                if breakdown || (rMax <= tolerance * scale && rMin <= tolerance * scale) {
+                let other = ends == .extremes ? rMin : 0
+                if breakdown || (rMax <= tolerance * scale && other <= tolerance * scale) {
                     result.converged = true
                     break
                 }
@@ -110,6 +186,7 @@ public final class SharpnessEstimator {
         let sMax = Array(ritz.vectors[((n - 1) * n)..<(n * n)])
         cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(p), 1, basis, Int32(p), sMax, 1, 0, &y, 1)
         result.ritzVector = y
+        result.reorthogonalisations = reorthogonalisations
         return result
     }
 

@@ -49,7 +49,7 @@ public final class SharpnessMonitor: Monitor {
         var derived = Double.nan, dxd = Double.nan
         if context.network.isScalarLinear, let bounds = context.bounds {
             let geometry = try sample.geometry()
-            derived = geometry.derivedSharpnessBound(lambdaMax: context.problem.lambdaMax)
+            derived = try geometry.derivedSharpnessBound(lambdaMax: context.problem.lambdaMax)
             dxd = try geometry.minimizerSharpness(covarianceSquareRoot: bounds.covarianceSquareRoot)
         }
         last = (sample.time, estimate, derived, dxd)
@@ -67,7 +67,7 @@ public final class SharpnessMonitor: Monitor {
         let S = s.estimate.lambdaMax
         let note: VerdictText = atMinimum
             ? "at t = \(s.time, digits: 6); residual \(s.estimate.residualMax, digits: 2), \(s.estimate.products) Hessian-vector products"
-            : "at t = \(s.time, digits: 6), which is not a minimiser (the run stopped at the horizon)"
+            : "at t = \(s.time, digits: 6), which is not a minimiser (the run did not stop on the loss tolerance)"
         if context.network.isScalarLinear, let bounds = context.bounds {
             return paperVerdicts(s, bounds: bounds, end: end, atMinimum: atMinimum, note: note)
         }
@@ -85,6 +85,16 @@ public final class SharpnessMonitor: Monitor {
 
     /// GD's linear stability at the end: a minimiser with S > 2/η is unstable for GD (MATH.md §5).
     private func edgeOfStability(_ S: Double, atMinimum: Bool) -> MonitorVerdict? {
+        if case let .central(rtol, eta, startsAbove) = context.dynamics {
+            // The central flow keeps S ≤ 2/η: at the edge S = 2/η up to the integration error.
+            let slack = CentralFlowSettings.constraintSlack(relativeTolerance: rtol) * 2 / eta
+            return MonitorVerdict(key: "edge_of_stability", title: "central flow: S(final) ≤ 2/η", value: S, valueDigits: 8,
+                                  bound: [2 / eta], boundText: "\(2 / eta, digits: 8)", margin: 2 / eta - S,
+                                  outcome: startsAbove ? .notApplicable : .judged(S <= 2 / eta + slack),
+                                  note: startsAbove
+                                    ? "S(0) > 2/η: a start above the edge (a catapult for descent) is outside the central flow's scope"
+                                    : "the edge phase holds S at 2/η (slack min(max(1e3·rtol, 1e-10), 1e-3)·2/η = \(slack, digits: 2))")
+        }
         guard case let .descent(eta) = context.dynamics else { return nil }
         return MonitorVerdict(key: "edge_of_stability", title: "GD stability at the end: S(final) < 2/η", value: S, valueDigits: 6,
                               bound: [2 / eta], boundText: "\(2 / eta, digits: 6)", margin: 2 / eta - S,

@@ -117,6 +117,17 @@ public enum FigureBuilder {
                                                     ("paper upper bound" + suffix, bound("paper_upper_bound")),
                                                     ("8LΛ‖w*‖^{2−2/L}" + suffix, bound("corollary2_upper_bound")), ("2/η", bound("edge_of_stability"))]))
         }
+        if file.datasetLength("trajectory/" + CentralFlowDynamics.Column.sharpness) != nil {
+            // The central flow (MATH.md §11): S and λ_2 against 2/η, and the predicted time-averaged loss.
+            func column(_ c: String) -> [Double] { file.datasetWithShape("trajectory/" + c).values }
+            panels.append(Figure.Panel(title: "Central flow: S and λ_2 (edge phase: S = 2/η)", xLabel: "t = kη", yLabel: "eigenvalue", logX: true,
+                                       series: [Figure.Series("S = λ_1", x: t, y: column(CentralFlowDynamics.Column.sharpness)),
+                                                Figure.Series("λ_2", x: t, y: column(CentralFlowDynamics.Column.secondEigenvalue))],
+                                       references: [("2/η", bound("edge_of_stability"))]))
+            panels.append(Figure.Panel(title: "Central flow: loss and descent's predicted average", xLabel: "t = kη", yLabel: "", logX: true, logY: true,
+                                       series: [Figure.Series("R", x: t, y: column("loss")),
+                                                Figure.Series("R + σ²/η", x: t, y: column(CentralFlowDynamics.Column.averagedLoss))]))
+        }
         panels += modePanels(file, time: t)
         if file.datasetLength("trajectory/theta_norm") != nil {
             panels.append(Figure.Panel(title: "Residual: max_k L‖W_k − W_k(0)‖_F", xLabel: "t", yLabel: "", logX: true,
@@ -159,6 +170,25 @@ public enum FigureBuilder {
         func column(_ c: String) -> [Double] { (try? root.readDataset("comparison/" + c).values) ?? [] }
         let t = column("time")
         let eta = (try? root.attribute("lr"))?.doubleValue ?? .nan
+        // With the central flow (compare --central): the three sharpnesses against 2/η, the distances to both
+        // flows, and descent's average loss beside the central flow's prediction (MATH.md §11).
+        if root.contains("comparison/central_sharpness") {
+            return Figure(title: "\(URL(fileURLWithPath: name).lastPathComponent): descent, central flow and gradient flow, η = \(eta)", panels: [
+                Figure.Panel(title: "Sharpness", xLabel: "t = kη", yLabel: "S = λ_max(H)", logX: false,
+                             series: [Figure.Series("GD", x: t, y: column("descent_sharpness"), style: "points"),
+                                      Figure.Series("GD two-step average", x: t, y: column("averaged_descent_sharpness")),
+                                      Figure.Series("central flow", x: t, y: column("central_sharpness")),
+                                      Figure.Series("gradient flow", x: t, y: column("flow_sharpness"))],
+                             references: [("2/η", 2 / eta)]),
+                Figure.Panel(title: "Distance of descent to the flows", xLabel: "t = kη", yLabel: "relative distance", logX: true, logY: true,
+                             series: [Figure.Series("GD to GF", x: t, y: column("relative_distance")),
+                                      Figure.Series("GD to central flow", x: t, y: column("central_relative_distance")),
+                                      Figure.Series("GD average to central flow", x: t, y: column("averaged_central_distance"))]),
+                Figure.Panel(title: "Time-averaged loss", xLabel: "t = kη", yLabel: "R", logX: true, logY: true,
+                             series: [Figure.Series("GD two-step average", x: t, y: column("descent_averaged_loss")),
+                                      Figure.Series("central flow R + σ²/η", x: t, y: column("central_predicted_loss"))]),
+            ], kind: "comparison")
+        }
         return Figure(title: "\(URL(fileURLWithPath: name).lastPathComponent): gradient flow against descent, η = \(eta)", panels: [
             Figure.Panel(title: "Distance", xLabel: "t = kη", yLabel: "‖W_GD − W_GF‖/‖W_GF‖", logX: true, logY: true,
                          series: [Figure.Series("relative distance", x: t, y: column("relative_distance"))]),

@@ -352,10 +352,13 @@ package final class OutputFile {
         gf_is_locked(partial) == 1 ? .outputInUse(path: path) : unfinished(path, partial: partial)
     }
 
-    /// The error for a partial that no process holds: resumable when it is a trajectory (flow or descent).
+    /// The error for a partial that no process holds: resumable when it is a trajectory of gradient flow or
+    /// descent (not of a central flow, which cannot be resumed).
     static func unfinished(_ path: String, partial: String) -> GradFlowError {
-        let format = (try? HDF5File.open(partial))?.attributeText(TrajectoryLayout.Root.format)
-        return .unfinishedOutput(path: path, partial: partial, resumable: format == TrajectoryLayout.format)
+        let root = try? HDF5File.open(partial)
+        let format = root?.attributeText(TrajectoryLayout.Root.format), method = root?.attributeText(TrajectoryLayout.Root.method)
+        return .unfinishedOutput(path: path, partial: partial,
+                                 resumable: format == TrajectoryLayout.format && method != TrajectoryLayout.Method.central)
     }
 
     /// Whether `partial` continues the very run whose (interrupted, failed) file is at `final`: a resume of

@@ -12,7 +12,7 @@ import CVectorKernels
 /// Costs: gradient ≈ 5P + 2d² flops (2L − 1 matrix-vector products); Hessian-vector product
 /// ≈ 11P + 2d² flops at a linearization point (≈ 4L matrix-vector products); `linearize` costs one
 /// gradient-like sweep plus a copy of θ; excess risk 2P + 2nd flops. Nothing allocates after `init`.
-public final class DeepLinearRisk: DifferentiableRisk {
+public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     public let network: Network
     public let problem: RegressionProblem
     public let parameterCount: Int
@@ -33,6 +33,8 @@ public final class DeepLinearRisk: DifferentiableRisk {
     // Workspaces.
     private let gradientState: ForwardState
     private let linearState: ForwardState
+    /// The second tangents β̇_k, γ̇_k of the third derivative, in its `beta` and `gamma` slots.
+    private let secondTangents: ForwardState
     private let linearTheta: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let difference: UnsafeMutablePointer<Double>
@@ -67,6 +69,7 @@ public final class DeepLinearRisk: DifferentiableRisk {
         difference = buffers[8].pointer
         gradientState = ForwardState(widths: widths)
         linearState = ForwardState(widths: widths)
+        secondTangents = ForwardState(widths: widths)
     }
 
     @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
@@ -147,6 +150,33 @@ public final class DeepLinearRisk: DifferentiableRisk {
         // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites the block.
         for k in 1...depth {
             gf_outer_product2(m(k), m(k - 1), scale, s.beta(k), s.c(k), s.b(k), s.gamma(k), o + offsets[k - 1])
+        }
+    }
+
+    /// `scale · ∇³R(θ)[u, u, ·]` (MATH.md §11) by forward mode on §2.1 with V = U: the tangents of b_k and
+    /// c_k along u are the β_k and γ_k of the product H u, so their second tangents are
+    /// `β̇_L = 0, β̇_{k−1} = W_kᵀβ̇_k + 2U_kᵀβ_k`, `γ̇_1 = 2Σβ̇_0, γ̇_{k+1} = W_kγ̇_k + 2U_kγ_k`, and
+    /// `(∇³R[u,u])_k = β̇_k c_kᵀ + 2β_kγ_kᵀ + b_kγ̇_kᵀ`. Cost ≈ 2 Hessian-vector products (≈ 22P + 4d² flops).
+    public func thirdDerivative(along u: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        precondition(u.count == parameterCount && out.count == parameterCount)
+        hessianVectorProduct(u, into: out, scale: 1)  // β_k, γ_k along u, in linearState
+        let uu = u.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState, t = secondTangents
+        t.beta(depth).update(repeating: 0, count: widths[depth])
+        for k in stride(from: depth, through: 1, by: -1) {
+            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.beta(k), 1, 0, t.beta(k - 1), 1)
+            if k < depth {
+                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.beta(k), 1, 1, t.beta(k - 1), 1)
+            }
+        }
+        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, t.beta(0), 1, 0, t.gamma(1), 1)
+        for k in 1..<depth {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.gamma(k), 1, 0, t.gamma(k + 1), 1)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.gamma(k), 1, 1, t.gamma(k + 1), 1)
+        }
+        for k in 1...depth {
+            let block = o + offsets[k - 1]
+            gf_outer_product2(m(k), m(k - 1), scale, t.beta(k), s.c(k), s.b(k), t.gamma(k), block)
+            cblas_dger(CblasRowMajor, m(k), m(k - 1), 2 * scale, s.beta(k), 1, s.gamma(k), 1, block, m(k - 1))
         }
     }
 

@@ -17,7 +17,7 @@ import CVectorKernels
 /// `Σ_{k<L} m_k n` activations; Hessian-vector product ≈ 12Pn at a linearization point (whose forward
 /// sweep also evaluates σ''). Memory: the cached `Z_k, H_k, σ'(Z_k), σ''(Z_k), Δ_k, Γ_k` and their tangents,
 /// O(n Σ_k m_k) per state, two states. Nothing allocates after `init` except `predictions`.
-public final class GELUNetworkRisk: DifferentiableRisk {
+public final class GELUNetworkRisk: ThirdOrderDifferentiableRisk {
     public let network: Network
     public let problem: RegressionProblem
     public let parameterCount: Int
@@ -154,6 +154,51 @@ public final class GELUNetworkRisk: DifferentiableRisk {
         }
     }
 
+    /// `scale · ∇³R(θ)[u, u, ·]` (MATH.md §11) by forward mode on the product H u with V = U (the tangents of
+    /// Z, H, Δ, Γ along u are the dotted quantities of H u). Second tangents, forward:
+    /// `Z̈_k = 2U_kḢ_{k−1} + W_kḦ_{k−1}` (Ḣ_0 = Ḧ_0 = 0), `Ḧ_k = σ''⊙Ż_k⊙Ż_k + σ'⊙Z̈_k`; backward:
+    /// `Δ̈_L = (2/n)Z̈_L`, `Γ̈_{k−1} = 2U_kᵀΔ̇_k + W_kᵀΔ̈_k`,
+    /// `Δ̈_{k−1} = Γ̈⊙σ' + 2Γ̇⊙σ''⊙Ż + Γ⊙(σ'''⊙Ż⊙Ż + σ''⊙Z̈)`, and
+    /// `(∇³R[u,u])_k = Δ̈_kH_{k−1}ᵀ + 2Δ̇_kḢ_{k−1}ᵀ + Δ_kḦ_{k−1}ᵀ`. Cost ≈ 2 Hessian-vector products plus σ'''
+    /// at the Σ_{k<L} m_k n pre-activations.
+    public func thirdDerivative(along u: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        precondition(u.count == parameterCount && out.count == parameterCount)
+        hessianVectorProduct(u, into: out, scale: 1)  // the first tangents along u, in linearState
+        let uu = u.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState
+        for k in 1...depth {
+            let size = m(k) * n
+            if k == 1 {
+                s.zDDot(1).update(repeating: 0, count: Int(size))
+            } else {
+                apply(uu + offsets[k - 1], k: k, to: s.hDot(k - 1), beta: 0, into: s.zDDot(k))
+                cblas_dscal(size, 2, s.zDDot(k), 1)
+                apply(w + offsets[k - 1], k: k, to: s.hDDot(k - 1), beta: 1, into: s.zDDot(k))
+            }
+            if k < depth {
+                gf_gelu_second_tangent(size, s.slope(k), s.curvature(k), s.zDot(k), s.zDDot(k), s.hDDot(k))
+                gf_gelu_third(size, s.z(k), s.third(k))
+            }
+        }
+        let count = q * n
+        s.deltaDDot(depth).update(repeating: 0, count: Int(count))
+        cblas_daxpy(count, 2 / Double(n), s.zDDot(depth), 1, s.deltaDDot(depth), 1)
+        for k in stride(from: depth, through: 1, by: -1) {
+            let block = o + offsets[k - 1]
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m(k), m(k - 1), n, scale, s.deltaDDot(k), n, s.h(k - 1), n,
+                        0, block, m(k - 1))
+            guard k > 1 else { break }
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m(k), m(k - 1), n, 2 * scale, s.deltaDot(k), n, s.hDot(k - 1), n,
+                        1, block, m(k - 1))
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m(k), m(k - 1), n, scale, s.delta(k), n, s.hDDot(k - 1), n,
+                        1, block, m(k - 1))
+            applyTransposed(uu + offsets[k - 1], k: k, to: s.deltaDot(k), beta: 0, into: s.gammaDDot(k - 1))
+            cblas_dscal(m(k - 1) * n, 2, s.gammaDDot(k - 1), 1)
+            applyTransposed(w + offsets[k - 1], k: k, to: s.deltaDDot(k), beta: 1, into: s.gammaDDot(k - 1))
+            gf_gelu_second_adjoint(m(k - 1) * n, s.gammaDDot(k - 1), s.slope(k - 1), s.gammaDot(k - 1), s.curvature(k - 1), s.zDot(k - 1),
+                                   s.gamma(k - 1), s.third(k - 1), s.zDDot(k - 1), s.deltaDDot(k - 1))
+        }
+    }
+
     /// R itself (no R_min is known for a nonlinear model).
     public func excessRisk(at theta: UnsafeBufferPointer<Double>) -> Double {
         precondition(theta.count == parameterCount)
@@ -203,9 +248,10 @@ public final class GELUNetworkRisk: DifferentiableRisk {
 
 /// The cached matrices of one `GELUNetworkRisk` sweep, each with n columns (row-major): `H_0 = Xᵀ`
 /// (shared, not owned), and per layer `Z_k`, `H_k`, `σ'(Z_k)`, `σ''(Z_k)`, `Δ_k`, `Γ_k` and the tangents
-/// `Ż_k`, `Ḣ_k`, `Δ̇_k`, `Γ̇_k` (m_k×n), plus the residual `Z_L − Yᵀ`. One allocation.
+/// `Ż_k`, `Ḣ_k`, `Δ̇_k`, `Γ̇_k`, the second tangents `Z̈_k`, `Ḧ_k`, `Δ̈_k`, `Γ̈_k` and σ'''(Z_k) of the third
+/// derivative (m_k×n), plus the residual `Z_L − Yᵀ`. One allocation.
 final class GELUSweepState {
-    private static let perLayer = 10
+    private static let perLayer = 15
     private let buffer: AlignedBuffer
     private let base: [UnsafeMutablePointer<Double>]  // per layer k (index k), 10 matrices of m_k×n
     private let sizes: [Int]
@@ -238,4 +284,9 @@ final class GELUSweepState {
     @inline(__always) func hDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 7) }
     @inline(__always) func deltaDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 8) }
     @inline(__always) func gammaDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 9) }
+    @inline(__always) func zDDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 10) }
+    @inline(__always) func hDDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 11) }
+    @inline(__always) func deltaDDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 12) }
+    @inline(__always) func gammaDDot(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 13) }
+    @inline(__always) func third(_ k: Int) -> UnsafeMutablePointer<Double> { slot(k, 14) }
 }

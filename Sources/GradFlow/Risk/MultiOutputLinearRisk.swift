@@ -13,7 +13,7 @@ import COpenBLAS
 /// Costs: gradient ≈ 6qP + 2qd² flops (3L matrix products), Hessian-vector product ≈ 12qP + 2qd²
 /// at a linearization point; ‖∇R‖² from q×q Gram matrices, `⟨B_kB_kᵀ, F_kF_kᵀ⟩`, ≈ 2q²Σm_k flops.
 /// Nothing allocates after `init`. With q = 1 it computes what `DeepLinearRisk` computes with p = [1].
-public final class MultiOutputLinearRisk: DifferentiableRisk {
+public final class MultiOutputLinearRisk: ThirdOrderDifferentiableRisk {
     public let network: Network
     public let problem: RegressionProblem
     public let parameterCount: Int
@@ -34,6 +34,8 @@ public final class MultiOutputLinearRisk: DifferentiableRisk {
     private let gramB: UnsafeMutablePointer<Double>, gramF: UnsafeMutablePointer<Double>  // q×q
     private let gradientState: MatrixChainState
     private let linearState: MatrixChainState
+    /// The second tangents ΔB_k, ΔF_k of the third derivative, in its `b` and `f` slots.
+    private let secondTangents: MatrixChainState
 
     /// - Precondition: a linear network without projection whose input dimension is the problem's d and
     ///   whose output width m_L is the problem's q.
@@ -68,6 +70,7 @@ public final class MultiOutputLinearRisk: DifferentiableRisk {
         gramF = buffers[9].pointer
         gradientState = MatrixChainState(widths: widths, rows: qq)
         linearState = MatrixChainState(widths: widths, rows: qq)
+        secondTangents = MatrixChainState(widths: widths, rows: qq)
     }
 
     @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
@@ -160,6 +163,35 @@ public final class MultiOutputLinearRisk: DifferentiableRisk {
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), q, scale, s.deltaB(k), m(k), s.f(k), m(k - 1),
                         0, block, m(k - 1))
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), q, scale, s.b(k), m(k), s.deltaF(k), m(k - 1),
+                        1, block, m(k - 1))
+        }
+    }
+
+    /// `scale · ∇³R(θ)[u, u, ·]` (MATH.md §11) by forward mode on the product H u with V = U (the tangents of
+    /// B_k and F_k along u are δB_k and δF_k): `ΔB_L = 0, ΔB_{k−1} = ΔB_k W_k + 2δB_k U_k`,
+    /// `ΔF_1 = 2ΔB_0Σ, ΔF_{k+1} = ΔF_k W_kᵀ + 2δF_k U_kᵀ`, and
+    /// `(∇³R[u,u])_k = ΔB_kᵀF_k + 2δB_kᵀδF_k + B_kᵀΔF_k`. Cost ≈ 2 Hessian-vector products (≈ 26qP flops).
+    public func thirdDerivative(along u: UnsafeBufferPointer<Double>, into out: UnsafeMutableBufferPointer<Double>, scale: Double) {
+        precondition(u.count == parameterCount && out.count == parameterCount)
+        hessianVectorProduct(u, into: out, scale: 1)  // δB_k, δF_k along u, in linearState
+        let uu = u.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState, t = secondTangents
+        t.b(depth).update(repeating: 0, count: Int(q) * widths[depth])
+        for k in stride(from: depth, through: 1, by: -1) {
+            times(s.deltaB(k), uu + offsets[k - 1], transposed: false, k: k, alpha: 2, beta: 0, into: t.b(k - 1))
+            if k < depth { times(t.b(k), w + offsets[k - 1], transposed: false, k: k, beta: 1, into: t.b(k - 1)) }
+        }
+        cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, q, d, 2, sigma, d, t.b(0), d, 0, t.f(1), d)
+        for k in 1..<depth {
+            times(s.deltaF(k), uu + offsets[k - 1], transposed: true, k: k, alpha: 2, beta: 0, into: t.f(k + 1))
+            times(t.f(k), w + offsets[k - 1], transposed: true, k: k, beta: 1, into: t.f(k + 1))
+        }
+        for k in 1...depth {
+            let block = o + offsets[k - 1]
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), q, scale, t.b(k), m(k), s.f(k), m(k - 1),
+                        0, block, m(k - 1))
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), q, 2 * scale, s.deltaB(k), m(k), s.deltaF(k), m(k - 1),
+                        1, block, m(k - 1))
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m(k), m(k - 1), q, scale, s.b(k), m(k), t.f(k), m(k - 1),
                         1, block, m(k - 1))
         }
     }

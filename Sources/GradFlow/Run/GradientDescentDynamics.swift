@@ -102,7 +102,7 @@ public struct GradientDescentDynamics: TrajectoryDynamics {
         switch result.stopReason {
         case .lossTolerance:
             message = "R − R_min reached \(configuration.lossTolerance ?? 0) at step \(result.steps) (t = \(result.finalTime))"
-        case .horizon:
+        case .horizon, .event, .multipleEigenvalues, .stationary:  // descent has no terminal events
             message = "took all \(result.steps) steps (t = \(result.finalTime))"
         case .diverged:
             status = .diverged

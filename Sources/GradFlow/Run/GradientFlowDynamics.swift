@@ -76,11 +76,7 @@ public struct GradientFlowDynamics: TrajectoryDynamics {
     }
 
     public func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)] {
-        var attributes = solverAttributes
-        if case let .solver(flagName, _, time, _) = error {
-            attributes += [(TrajectoryLayout.Solver.flag, .string(flagName)), (TrajectoryLayout.Solver.timeReached, .double(time))]
-        }
-        return attributes + [(TrajectoryLayout.Solver.wallTime, .double(wallTime))]
+        Self.integrationFailureAttributes(solverAttributes, after: error, wallTime: wallTime)
     }
 
     /// The integrator and its tolerances, first in `/solver` whatever the outcome.

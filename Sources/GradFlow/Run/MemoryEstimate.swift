@@ -9,8 +9,10 @@ import Foundation
 /// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and the Gauss–Newton
 /// preconditioner's systems of a network without projection (BDF with `solver.preconditioner` gauss-newton):
 /// 2(qd)² doubles for q linear outputs. For a GELU network (widths m_k, q = m_L) it adds the cached
-/// activations of its two risk instances (the integrator's and the monitors'), two sweeps of ten m_k×n
-/// matrices each, 40·n·Σ_{k≥1} m_k doubles, and its preconditioner's (2q + 5)·n·Σ_{k≥1} m_k + 3(qn)² doubles.
+/// activations of its two risk instances (the integrator's and the monitors'), two sweeps of fifteen m_k×n
+/// matrices each, 60·n·Σ_{k≥1} m_k doubles, and its preconditioner's (2q + 5)·n·Σ_{k≥1} m_k + 3(qn)² doubles.
+/// A central flow (`central`) adds its own risk instance, its Lanczos basis (≤ min(P, 300) vectors), four
+/// more vectors and an explicit stepper's (≈ (min(P, 300) + 20)·P doubles).
 /// It also counts the data's other copies (Y and its noise ≈ 3nq, Σ and its eigenvectors ≈ 3d², the held-out
 /// set 2n'(d + q), the condition-number SVD 3nd), a sharpness checkpoint's row of P weights, and the output
 /// schedule: its times and the rows buffered between flushes, ≈ 7 + 12L doubles each (plus the explicit
@@ -51,7 +53,7 @@ package enum MemoryEstimate {
         var gelu = 0.0
         let preconditioned = config.solver.preconditioner == .gaussNewton && [.auto, .bdfKrylov].contains(config.solver.method)
         if config.model == .gelu {
-            gelu += 40 * n * widthSum
+            gelu += 60 * n * widthSum
             if preconditioned, q * n <= Double(GELUGaussNewtonPreconditioner.maximumSystemSize) {
                 gelu += (2 * q + 5) * n * widthSum + 3 * (q * n) * (q * n)
             }
@@ -65,6 +67,12 @@ package enum MemoryEstimate {
             case .adams: parameters += 20 * P
             case .erk: parameters += 12 * P
             }
+        }
+        if config.central != nil {
+            // The central flow (MATH.md §11): its own risk instance, the Lanczos basis of its top pairs (at most
+            // min(P, 300) vectors), u, ∇S, ∇R and θ, and the edge phase's explicit stepper.
+            parameters += (min(P, 300) + 8 + 12) * P
+            if config.model == .gelu { gelu += 30 * n * widthSum }
         }
         var sharpness = 0.0
         if config.monitors.sharpness {

@@ -43,6 +43,9 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
     public var saveWeights: Int?
     /// Gradient descent's settings (`gradflow descent`, `compare`); nil for gradient flow.
     public var descent: DescentSettings?
+    /// The central flow's settings (MATH.md §11: gradient descent at learning rate η as an ODE); nil for
+    /// gradient flow.
+    public var central: CentralFlowSettings?
 
     /// The files this run reads, which its output must never be (`OutputFile.checkTarget`).
     package var inputFiles: [OutputFile.Input] {
@@ -62,7 +65,7 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
                 lossTolerance: Double? = 1e-10, threads: Int = 1, outputPath: String = "trajectory.h5",
                 overwrite: Bool = false, flushInterval: Double = 1, monitors: MonitorSelection = .all,
                 sharpness: SharpnessSettings = SharpnessSettings(), descent: DescentSettings? = nil,
-                scaleExponent: Double? = nil, saveWeights: Int? = nil) {
+                scaleExponent: Double? = nil, saveWeights: Int? = nil, central: CentralFlowSettings? = nil) {
         self.dataFile = dataFile
         self.synthetic = synthetic
         self.seed = seed
@@ -84,12 +87,13 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         self.descent = descent
         self.scaleExponent = scaleExponent
         self.saveWeights = saveWeights
+        self.central = central
     }
 
     private enum CodingKeys: String, CodingKey {
         case dataFile, synthetic, seed, model, depth, widths, initialization, initWeightsFile, initWeightsSnapshot, solver, schedule,
              lossTolerance, threads, outputPath, overwrite, flushInterval, monitors, sharpness, descent,
-             scaleExponent, saveWeights
+             scaleExponent, saveWeights, central
     }
 
     /// Configurations written before `model` existed decode as linear; those before `scaleExponent` and
@@ -117,12 +121,18 @@ public struct RunConfiguration: Sendable, Codable, Equatable {
         descent = try c.decodeIfPresent(DescentSettings.self, forKey: .descent)
         scaleExponent = try c.decodeIfPresent(Double.self, forKey: .scaleExponent)
         saveWeights = try c.decodeIfPresent(Int.self, forKey: .saveWeights)
+        central = try c.decodeIfPresent(CentralFlowSettings.self, forKey: .central)
     }
 
     /// Checks the values that do not need the data, and refuses sizes that would not fit in memory
     /// (`MemoryEstimate.checkPlan`); the data, the network and the output path are checked by `RunSetup.prepare`.
     public func validate() throws {
         try solver.validate()
+        try central?.validate()
+        if let central, descent != nil {
+            throw GradFlowError.invalidConfiguration(field: .centralLearningRate, value: "\(central.learningRate)",
+                                                     reason: "is a flow's setting; gradient descent has its own learning rate")
+        }
         try descent?.validate()  // first: a descent run's horizon K·η is derived from its learning rate and steps
         try schedule.validate()
         if let tol = lossTolerance, !(tol.isFinite && tol >= 0) {  // 0: never stop on the loss

@@ -98,9 +98,14 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         }
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
-        let start = try dynamics.start(resuming: state, file: path)
+        // A record holds the dynamics' extras, then the monitors' resume state (`MonitorSuite.resumeState`).
+        var dynamicsState = state
+        let own = dynamics.initialResumeExtras.count
+        dynamicsState.extras = Array(state.extras.prefix(own))
+        let start = try dynamics.start(resuming: dynamicsState, file: path)
         let recorder = try RunRecorder(resuming: path, config: config, setup: setup, dynamics: dynamics.monitorDynamics,
                                        extraColumns: dynamics.extraColumns)
+        recorder.suite.restore(state.extras.dropFirst(own), weights: state.weights)
         try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
         return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,
                        progress: progress, shouldStop: shouldStop, onRow: { _ in })

@@ -31,7 +31,8 @@ final class RunRecorder {
         let output = try OutputFile(claiming: config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles)
         let header = TrajectoryHeader(method: method, commandLine: commandLine, configuration: config, setup: setup,
                                       rowColumns: extraColumns + suite.rowColumns, checkpointColumns: suite.checkpointColumns,
-                                      constants: suite.problemDatasets, bounds: suite.boundAttributes, resumeExtras: resumeExtras,
+                                      constants: suite.problemDatasets, bounds: suite.boundAttributes,
+                                      resumeExtras: resumeExtras + suite.resumeState(),
                                       savesWeights: config.saveWeights != nil)
         // The header is hundreds of HDF5 calls: taken as one, so that runs on parallel threads do not hand the
         // HDF5 lock to each other at every call.
@@ -94,7 +95,7 @@ final class RunRecorder {
         let evaluation = row.evaluation
         try writer.append(time: row.time, loss: evaluation.loss, excessRisk: evaluation.excessRisk,
                           gradientNormSquared: evaluation.gradientNormSquared, columns: values, weights: row.weights,
-                          resumeExtras: row.resumeExtras)
+                          resumeExtras: row.resumeExtras + suite.resumeState())
         if let checkpoint {
             try writer.appendCheckpoint(checkpoint)
             lastCheckpointRow = rows

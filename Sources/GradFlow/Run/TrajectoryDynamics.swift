@@ -48,3 +48,16 @@ public protocol TrajectoryDynamics {
     /// The `/solver` attributes of a run that ended with `error` after `wallTime` seconds.
     func failureAttributes(after error: GradFlowError, wallTime: Double) -> [(String, AttributeValue)]
 }
+
+extension TrajectoryDynamics {
+    /// The `/solver` attributes of an integration that ended with `error`: `base` (the integrator and its
+    /// tolerances), then SUNDIALS' flag and the time reached when the solver failed, then the wall time.
+    static func integrationFailureAttributes(_ base: [(String, AttributeValue)], after error: GradFlowError,
+                                             wallTime: Double) -> [(String, AttributeValue)] {
+        var attributes = base
+        if case let .solver(flagName, _, time, _) = error {
+            attributes += [(TrajectoryLayout.Solver.flag, .string(flagName)), (TrajectoryLayout.Solver.timeReached, .double(time))]
+        }
+        return attributes + [(TrajectoryLayout.Solver.wallTime, .double(wallTime))]
+    }
+}

@@ -10,6 +10,7 @@ public enum TrajectoryLayout {
     public enum Method {
         public static let flow = "gradient-flow"
         public static let descent = "gradient-descent"
+        public static let central = "central-flow"
     }
 
     /// The groups under the root.

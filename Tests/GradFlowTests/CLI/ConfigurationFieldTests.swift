@@ -40,7 +40,10 @@ struct ConfigurationFieldTests {
         func object(_ config: RunConfiguration) throws -> [String: Any] {
             try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any])
         }
-        let encodings = try ([gaussian, residual] + others).map(object)
+        var central = gaussian
+        central.descent = nil
+        central.central = CentralFlowSettings(learningRate: 0.1)
+        let encodings = try ([gaussian, residual, central] + others).map(object)
         func resolves(_ path: String, in json: [String: Any]) -> Bool {
             var node: Any = json
             for key in path.split(separator: ".") {

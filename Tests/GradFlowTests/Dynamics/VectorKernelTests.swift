@@ -126,3 +126,89 @@ struct VectorKernelTests {
         }
     }
 }
+
+/// The kernels split over two threads (`gf_vector_set_threads(2)`, vectors of at least GF_PARALLEL_MIN doubles)
+/// against the same kernels on one thread: element-wise operations must give the same bits (each element is
+/// computed by the same expression, only by another thread), reductions the same value to rounding.
+@Suite("N_Vector kernels on two threads", .serialized)
+struct ThreadedVectorKernelTests {
+    let n = Int(GF_PARALLEL_MIN) + 37_007  // above the threshold, odd, and not a multiple of 8
+
+    func vector(_ seed: UInt64) -> N_Vector {
+        var rng = GaussianGenerator(seed: seed)
+        let v = gf_vector_new_aligned(Int64(n), VectorKernelTests.sharedContext)!
+        for i in 0..<n { N_VGetArrayPointer(v)[i] = 0.5 + abs(rng.nextGaussian()) }
+        return v
+    }
+
+    func values(_ v: N_Vector) -> [Double] { Array(UnsafeBufferPointer(start: N_VGetArrayPointer(v), count: n)) }
+
+    /// Runs the same sequence of operations with `threads` kernel threads; returns the outputs and reductions.
+    func results(threads: Int32) -> (vectors: [[Double]], sums: [Double]) {
+        gf_vector_set_threads(threads)
+        defer { gf_vector_set_threads(1) }
+        let xs = (0..<6).map { vector(UInt64(70 + $0)) }
+        defer { xs.forEach { N_VDestroy($0) } }
+        let z = vector(90), w = vector(91)
+        defer { N_VDestroy(z); N_VDestroy(w) }
+        var out: [[Double]] = []
+        N_VLinearSum(0.7, xs[0], -1.3, xs[1], z); out.append(values(z))
+        N_VLinearSum(2, z, 0.5, xs[2], z); out.append(values(z))
+        N_VScale(3.5, xs[3], z); out.append(values(z))
+        N_VScale(-0.25, z, z); out.append(values(z))
+        N_VConst(1.25, w); out.append(values(w))
+        var c = [0.3, -1.1, 2.0, 0.7, -0.2, 1.9]
+        var list = xs.map { Optional($0) }
+        _ = N_VLinearCombination(6, &c, &list, z); out.append(values(z))
+        var inPlace = [Optional(z)] + xs.prefix(5).map { Optional($0) }
+        _ = N_VLinearCombination(6, &c, &inPlace, z); out.append(values(z))
+        var a = [0.5, -2.0]
+        var ys = [Optional(xs[4]), Optional(xs[5])]
+        ys.withUnsafeMutableBufferPointer { _ = N_VScaleAddMulti(2, &a, xs[0], $0.baseAddress, $0.baseAddress) }
+        out.append(values(xs[4])); out.append(values(xs[5]))
+        let sums = [N_VDotProd(xs[1], xs[2]), N_VWrmsNorm(xs[1], xs[3]), N_VWL2Norm(xs[2], xs[3])]
+        return (out, sums)
+    }
+
+    @Test("element-wise operations give the same bits on two threads; reductions agree to rounding")
+    func twoThreadsAgree() {
+        let single = results(threads: 1), double = results(threads: 2)
+        for (k, (a, b)) in zip(single.vectors, double.vectors).enumerated() {
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "output \(k)")
+        }
+        for (a, b) in zip(single.sums, double.sums) { #expect(abs(a - b) <= 1e-13 * abs(a)) }
+        #expect(gf_vector_threads() == 1)
+    }
+
+    @Test("the gradient's outer products (rank one and two, streamed or cached) give the same bits on two threads", arguments: [
+        (733, 401), (1, 300_001), (1_450, 1_460),  // above the threshold: split by rows; the last streams (17 MB)
+    ])
+    func outerProductsAgree(rows: Int, cols: Int) {
+        var rng = GaussianGenerator(seed: 5)
+        let x1 = rng.gaussians(rows), y1 = rng.gaussians(cols), x2 = rng.gaussians(rows), y2 = rng.gaussians(cols)
+        func products(threads: Int32) -> [[UInt64]] {
+            gf_vector_set_threads(threads)
+            defer { gf_vector_set_threads(1) }
+            let one = AlignedBuffer(count: rows * cols), two = AlignedBuffer(count: rows * cols)
+            gf_outer_product(Int32(rows), Int32(cols), 0.7, x1, y1, one.pointer)
+            gf_outer_product2(Int32(rows), Int32(cols), -1.3, x1, y1, x2, y2, two.pointer)
+            return [one, two].map { buffer in (0..<(rows * cols)).map { buffer.pointer[$0].bitPattern } }
+        }
+        let single = products(threads: 1), double = products(threads: 2)
+        #expect(single == double)
+        #expect(single[0][(rows - 1) * cols + cols - 1] == (0.7 * x1[rows - 1] * y1[cols - 1]).bitPattern)
+    }
+
+    @Test("the split point is 64-byte aligned and below the threshold nothing is split")
+    func splitRule() {
+        gf_vector_set_threads(2)
+        defer { gf_vector_set_threads(1) }
+        #expect(gf_vector_threads() == 2)
+        #expect(gf_parallel_split(GF_PARALLEL_MIN - 1) == 0)
+        #expect(gf_parallel_split(GF_PARALLEL_MIN) == 1)
+        for length in [GF_PARALLEL_MIN, GF_PARALLEL_MIN + 7, 10_001_000] {
+            let half = gf_parallel_half(length)
+            #expect(half % 8 == 0 && half <= length / 2 && half > length / 2 - 8)
+        }
+    }
+}

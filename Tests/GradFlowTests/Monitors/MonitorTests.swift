@@ -89,6 +89,23 @@ struct MonitorTests {
         #expect(abs(lanczos.lambdaMin - dense.lambdaMin) <= 1e-8 * abs(dense.lambdaMax))
         #expect(dense.lambdaMin < 0)  // a random point is not a minimum: H is indefinite
         #expect(lanczos.products < theta.count)
+        #expect(lanczos.reorthogonalisations <= lanczos.products)
+    }
+
+    /// Partial reorthogonalisation (Simon's ω-recurrence) skips most full reorthogonalisations on a larger
+    /// Hessian, yet its ends agree with the dense eigensolver to 1e-8, as with full reorthogonalisation.
+    @Test("Lanczos with partial reorthogonalisation: fewer reorthogonalisations, same ends as the dense eigensolver")
+    func partialReorthogonalisation() throws {
+        let problem = try Fixtures.problem(samples: 30, dimension: 6)
+        let (network, theta) = try Fixtures.fullyConnected([6, 14, 14, 14, 1], scale: 0.5)
+        let estimator = SharpnessEstimator(risk: DeepLinearRisk(network: network, problem: problem), tolerance: 1e-10)
+        let lanczos = try estimator.lanczos(at: theta)
+        let dense = try estimator.dense(at: theta)
+        #expect(lanczos.converged)
+        #expect(abs(lanczos.lambdaMax - dense.lambdaMax) <= 1e-8 * abs(dense.lambdaMax))
+        #expect(abs(lanczos.lambdaMin - dense.lambdaMin) <= 1e-8 * abs(dense.lambdaMax))
+        #expect(lanczos.products >= 20)
+        #expect(lanczos.reorthogonalisations < lanczos.products / 2, "\(lanczos.reorthogonalisations) of \(lanczos.products) steps")
     }
 
     @Test("1-D sanity case: d = n = 1, W_k = 1 gives S = 2L, the lower bound (MATH.md §4.4)")

@@ -1,0 +1,28 @@
+// Two-thread execution of GradFlow's N_Vector kernels for large vectors (issue 17, item 4).
+//
+// With `gf_vector_set_threads(2)`, an operation on n ≥ GF_PARALLEL_MIN doubles runs its first half on the
+// calling thread and its second half on one persistent worker thread; reductions add the two halves' sums
+// in that fixed order. Below the threshold, or with one thread, every operation is the single-threaded
+// loop, bit for bit. The split depends only on n, so the same thread count gives the same bits.
+#ifndef GRADFLOW_PARALLEL_H
+#define GRADFLOW_PARALLEL_H
+
+/// The smallest vector length split over two threads: 2^18 doubles (2 MiB), where one operation takes
+/// ≈ 0.1 ms and the hand-off (≈ 10–30 µs) is a small fraction. Benchmark case C (P = 760,200) and E are
+/// above it; A, B and D are below.
+#define GF_PARALLEL_MIN 262144L
+
+/// Sets the kernels' thread count (1 or 2; larger counts mean 2). Starts the worker on first use.
+void gf_vector_set_threads(int threads);
+/// The kernels' thread count.
+int gf_vector_threads(void);
+
+/// A range function: processes [lo, hi); `part` is 0 for the first half (or the whole), 1 for the second.
+typedef void (*gf_range_fn)(void *context, long lo, long hi, int part);
+/// Whether an operation on n doubles is split.
+int gf_parallel_split(long n);
+/// The split point of n: half, rounded down to a multiple of 8.
+long gf_parallel_half(long n);
+/// Runs fn on [0, n): on two threads (halves [0, h) and [h, n)) when `gf_parallel_split(n)`, else fn(context, 0, n, 0).
+void gf_parallel_run(gf_range_fn fn, void *context, long n);
+#endif

@@ -1,0 +1,314 @@
+import COpenBLAS
+import Foundation
+
+/// The top singular triplet of a small dense matrix, with certified error bounds.
+public struct TopSingularTriplet: Sendable {
+    /// ρ, the computed σ_1²: a Rayleigh quotient, so `ρ ≤ σ_1² ≤ ρ + eigenvalueBound` (up to rounding).
+    public var sigmaSquared: Double
+    /// ‖W‖_F² − σ_1², computed without cancellation as ‖W − (Wv)vᵀ‖_F² (or ‖W − u(uᵀW)‖_F²); it exceeds the
+    /// true value by at most `eigenvalueBound` (up to rounding).
+    public var residualSquared: Double
+    /// The top left singular vector (length m, unit norm).
+    public var u: [Double]
+    /// The top right singular vector (length n, unit norm); `W v ≈ σ_1 u`.
+    public var v: [Double]
+    /// A certified bound on σ_1² − ρ (Kato–Temple); 0 for the LAPACK path (its error is rounding only).
+    public var eigenvalueBound: Double
+    /// A certified bound on the sine of the angle between the iterated vector and the exact top singular
+    /// vector (Davis–Kahan); 0 for the LAPACK path.
+    public var angleBound: Double
+    /// Lanczos steps taken (0: LAPACK `dgesdd` computed the triplet).
+    public var lanczosSteps: Int
+    /// Whether LAPACK computed the triplet (first call, or the iteration did not certify in time).
+    public var usedLAPACK: Bool
+}
+
+/// Warm-started, certified Lanczos for the top singular triplet of an m×n row-major matrix W that changes
+/// slowly between calls (one layer of the network at successive output times).
+///
+/// **Math.** Let k = min(m, n) and A = WᵀW (k = n) or WWᵀ (k = m), a k×k positive semidefinite matrix with
+/// eigenvalues λ_1 ≥ λ_2 ≥ … ≥ 0, λ_i = σ_i². Lanczos with full reorthogonalisation runs on A, applied as two
+/// `dgemv` (4mn flops), started from the previous call's top vector. After j steps with Ritz values
+/// θ_1 ≥ … ≥ θ_j, the top Ritz vector y gets an explicit residual r = ‖Ay − ρy‖ with ρ = yᵀAy. Two upper bounds
+/// on λ_2 are available without knowing the spectrum:
+/// - the trace bound μ_tr = tr A − ρ − Σ_{i≥3} θ_i (Cauchy interlacing gives θ_i ≤ λ_i, and ρ ≤ λ_1);
+/// - the Weyl bound μ_W = (s_2 + ‖W − W_prev‖_F)², where s_2 is a certified upper bound on σ_2(W_prev)
+///   from the previous call (`dgesdd`'s σ_2, or that call's μ).
+///
+/// With μ = min(μ_tr, μ_W) + 8kε·tr A (rounding) and ρ > μ, λ_1 is the only eigenvalue above μ, so
+/// Kato–Temple gives ρ ≤ λ_1 ≤ ρ + r²/(ρ − μ), and Davis–Kahan gives sin∠(y, v_1) ≤ r/(ρ − μ). The call is
+/// accepted when r²/(ρ − μ) ≤ max(1e-10·(‖W‖_F² − ρ), 1e-20·ρ) (the rank-one residual to ten digits or
+/// σ_1² to twenty) and r/(ρ − μ) ≤ `angleTolerance` (1e-10); otherwise, and on the first call, LAPACK
+/// `dgesdd` computes the triplet and refreshes s_2. The other vector follows as Wy/‖Wy‖ (or Wᵀy/‖Wᵀy‖),
+/// whose angle to its exact counterpart is at most (σ_2/σ_1)·tan∠(y, v_1).
+///
+/// **Cost.** Per Lanczos step 4mn flops for the two products with W plus O(jk) for the reorthogonalisation; the
+/// tridiagonal eigenproblem (`dsterf` and `dstein`, O(j²)) only when the residual's rate says the test may pass;
+/// O(mn) for ‖ΔW‖_F, the explicit residual and the rank-one residual. Measured on case B's 50×50 layers: 1 step
+/// once a layer is near rank one, 15–25 steps while it is still Gaussian-like (flat spectrum, relative gap ≈ 0.1),
+/// against O(mn·k) for `dgesdd` with vectors. Memory: two copies of W and `maxSteps`·k doubles of basis,
+/// allocated once.
+public final class TopSingularTripletSolver {
+    public let rows: Int
+    public let columns: Int
+    /// The Lanczos steps allowed before falling back to LAPACK.
+    public let maxSteps: Int
+    /// Required certified bound on the sine of the vector's angle error.
+    public let angleTolerance: Double
+    /// Calls that used LAPACK, and all calls.
+    public private(set) var lapackCalls = 0, calls = 0
+
+    private let k: Int
+    /// The matrix of this call and of the previous call (swapped after each call), in 64-byte-aligned
+    /// storage like every BLAS operand of GradFlow's numerics, so that the bits do not depend on the allocator.
+    private var current: AlignedBuffer, previous: AlignedBuffer
+    private var hasPrevious = false
+    /// A certified upper bound on σ_2 of the previous matrix.
+    private var secondBound = 0.0
+    private let startBuffer: AlignedBuffer, basisBuffer: AlignedBuffer, workBuffer: AlignedBuffer
+    private let productBuffer: AlignedBuffer, otherBuffer: AlignedBuffer, coefficientBuffer: AlignedBuffer
+    private var start: UnsafeMutablePointer<Double> { startBuffer.pointer }
+    private var basis: UnsafeMutablePointer<Double> { basisBuffer.pointer }
+    private var work: UnsafeMutablePointer<Double> { workBuffer.pointer }
+    private var product: UnsafeMutablePointer<Double> { productBuffer.pointer }
+    private var other: UnsafeMutablePointer<Double> { otherBuffer.pointer }
+    private var coefficients: UnsafeMutablePointer<Double> { coefficientBuffer.pointer }
+    private var alpha: [Double], beta: [Double]
+    /// `dstevr`'s arrays, allocated once.
+    private var diagonal: [Double], offDiagonal: [Double], ritzWork: [Double], ritzIntegerWork: [Int32]
+
+    /// - Parameters:
+    ///   - maxSteps: Lanczos steps before falling back to LAPACK (at most min(rows, columns)).
+    ///   - angleTolerance: the certified sine of the angle error that a warm result must reach.
+    public init(rows: Int, columns: Int, maxSteps: Int = 32, angleTolerance: Double = 1e-10) {
+        precondition(rows >= 1 && columns >= 1)
+        self.rows = rows
+        self.columns = columns
+        k = min(rows, columns)
+        self.maxSteps = max(1, min(maxSteps, k))
+        self.angleTolerance = angleTolerance
+        current = AlignedBuffer(count: rows * columns)
+        previous = AlignedBuffer(count: rows * columns)
+        startBuffer = AlignedBuffer(count: k)
+        basisBuffer = AlignedBuffer(count: self.maxSteps * k)
+        workBuffer = AlignedBuffer(count: max(rows, columns))
+        productBuffer = AlignedBuffer(count: k)
+        otherBuffer = AlignedBuffer(count: max(rows, columns))
+        coefficientBuffer = AlignedBuffer(count: self.maxSteps)
+        let steps = self.maxSteps
+        diagonal = .init(repeating: 0, count: steps)
+        offDiagonal = .init(repeating: 0, count: steps)
+        ritzWork = .init(repeating: 0, count: 5 * steps)
+        ritzIntegerWork = .init(repeating: 0, count: steps)
+        alpha = []
+        beta = []
+        alpha.reserveCapacity(self.maxSteps)
+        beta.reserveCapacity(self.maxSteps)
+    }
+
+    /// Forgets the previous matrix: the next call uses LAPACK.
+    public func reset() { hasPrevious = false }
+
+    /// The length of `state()`: min(rows, columns) + 2.
+    public var stateCount: Int { k + 2 }
+    /// What the next call depends on besides the matrix it is given and the previous matrix:
+    /// `[has a previous matrix (0 or 1), the bound on its σ_2, its top vector (k)]`.
+    public func state() -> [Double] {
+        [hasPrevious ? 1 : 0, secondBound] + Array(UnsafeBufferPointer(start: start, count: k))
+    }
+    /// Restores `state()` as it was after a call on the matrix `previous` (row-major, rows×columns): the next
+    /// call then gives the same bits as it would have after that call.
+    public func restore(_ state: ArraySlice<Double>, previous matrix: ArraySlice<Double>) {
+        guard state.count == stateCount, matrix.count == rows * columns else { return }
+        let s = Array(state)
+        hasPrevious = s[0] == 1
+        secondBound = s[1]
+        for i in 0..<k { start[i] = s[2 + i] }
+        var i = 0
+        for value in matrix { previous.pointer[i] = value; i += 1 }
+    }
+
+    /// z = A x for the k-vector x (A = WᵀW when k = n, WWᵀ otherwise).
+    private func apply(_ w: UnsafePointer<Double>, _ x: UnsafePointer<Double>, into z: UnsafeMutablePointer<Double>) {
+        let m = Int32(rows), n = Int32(columns)
+        if k == columns {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m, n, 1, w, n, x, 1, 0, work, 1)
+            cblas_dgemv(CblasRowMajor, CblasTrans, m, n, 1, w, n, work, 1, 0, z, 1)
+        } else {
+            cblas_dgemv(CblasRowMajor, CblasTrans, m, n, 1, w, n, x, 1, 0, work, 1)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, m, n, 1, w, n, work, 1, 0, z, 1)
+        }
+    }
+
+    /// The top singular triplet of the row-major `rows`×`columns` matrix at `w`.
+    public func solve(_ matrix: UnsafePointer<Double>) throws -> TopSingularTriplet {
+        calls += 1
+        let count = rows * columns
+        current.pointer.update(from: matrix, count: count)
+        let w = UnsafePointer(current.pointer)
+        let frobenius = cblas_ddot(Int32(count), w, 1, w, 1)
+        if hasPrevious, frobenius > 0, let result = try iterate(w, frobenius: frobenius) {
+            swap(&current, &previous)
+            return result
+        }
+        return try lapack(w)
+    }
+
+    private func lapack(_ w: UnsafePointer<Double>) throws -> TopSingularTriplet {
+        lapackCalls += 1
+        let count = rows * columns
+        let svd = try LAPACK.singularValues(Array(UnsafeBufferPointer(start: w, count: count)), rows: rows, columns: columns)
+        let s = svd.values
+        swap(&current, &previous)
+        hasPrevious = true
+        // dgesdd's singular values are accurate to a few ε·σ_1: widen σ_2 by that.
+        secondBound = (s.count > 1 ? s[1] : 0) + 8 * Double(k) * Double.ulpOfOne * s[0]
+        (k == columns ? svd.v : svd.u).withUnsafeBufferPointer { start.update(from: $0.baseAddress!, count: k) }
+        return TopSingularTriplet(sigmaSquared: s[0] * s[0], residualSquared: s.dropFirst().map { $0 * $0 }.reduce(0, +),
+                                  u: svd.u, v: svd.v, eigenvalueBound: 0, angleBound: 0, lanczosSteps: 0, usedLAPACK: true)
+    }
+
+    /// Lanczos from the previous top vector; nil when it does not certify within `maxSteps`.
+    private func iterate(_ w: UnsafePointer<Double>, frobenius trace: Double) throws -> TopSingularTriplet? {
+        let count = rows * columns, kk = Int32(k)
+        // Weyl: σ_2(W) ≤ σ_2(W_prev) + ‖W − W_prev‖_2 ≤ secondBound + ‖ΔW‖_F.
+        var change = 0.0
+        let before = previous.pointer
+        for i in 0..<count { let d = w[i] - before[i]; change += d * d }
+        let weyl = secondBound + change.squareRoot()
+        let weylBound = weyl * weyl
+        let roundoff = 8 * Double(k) * Double.ulpOfOne * trace
+
+        let startNorm = cblas_dnrm2(kk, start, 1)
+        guard startNorm > 0 else { return nil }
+        basis.update(from: start, count: k)
+        cblas_dscal(kk, 1 / startNorm, basis, 1)
+        alpha.removeAll(keepingCapacity: true)
+        beta.removeAll(keepingCapacity: true)
+        // The tridiagonal eigenproblems are the iteration's largest fixed cost: after three checks, the next one
+        // comes when the residual's observed rate of decrease says the test may pass.
+        var nextCheck = 1, previous: (n: Int, excess: Double)?
+        for j in 0..<maxSteps {
+            let q = basis + j * k
+            apply(w, q, into: product)
+            let a = cblas_ddot(kk, q, 1, product, 1)
+            alpha.append(a)
+            cblas_daxpy(kk, -a, q, 1, product, 1)
+            if j > 0 { cblas_daxpy(kk, -beta[j - 1], basis + (j - 1) * k, 1, product, 1) }
+            for _ in 0..<2 {  // full reorthogonalisation, twice
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), kk, 1, basis, kk, product, 1, 0, coefficients, 1)
+                cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), kk, -1, basis, kk, coefficients, 1, 1, product, 1)
+            }
+            let b = cblas_dnrm2(kk, product, 1)
+            let n = j + 1
+            let check = n >= nextCheck || n == maxSteps
+            let breakdown = b <= Double.ulpOfOne * trace
+            if check || breakdown {
+                let (theta1, theta2) = try topRitzPairs(n)  // the top Ritz vector's coefficients in `coefficients`
+                let estimate = b * abs(coefficients[n - 1])
+                // λ_2 ≤ tr A − λ_1 − Σ_{i≥3} λ_i ≤ tr A − θ_1 − Σ_{i=3..j} θ_i (interlacing, λ_i ≥ 0), and
+                // Σ_{i=3..j} θ_i = tr T_j − θ_1 − θ_2.
+                let diagonalSum = alpha.reduce(0, +)
+                let lower = max(diagonalSum - theta1 - theta2, 0)
+                let mu = min(trace - theta1 - lower, weylBound) + roundoff
+                let gap = theta1 - mu
+                // How far the residual is from the test (> 1: not yet), and when to look again.
+                let allowed = gap > 0 ? min(angleTolerance * gap, (gap * max(1e-10 * (trace - theta1), 1e-20 * theta1)).squareRoot()) : 0
+                let excess = allowed > 0 ? estimate / allowed : .infinity
+                nextCheck = n + 1
+                if n >= 3, excess > 1, excess.isFinite, let previous, previous.excess.isFinite, excess < previous.excess {
+                    let rate = pow(excess / previous.excess, 1 / Double(n - previous.n))
+                    let needed = log(excess) / -log(rate)
+                    if needed.isFinite { nextCheck = n + max(1, min(6, Int(needed.rounded(.down)))) }
+                } else if n >= 3 {
+                    nextCheck = n + 2
+                }
+                previous = (n, excess)
+                if gap > 0, breakdown || accepts(residual: estimate, gap: gap, rho: theta1, trace: trace) {
+                    // The Ritz vector y = Q s_1, then its explicit residual: the certificate rests on it.
+                    cblas_dgemv(CblasRowMajor, CblasTrans, Int32(n), kk, 1, basis, kk, coefficients, 1, 0, start, 1)
+                    let yNorm = cblas_dnrm2(kk, start, 1)
+                    cblas_dscal(kk, 1 / yNorm, start, 1)
+                    apply(w, start, into: product)
+                    let rho = cblas_ddot(kk, start, 1, product, 1)
+                    cblas_daxpy(kk, -rho, start, 1, product, 1)
+                    let r = cblas_dnrm2(kk, product, 1)
+                    let muExplicit = min(trace - rho - lower, weylBound) + roundoff
+                    let gapExplicit = rho - muExplicit
+                    if gapExplicit > 0, accepts(residual: r, gap: gapExplicit, rho: rho, trace: trace) {
+                        return finish(w, rho: rho, eigenvalueBound: r * r / gapExplicit, angleBound: r / gapExplicit, steps: n,
+                                      secondBound: max(muExplicit, 0).squareRoot())
+                    }
+                    // The explicit residual did not confirm the estimate: the basis must continue from `product`
+                    // as the recurrence left it, so recompute it (rare).
+                    apply(w, basis + j * k, into: product)
+                    cblas_daxpy(kk, -alpha[j], basis + j * k, 1, product, 1)
+                    if j > 0 { cblas_daxpy(kk, -beta[j - 1], basis + (j - 1) * k, 1, product, 1) }
+                    for _ in 0..<2 {
+                        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), kk, 1, basis, kk, product, 1, 0, coefficients, 1)
+                        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), kk, -1, basis, kk, coefficients, 1, 1, product, 1)
+                    }
+                }
+            }
+            if breakdown || n == maxSteps { break }
+            beta.append(b)
+            cblas_dcopy(kk, product, 1, basis + n * k, 1)
+            cblas_dscal(kk, 1 / b, basis + n * k, 1)
+        }
+        return nil
+    }
+
+    /// The acceptance test: Davis–Kahan sin∠ ≤ r/gap within `angleTolerance`, and Kato–Temple λ_1 − ρ ≤ r²/gap
+    /// within max(1e-10·(tr A − ρ), 1e-20·ρ): the rank-one residual ‖W‖_F² − σ_1² to ten digits, or σ_1² to twenty.
+    private func accepts(residual r: Double, gap: Double, rho: Double, trace: Double) -> Bool {
+        r <= angleTolerance * gap && r * r <= gap * max(1e-10 * (trace - rho), 1e-20 * rho)
+    }
+
+    /// The two largest eigenvalues θ_1 ≥ θ_2 of the Lanczos tridiagonal T_n (θ_2 = 0 for n = 1), and the top
+    /// eigenvector's n coefficients in `coefficients`: LAPACK `dsterf` (all eigenvalues, O(n²)) and `dstein`
+    /// (inverse iteration for the top one, O(n)).
+    private func topRitzPairs(_ n: Int) throws -> (Double, Double) {
+        if n == 1 { coefficients[0] = 1; return (alpha[0], 0) }
+        for i in 0..<n { diagonal[i] = alpha[i] }
+        for i in 0..<(n - 1) { offDiagonal[i] = beta[i] }
+        var nn = Int32(n), info: Int32 = 0
+        dsterf_(&nn, &diagonal, &offDiagonal, &info)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dsterf", info: Int(info)) }
+        let theta1 = diagonal[n - 1], theta2 = diagonal[n - 2]
+        var one: Int32 = 1, ldz = Int32(n), block: Int32 = 1, split = Int32(n), failed: Int32 = 0
+        var value = theta1
+        dstein_(&nn, alpha, beta, &one, &value, &block, &split, coefficients, &ldz, &ritzWork, &ritzIntegerWork, &failed, &info)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dstein", info: Int(info)) }
+        return (theta1, theta2)
+    }
+
+    /// The triplet from the certified unit vector in `start`: the other vector, and the rank-one residual
+    /// ‖W − σ u vᵀ‖_F² computed as ‖W − (Wv)vᵀ‖_F² (k = n) or ‖W − u(uᵀW)‖_F² (k = m), without cancellation.
+    private func finish(_ w: UnsafePointer<Double>, rho: Double, eigenvalueBound: Double, angleBound: Double, steps: Int,
+                        secondBound: Double) -> TopSingularTriplet {
+        let m = rows, n = columns
+        let y = Array(UnsafeBufferPointer(start: start, count: k))
+        var residual = 0.0
+        var otherVector: [Double]
+        if k == n {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, w, Int32(n), start, 1, 0, other, 1)  // Wv (m)
+            for r in 0..<m {
+                let wr = other[r]
+                for c in 0..<n { let e = w[r * n + c] - wr * y[c]; residual += e * e }
+            }
+            otherVector = Array(UnsafeBufferPointer(start: other, count: m))
+        } else {
+            cblas_dgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, w, Int32(n), start, 1, 0, other, 1)  // Wᵀu (n)
+            for r in 0..<m {
+                let ur = y[r]
+                for c in 0..<n { let e = w[r * n + c] - ur * other[c]; residual += e * e }
+            }
+            otherVector = Array(UnsafeBufferPointer(start: other, count: n))
+        }
+        let norm = otherVector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        if norm > 0 { for i in otherVector.indices { otherVector[i] /= norm } }
+        self.secondBound = secondBound
+        return TopSingularTriplet(sigmaSquared: rho, residualSquared: residual, u: k == n ? otherVector : y, v: k == n ? y : otherVector,
+                                  eigenvalueBound: eigenvalueBound, angleBound: angleBound, lanczosSteps: steps, usedLAPACK: false)
+    }
+}
