@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One point of an in-process sweep: what it runs, and the command line that runs it alone (recorded in its
 /// trajectory file's `command_line`, as a separate process would record it).
@@ -78,9 +79,10 @@ public struct SweepProgress: Sendable, Equatable {
 /// What makes the runs safe side by side: a run holds no global state (`RunPipeline` builds its problem, network,
 /// risk workspaces, integrator and monitors per run, and SUNDIALS gets one context per session); every HDF5 call
 /// goes through the HDF5 layer's process-wide lock (Debian's serial libhdf5 is not thread-safe), so the files are
-/// written one call at a time; and OpenBLAS' thread count, which is process-wide, is set to one for the whole
-/// sweep, before any worker starts, and put back after. A job that asks for another count is refused (it would
-/// change the others' bits): every run of a sweep uses one BLAS thread, as `gradflow sweep` has always run them.
+/// written one call at a time; and the BLAS and vector-kernel thread count, which is process-wide, is set to one
+/// before any worker starts, left alone by the runs while a sweep goes on, and left at one after (what every run
+/// sets anyway). A resumed job whose file asks for another count is refused (it would change the others' bits):
+/// every run of a sweep uses one BLAS thread, as `gradflow sweep` has always run them.
 /// One BLAS thread gives the same bits as a separate process with one BLAS thread.
 ///
 /// The library prints nothing: `progress` is called on the calling thread (at least every `progressInterval`
@@ -88,6 +90,12 @@ public struct SweepProgress: Sendable, Equatable {
 public enum InProcessSweep {
     /// The OpenBLAS thread count of every run of an in-process sweep.
     public static let blasThreads = 1
+
+    /// How many in-process sweeps are running in this process.
+    private static let active = Mutex(0)
+
+    /// `blasThreads` while an in-process sweep runs (it has set the process-wide count), nil otherwise.
+    static var activeThreadCount: Int? { active.withLock { $0 } > 0 ? blasThreads : nil }
 
     /// Runs `jobs` on `workers` threads (at most one per job), in the order given, and returns how each ended
     /// (nil for a job that never started because `shouldStop` turned true); each run's summary goes to `completed`
@@ -101,9 +109,9 @@ public enum InProcessSweep {
         let state = SweepState(count: jobs.count)
         let start = Date()
         let threadCount = max(1, min(workers, jobs.count))
-        let previousThreads = BLASThreads.current
         BLASThreads.set(blasThreads)  // before any worker starts: the count is process-wide and part of the bits
-        defer { BLASThreads.set(previousThreads) }
+        active.withLock { $0 += 1 }
+        defer { active.withLock { $0 -= 1 } }
 
         state.startedWorkers(threadCount)
         for _ in 0..<threadCount {

@@ -14,8 +14,8 @@ import Foundation
 ///
 /// It holds no state of its own, and HDF5 calls go through the HDF5 layer's lock, so several runs can go on
 /// in one process, one after another or on parallel threads, provided they all use the same BLAS thread count
-/// (`BLASThreads.set` is process-wide; the pipeline only sets it when it differs): `InProcessSweep` runs its
-/// points that way, with one BLAS thread.
+/// (`BLASThreads.set` is process-wide; inside an `InProcessSweep`, which sets it once, the pipeline leaves it):
+/// `InProcessSweep` runs its points that way, with one BLAS thread.
 public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// A new run from `config`.
     /// - Parameters:
@@ -134,10 +134,11 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         return summary
     }
 
-    /// Sets OpenBLAS' process-wide thread count, only when it differs: runs on parallel threads that all use the
-    /// same count then never write it while another run computes.
+    /// Sets the process-wide BLAS (and vector-kernel) thread count, except inside an in-process sweep that has set
+    /// it to `count` already: its runs on parallel threads then never write it while another run computes.
     private static func setBLASThreads(_ count: Int) {
-        if BLASThreads.current != count { BLASThreads.set(count) }
+        if InProcessSweep.activeThreadCount == count { return }
+        BLASThreads.set(count)
     }
 
     private static func newRecorder(_ config: RunConfiguration, setup: RunSetup, dynamics: Dynamics,

@@ -112,8 +112,9 @@ struct InProcessSweepTests {
         func partials() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: sweepFolder)) ?? []).filter { $0.hasSuffix(".h5.partial") }.sorted()
         }
-        /// Starts the sweep, waits for a run's partial file, sends `signal`, and returns the exit status.
-        func stopped(by signal: Int32) throws -> Int32 {
+        /// Starts the sweep, waits for a run's partial file (and `delay` more seconds), sends `signal`, and returns the
+        /// exit status.
+        func stopped(by signal: Int32, delay: Double = 0) throws -> Int32 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: gradflow)
             process.arguments = arguments
@@ -123,6 +124,7 @@ struct InProcessSweepTests {
             try process.run()
             let deadline = Date().addingTimeInterval(60)
             while partials().isEmpty && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, signal)
             process.waitUntilExit()
             return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
@@ -140,7 +142,7 @@ struct InProcessSweepTests {
         // kill -9: the running runs leave their partial files.
         var killed: [String] = []
         for _ in 0..<3 where killed.isEmpty {
-            #expect(try stopped(by: SIGKILL) == 128 + SIGKILL)
+            #expect(try stopped(by: SIGKILL, delay: 0.1) == 128 + SIGKILL)  // in the middle of a run, as SavedWeightsTests
             killed = partials()
         }
         #expect(!killed.isEmpty, "no run was killed in the middle")
@@ -150,7 +152,9 @@ struct InProcessSweepTests {
 
         // Run again: finished points are skipped, partial ones continued, the others run.
         let again = try ProcessResult.run(gradflow, arguments, in: URL(fileURLWithPath: folder))
-        #expect(again.status == 0, "\(again.stderr)")
+        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: sweepFolder)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+            .map { "\($0): " + ((try? String(contentsOfFile: sweepFolder + "/" + $0, encoding: .utf8)) ?? "").prefix(300) }
+        #expect(again.status == 0 && !again.stdout.contains("failed"), "\(again.stdout) \(again.stderr) \(logs)")
         #expect(again.stdout.contains("(\(done.count) already done)"), "\(again.stdout)")
         #expect(partials().isEmpty)
         let rows = try SweepTable.parse(String(contentsOfFile: sweepFolder + "/summary.csv", encoding: .utf8), source: "summary")
@@ -192,7 +196,6 @@ struct InProcessSweepLibraryTests {
                              commandLine: "c")]
         let completed = Mutex<[Int]>([])
         var last: SweepProgress?
-        let before = BLASThreads.current
         let summaries = Mutex<[Int: SweepJobResult]>([:])
         let outcomes = InProcessSweep.run(jobs, workers: 2, progress: { last = $0 }, completed: { job, result in
             completed.withLock { $0.append(job.point.index) }
@@ -200,7 +203,7 @@ struct InProcessSweepLibraryTests {
         })
         #expect(completed.withLock { $0.sorted() } == [0, 1, 2])
         #expect(last == SweepProgress(total: 3, done: 3, notClean: 1, running: 0, elapsed: last?.elapsed ?? 0))
-        #expect(BLASThreads.current == before)
+        #expect(BLASThreads.current == 1 && InProcessSweep.activeThreadCount == nil)
         guard outcomes.count == 3, case .completed? = outcomes[0], case .failed? = outcomes[1], case .completed? = outcomes[2] else {
             Issue.record("outcomes: \(outcomes)")
             return
