@@ -32,14 +32,14 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A JSON grid specification (replaces the list options).", valueName: "file"))
     var spec: String?
 
-    @Option(help: ArgumentHelp("Methods: flow, descent.", valueName: "list")) var methods: String = "flow"
+    @Option(help: ArgumentHelp("Methods: flow, descent, central (the central flow at each learning rate, started even above 2/η with --allow-catapult: its rows then say so, and its table outcome is 'catapult').", valueName: "list")) var methods: String = "flow"
     @Option(help: ArgumentHelp("Initialisations: gaussian, residual, balanced, spectral (its scale is the initial mode strength a_i(0) of every mode).", valueName: "list")) var inits: String = "gaussian"
     @Option(name: .customLong("init-scales"), help: ArgumentHelp("Initialisation scales.", valueName: "list")) var initScales: String = "0.1"
     @Option(name: .customLong("scale-exponents"), parsing: .unconditional, help: ArgumentHelp(
         "Exponents α of a width-dependent scale s = c·h^−α (c the point's init scale, h its hidden width, or d; MATH.md §10.5). Default: none (s = c).",
         valueName: "list"))
     var scaleExponents: String = ""
-    @Option(help: ArgumentHelp("Learning rates (descent points).", valueName: "list")) var lrs: String = ""
+    @Option(help: ArgumentHelp("Learning rates (descent and central points).", valueName: "list")) var lrs: String = ""
     @Option(help: ArgumentHelp("Depths.", valueName: "list")) var depths: String = "10"
     @Option(help: ArgumentHelp("Hidden widths (default: d).", valueName: "list")) var widths: String = ""
     @Option(help: ArgumentHelp("Seeds.", valueName: "list")) var seeds: String = "20240521"
@@ -105,7 +105,9 @@ struct SweepCommand: ParsableCommand {
         let scaleOption = point.initialization == "spectral" ? "--mode-strength" : "--init-scale"
         var arguments = [point.method == "descent" ? "descent" : "run", "--init", point.initialization, scaleOption, "\(point.initScale)",
                          "--depth", "\(point.depth)", "--seed", "\(point.seed)"]
-        if let eta = point.learningRate { arguments += ["--lr", "\(eta)"] }
+        if let eta = point.learningRate {
+            arguments += point.method == "central" ? ["--central-lr", "\(eta)", "--allow-catapult"] : ["--lr", "\(eta)"]
+        }
         if let width = point.width { arguments += ["--widths", "\(width)"] }
         if let alpha = point.scaleExponent { arguments += ["--scale-exponent", "\(alpha)"] }
         return arguments + extra + ["--output", output, "--force", "--quiet", "--threads", "1"]
@@ -289,7 +291,7 @@ struct SweepCommand: ParsableCommand {
         }
         let stuck = points.filter { $0.method != "flow" && FileManager.default.fileExists(atPath: path($0) + OutputFile.partialSuffix) }
         if !stuck.isEmpty {
-            Terminal.print("  note      \(stuck.count) descent runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); descent cannot resume: move them away to run those points again")
+            Terminal.print("  note      \(stuck.count) descent or central-flow runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); neither can resume: move them away to run those points again")
         }
         Terminal.print("  summary   \(summary) and \(summary.replacingOccurrences(of: ".csv", with: ".h5")) (\(rows.count) rows)")
         if Terminal.interrupted {
@@ -397,7 +399,8 @@ struct SweepCommand: ParsableCommand {
             do {
                 guard var config = try configuration(of: point, grid: grid, templates: &templates) else { continue }
                 config.outputPath = Self.path(of: point, in: directory)
-                sweepJobs.append(SweepJob(point: point, work: point.method == "descent" ? .descent(config) : .flow(config), commandLine: commandLine))
+                let work: SweepJob.Work = point.method == "descent" ? .descent(config) : point.method == "central" ? .central(config) : .flow(config)
+                sweepJobs.append(SweepJob(point: point, work: work, commandLine: commandLine))
             } catch {
                 refused.append((point, Self.writeLog(of: point, .failed(error), in: directory)))
             }
@@ -432,6 +435,8 @@ struct SweepCommand: ParsableCommand {
         let text = Terminal.capturing {
             switch result {
             case let .flow(summary):
+                RunSummaryPrinter.print(summary, config: summary.configuration)
+            case let .central(summary):
                 RunSummaryPrinter.print(summary, config: summary.configuration)
             case let .descent(summary):
                 _ = try? DescentCommand.printSummary(summary, lossTolerance: summary.configuration.lossTolerance)  // prints its error line

@@ -10,6 +10,8 @@ public struct SweepJob: Sendable {
         case flow(RunConfiguration)
         /// A new gradient-descent run (`gradflow descent`).
         case descent(RunConfiguration)
+        /// A new central-flow run (`gradflow run --central-lr η`).
+        case central(RunConfiguration)
         /// Continues the flow run that a killed sweep left as this partial file (`gradflow run --resume`).
         case resumeFlow(partial: String)
     }
@@ -29,13 +31,14 @@ public struct SweepJob: Sendable {
 public enum SweepJobResult: Sendable {
     case flow(GradientFlowRunSummary)
     case descent(GradientDescentRunSummary)
+    case central(RunSummary<CentralFlowResult>)
     /// The run threw (its file, if it had one, is closed as `failed` or `interrupted`).
     case failed(any Error)
 
     /// A run that ended as it should: not failed, and (descent) not diverged.
     public var isClean: Bool {
         switch self {
-        case .flow: return true
+        case .flow, .central: return true
         case let .descent(summary): return summary.divergenceMessage == nil
         case .failed: return false
         }
@@ -53,7 +56,7 @@ public enum SweepJobOutcome: Sendable {
 
     public init(_ result: SweepJobResult) {
         switch result {
-        case .flow: self = .completed
+        case .flow, .central: self = .completed
         case let .descent(summary): self = summary.divergenceMessage == nil ? .completed : .diverged
         case let .failed(error): self = .failed(error)
         }
@@ -146,6 +149,9 @@ public enum InProcessSweep {
             case var .descent(config):
                 config.threads = blasThreads
                 return .descent(try GradientDescentRun.execute(config, commandLine: job.commandLine, shouldStop: shouldStop))
+            case var .central(config):
+                config.threads = blasThreads
+                return .central(try CentralFlowRun.execute(config, commandLine: job.commandLine, shouldStop: shouldStop))
             case let .resumeFlow(partial):
                 return .flow(try GradientFlowRun.resume(partial, commandLine: job.commandLine, shouldStop: shouldStop,
                                                         requiredThreads: blasThreads))

@@ -3,7 +3,8 @@ import Foundation
 /// What `gradflow sweep` runs: a grid over method, initialisation, scale, scale exponent, learning rate, depth,
 /// hidden width and seed (a JSON spec file, or the command's options), expanded in that fixed order.
 public struct SweepSpec: Sendable, Codable, Equatable {
-    /// `flow` (`gradflow run`) and/or `descent` (`gradflow descent`).
+    /// `flow` (`gradflow run`), `descent` (`gradflow descent`) and/or `central` (`gradflow run --central-lr η
+    /// --allow-catapult`: the central flow at each learning rate, MATH.md §11).
     public var methods: [String]
     /// `gaussian` and/or `residual`.
     public var initializations: [String]
@@ -70,7 +71,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
 
     /// What each key of a spec file holds, for the messages.
     static let keyTypes: [(CodingKeys, String)] = [
-        (.methods, "a list of strings (flow, descent)"), (.initializations, "a list of strings (gaussian, residual, balanced, spectral)"),
+        (.methods, "a list of strings (flow, descent, central)"), (.initializations, "a list of strings (gaussian, residual, balanced, spectral)"),
         (.initScales, "a list of numbers"), (.learningRates, "a list of numbers"), (.depths, "a list of integers"),
         (.widths, "a list of integers"), (.seeds, "a list of integers ≥ 0"), (.arguments, "a list of strings"),
         (.flowArguments, "a list of strings"), (.descentArguments, "a list of strings"), (.model, "\"linear\" or \"gelu\""),
@@ -136,14 +137,14 @@ public struct SweepSpec: Sendable, Codable, Equatable {
             guard let source else { return .invalidConfiguration(field: field, value: "\(value)", reason: "\(reason)") }
             return .invalidData(file: source, field: "spec", reason: "\(field.key): \(value) \(reason)")
         }
-        for method in methods where !["flow", "descent"].contains(method) {
-            throw fail(.sweepMethods, method, "must be flow or descent")
+        for method in methods where !["flow", "descent", "central"].contains(method) {
+            throw fail(.sweepMethods, method, "must be flow, descent or central")
         }
         for kind in initializations where !["gaussian", "residual", "balanced", "spectral"].contains(kind) {
             throw fail(.sweepInitializations, kind, "must be gaussian, residual, balanced or spectral")
         }
-        if methods.contains("descent") && learningRates.isEmpty {
-            throw fail(.sweepLearningRates, "(none)", "descent points need learning rates")
+        if let method = methods.first(where: { $0 != "flow" }), learningRates.isEmpty {
+            throw fail(.sweepLearningRates, "(none)", "\(method) points need learning rates")
         }
         for (field, list) in [(ConfigurationField.sweepMethods, methods.count), (.sweepInitializations, initializations.count),
                               (.sweepInitScales, initScales.count), (.sweepDepths, depths.count), (.sweepSeeds, seeds.count)] where list == 0 {
@@ -191,7 +192,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
             for kind in initializations {
                 for scale in initScales {
                     for alpha in scaleExponents.isEmpty ? [nil] : scaleExponents.map(Optional.some) {
-                        for eta in method == "descent" ? learningRates.map(Optional.some) : [nil] {
+                        for eta in method != "flow" ? learningRates.map(Optional.some) : [nil] {
                             for depth in depths {
                                 for width in widths.isEmpty ? [nil] : widths.map(Optional.some) {
                                     for seed in seeds {
@@ -289,6 +290,11 @@ public struct SweepPoint: Sendable, Codable, Equatable {
             descent.learningRate = eta
             config.descent = descent
             config.schedule.tFinal = max(Double(descent.steps) * eta, .leastNormalMagnitude)
+        }
+        // A central point: the central flow at η (MATH.md §11), started even above 2/η (its rows then say so).
+        if !keeping.contains(.learningRate), method == "central", let eta = learningRate {
+            config.central = CentralFlowSettings(learningRate: eta, allowCatapult: true,
+                                                 gapTolerance: config.central?.gapTolerance ?? CentralFlowSettings.defaultGapTolerance)
         }
         return config
     }

@@ -57,7 +57,17 @@ public struct SweepRow: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path), let file = try? TrajectoryFile(path: path) else { return row }
         let stop = (try? file.value("stop_reason", in: "solver")).map(\.description) ?? ""
         switch file.status {
-        case .completed?: row.outcome = stop == "loss-tolerance" ? "converged" : "horizon"
+        case .completed?:
+            switch stop {
+            case StopReason.lossTolerance.rawValue: row.outcome = "converged"
+            case StopReason.stationary.rawValue: row.outcome = "stationary"  // the central flow at rest on S = 2/η
+            case StopReason.multipleEigenvalues.rawValue: row.outcome = "multiple-eigenvalues"
+            default: row.outcome = "horizon"
+            }
+            // A central flow started above 2/η: outside its scope (descent would catapult).
+            if (try? file.value("central_initial_phase", in: "solver"))?.doubleValue == Double(CentralFlowPhase.above.rawValue) {
+                row.outcome = "catapult"
+            }
         case .diverged?: row.outcome = "diverged"
         case .failed?: row.outcome = "failed"
         default: row.outcome = "interrupted"

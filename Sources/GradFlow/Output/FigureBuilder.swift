@@ -216,11 +216,12 @@ public enum FigureBuilder {
     static func sweep(_ rows: [SweepRun], name: String) -> Figure {
         // Runs that converged, and runs that ended at their horizon (GELU networks do not reach the loss
         // tolerance; the authors' code too reports the sharpness after a fixed number of steps).
-        let finished = rows.filter { $0.outcome == "converged" || $0.outcome == "horizon" }
+        let finished = rows.filter { ["converged", "horizon", "stationary"].contains($0.outcome) }
         let converged = finished.filter { $0.outcome == "converged" }.count
         var groups: [String: [SweepRun]] = [:]
         for row in finished {
-            let key = row.method == "descent" ? "GD η = \(row.learningRate ?? .nan)" : "gradient flow"
+            let key = row.method == "descent" ? "GD η = \(row.learningRate ?? .nan)"
+                : row.method == "central" ? "central flow η = \(row.learningRate ?? .nan)" : "gradient flow"
             groups[key, default: []].append(row)
         }
         let series = groups.keys.sorted().map { key -> Figure.Series in

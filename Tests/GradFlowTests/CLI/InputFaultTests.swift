@@ -582,7 +582,7 @@ struct InputFaultTests {
         ("", "spec: is not a JSON object"),
         ("{\"depths\": [2]", "spec: is not a JSON object"),
         ("{\"depths\": [0]}", "spec: depths: 0 must be at least 1"),
-        ("{\"methods\": [\"descend\"]}", "spec: methods: descend must be flow or descent"),
+        ("{\"methods\": [\"descend\"]}", "spec: methods: descend must be flow, descent or central"),
         ("{\"depths\": [2], \"initScales\": [0]}", "spec: initScales 0.0: must be > 0 for a Gaussian initialisation"),
         ("{\"depths\": [2], \"arguments\": [\"--steps\", \"5\"]}", "spec: arguments \"--steps 5\": Unknown option '--steps'"),
         ("{\"initScales\": [1e400], \"depths\": [2]}", "spec: key \"initScales\": 1e400 is not a finite 64-bit floating-point number"),

@@ -144,4 +144,33 @@ struct CentralFlowCommandLineTests {
         #expect(next.stdout.contains("switches  none: the run stayed edge from its start"), "\(next.stdout)")
         #expect(try TrajectoryFile(path: second).dataset("trajectory/central_phase").allSatisfy { $0 == 1 })
     }
+
+    @Test("sweep --methods central: one central flow per learning rate, the same table on threads and in processes")
+    func sweep() throws {
+        let scratch = try Scratch()
+        // η = 0.01 never reaches 2/η = 200 (the central flow is gradient flow: its row equals the flow's); η = 0.16
+        // reaches the edge from s = 0.3 and starts above it from s = 0.4 (a catapult).
+        let grid = ["sweep", "--methods", "flow,central", "--init-scales", "0.3,0.4", "--lrs", "0.01,0.16", "--depths", "5",
+                    "--run-args", "--t-final 20 --loss-tol 0 --monitors sharpness"]
+        var tables: [[[String]]] = []
+        for isolate in ["threads", "processes"] {
+            let out = scratch.path(isolate)
+            let result = try ProcessResult.run(gradflow, grid + ["--isolate", isolate, "-o", out])
+            #expect(result.status == 0, "\(result.stderr)")
+            let csv = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8)
+            let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let header = rows[0], wall = try #require(header.firstIndex(of: "wall_time"))
+            tables.append(rows.map { row in row.enumerated().filter { $0.offset != wall }.map(\.element) })
+            #expect(try TrajectoryFile(path: out + "/run-00002.h5").attribute(TrajectoryLayout.Root.method) == "central-flow")
+        }
+        #expect(tables[0] == tables[1])
+        let rows = tables[0].dropFirst(), header = tables[0][0]
+        func cell(_ row: [String], _ name: String) -> String { row[header.firstIndex(of: name)!] }
+        #expect(rows.map { cell($0, "method") } == ["flow", "flow", "central", "central", "central", "central"])
+        #expect(rows.map { cell($0, "outcome") } == ["horizon", "horizon", "horizon", "horizon", "horizon", "catapult"])
+        // Without an edge the central flow is gradient flow: the same final loss, to the last bit.
+        let flow = rows.first { cell($0, "method") == "flow" && cell($0, "init_scale") == "0.3" }!
+        let central = rows.first { cell($0, "method") == "central" && cell($0, "init_scale") == "0.3" && cell($0, "lr") == "0.01" }!
+        #expect(cell(flow, "final_loss") == cell(central, "final_loss"))
+    }
 }
