@@ -1,9 +1,11 @@
 #define _GNU_SOURCE
 #include "file_system.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -96,3 +98,30 @@ int gf_same_file(const char *a, const char *b) {
 }
 
 void gf_ignore_file_size_signal(void) { signal(SIGXFSZ, SIG_IGN); }
+
+char *gf_names_with_prefix(const char *folder, const char *prefix) {
+    DIR *dir = opendir(folder);
+    if (!dir) return NULL;
+    const size_t prefix_length = strlen(prefix);
+    size_t capacity = 256, length = 0;
+    char *names = malloc(capacity);
+    if (!names) { closedir(dir); return NULL; }
+    names[0] = '\0';
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (strncmp(entry->d_name, prefix, prefix_length) != 0) continue;
+        const size_t n = strlen(entry->d_name);
+        if (length + n + 2 > capacity) {
+            while (length + n + 2 > capacity) capacity *= 2;
+            char *grown = realloc(names, capacity);
+            if (!grown) { free(names); closedir(dir); return NULL; }
+            names = grown;
+        }
+        memcpy(names + length, entry->d_name, n);
+        length += n;
+        names[length++] = '\n';
+        names[length] = '\0';
+    }
+    closedir(dir);
+    return names;
+}

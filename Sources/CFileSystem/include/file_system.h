@@ -56,4 +56,9 @@ int gf_same_file(const char *a, const char *b);
 
 /// Makes a write past `ulimit -f` fail with EFBIG instead of killing the process with SIGXFSZ.
 void gf_ignore_file_size_signal(void);
+/// The names in `folder` that begin with `prefix`, newline-separated, in a string the caller frees; NULL when the
+/// folder cannot be read. One readdir pass that keeps only the matching names (a sweep's output folder holds
+/// thousands of files, and listing them all in Swift cost milliseconds per run).
+char *gf_names_with_prefix(const char *folder, const char *prefix);
+
 #endif
