@@ -56,25 +56,8 @@ try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirecto
 /// idle worker that would spin beside it.
 @MainActor func run(_ executable: String, _ args: [String]) throws -> (seconds: Double, status: Int32, stdout: String) {
     let outputPath = "\(workdir)/stdout.txt"
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([executable] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var environment = ProcessInfo.processInfo.environment
-    environment["OPENBLAS_NUM_THREADS"] = "1"
-    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { envp.forEach { free($0) } }
-    var pid: pid_t = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    guard posix_spawnp(&pid, executable, &actions, nil, argv, envp) == 0 else { fatalError("cannot start \(executable)") }
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (seconds, exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    let measured = spawnMeasured(executable, args, stdoutPath: outputPath, environment: ["OPENBLAS_NUM_THREADS": "1"])
+    return (measured.seconds, measured.status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
 
 func relativeError(_ a: [Double], _ b: [Double]) -> Double {
