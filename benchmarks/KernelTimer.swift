@@ -42,8 +42,11 @@ enum KernelTimer {
         return best
     }
 
-    /// Seconds per gradient and per Hessian-vector product of the case's risk at its initial weights.
-    static func kernels(_ setup: RunSetup) -> (gradient: Double, hvp: Double) {
+    /// Seconds per gradient and per Hessian-vector product of the case's risk at its initial weights, on
+    /// `threads` threads (`BLASThreads.set`: OpenBLAS and GradFlow's kernels; one thread after).
+    static func kernels(_ setup: RunSetup, threads: Int = 1) -> (gradient: Double, hvp: Double) {
+        BLASThreads.set(threads)
+        defer { BLASThreads.set(1) }
         let risk = DeepLinearRisk(network: setup.network, problem: setup.problem)
         let p = risk.parameterCount
         let theta = AlignedBuffer(setup.initialWeights), out = AlignedBuffer(count: p)

@@ -9,6 +9,7 @@
 //                       [--sweep-points 1000] [--sweep-seeds 20]
 // (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
 import Foundation
+import CVectorKernels
 import GradFlow
 
 /// Prints a line unbuffered, also into a file: a long suite shows its progress, and a crash loses nothing.
@@ -150,6 +151,16 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
         "gradient_bound_fraction": gradientBytes / bandwidth / kernels.gradient, "hvp_bound_fraction": hvpBytes / bandwidth / kernels.hvp,
     ]
     if let switchTime { entry["stiffness_switch_time"] = switchTime }
+    // Both cores (issue 17, item 4): the same kernels on two threads where they are split (P ≥ 2^18), against
+    // the two-core bound, twice one core's bandwidth (an upper estimate of what two cores reach).
+    var twoThreads: (gradient: Double, hvp: Double)?
+    if p >= Int(GF_PARALLEL_MIN) {
+        let two = KernelTimer.kernels(setup, threads: 2)
+        twoThreads = two
+        entry["gradient_seconds_2_threads"] = two.gradient
+        entry["hvp_seconds_2_threads"] = two.hvp
+        entry["gradient_bound_fraction_2_threads"] = gradientBytes / (2 * bandwidth) / two.gradient
+    }
 
     say("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
     say("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
@@ -157,6 +168,11 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
           + "error \(g(error, 2)), Lemma 1 drift \(g(drift.relative.max() ?? 0, 2)), peak \(g(peak)) MiB")
     say("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
           + "HVP \(g(kernels.hvp * 1e6)) µs (bound \(g(hvpBytes / bandwidth * 1e6)) µs, \(Int((100 * hvpBytes / bandwidth / kernels.hvp).rounded()))%)")
+    if let two = twoThreads {
+        say("  2 threads  gradient \(g(two.gradient * 1e6)) µs (two-core bound \(g(gradientBytes / (2 * bandwidth) * 1e6)) µs, "
+              + "\(Int((100 * gradientBytes / (2 * bandwidth) / two.gradient).rounded()))%), HVP \(g(two.hvp * 1e6)) µs "
+              + "(\(Int((100 * hvpBytes / (2 * bandwidth) / two.hvp).rounded()))%)")
+    }
     // Monitor cost (issue 17, item 3): the same run with the default monitors (`--monitors all`), whose `time`
     // line splits the wall time into the part spent in monitors; median of `repeats` by wall time. Cases with
     // P ≤ 100,000 only (on C and E the sharpness checkpoints alone take minutes).

@@ -64,3 +64,46 @@ void gf_outer_product2(int rows, int cols, double alpha, const double *restrict 
     outer_job job = {rows, cols, stream, alpha, x1, y1, x2, y2, out};
     gf_parallel_run(outer_rows, &job, (long)rows * cols);
 }
+
+// All layers' outer products as one job over the concatenated rows: element e of [0, N) lies in layer k when
+// start[k] ≤ e < start[k + 1] (start[k] = Σ_{j<k} rows[j]·cols[j]); a range is done as the whole rows that begin in it.
+typedef struct {
+    int layers;
+    const int *rows, *cols;
+    const long *offsets;
+    double alpha;
+    const double *const *x1, *const *y1, *const *x2, *const *y2;
+    double *out;
+    long total;
+} layers_job;
+
+static void layer_rows(void *context, long lo, long hi, int part) {
+    (void)part;
+    const layers_job *job = (const layers_job *)context;
+    long start = 0;
+    for (int k = 0; k < job->layers; k++) {
+        const long size = (long)job->rows[k] * job->cols[k], end = start + size;
+        if (end > lo && start < hi && size > 0) {
+            // The rows of layer k that begin in [lo, hi): row r begins at start + r·cols.
+            const int cols = job->cols[k];
+            const long first = lo <= start ? 0 : (lo - start + cols - 1) / cols;
+            const long last = hi >= end ? job->rows[k] : (hi - start + cols - 1) / cols;
+            if (first < last) {
+                outer_job one = {job->rows[k], cols, (double)size * 8 > streaming_bytes && aligned_rows(job->out + job->offsets[k], cols),
+                                 job->alpha, job->x1[k], job->y1[k], job->x2 ? job->x2[k] : 0, job->y2 ? job->y2[k] : 0,
+                                 job->out + job->offsets[k]};
+                outer_rows(&one, first * cols, last == job->rows[k] ? size : last * cols, 0);
+            }
+        }
+        start = end;
+    }
+}
+
+void gf_outer_product_layers(int layers, const int *rows, const int *cols, const long *offsets, double alpha,
+                             const double *const *x1, const double *const *y1, const double *const *x2,
+                             const double *const *y2, double *out) {
+    long total = 0;
+    for (int k = 0; k < layers; k++) total += (long)rows[k] * cols[k];
+    layers_job job = {layers, rows, cols, offsets, alpha, x1, y1, x2, y2, out, total};
+    gf_parallel_run(layer_rows, &job, total);
+}

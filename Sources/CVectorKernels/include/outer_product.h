@@ -14,4 +14,14 @@ void gf_outer_product(int rows, int cols, double alpha, const double *x, const d
 /// out[i·cols + j] = alpha · (x1[i] · y1[j] + x2[i] · y2[j]).
 void gf_outer_product2(int rows, int cols, double alpha, const double *x1, const double *y1,
                        const double *x2, const double *y2, double *out);
+
+/// The outer products of all `layers` blocks at once: block k (rows[k] × cols[k], at out + offsets[k]) is
+/// alpha · x1[k] y1[k]ᵀ, plus alpha · x2[k] y2[k]ᵀ when x2 is not NULL. With two kernel threads
+/// (`gf_vector_set_threads`) and at least GF_PARALLEL_MIN elements in all, the blocks' rows are split between
+/// the threads at the middle element, by whole rows: every entry is the same expression as in the one-block
+/// functions, so the bits do not depend on the thread count. A network of many small layers (benchmark case C:
+/// 20 blocks of 200×200) is split too, which the per-block functions cannot do.
+void gf_outer_product_layers(int layers, const int *rows, const int *cols, const long *offsets, double alpha,
+                             const double *const *x1, const double *const *y1, const double *const *x2,
+                             const double *const *y2, double *out);
 #endif

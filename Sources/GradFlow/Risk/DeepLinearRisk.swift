@@ -35,6 +35,11 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     private let linearState: ForwardState
     /// The second tangents β̇_k, γ̇_k of the third derivative, in its `beta` and `gamma` slots.
     private let secondTangents: ForwardState
+    /// The blocks' shapes and offsets, and the vectors of their outer products (fixed addresses in the states),
+    /// for `gf_outer_product_layers`: ∇_k R = b_k c_kᵀ, (HV)_k = β_k c_kᵀ + b_k γ_kᵀ.
+    private let blockRows: [Int32], blockColumns: [Int32]
+    private let gradientFactors: (b: [UnsafePointer<Double>?], c: [UnsafePointer<Double>?])
+    private let productFactors: (beta: [UnsafePointer<Double>?], c: [UnsafePointer<Double>?], b: [UnsafePointer<Double>?], gamma: [UnsafePointer<Double>?])
     private let linearTheta: UnsafeMutablePointer<Double>
     private let residual: UnsafeMutablePointer<Double>
     private let difference: UnsafeMutablePointer<Double>
@@ -70,6 +75,13 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         gradientState = ForwardState(widths: widths)
         linearState = ForwardState(widths: widths)
         secondTangents = ForwardState(widths: widths)
+        let layers = 1...shape.depth
+        blockRows = layers.map { Int32(shape.widths[$0]) }
+        blockColumns = layers.map { Int32(shape.widths[$0 - 1]) }
+        let g = gradientState, l = linearState
+        gradientFactors = (layers.map { UnsafePointer(g.b($0)) }, layers.map { UnsafePointer(g.c($0)) })
+        productFactors = (layers.map { UnsafePointer(l.beta($0)) }, layers.map { UnsafePointer(l.c($0)) },
+                          layers.map { UnsafePointer(l.b($0)) }, layers.map { UnsafePointer(l.gamma($0)) })
     }
 
     @inline(__always) private func m(_ k: Int) -> Int32 { Int32(widths[k]) }
@@ -107,10 +119,9 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         precondition(theta.count == parameterCount && out.count == parameterCount)
         let t = theta.baseAddress!, o = out.baseAddress!
         forward(t, gradientState)
-        for k in 1...depth {
-            // G_k = b_k c_kᵀ, overwriting the block (a streaming loop: faster than dgemm with k = 1).
-            gf_outer_product(m(k), m(k - 1), scale, gradientState.b(k), gradientState.c(k), o + offsets[k - 1])
-        }
+        // G_k = b_k c_kᵀ, overwriting the blocks (streaming loops: faster than dgemm with k = 1), all layers as one
+        // job that two kernel threads split (`--threads 2`, P ≥ 2^18).
+        gf_outer_product_layers(Int32(depth), blockRows, blockColumns, offsets, scale, gradientFactors.b, gradientFactors.c, nil, nil, o)
     }
 
     /// The gradient's blocks are the outer products b_k c_kᵀ: they are finite when every b_k and c_k is,
@@ -147,10 +158,9 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
             cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.c(k), 1, 0, s.gamma(k + 1), 1)
             cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.gamma(k), 1, 1, s.gamma(k + 1), 1)
         }
-        // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites the block.
-        for k in 1...depth {
-            gf_outer_product2(m(k), m(k - 1), scale, s.beta(k), s.c(k), s.b(k), s.gamma(k), o + offsets[k - 1])
-        }
+        // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites each block, all layers as one job.
+        gf_outer_product_layers(Int32(depth), blockRows, blockColumns, offsets, scale, productFactors.beta, productFactors.c,
+                                productFactors.b, productFactors.gamma, o)
     }
 
     /// `scale · ∇³R(θ)[u, u, ·]` (MATH.md §11) by forward mode on §2.1 with V = U: the tangents of b_k and

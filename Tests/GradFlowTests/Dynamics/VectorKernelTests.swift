@@ -199,6 +199,26 @@ struct ThreadedVectorKernelTests {
         #expect(single[0][(rows - 1) * cols + cols - 1] == (0.7 * x1[rows - 1] * y1[cols - 1]).bitPattern)
     }
 
+    @Test("a gradient and an HVP of many small layers (P ≥ 2^18, each block below it) give the same bits on two kernel threads")
+    func layersAgree() throws {
+        let problem = try SyntheticData(samples: 40, dimension: 200, seed: 3).makeProblem()
+        let shape = try NetworkShape(widths: [200, 200, 200, 200, 200, 200, 200, 200, 1])
+        let network = try Network(shape: shape, kind: .fullyConnected, projection: [1])
+        #expect(shape.parameterCount >= Int(GF_PARALLEL_MIN))
+        let theta = try WeightInitialization.gaussian(scale: 0.07, zeroLayer: nil).draw(shape: shape, seed: 9)
+        var rng = GaussianGenerator(seed: 2)
+        let v = rng.gaussians(theta.count)
+        func products(threads: Int32) -> [[UInt64]] {
+            gf_vector_set_threads(threads)  // GradFlow's kernels only: OpenBLAS keeps its one thread
+            defer { gf_vector_set_threads(1) }
+            let risk = DeepLinearRisk(network: network, problem: problem)
+            return [risk.gradient(at: theta), risk.hessianVectorProduct(at: theta, direction: v)].map { $0.map(\.bitPattern) }
+        }
+        let single = products(threads: 1), double = products(threads: 2)
+        #expect(single == double)
+        #expect(single[0].contains { $0 != 0 } && single[1].contains { $0 != 0 })  // (their values: RiskTests, against differences)
+    }
+
     @Test("the split point is 64-byte aligned and below the threshold nothing is split")
     func splitRule() {
         gf_vector_set_threads(2)
