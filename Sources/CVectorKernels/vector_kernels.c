@@ -163,15 +163,17 @@ static realtype dot_product_raw(sunindextype n, const realtype *xd, const realty
 
 // Reductions split over two threads add the halves' sums in a fixed order: sum[0] + sum[1].
 struct reduce_job { const realtype *x, *y; realtype sum[2]; };
+/// Runs the range reduction `fn` over x and y (n doubles each) and adds the halves' sums in a fixed order.
+static realtype split_sum(gf_range_fn fn, const realtype *x, const realtype *y, long n) {
+    struct reduce_job job = { x, y, { 0, 0 } };
+    gf_parallel_run(fn, &job, n);
+    return gf_parallel_split(n) ? job.sum[0] + job.sum[1] : job.sum[0];
+}
 static void dot_product_range(void *context, long lo, long hi, int part) {
     struct reduce_job *j = context;
     j->sum[part] = dot_product_raw(hi - lo, j->x + lo, j->y + lo);
 }
-static realtype dot_product(N_Vector x, N_Vector y) {
-    struct reduce_job job = { DATA(x), DATA(y), { 0, 0 } };
-    gf_parallel_run(dot_product_range, &job, LEN(x));
-    return gf_parallel_split(LEN(x)) ? job.sum[0] + job.sum[1] : job.sum[0];
-}
+static realtype dot_product(N_Vector x, N_Vector y) { return split_sum(dot_product_range, DATA(x), DATA(y), LEN(x)); }
 
 static realtype max_norm(N_Vector x) {
     const sunindextype n = LEN(x);
@@ -196,11 +198,7 @@ static void weighted_square_sum_range(void *context, long lo, long hi, int part)
     struct reduce_job *j = context;
     j->sum[part] = weighted_square_sum_raw(hi - lo, j->x + lo, j->y + lo);
 }
-static realtype weighted_square_sum(N_Vector x, N_Vector w) {
-    struct reduce_job job = { DATA(x), DATA(w), { 0, 0 } };
-    gf_parallel_run(weighted_square_sum_range, &job, LEN(x));
-    return gf_parallel_split(LEN(x)) ? job.sum[0] + job.sum[1] : job.sum[0];
-}
+static realtype weighted_square_sum(N_Vector x, N_Vector w) { return split_sum(weighted_square_sum_range, DATA(x), DATA(w), LEN(x)); }
 
 static realtype weighted_square_sum_mask(N_Vector x, N_Vector w, N_Vector id) {
     const sunindextype n = LEN(x);

@@ -140,14 +140,14 @@ struct CompareCommand: ParsableCommand {
         Terminal.print("  " + line(header))
         for i in shownRows(s.rows.count) {
             let r = s.rows[i]
-            let phase = r.centralPhase == 0 ? "stable" : r.centralPhase == 1 ? "edge" : r.centralPhase == 2 ? "above" : "–"
+            let phase = r.centralPhase.isFinite ? CentralFlowPhase(rawValue: Int(r.centralPhase))?.name ?? "–" : "–"
             Terminal.print("  " + line([g(r.time, 5), phase, g(r.relativeDistance, 3), g(r.centralDistance, 3),
                                          g(r.averagedFlowDistance, 3), g(r.averagedCentralDistance, 3), g(r.descentSharpness, 5), g(r.averagedDescentSharpness, 5),
                                          g(r.centralSharpness, 5), g(r.flowSharpness, 5), g(r.descentAveragedLoss, 7), g(r.centralPredictedLoss, 7)]))
         }
         let r = central.result, last = s.rows.last
         let switches = r.switches.isEmpty ? (r.initialPhase == .stable ? "never reached 2/η (it is gradient flow)" : "no switch")
-            : r.switches.map { "\($0.phase == .edge ? "edge" : $0.phase == .stable ? "stable" : "above 2/η") at t = \(g($0.time, 6))" }.joined(separator: ", ")
+            : r.switches.map { "\($0.phase.name) at t = \(g($0.time, 6))" }.joined(separator: ", ")
         let descentFinal = s.descent.report.finalSharpness.map { g($0, 6) } ?? "–"
         Terminal.print("")
         Terminal.print("  final S   GD \(descentFinal) after step \(s.descent.result.steps) (at its two-step average \(g(last?.averagedDescentSharpness ?? .nan, 6)) at t = \(g(last?.time ?? .nan, 6))), central flow \(g(r.finalSharpness, 6)), GF \(g(last?.flowSharpness ?? .nan, 6)); 2/η = \(g(2 / eta, 6))")

@@ -183,13 +183,6 @@ enum RunSummaryPrinter {
     /// The central flow's summary: the phases and switches, S at both ends against 2/η, and the constraint.
     static func print(_ s: RunSummary<CentralFlowResult>, config: RunConfiguration) {
         let r = s.result, st = r.statistics, eta = config.central?.learningRate ?? .nan
-        func name(_ phase: CentralFlowPhase) -> String {
-            switch phase {
-            case .stable: return "stable"
-            case .edge: return "edge"
-            case .above: return "above 2/η"
-            }
-        }
         let stop: String
         switch r.stopReason {
         case .lossTolerance: stop = "R − R_min ≤ \(g(config.lossTolerance ?? 0, 3)) at t = \(g(r.finalTime, 6)) (located by root finding)"
@@ -210,9 +203,9 @@ enum RunSummaryPrinter {
         Terminal.print("  sharpness S(0) = \(g(r.initialSharpness, 8)), S(final) = \(g(r.finalSharpness, 8)), 2/η = \(g(2 / eta, 8)); final phase \(finalPhase)")
         if r.switches.isEmpty {
             Terminal.print(r.initialPhase == .stable ? "  switches  none: S stayed below 2/η, and the central flow is gradient flow"
-                                                     : "  switches  none: the run stayed \(name(r.initialPhase)) from its start")
+                                                     : "  switches  none: the run stayed \(r.initialPhase.name) from its start")
         } else {
-            let list = r.switches.map { "\(name($0.phase)) at t = \(g($0.time, 8))" }.joined(separator: ", ")
+            let list = r.switches.map { "\($0.phase.name) at t = \(g($0.time, 8))" }.joined(separator: ", ")
             let residual = r.largestConstraintResidual.isNaN ? "– (no output row fell in the edge phase)" : g(r.largestConstraintResidual, 3)
             Terminal.print("  switches  \(list); largest |S − 2/η| at the edge's rows \(residual)")
         }

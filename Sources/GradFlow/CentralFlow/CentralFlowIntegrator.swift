@@ -129,8 +129,9 @@ public final class CentralFlowIntegrator {
             if let failure = geometry.failure { throw failure }
             if degenerate {  // already degenerate where the edge phase would begin
                 // The stop's own row, where the run ended (unless that time is on file already).
-                if time > lastObserved { try weights.withUnsafeBufferPointer { try record(time, $0, risk.evaluate(at: weights), current) } }
-                result = GradientFlowResult(finalTime: time, finalWeights: weights, finalEvaluation: risk.evaluate(at: weights),
+                let evaluation = risk.evaluate(at: weights)
+                if time > lastObserved { try weights.withUnsafeBufferPointer { try record(time, $0, evaluation, current) } }
+                result = GradientFlowResult(finalTime: time, finalWeights: weights, finalEvaluation: evaluation,
                                             stopReason: .event, statistics: SolverStatistics(), samples: 0)
                 stop = .multipleEigenvalues
             } else {

@@ -8,6 +8,15 @@ public enum CentralFlowPhase: Int, Sendable, Codable {
     /// constraint lost at a loose tolerance. The run follows gradient flow until S falls to 2/η (stable) or
     /// gradient flow would sharpen (edge: its Baumgarte term then pulls S back to 2/η).
     case above = 2
+
+    /// How summaries name the phase: `stable`, `edge`, `above 2/η`.
+    public var name: String {
+        switch self {
+        case .stable: return "stable"
+        case .edge: return "edge"
+        case .above: return "above 2/η"
+        }
+    }
 }
 
 /// One switch of the central flow between its phases.

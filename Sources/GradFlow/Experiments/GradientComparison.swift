@@ -70,14 +70,14 @@ public struct ComparisonSummary: Sendable {
 public enum GradientComparison {
     /// The two trajectory files beside the comparison file `output`.
     public static func trajectoryPaths(for output: String) -> (flow: String, descent: String) {
-        let base = output.hasSuffix(".h5") ? String(output.dropLast(3)) : output
-        return (base + "-flow.h5", base + "-descent.h5")
+        (base(of: output) + "-flow.h5", base(of: output) + "-descent.h5")
     }
 
     /// The central flow's trajectory file beside the comparison file `output`.
-    public static func centralPath(for output: String) -> String {
-        (output.hasSuffix(".h5") ? String(output.dropLast(3)) : output) + "-central.h5"
-    }
+    public static func centralPath(for output: String) -> String { base(of: output) + "-central.h5" }
+
+    /// `output` without its `.h5`: the stem of the trajectory files beside it.
+    private static func base(of output: String) -> String { output.hasSuffix(".h5") ? String(output.dropLast(3)) : output }
 
     /// Refuses a comparison whose flow could not be recorded at the descent's times kη: times below
     /// `OutputSchedule.smallestTime`, or equal in floating point (a tiny η), which the integrators cannot step to.

@@ -18,6 +18,8 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
     private let initialWeights: [Double]
     /// S(θ(0)), computed when the run is set up.
     public let initialSharpness: Double
+    /// Whether S(0) > 2/η beyond the constraint's slack: a start outside the flow's scope (a catapult).
+    public let startsAbove: Bool
 
     public init(configuration: RunConfiguration, setup: RunSetup) throws {
         guard let settings = configuration.central else {
@@ -29,7 +31,8 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
                                                central: settings, seed: configuration.seed)
         initialWeights = setup.initialWeights
         initialSharpness = try integrator.sharpness(at: initialWeights)
-        if initialSharpness > settings.threshold * (1 + integrator.slack), !settings.allowCatapult {
+        startsAbove = initialSharpness > settings.threshold * (1 + integrator.slack)
+        if startsAbove, !settings.allowCatapult {
             throw GradFlowError.invalidConfiguration(
                 field: .centralLearningRate, value: "\(settings.learningRate)",
                 reason: "S(0) = \(String(format: "%.10g", initialSharpness)) > 2/η = \(String(format: "%.10g", settings.threshold)) (beyond the slack \(String(format: "%.2g", integrator.slack)) of the constraint): descent would first catapult, which the central flow does not describe (\(field: .centralAllowCatapult) starts it as gradient flow anyway)")
@@ -49,7 +52,7 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
 
     public var monitorDynamics: MonitorSuite.Dynamics {
         .central(relativeTolerance: configuration.solver.relativeTolerance, learningRate: settings.learningRate,
-                 startsAbove: initialSharpness > settings.threshold * (1 + integrator.slack))
+                 startsAbove: startsAbove)
     }
 
     /// The `/trajectory` columns of the central flow.
