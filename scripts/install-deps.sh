@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what GradFlow needs to build and test, and nothing when it is all present.
-#   C libraries (Debian):  SUNDIALS (CVODE), OpenBLAS + LAPACK headers, serial HDF5; gnuplot for `gradflow plot`
+#   C libraries (Debian):  SUNDIALS (CVODE), OpenBLAS (pthread build) + LAPACK headers, serial HDF5, whose static
+#                          archives gradflow links (Package.swift); gnuplot for `gradflow plot`
 #   Optional for tests:    h5py (PyPI), used only as an independent reader of trajectory files
 # Usage: scripts/install-deps.sh            (idempotent; uses sudo when not root)
 set -euo pipefail
 
-packages=(libsundials-dev libopenblas-dev liblapacke-dev libhdf5-dev pkg-config gnuplot-nox)
+packages=(libsundials-dev libopenblas-dev libopenblas-pthread-dev liblapacke-dev libhdf5-dev pkg-config gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CFileSystem
+import CStartup
 import Foundation
 import GradFlow
 
@@ -22,6 +23,7 @@ struct GradFlowCommand: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        gf_startup_restore_environment()  // OPENBLAS_NUM_THREADS=1 was for OpenBLAS's constructor only
         gf_ignore_file_size_signal()  // past `ulimit -f` a write fails with EFBIG (reported), not SIGXFSZ
         do {
             var command = try GradFlowCommand.parseAsRoot(RecordingOptions.completingSaveWeights(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,22 @@
+// OpenBLAS starts its thread pool in a constructor: one thread per core, which spin (sched_yield) for a
+// while after any call, and a 128 MiB buffer. gradflow runs with one BLAS thread unless `--threads` asks for
+// more (`BLASThreads.set`, which grows the pool then), so the pool is started with one thread: the
+// constructor below runs first (priority 101; OpenBLAS's has none) and sets OPENBLAS_NUM_THREADS=1 when the
+// user has not set it. A count the user set is left as it is.
+#include <stdlib.h>
+#include "startup.h"
+
+static int gf_startup_set_blas_threads = 0;
+
+__attribute__((constructor(101))) static void gf_startup_one_blas_thread(void) {
+    if (getenv("OPENBLAS_NUM_THREADS") == NULL && setenv("OPENBLAS_NUM_THREADS", "1", 0) == 0) {
+        gf_startup_set_blas_threads = 1;
+    }
+}
+
+void gf_startup_restore_environment(void) {
+    if (gf_startup_set_blas_threads) {
+        unsetenv("OPENBLAS_NUM_THREADS");
+        gf_startup_set_blas_threads = 0;
+    }
+}
