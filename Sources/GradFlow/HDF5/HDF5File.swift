@@ -26,6 +26,9 @@ func withHDF5Lock<T>(_ body: () throws -> T) rethrows -> T {
 /// One open HDF5 file, shared by all its `HDF5Node`s; `abandoned` after a failed write.
 final class HDF5OpenFile {
     var abandoned = false
+    /// Dimension attachments collected between `HDF5Node.beginDimensionBatch` and `writeDimensionBatch`
+    /// (dataset path, one scale path per axis), in call order; nil when attachments are written at once.
+    var pendingAttachments: [(dataset: String, scales: [String])]?
     /// The most bytes one dataset read may claim (a larger shape is refused before anything is allocated).
     let readLimit: Double
 

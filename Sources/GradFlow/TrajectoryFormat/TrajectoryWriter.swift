@@ -64,6 +64,7 @@ package final class TrajectoryWriter {
             (Layout.Root.commandLine, .string(header.commandLine)), (Layout.Root.config, .string(header.configuration)),
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
+        root.beginDimensionBatch()  // the header's axes are attached at once, before the flush
         for (name, size) in header.dimensions { try root.createDimension(name, size: size) }
 
         let problem = try root.createGroup(Layout.Group.problem)
@@ -125,6 +126,7 @@ package final class TrajectoryWriter {
             let group = try root.createGroup(Layout.Group.bounds)
             for (name, value) in header.bounds { try group.setAttribute(name, value) }
         }
+        try root.writeDimensionBatch()
         try root.flush()
         try output.publish()
     }
