@@ -14,7 +14,7 @@ import Foundation
 public final class SharpnessMonitor: Monitor {
     let context: MonitorContext
     private let estimator: SharpnessEstimator
-    private var warmStart: [Double]?
+    private var warmStart: [Double]?, warmStartBottom: [Double]?
     /// The last checkpoint: its time, the estimate, the derived bound and the d×d formula (NaN when not
     /// the paper's network).
     public private(set) var last: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
@@ -44,8 +44,10 @@ public final class SharpnessMonitor: Monitor {
 
     public func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws {
         let estimate = context.sharpness.method == .dense
-            ? try estimator.dense(at: sample.weights) : try estimator.lanczos(at: sample.weights, start: warmStart)
+            ? try estimator.dense(at: sample.weights)
+            : try estimator.lanczos(at: sample.weights, start: warmStart, startBottom: warmStartBottom)
         if !estimate.ritzVector.isEmpty { warmStart = estimate.ritzVector }
+        if !estimate.bottomRitzVector.isEmpty { warmStartBottom = estimate.bottomRitzVector }
         var derived = Double.nan, dxd = Double.nan
         if context.network.isScalarLinear, let bounds = context.bounds {
             let geometry = try sample.geometry()
