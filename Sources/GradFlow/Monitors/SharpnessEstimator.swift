@@ -175,8 +175,8 @@ public final class SharpnessEstimator {
             swap(&omega, &next)
             let bj = cblas_dnrm2(Int32(p), v, 1)
             let n = j + 1
-            // The two extreme Ritz pairs of T_n: eigenvalues by `dsterf` and the two eigenvectors by `dstein`
-            // (O(n²) per check, against O(n³) for all eigenvectors): check every step up to 60, then every 5.
+            // The two extreme Ritz pairs of T_n: eigenvalues by bisection and the two eigenvectors by inverse
+            // iteration (O(n) per check, against O(n³) for all eigenvectors): check every step up to 60, then every 5.
             let check = n <= 60 || n % 5 == 0 || n == mMax || bj == 0
             if check {
                 pairs = try Self.extremeRitzPairs(diagonal: alpha, offDiagonal: beta, vectors: ends == .extremes ? .both : .top)
@@ -230,13 +230,13 @@ public final class SharpnessEstimator {
     }
 
     /// θ_min and θ_max of the tridiagonal T_n with the given diagonal (n) and off-diagonal (n − 1 entries used),
-    /// by LAPACK `dsterf` (all eigenvalues, O(n²)), and the eigenvectors of the ends `vectors` names by `dstein`
-    /// (inverse iteration, O(n) each). Equal, to rounding, to `LAPACK.tridiagonalEigen`'s extreme pairs (`dstev`,
-    /// O(n³) with all vectors), which it falls back to if either does not converge; tested.
+    /// by bisection (`LAPACK.tridiagonalEigenvalues`, O(n) each), and the eigenvectors of the ends `vectors` names
+    /// by inverse iteration (`dstein`, O(n) each): O(n) per check, against O(n³) for `dstev` with all vectors,
+    /// which it falls back to should bisection or inverse iteration fail. Equal to `dstev`'s extreme pairs to
+    /// rounding (ε‖T_n‖ for the values); tested.
     package static func extremeRitzPairs(diagonal: [Double], offDiagonal: [Double], vectors: ExtremeVectors) throws -> ExtremeRitzPairs {
         let n = diagonal.count
         precondition(n >= 1 && offDiagonal.count >= n - 1)
-        // The O(n³) path (`dstev`, all vectors), should `dsterf` or `dstein` not converge.
         func allPairs() throws -> ExtremeRitzPairs {
             let all = try LAPACK.tridiagonalEigen(diagonal: diagonal, offDiagonal: offDiagonal)
             return ExtremeRitzPairs(bottom: all.values[0], top: all.values[n - 1],
@@ -244,25 +244,24 @@ public final class SharpnessEstimator {
                                     topVector: Array(all.vectors[((n - 1) * n)..<(n * n)]))
         }
         if n == 1 { return ExtremeRitzPairs(bottom: diagonal[0], top: diagonal[0], bottomVector: vectors == .both ? [1] : [], topVector: [1]) }
-        var values = diagonal, off = Array(offDiagonal.prefix(n - 1))
-        var nn = Int32(n), info: Int32 = 0
-        dsterf_(&nn, &values, &off, &info)
-        guard info == 0 else { return try allPairs() }
-        let bottom = values[0], top = values[n - 1]
-        // dstein wants the eigenvalues in increasing order within the (single) block.
-        var wanted = vectors == .both ? [bottom, top] : [top]
-        var m = Int32(wanted.count), ldz = Int32(n)
-        var blocks = [Int32](repeating: 1, count: wanted.count), split: [Int32] = [Int32(n)]
-        var z = [Double](repeating: 0, count: n * wanted.count)
-        var work = [Double](repeating: 0, count: 5 * n), iwork = [Int32](repeating: 0, count: n)
-        var failed = [Int32](repeating: 0, count: wanted.count)
-        var d = diagonal, e = Array(offDiagonal.prefix(n - 1)) + [0]
-        dstein_(&nn, &d, &e, &m, &wanted, &blocks, &split, &z, &ldz, &work, &iwork, &failed, &info)
-        guard info == 0 else { return try allPairs() }
-        if vectors == .both {
-            return ExtremeRitzPairs(bottom: bottom, top: top, bottomVector: Array(z[0..<n]), topVector: Array(z[n..<(2 * n)]))
+        do {
+            let low = try LAPACK.tridiagonalEigenvalues(diagonal: diagonal, offDiagonal: offDiagonal, il: 1, iu: 1)
+            let high = try LAPACK.tridiagonalEigenvalues(diagonal: diagonal, offDiagonal: offDiagonal, il: n, iu: n)
+            // dstein wants the eigenvalues grouped by split-off block, ascending within a block.
+            var wanted = [(value: high.values[0], block: high.blocks[0], isTop: true)]
+            if vectors == .both { wanted.append((low.values[0], low.blocks[0], false)) }
+            wanted.sort { ($0.block, $0.value) < ($1.block, $1.value) }
+            let z = try LAPACK.tridiagonalEigenvectors(diagonal: diagonal, offDiagonal: offDiagonal, values: wanted.map(\.value),
+                                                       blocks: wanted.map(\.block), split: high.split)
+            var pairs = ExtremeRitzPairs(bottom: low.values[0], top: high.values[0], bottomVector: [], topVector: [])
+            for (index, entry) in wanted.enumerated() {
+                let column = Array(z[(index * n)..<((index + 1) * n)])
+                if entry.isTop { pairs.topVector = column } else { pairs.bottomVector = column }
+            }
+            return pairs
+        } catch {
+            return try allPairs()
         }
-        return ExtremeRitzPairs(bottom: bottom, top: top, bottomVector: [], topVector: z)
     }
 
     package enum ExtremeVectors { case top, both }
