@@ -40,12 +40,11 @@ public enum LanczosEnds: Sendable {
 /// invariant subspace). **Accuracy** (both ends, tested against `dsyevr` on the dense Hessian along a descent
 /// path that ends near a minimiser): each reported end θ has some eigenvalue within its residual r ≤
 /// `tolerance`·scale (1e-8 by default), the extreme Ritz values interlace (θ_max ≤ λ_max, θ_min ≥ λ_min, up to
-/// rounding), and
-/// once the end is separated by a gap γ from the rest of the spectrum its error is at most r²/γ (S near a
-/// minimiser: r ≈ 7e-15 on case B). The stopping test is the same with and without warm starts, so starting
+/// rounding), and once the end is separated by a gap γ from the rest of the spectrum its error is at most r²/γ
+/// (S near a minimiser: r ≈ 7e-15 on case B). The stopping test is the same with and without warm starts, so starting
 /// from the previous checkpoint's Ritz vectors changes the cost, not this accuracy.
-/// Cost per iteration: one Hessian-vector product (≈ 11P flops), O(j) for the ω estimates, O(j) for the two
-/// extreme Ritz pairs of the tridiagonal (bisection and inverse iteration), plus ≈ 4jP at the steps that
+/// Cost per iteration: one Hessian-vector product (≈ 11P flops), O(j) for the ω estimates, O(j) per bisection
+/// step for the two extreme Ritz values of the tridiagonal and O(j) for their vectors (inverse iteration), plus ≈ 4jP at the steps that
 /// reorthogonalise (`SharpnessEstimate.reorthogonalisations` of them: 55 of 231 steps over case B's five
 /// checkpoints); memory j·P doubles for the basis, whose storage is kept from call to call (its pages are
 /// touched once per run, not once per checkpoint).
