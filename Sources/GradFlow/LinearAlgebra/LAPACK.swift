@@ -139,5 +139,41 @@ package enum LAPACK {
         guard info == 0 else { throw GradFlowError.lapack(routine: "dstev", info: Int(info)) }
         return (d, z)
     }
+
+    /// Eigenvalues `il…iu` (1-based, in ascending order) of the symmetric tridiagonal n×n matrix T with the
+    /// given diagonal (n) and off-diagonal (its first n − 1 entries), by bisection: `dstebz`, RANGE = 'I',
+    /// ORDER = 'E', ABSTOL = 0 (absolute accuracy ≈ ε‖T‖, as `dsterf`'s and `dstev`'s), with the split-off block of
+    /// each (`blocks`) and the blocks' ends (`split`) for `tridiagonalEigenvectors`. Cost O(n) per bisection step:
+    /// O(n) for a few eigenvalues, against O(n²) for all of them.
+    package static func tridiagonalEigenvalues(diagonal: [Double], offDiagonal: [Double], il: Int, iu: Int) throws
+        -> (values: [Double], blocks: [Int32], split: [Int32])
+    {
+        let n = diagonal.count
+        precondition(n >= 1 && offDiagonal.count >= n - 1 && 1 <= il && il <= iu && iu <= n)
+        var d = diagonal, e = n > 1 ? Array(offDiagonal.prefix(n - 1)) : [0]
+        var range = CChar(UInt8(ascii: "I")), order = CChar(UInt8(ascii: "E"))
+        var nn = Int32(n), vl = 0.0, vu = 0.0, lower = Int32(il), upper = Int32(iu), abstol = 0.0
+        var m: Int32 = 0, nsplit: Int32 = 0, info: Int32 = 0
+        var w = [Double](repeating: 0, count: n), blocks = [Int32](repeating: 0, count: n), split = [Int32](repeating: 0, count: n)
+        var work = [Double](repeating: 0, count: 4 * n), iwork = [Int32](repeating: 0, count: 3 * n)
+        dstebz_(&range, &order, &nn, &vl, &vu, &lower, &upper, &abstol, &d, &e, &m, &nsplit, &w, &blocks, &split, &work, &iwork, &info, 1, 1)
+        guard info == 0, Int(m) == iu - il + 1 else { throw GradFlowError.lapack(routine: "dstebz", info: Int(info == 0 ? -99 : info)) }
+        return (Array(w.prefix(Int(m))), Array(blocks.prefix(Int(m))), Array(split.prefix(Int(nsplit))))
+    }
+
+    /// Unit eigenvectors of the tridiagonal T for eigenvalues from `tridiagonalEigenvalues` (grouped by block,
+    /// ascending within a block), by inverse iteration (`dstein`, O(n) each): column-major, n entries per vector.
+    package static func tridiagonalEigenvectors(diagonal: [Double], offDiagonal: [Double], values: [Double], blocks: [Int32],
+                                                split: [Int32]) throws -> [Double] {
+        let n = diagonal.count, count = values.count
+        var d = diagonal, e = Array(offDiagonal.prefix(max(n - 1, 0))) + [0]
+        var w = values, iblock = blocks, isplit = split
+        var nn = Int32(n), m = Int32(count), ldz = Int32(n), info: Int32 = 0
+        var z = [Double](repeating: 0, count: n * count)
+        var work = [Double](repeating: 0, count: 5 * n), iwork = [Int32](repeating: 0, count: n), failed = [Int32](repeating: 0, count: count)
+        dstein_(&nn, &d, &e, &m, &w, &iblock, &isplit, &z, &ldz, &work, &iwork, &failed, &info)
+        guard info == 0 else { throw GradFlowError.lapack(routine: "dstein", info: Int(info)) }
+        return z
+    }
 }
 

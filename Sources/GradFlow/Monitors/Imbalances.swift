@@ -26,24 +26,35 @@ public struct Imbalances: Sendable {
             cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(shape.rows(k + 1)), 1,
                         t.baseAddress! + shape.offset(k + 1), Int32(m), 0, &second, Int32(m))
         }
+        // D_k (mirrored from the upper triangles) and the two terms' Frobenius norms, in one pass without
+        // bounds checks (this runs at every output time).
         var d = [Double](repeating: 0, count: m * m)
-        for i in 0..<m { for j in i..<m {
-            let v = first[i * m + j] - second[i * m + j]
-            d[i * m + j] = v; d[j * m + i] = v
-        } }
-        func frobeniusUpper(_ a: [Double]) -> Double {
-            var s = 0.0
-            for i in 0..<m { for j in i..<m { s += (i == j ? 1 : 2) * a[i * m + j] * a[i * m + j] } }
-            return s.squareRoot()
-        }
-        return (d, max(frobeniusUpper(first), frobeniusUpper(second)))
+        var firstSquares = 0.0, secondSquares = 0.0
+        first.withUnsafeBufferPointer { f in second.withUnsafeBufferPointer { g in d.withUnsafeMutableBufferPointer { out in
+            for i in 0..<m {
+                let a = f[i * m + i], b = g[i * m + i]
+                firstSquares += a * a
+                secondSquares += b * b
+                out[i * m + i] = a - b
+                for j in (i + 1)..<max(m, i + 1) {
+                    let a = f[i * m + j], b = g[i * m + j]
+                    firstSquares += 2 * a * a
+                    secondSquares += 2 * b * b
+                    let v = a - b
+                    out[i * m + j] = v
+                    out[j * m + i] = v
+                }
+            }
+        } } }
+        return (d, max(firstSquares, secondSquares).squareRoot())
     }
 
     /// Per k = 1…L−1: `D_k(θ) − D_k(0)` (m_k × m_k row-major) and the scale of the weights there.
     public func differences(at theta: [Double]) -> [(difference: [Double], scale: Double)] {
         (1..<max(shape.depth, 1)).map { k in
-            let (d, scale) = Self.imbalance(theta, shape: shape, k: k)
-            return (zip(d, initialImbalances[k - 1]).map { $0 - $1 }, scale)
+            var (d, scale) = Self.imbalance(theta, shape: shape, k: k)
+            cblas_daxpy(Int32(d.count), -1, initialImbalances[k - 1], 1, &d, 1)  // D_k(θ) − D_k(0)
+            return (d, scale)
         }
     }
 
@@ -51,7 +62,7 @@ public struct Imbalances: Sendable {
     public func drift(at theta: [Double]) -> (absolute: [Double], relative: [Double]) {
         var absolute: [Double] = [], relative: [Double] = []
         for (difference, scale) in differences(at: theta) {
-            let norm = difference.map { $0 * $0 }.reduce(0, +).squareRoot()
+            let norm = cblas_dnrm2(Int32(difference.count), difference, 1)
             absolute.append(norm)
             relative.append(scale > 0 ? norm / scale : norm)
         }

@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// One point of the trajectory as the monitors see it: the time, θ, the risk there, and for gradient
 /// descent the step and MATH.md §5's accumulated η² drift. Quantities that several monitors need (the
 /// imbalance differences D_k(θ) − D_k(0), the end-to-end geometry) are computed once, when first asked for.
@@ -28,7 +30,7 @@ public final class MonitorSample {
 
     /// Per k = 1…L−1: `‖D_k(θ) − D_k(0)‖_F`.
     public private(set) lazy var imbalanceDrift: [Double] =
-        imbalanceDifferences.map { $0.difference.map { $0 * $0 }.reduce(0, +).squareRoot() }
+        imbalanceDifferences.map { cblas_dnrm2(Int32($0.difference.count), $0.difference, 1) }
 
     /// M = W_L⋯W_1 at θ (w for scalar output; q×d row-major), nil for a nonlinear network.
     public private(set) lazy var endToEndMap: [Double]? = context.risk.endToEndMap(weights)

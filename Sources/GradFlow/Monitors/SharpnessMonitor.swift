@@ -1,7 +1,7 @@
 import Foundation
 
 /// The sharpness S = λ_max(∇²R) at checkpoints (MATH.md §3, §4.4–4.7), by Lanczos on exact Hessian-vector
-/// products (warm-started from the previous checkpoint's Ritz vector) or the dense Hessian, with the
+/// products (warm-started from the previous checkpoint's top and bottom Ritz vectors) or the dense Hessian, with the
 /// Hessian's λ_min, each with its residual. For the paper's network it also records the derived bound
 /// `2ΛΣ_k‖b_k‖²‖A_k‖_2²` and the d×d formula at the checkpoint, and judges the final sharpness against
 /// Theorem 2's lower bound, Corollary 2's upper bound (gradient flow from a small initialisation) and the
@@ -9,12 +9,16 @@ import Foundation
 /// stopped at its horizon gets `n/a`. For gradient descent it checks linear stability, S < 2/η.
 ///
 /// Checkpoint columns: `sharpness`, `sharpness_residual`, `hessian_lambda_min`, `hessian_lambda_min_residual`,
-/// `hvp_count`, `derived_upper_bound`, `minimizer_sharpness_dxd`. Cost per checkpoint: Lanczos j iterations
-/// of (11P + 8jP) flops, or the dense Hessian (11P² + (4/3)P³).
+/// `hvp_count`, `derived_upper_bound`, `minimizer_sharpness_dxd`. Both ends are converged to the residual
+/// `--sharpness-tol` × scale (1e-8), so each has an eigenvalue within `sharpness_residual` /
+/// `hessian_lambda_min_residual` of it (`SharpnessEstimator`). Cost per checkpoint: Lanczos j iterations of
+/// (11P + O(j)) flops plus ≈ 4jP at the steps that reorthogonalise (about one in four on case B; j = 27–85
+/// there, the most near the minimum, where λ_min sits at the edge of the cluster of near-zero eigenvalues),
+/// or the dense Hessian (11P² + (4/3)P³).
 public final class SharpnessMonitor: Monitor {
     let context: MonitorContext
     private let estimator: SharpnessEstimator
-    private var warmStart: [Double]?
+    private var warmStart: [Double]?, warmStartBottom: [Double]?
     /// The last checkpoint: its time, the estimate, the derived bound and the d×d formula (NaN when not
     /// the paper's network).
     public private(set) var last: (time: Double, estimate: SharpnessEstimate, derived: Double, dxd: Double)?
@@ -44,8 +48,10 @@ public final class SharpnessMonitor: Monitor {
 
     public func checkpoint(_ sample: MonitorSample, into row: inout MonitorRow) throws {
         let estimate = context.sharpness.method == .dense
-            ? try estimator.dense(at: sample.weights) : try estimator.lanczos(at: sample.weights, start: warmStart)
+            ? try estimator.dense(at: sample.weights)
+            : try estimator.lanczos(at: sample.weights, start: warmStart, startBottom: warmStartBottom)
         if !estimate.ritzVector.isEmpty { warmStart = estimate.ritzVector }
+        if !estimate.bottomRitzVector.isEmpty { warmStartBottom = estimate.bottomRitzVector }
         var derived = Double.nan, dxd = Double.nan
         if context.network.isScalarLinear, let bounds = context.bounds {
             let geometry = try sample.geometry()
