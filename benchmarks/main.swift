@@ -7,6 +7,7 @@
 //                       [--monitors-baseline GRADFLOW]   (the monitor-cost figure of another build beside this one's)
 //                       [--no-diffrax]                   (skip the diffrax peer of case A)
 //                       [--sweep-points 1000] [--sweep-seeds 20]
+//                       [--kernels-only]                 (only the kernel figures of the selected cases, no runs)
 // (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
 import Foundation
 import CVectorKernels
@@ -20,6 +21,7 @@ var sweepPoints = 1000, sweepSeeds = 20
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
 var monitorsBaseline: String?
 var diffrax = true
+var kernelsOnly = false
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let option = arguments.first {
     arguments.removeFirst()
@@ -34,13 +36,14 @@ while let option = arguments.first {
     case "--budget": budget = Double(value()) ?? 60
     case "--no-peers": peers = false
     case "--no-diffrax": diffrax = false
+    case "--kernels-only": kernelsOnly = true
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
     case "--monitors-baseline": monitorsBaseline = value()
     case "--sweep-points": sweepPoints = max(1, Int(value()) ?? 1000)
     case "--sweep-seeds": sweepSeeds = max(1, Int(value()) ?? 20)
     default:
-        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20]")
+        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20] [--kernels-only]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -110,6 +113,18 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     let problemPath = "\(workdir)/case-\(c.letter).h5", outPath = "\(workdir)/case-\(c.letter)-run.h5"
     let setup = try c.writeProblem(to: problemPath)
     let p = setup.network.shape.parameterCount
+    if kernelsOnly {  // the gradient and HVP on one and two threads, nothing else (a quick look at a kernel change)
+        let one = KernelTimer.kernels(setup), two = KernelTimer.kernels(setup, threads: 2)
+        let bound = 16 * Double(p) / bandwidth
+        say("\(c.letter): gradient \(g(one.gradient * 1e6)) µs on one thread (\(Int((100 * bound / one.gradient).rounded()))% of one core's bound), "
+              + "\(g(two.gradient * 1e6)) µs on two (\(Int((100 * bound / 2 / two.gradient).rounded()))% of the two-core bound); "
+              + "HVP \(g(one.hvp * 1e6)) → \(g(two.hvp * 1e6)) µs; load \(SweepFigures.loadAverage())")
+        report.append(["case": c.letter, "P": p, "gradient_seconds": one.gradient, "gradient_seconds_2_threads": two.gradient,
+                       "hvp_seconds": one.hvp, "hvp_seconds_2_threads": two.hvp,
+                       "gradient_bound_fraction_2_threads": bound / 2 / two.gradient])
+        try writeJSON()
+        continue
+    }
     let common = ["run", "--data", problemPath, "--init-weights", problemPath, "--monitors", "none", "--force", "-q"] + c.stopArguments
 
     // GradFlow, whole process, median of `repeats`.

@@ -1,37 +1,80 @@
 #include "parallel.h"
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 
-// One persistent worker thread, asleep on a condition variable between jobs. A job is a range function
-// run on [0, h) by the caller and on [h, n) by the worker, h = the half rounded down to a multiple of 8
-// doubles (64 bytes, so both halves start aligned). The split never depends on whether the worker is
-// free: a caller that finds it busy (another thread's integration) runs both halves itself, in order,
-// so the bits of every result depend only on the thread count and n.
+// One persistent worker thread. A job is a range function run on [0, h) by the caller and on [h, n) by the
+// worker. The split never depends on whether the worker is free: a caller that finds it busy (another
+// thread's integration) runs both halves itself, in order, so the bits of every result depend only on the
+// thread count and n.
+//
+// Hand-off: after a job the worker polls for the next one for `spin_ns` (a gradient's sweeps post one
+// matrix–vector product after another, each a few µs), then sleeps on a condition variable. A caller posts a
+// job with an atomic ticket T and signals the condition variable only when the worker sleeps. The `sleeping`
+// flag and the ticket are sequentially consistent: either the caller sees the worker asleep and signals it
+// under the lock, or the worker sees the ticket before it waits.
+//
+// The second half is claimed, by the worker or by the caller once its own half is done, with one
+// compare-and-swap of `claimed` from T − 1 to T: on a loaded machine the worker may not run for milliseconds,
+// and the caller then does the second half itself instead of waiting. The worker reads the job before its
+// claim and drops it when the claim fails (the caller has moved on, and may be writing the next job). A caller
+// whose second half the worker claimed waits for `completed` = T, polling and then yielding the core.
 
 static int gf_threads = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t owner = PTHREAD_MUTEX_INITIALIZER;  // held by the caller that uses the worker
 static int started = 0;
-static unsigned long posted = 0, completed = 0;
+static atomic_ulong posted = 0, completed = 0, claimed = 0;
+static atomic_int sleeping = 0;
 static gf_range_fn job_fn;
 static void *job_context;
 static long job_lo, job_hi;
 
+static const long spin_ns = 50000;  // the worker's polling after a job: 50 µs
+
+static long elapsed_ns(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+static inline void relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *unused) {
     (void)unused;
-    pthread_mutex_lock(&lock);
     unsigned long seen = 0;
     for (;;) {
-        while (posted == seen) pthread_cond_wait(&wake, &lock);
-        seen = posted;
+        unsigned long ticket = atomic_load(&posted);
+        if (ticket == seen) {
+            struct timespec start;
+            clock_gettime(CLOCK_MONOTONIC, &start);
+            for (unsigned spins = 1; (ticket = atomic_load(&posted)) == seen; spins++) {
+                relax();
+                if (spins % 64 == 0 && elapsed_ns(&start) > spin_ns) break;
+            }
+        }
+        if (ticket == seen) {
+            pthread_mutex_lock(&lock);
+            atomic_store(&sleeping, 1);
+            while ((ticket = atomic_load(&posted)) == seen) pthread_cond_wait(&wake, &lock);
+            atomic_store(&sleeping, 0);
+            pthread_mutex_unlock(&lock);
+        }
+        seen = ticket;
         gf_range_fn fn = job_fn;
         void *context = job_context;
-        long lo = job_lo, hi = job_hi;
-        pthread_mutex_unlock(&lock);
-        fn(context, lo, hi, 1);
-        pthread_mutex_lock(&lock);
-        completed = seen;
-        pthread_cond_signal(&finished);
+        const long lo = job_lo, hi = job_hi;
+        unsigned long expected = ticket - 1;
+        if (atomic_compare_exchange_strong(&claimed, &expected, ticket)) {
+            fn(context, lo, hi, 1);
+            atomic_store(&completed, ticket);
+        }
     }
     return NULL;
 }
@@ -55,22 +98,34 @@ int gf_parallel_split(long n) { return gf_threads >= 2 && n >= GF_PARALLEL_MIN; 
 
 long gf_parallel_half(long n) { return (n / 2) & ~7L; }
 
-void gf_parallel_run(gf_range_fn fn, void *context, long n) {
-    if (!gf_parallel_split(n)) { fn(context, 0, n, 0); return; }
-    const long h = gf_parallel_half(n);
+void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h) {
     if (!started || pthread_mutex_trylock(&owner) != 0) {  // the worker is someone else's: same split, in order
         fn(context, 0, h, 0);
         fn(context, h, n, 1);
         return;
     }
-    pthread_mutex_lock(&lock);
+    // The job's fields are written before the ticket (a sequentially consistent store) publishes them.
     job_fn = fn; job_context = context; job_lo = h; job_hi = n;
-    const unsigned long ticket = ++posted;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
+    const unsigned long ticket = atomic_load(&posted) + 1;
+    atomic_store(&posted, ticket);
+    if (atomic_load(&sleeping)) {
+        pthread_mutex_lock(&lock);
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&lock);
+    }
     fn(context, 0, h, 0);
-    pthread_mutex_lock(&lock);
-    while (completed != ticket) pthread_cond_wait(&finished, &lock);
-    pthread_mutex_unlock(&lock);
+    unsigned long expected = ticket - 1;
+    if (atomic_compare_exchange_strong(&claimed, &expected, ticket)) {
+        fn(context, h, n, 1);  // the worker has not started it: do it here
+    } else {
+        for (unsigned spins = 1; atomic_load(&completed) != ticket; spins++) {
+            if (spins < 4096) relax(); else sched_yield();
+        }
+    }
     pthread_mutex_unlock(&owner);
+}
+
+void gf_parallel_run(gf_range_fn fn, void *context, long n) {
+    if (!gf_parallel_split(n)) { fn(context, 0, n, 0); return; }
+    gf_parallel_run_at(fn, context, n, gf_parallel_half(n));
 }

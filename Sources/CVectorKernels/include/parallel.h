@@ -25,4 +25,7 @@ int gf_parallel_split(long n);
 long gf_parallel_half(long n);
 /// Runs fn on [0, n): on two threads (halves [0, h) and [h, n)) when `gf_parallel_split(n)`, else fn(context, 0, n, 0).
 void gf_parallel_run(gf_range_fn fn, void *context, long n);
+/// Runs fn on [0, h) (the calling thread, part 0) and [h, n) (the worker, part 1), whatever n; on one thread in that
+/// order when the worker is busy with another caller's job. For splits other than the half (matrix–vector products).
+void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h);
 #endif

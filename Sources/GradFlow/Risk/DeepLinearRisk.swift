@@ -90,8 +90,7 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     private func suffixVectors(_ theta: UnsafePointer<Double>, _ s: ForwardState) {
         cblas_dcopy(m(depth), p, 1, s.b(depth), 1)
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
-                        s.b(k), 1, 0, s.b(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 1, theta + offsets[k - 1], s.b(k), 0, s.b(k - 1))
         }
     }
 
@@ -102,8 +101,7 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         cblas_dcopy(d, h, 1, g, 1)
         cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.b(0), 1, -2, g, 1)
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
-                        s.c(k), 1, 0, s.c(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 1, theta + offsets[k - 1], s.c(k), 0, s.c(k + 1))
         }
     }
 
@@ -147,16 +145,16 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         // β_L = 0; β_{k−1} = V_kᵀ b_k + W_kᵀ β_k.
         s.beta(depth).update(repeating: 0, count: widths[depth])
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.b(k), 1, 0, s.beta(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 1, vv + offsets[k - 1], s.b(k), 0, s.beta(k - 1))
             if k < depth {
-                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.beta(k), 1, 1, s.beta(k - 1), 1)
+                gf_gemv_t(m(k), m(k - 1), 1, w + offsets[k - 1], s.beta(k), 1, s.beta(k - 1))
             }
         }
         // γ_1 = δg = 2Σδw; γ_{k+1} = V_k c_k + W_k γ_k.
         cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.beta(0), 1, 0, s.gamma(1), 1)
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.c(k), 1, 0, s.gamma(k + 1), 1)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.gamma(k), 1, 1, s.gamma(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 1, vv + offsets[k - 1], s.c(k), 0, s.gamma(k + 1))
+            gf_gemv_n(m(k), m(k - 1), 1, w + offsets[k - 1], s.gamma(k), 1, s.gamma(k + 1))
         }
         // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites each block, all layers as one job.
         gf_outer_product_layers(Int32(depth), blockRows, blockColumns, offsets, scale, productFactors.beta, productFactors.c,
@@ -173,15 +171,15 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         let uu = u.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState, t = secondTangents
         t.beta(depth).update(repeating: 0, count: widths[depth])
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.beta(k), 1, 0, t.beta(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 2, uu + offsets[k - 1], s.beta(k), 0, t.beta(k - 1))
             if k < depth {
-                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.beta(k), 1, 1, t.beta(k - 1), 1)
+                gf_gemv_t(m(k), m(k - 1), 1, w + offsets[k - 1], t.beta(k), 1, t.beta(k - 1))
             }
         }
         cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, t.beta(0), 1, 0, t.gamma(1), 1)
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.gamma(k), 1, 0, t.gamma(k + 1), 1)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.gamma(k), 1, 1, t.gamma(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 2, uu + offsets[k - 1], s.gamma(k), 0, t.gamma(k + 1))
+            gf_gemv_n(m(k), m(k - 1), 1, w + offsets[k - 1], t.gamma(k), 1, t.gamma(k + 1))
         }
         for k in 1...depth {
             let block = o + offsets[k - 1]
