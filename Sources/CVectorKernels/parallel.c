@@ -19,7 +19,7 @@
 // compare-and-swap of `claimed` from T − 1 to T: on a loaded machine the worker may not run for milliseconds,
 // and the caller then does the second half itself instead of waiting. The worker reads the job before its
 // claim and drops it when the claim fails (the caller has moved on, and may be writing the next job). A caller
-// whose second half the worker claimed waits for `completed` = T, polling and then yielding the core.
+// whose second half the worker claimed waits for `completed` = T, polling for `wait_ns` and then yielding the core.
 
 static int gf_threads = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -28,11 +28,14 @@ static pthread_mutex_t owner = PTHREAD_MUTEX_INITIALIZER;  // held by the caller
 static int started = 0;
 static atomic_ulong posted = 0, completed = 0, claimed = 0;
 static atomic_int sleeping = 0;
-static gf_range_fn job_fn;
-static void *job_context;
-static long job_lo, job_hi;
+// The job, published by the ticket: relaxed atomics, because a worker that lost the claim may read a job the
+// caller is already replacing (it then drops what it read).
+static _Atomic(gf_range_fn) job_fn;
+static _Atomic(void *) job_context;
+static atomic_long job_lo, job_hi;
 
 static const long spin_ns = 50000;  // the worker's polling after a job: 50 µs
+static const long wait_ns = 20000;  // a caller's polling for the worker's half before it yields the core: 20 µs
 
 static long elapsed_ns(const struct timespec *since) {
     struct timespec now;
@@ -67,9 +70,9 @@ static void *worker_main(void *unused) {
             pthread_mutex_unlock(&lock);
         }
         seen = ticket;
-        gf_range_fn fn = job_fn;
-        void *context = job_context;
-        const long lo = job_lo, hi = job_hi;
+        gf_range_fn fn = atomic_load_explicit(&job_fn, memory_order_relaxed);
+        void *context = atomic_load_explicit(&job_context, memory_order_relaxed);
+        const long lo = atomic_load_explicit(&job_lo, memory_order_relaxed), hi = atomic_load_explicit(&job_hi, memory_order_relaxed);
         unsigned long expected = ticket - 1;
         if (atomic_compare_exchange_strong(&claimed, &expected, ticket)) {
             fn(context, lo, hi, 1);
@@ -105,7 +108,10 @@ void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h) {
         return;
     }
     // The job's fields are written before the ticket (a sequentially consistent store) publishes them.
-    job_fn = fn; job_context = context; job_lo = h; job_hi = n;
+    atomic_store_explicit(&job_fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&job_context, context, memory_order_relaxed);
+    atomic_store_explicit(&job_lo, h, memory_order_relaxed);
+    atomic_store_explicit(&job_hi, n, memory_order_relaxed);
     const unsigned long ticket = atomic_load(&posted) + 1;
     atomic_store(&posted, ticket);
     if (atomic_load(&sleeping)) {
@@ -118,8 +124,13 @@ void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h) {
     if (atomic_compare_exchange_strong(&claimed, &expected, ticket)) {
         fn(context, h, n, 1);  // the worker has not started it: do it here
     } else {
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        int polling = 1;
         for (unsigned spins = 1; atomic_load(&completed) != ticket; spins++) {
-            if (spins < 4096) relax(); else sched_yield();
+            if (!polling) { sched_yield(); continue; }
+            relax();
+            if (spins % 64 == 0 && elapsed_ns(&start) > wait_ns) polling = 0;
         }
     }
     pthread_mutex_unlock(&owner);

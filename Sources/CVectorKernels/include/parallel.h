@@ -8,7 +8,8 @@
 #define GRADFLOW_PARALLEL_H
 
 /// The smallest vector length split over two threads: 2^18 doubles (2 MiB), where one operation takes
-/// ≈ 0.1 ms and the hand-off (≈ 10–30 µs) is a small fraction. Benchmark case C (P = 760,200) and E are
+/// ≈ 0.1 ms and the hand-off (≈ 1 µs to a worker still polling after its last job, 10–30 µs to a sleeping
+/// one) is a small fraction. Benchmark case C (P = 760,200) and E are
 /// above it; A, B and D are below.
 #define GF_PARALLEL_MIN 262144L
 
