@@ -7,6 +7,8 @@
 //                       [--monitors-baseline GRADFLOW]   (the monitor-cost figure of another build beside this one's)
 //                       [--no-diffrax]                   (skip the diffrax peer of case A)
 //                       [--sweep-points 1000] [--sweep-seeds 20]
+//                       [--kernels-only]                 (only the kernel figures of the selected cases, no runs)
+//                       [--threads N]                    (cases A–E: `gradflow run --threads N`, the peers with OPENBLAS_NUM_THREADS=N)
 // (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
 import Foundation
 import CVectorKernels
@@ -20,6 +22,8 @@ var sweepPoints = 1000, sweepSeeds = 20
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
 var monitorsBaseline: String?
 var diffrax = true
+var kernelsOnly = false
+var threads = 1
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let option = arguments.first {
     arguments.removeFirst()
@@ -34,13 +38,15 @@ while let option = arguments.first {
     case "--budget": budget = Double(value()) ?? 60
     case "--no-peers": peers = false
     case "--no-diffrax": diffrax = false
+    case "--kernels-only": kernelsOnly = true
+    case "--threads": threads = max(1, Int(value()) ?? 1)
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
     case "--monitors-baseline": monitorsBaseline = value()
     case "--sweep-points": sweepPoints = max(1, Int(value()) ?? 1000)
     case "--sweep-seeds": sweepSeeds = max(1, Int(value()) ?? 20)
     default:
-        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20]")
+        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20] [--kernels-only] [--threads 1]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -55,9 +61,9 @@ try FileManager.default.createDirectory(atPath: workdir, withIntermediateDirecto
 /// a whole GradFlow run on case A) and returns its wall time, exit status and standard output. The child
 /// gets OPENBLAS_NUM_THREADS=1: `gradflow run` uses one BLAS thread here, and OpenBLAS then starts no
 /// idle worker that would spin beside it.
-@MainActor func run(_ executable: String, _ args: [String]) throws -> (seconds: Double, status: Int32, stdout: String) {
+@MainActor func run(_ executable: String, _ args: [String], blasThreads: Int = 1) throws -> (seconds: Double, status: Int32, stdout: String) {
     let outputPath = "\(workdir)/stdout.txt"
-    let measured = spawnMeasured(executable, args, stdoutPath: outputPath, environment: ["OPENBLAS_NUM_THREADS": "1"])
+    let measured = spawnMeasured(executable, args, stdoutPath: outputPath, environment: ["OPENBLAS_NUM_THREADS": "\(blasThreads)"])
     return (measured.seconds, measured.status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
 
@@ -110,7 +116,20 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     let problemPath = "\(workdir)/case-\(c.letter).h5", outPath = "\(workdir)/case-\(c.letter)-run.h5"
     let setup = try c.writeProblem(to: problemPath)
     let p = setup.network.shape.parameterCount
+    if kernelsOnly {  // the gradient and HVP on one and two threads, nothing else (a quick look at a kernel change)
+        let one = KernelTimer.kernels(setup), two = KernelTimer.kernels(setup, threads: 2)
+        let bound = 16 * Double(p) / bandwidth
+        say("\(c.letter): gradient \(g(one.gradient * 1e6)) µs on one thread (\(Int((100 * bound / one.gradient).rounded()))% of one core's bound), "
+              + "\(g(two.gradient * 1e6)) µs on two (\(Int((100 * bound / 2 / two.gradient).rounded()))% of the two-core bound); "
+              + "HVP \(g(one.hvp * 1e6)) → \(g(two.hvp * 1e6)) µs; load \(SweepFigures.loadAverage())")
+        report.append(["case": c.letter, "P": p, "gradient_seconds": one.gradient, "gradient_seconds_2_threads": two.gradient,
+                       "hvp_seconds": one.hvp, "hvp_seconds_2_threads": two.hvp,
+                       "gradient_bound_fraction_2_threads": bound / 2 / two.gradient])
+        try writeJSON()
+        continue
+    }
     let common = ["run", "--data", problemPath, "--init-weights", problemPath, "--monitors", "none", "--force", "-q"] + c.stopArguments
+        + (threads > 1 ? ["--threads", "\(threads)"] : [])
 
     // GradFlow, whole process, median of `repeats`.
     var times: [Double] = []
@@ -134,7 +153,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     let referencePath = "\(workdir)/case-\(c.letter)-reference.h5"
     let reference = try run(gradflow, ["run", "--data", problemPath, "--init-weights", problemPath, "--monitors", "none", "--force", "-q",
                                        "--rtol", "1e-11", "--atol", "1e-15", "--no-loss-stop", "--t-final", "\(tFinal)",
-                                       "--output-times", "10", "-o", referencePath])
+                                       "--output-times", "10", "-o", referencePath] + (threads > 1 ? ["--threads", "\(threads)"] : []))
     guard reference.status == 0 else { fatalError("case \(c.letter): the reference run failed") }
     let referenceWeights = try TrajectoryFile(path: referencePath).dataset("final/weights")
     let error = relativeError(finalWeights, referenceWeights)
@@ -144,7 +163,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
 
     var entry: [String: Any] = [
         "case": c.letter, "title": c.title, "P": p, "n": c.samples, "d": c.dimension, "width": c.width, "depth": c.depth,
-        "init_scale": c.initScale, "t_final": tFinal, "gradflow_seconds": wall, "gradflow_runs": times,
+        "init_scale": c.initScale, "t_final": tFinal, "gradflow_seconds": wall, "gradflow_runs": times, "threads": threads,
         "steps": counter("steps"), "rhs_evals": counter("rhs_evals"), "jv_evals": counter("jv_evals"),
         "final_weight_error": error, "conservation_drift_relative": drift.relative.max() ?? 0, "peak_memory_mib": peak,
         "gradient_seconds": kernels.gradient, "hvp_seconds": kernels.hvp,
@@ -163,7 +182,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     }
 
     say("\(c.letter) \(c.title): n = \(c.samples), d = \(c.dimension), L = \(c.depth), widths \(c.width), s = \(g(c.initScale)), P = \(p)")
-    say("  GradFlow   \(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
+    say("  GradFlow   \(threads > 1 ? "(--threads \(threads), peers with OPENBLAS_NUM_THREADS=\(threads)) " : "")\(g(wall)) s to t = \(g(tFinal, 6))\(c.horizon == nil ? " (R − R_min = 1e-10)" : ""): \(counter("steps")) steps, "
           + "\(counter("rhs_evals")) RHS, \(counter("jv_evals")) J·v\(switchTime.map { ", explicit → BDF at t = \(g($0))" } ?? ""); "
           + "error \(g(error, 2)), Lemma 1 drift \(g(drift.relative.max() ?? 0, 2)), peak \(g(peak)) MiB")
     say("  kernels    gradient \(g(kernels.gradient * 1e6)) µs (bound \(g(gradientBytes / bandwidth * 1e6)) µs, \(Int((100 * gradientBytes / bandwidth / kernels.gradient).rounded()))%), "
@@ -209,7 +228,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
             try problem.setAttribute("target_error", .double(max(error, 1e-14)))
             try problem.flush()
         }()
-        let result = try run("python3", [peersScript, problemPath, "--budget", "\(budget)", "--repeats", "\(repeats)"])
+        let result = try run("python3", [peersScript, problemPath, "--budget", "\(budget)", "--repeats", "\(repeats)"], blasThreads: threads)
         if result.status == 0, let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
            let peerResults = object["peers"] as? [String: [String: Any]] {
             entry["peers"] = peerResults

@@ -122,10 +122,6 @@ BINARY_OP(divide, xi / yi)
     static void name##_inplace(sunindextype n, realtype c, realtype *restrict z) {                   \
         (void)c;                                                                                     \
         for (sunindextype i = 0; i < n; i++) { const realtype xi = z[i]; z[i] = (expr); }            \
-    }                                                                                                \
-    static void name##_apply(realtype c, N_Vector x, N_Vector z) {                                   \
-        realtype *xd = DATA(x), *zd = DATA(z);                                                       \
-        if (xd == zd) name##_inplace(LEN(x), c, zd); else name##_kernel(LEN(x), c, xd, zd);          \
     }
 
 UNARY_OP(scale_op, c * xi)
@@ -134,20 +130,52 @@ UNARY_OP(inverse_op, 1.0 / xi)
 UNARY_OP(add_constant_op, xi + c)
 UNARY_OP(compare_op, (fabs(xi) >= c) ? 1.0 : 0.0)
 
+// The unary operations split over two threads like the others (parallel.h), each half by the same loop.
 struct unary_job { realtype c; realtype *x, *z; };
-static void scale_range(void *context, long lo, long hi, int part) {
+#define UNARY_SPLIT(name, op)                                                                         \
+    static void name##_range(void *context, long lo, long hi, int part) {                            \
+        (void)part;                                                                                  \
+        struct unary_job *j = context;                                                               \
+        if (j->x == j->z) op##_inplace(hi - lo, j->c, j->z + lo); else op##_kernel(hi - lo, j->c, j->x + lo, j->z + lo); \
+    }                                                                                                \
+    static void name##_split(realtype c, N_Vector x, N_Vector z) {                                   \
+        struct unary_job job = { c, DATA(x), DATA(z) };                                              \
+        gf_parallel_run(name##_range, &job, LEN(x));                                                 \
+    }
+
+UNARY_SPLIT(scale, scale_op)
+UNARY_SPLIT(absolute, absolute_op)
+UNARY_SPLIT(inverse, inverse_op)
+UNARY_SPLIT(add_constant, add_constant_op)
+UNARY_SPLIT(compare, compare_op)
+
+static void scale(realtype c, N_Vector x, N_Vector z) { scale_split(c, x, z); }
+static void absolute(N_Vector x, N_Vector z) { absolute_split(0, x, z); }
+static void inverse(N_Vector x, N_Vector z) { inverse_split(0, x, z); }
+static void add_constant(N_Vector x, realtype b, N_Vector z) { add_constant_split(b, x, z); }
+static void compare(realtype c, N_Vector x, N_Vector z) { compare_split(c, x, z); }
+
+// The error weights of SUNDIALS' scalar tolerances, w_i = 1/(rtol·|y_i| + atol), in one pass: the same
+// operations in the same order as ARKODE's and CVODE's own (N_VAbs, N_VScale, N_VAddConst, N_VInv: four
+// passes), so the same bits. No contraction into a fused multiply-add, which would change them.
+struct weights_job { realtype rtol, atol; const realtype *y; realtype *w; };
+static void error_weights_range(void *context, long lo, long hi, int part) {
+#pragma clang fp contract(off)
     (void)part;
-    struct unary_job *j = context;
-    if (j->x == j->z) scale_op_inplace(hi - lo, j->c, j->z + lo); else scale_op_kernel(hi - lo, j->c, j->x + lo, j->z + lo);
+    const struct weights_job *j = context;
+    const realtype rtol = j->rtol, atol = j->atol;
+    const realtype *restrict y = j->y;
+    realtype *restrict w = j->w;
+    for (long i = lo; i < hi; i++) {
+        const realtype scaled = rtol * fabs(y[i]);
+        w[i] = 1.0 / (scaled + atol);
+    }
 }
-static void scale(realtype c, N_Vector x, N_Vector z) {
-    struct unary_job job = { c, DATA(x), DATA(z) };
-    gf_parallel_run(scale_range, &job, LEN(x));
+int gf_vector_error_weights(N_Vector y, N_Vector w, realtype rtol, realtype atol) {
+    struct weights_job job = { rtol, atol, DATA(y), DATA(w) };
+    gf_parallel_run(error_weights_range, &job, LEN(y));
+    return 0;
 }
-static void absolute(N_Vector x, N_Vector z) { absolute_op_apply(0, x, z); }
-static void inverse(N_Vector x, N_Vector z) { inverse_op_apply(0, x, z); }
-static void add_constant(N_Vector x, realtype b, N_Vector z) { add_constant_op_apply(b, x, z); }
-static void compare(realtype c, N_Vector x, N_Vector z) { compare_op_apply(c, x, z); }
 
 // Reductions use four partial sums (a fixed order: the result is deterministic, and the loop
 // vectorises without reassociation flags).
@@ -303,7 +331,21 @@ static void linear_combination_range(void *context, long lo, long hi, int part) 
         j += m;
     }
 }
+// Terms whose coefficient is exactly 0 are left out (up to 32 terms): explicit Runge–Kutta tables have such
+// zeros (Dormand–Prince's solution weights b_2 = b_7 = 0, its error weights' second one, a_72 = 0), and each
+// saves a pass over an input. X[0] stays when it is z (z = c_0 z + …). The sum is then grouped over the kept
+// terms only: the same bits for the same inputs, every time.
 static int linear_combination(int nv, realtype *c, N_Vector *X, N_Vector z) {
+    realtype kept_c[32];
+    N_Vector kept_X[32];
+    if (nv <= 32) {
+        int m = 0;
+        for (int j = 0; j < nv; j++) {
+            if (c[j] != 0 || (j == 0 && DATA(X[0]) == DATA(z))) { kept_c[m] = c[j]; kept_X[m] = X[j]; m++; }
+        }
+        if (m == 0) { constant(0, z); return 0; }
+        nv = m; c = kept_c; X = kept_X;
+    }
     if (nv == 1) { scale(c[0], X[0], z); return 0; }
     if (nv == 2) { linear_sum(c[0], X[0], c[1], X[1], z); return 0; }
     struct combination_job job = { nv, c, X, DATA(z) };

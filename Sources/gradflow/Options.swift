@@ -189,7 +189,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("flush-interval"), parsing: .unconditional, help: ArgumentHelp("Seconds between flushes of the trajectory file to disk.", valueName: "seconds"))
     var flushInterval: Double = 1
 
-    @Option(parsing: .unconditional, help: "OpenBLAS threads, 1…256 (1 is fastest for small networks; same threads and seed give the same bits). OpenBLAS runs at most its compiled maximum (MAX_THREADS, 64 in Debian's build): a larger count is capped to it.")
+    @Option(parsing: .unconditional, help: "OpenBLAS threads, 1…256 (1 is fastest for small networks; same threads and seed give the same bits). 2 or more also splits GradFlow's own kernels over two threads for at least 2^18 parameters: the integrator's vector operations, and the deep linear network's gradient and Hessian-vector product (their matrix–vector sweeps and outer products). OpenBLAS runs at most its compiled maximum (MAX_THREADS, 64 in Debian's build): a larger count is capped to it.")
     var threads: Int = 1
 }
 

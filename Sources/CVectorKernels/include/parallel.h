@@ -8,7 +8,8 @@
 #define GRADFLOW_PARALLEL_H
 
 /// The smallest vector length split over two threads: 2^18 doubles (2 MiB), where one operation takes
-/// ≈ 0.1 ms and the hand-off (≈ 10–30 µs) is a small fraction. Benchmark case C (P = 760,200) and E are
+/// ≈ 0.1 ms and the hand-off (≈ 1 µs to a worker still polling after its last job, 10–30 µs to a sleeping
+/// one) is a small fraction. Benchmark case C (P = 760,200) and E are
 /// above it; A, B and D are below.
 #define GF_PARALLEL_MIN 262144L
 
@@ -25,4 +26,7 @@ int gf_parallel_split(long n);
 long gf_parallel_half(long n);
 /// Runs fn on [0, n): on two threads (halves [0, h) and [h, n)) when `gf_parallel_split(n)`, else fn(context, 0, n, 0).
 void gf_parallel_run(gf_range_fn fn, void *context, long n);
+/// Runs fn on [0, h) (the calling thread, part 0) and [h, n) (the worker, part 1), whatever n; on one thread in that
+/// order when the worker is busy with another caller's job. For splits other than the half (matrix–vector products).
+void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h);
 #endif

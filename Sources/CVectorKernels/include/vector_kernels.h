@@ -13,6 +13,7 @@
 #include "outer_product.h"
 #include "elementwise.h"
 #include "parallel.h"
+#include "matrix_vector.h"
 
 /// Installs the optimised operations into the ops table of the serial vector `v` (and so of its clones),
 /// with a clone operation whose data are 64-byte aligned.
@@ -20,4 +21,8 @@ void gf_vector_install_kernels(N_Vector v);
 
 /// A new serial vector of `length` with 64-byte-aligned data and the optimised operations installed.
 N_Vector gf_vector_new_aligned(sunindextype length, SUNContext context);
+/// SUNDIALS' error weights for scalar tolerances, w_i = 1/(rtol·|y_i| + atol), in one pass (two threads for a
+/// large vector, `parallel.h`) instead of the integrators' four (|y|, ·rtol, +atol, 1/·), with the same bits.
+/// For `ERKStepWFtolerances` / `CVodeWFtolerances`. Returns 0.
+int gf_vector_error_weights(N_Vector y, N_Vector w, realtype rtol, realtype atol);
 #endif

@@ -30,6 +30,7 @@ final class CVodeSession: ODESession {
         try check(CVodeInit(memory, gradientFlowRightHandSide, startTime, y))
         try check(CVodeSStolerances(memory, settings.relativeTolerance, settings.absoluteTolerance))
         try check(CVodeSetUserData(memory, userData))
+        try useFusedErrorWeights(ode, settings) { CVodeWFtolerances(memory, $0) }
         try check(CVodeSetMaxNumSteps(memory, min(settings.maxSteps, Int(Int32.max))))
         try check(CVodeSetStopTime(memory, tFinal))
         if let q = settings.maxOrder { try check(CVodeSetMaxOrd(memory, Int32(q))) }

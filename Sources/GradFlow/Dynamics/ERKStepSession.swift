@@ -29,6 +29,7 @@ final class ERKStepSession: ODESession {
         try check(ERKStepSetUserData(memory, userData))
         try check(ERKStepSetTableNum(memory, ARKODE_DORMAND_PRINCE_7_4_5))
         try check(ERKStepSStolerances(memory, settings.relativeTolerance, settings.absoluteTolerance))
+        try useFusedErrorWeights(ode, settings) { ERKStepWFtolerances(memory, $0) }
         try check(ERKStepSetMaxNumSteps(memory, min(stepBudget ?? settings.maxSteps, Int(Int32.max))))
         try check(ERKStepSetStopTime(memory, tFinal))
         if ode.rootCount > 0 {

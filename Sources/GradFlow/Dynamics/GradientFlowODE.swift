@@ -1,4 +1,5 @@
 import CSundials
+import CVectorKernels
 
 /// The gradient-flow ODE `θ' = F(θ) = −∇R(θ)` as CVODE sees it: the context passed through CVODE's
 /// `user_data`, and the C callbacks (top-level, non-capturing: DESIGN.md's compiler pitfall).
@@ -28,6 +29,10 @@ final class GradientFlowODE {
     var rootCount: Int { (hasLossRoot ? 1 : 0) + (events?.eventCount ?? 0) }
     /// The time of the last root return (set by the session before `rootOutcome`).
     var lastRootTime = 0.0
+
+    /// The scalar tolerances of the error weights `1/(rtol·|y_i| + atol)` (`gradientFlowErrorWeights`), set by
+    /// the session that installs that callback.
+    var errorWeightTolerances = (relative: 0.0, absolute: 0.0)
 
     /// The right-hand side in place of −∇R, when set (the central flow's edge phase).
     let field: (any VectorField)?
@@ -148,6 +153,14 @@ let gradientFlowDenseJacobian: CVLsJacFn = { _, y, _, matrix, userData, _, _, _ 
 let gradientFlowRoot: CVRootFn = { _, y, gout, userData in
     GradientFlowODE.from(userData).roots(y!, gout!)
     return 0
+}
+
+/// The error weights `w_i = 1/(rtol·|y_i| + atol)` in one pass of GradFlow's kernels (`gf_vector_error_weights`:
+/// the same bits as SUNDIALS' four passes, two threads on a large vector); for `ERKStepWFtolerances` and
+/// `CVodeWFtolerances` when GradFlow's kernels are installed.
+let gradientFlowErrorWeights: ARKEwtFn = { y, weights, userData in
+    let tolerances = GradientFlowODE.from(userData).errorWeightTolerances
+    return gf_vector_error_weights(y, weights, tolerances.relative, tolerances.absolute)
 }
 
 let gradientFlowErrorHandler: CVErrHandlerFn = { _, _, function, message, userData in

@@ -82,3 +82,15 @@ func makeSundialsState(_ initial: [Double], kernels: VectorKernels) throws -> (c
     initial.withUnsafeBufferPointer { N_VGetArrayPointer(y).update(from: $0.baseAddress!, count: initial.count) }
     return (ctx, y)
 }
+
+/// With GradFlow's kernels, replaces the integrator's scalar-tolerance error weights (four passes over the state
+/// per step: |y|, ·rtol, +atol, 1/·) by `gradientFlowErrorWeights`, one pass with the same bits. Called after
+/// the scalar tolerances and the user data are set; `install` is `ERKStepWFtolerances` or `CVodeWFtolerances`.
+func useFusedErrorWeights(_ ode: GradientFlowODE, _ settings: SolverSettings, install: (ARKEwtFn) -> Int32) throws {
+    guard settings.vectorKernels == .gradflow else { return }
+    ode.errorWeightTolerances = (settings.relativeTolerance, settings.absoluteTolerance)
+    let flag = install(gradientFlowErrorWeights)
+    if flag < 0 {
+        throw GradFlowError.solver(flagName: "WFtolerances", flag: Int(flag), time: 0, message: "could not set the error weights")
+    }
+}

@@ -36,11 +36,16 @@ public struct TheoreticalBounds: Sendable {
         paperUpperBound = 2 * c * (L * (problem.lambdaMax * problem.lambdaMax + (L - 1) * problem.a * problem.a)).squareRoot()
 
         let (values, vectors) = try LAPACK.symmetricEigen(problem.covariance, order: d)
-        var root = [Double](repeating: 0, count: d * d)
+        // Σ^{1/2} = Σ_j √λ_j q_j q_jᵀ = UᵀU with row j of U = λ_j^{1/4} q_j (the eigenvectors are `vectors`' rows): one
+        // dsyrk, d³ flops in BLAS, where a scalar triple loop took ≈ 0.9 s at d = 1000 (benchmark case E).
+        var u = [Double](repeating: 0, count: d * d)
         for j in 0..<d {
-            let q = vectors[(j * d)..<((j + 1) * d)], r = max(values[j], 0).squareRoot()
-            for a in 0..<d { for b in 0..<d { root[a * d + b] += r * q[q.startIndex + a] * q[q.startIndex + b] } }
+            let scale = max(values[j], 0).squareRoot().squareRoot()
+            for a in 0..<d { u[j * d + a] = scale * vectors[j * d + a] }
         }
+        var root = [Double](repeating: 0, count: d * d)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(d), 1, u, Int32(d), 0, &root, Int32(d))
+        for a in 0..<d { for b in 0..<a { root[a * d + b] = root[b * d + a] } }
         covarianceSquareRoot = root
         var s = [Double](repeating: 0, count: d)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(d), Int32(d), 1 / wNorm, root, Int32(d), problem.minimumNormSolution, 1, 0, &s, 1)

@@ -2,8 +2,11 @@ import COpenBLAS
 import CVectorKernels
 
 /// The risk `R(W) = (1/n)‖y − X W_1ᵀ⋯W_Lᵀ p‖²` of a deep linear network with scalar output, its
-/// gradient (MATH.md §1) and its exact Hessian-vector product (MATH.md §2.1), all with BLAS level-2
-/// products on the stacked weights (`NetworkShape` layout, `CblasRowMajor`).
+/// gradient (MATH.md §1) and its exact Hessian-vector product (MATH.md §2.1), all with level-2 products on
+/// the stacked weights (`NetworkShape` layout, row-major): the sweeps' matrix–vector products are GradFlow's
+/// (`gf_gemv_n`, `gf_gemv_t`) and the layers' outer products too (`gf_outer_product_layers`). With two kernel
+/// threads (`--threads 2`) each product of a block of at least 2^14 entries is split by rows or columns, and the
+/// outer products of a network of at least 2^18 parameters by rows: the same bits on one and two threads.
 ///
 /// Notation of MATH.md: suffix vectors `b_L = p`, `b_{k−1} = W_kᵀ b_k` (so `w = b_0`), the
 /// function-space gradient `g = 2(Σw − h)`, forward vectors `c_1 = g`, `c_{k+1} = W_k c_k`, and
@@ -90,8 +93,7 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     private func suffixVectors(_ theta: UnsafePointer<Double>, _ s: ForwardState) {
         cblas_dcopy(m(depth), p, 1, s.b(depth), 1)
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
-                        s.b(k), 1, 0, s.b(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 1, theta + offsets[k - 1], s.b(k), 0, s.b(k - 1))
         }
     }
 
@@ -99,11 +101,12 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     private func forward(_ theta: UnsafePointer<Double>, _ s: ForwardState) {
         suffixVectors(theta, s)
         let g = s.c(1)
-        cblas_dcopy(d, h, 1, g, 1)
-        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.b(0), 1, -2, g, 1)
+        // g = 2Σb_0 − 2h (Σ stored full): GradFlow's product, not OpenBLAS' dsymv, which `--threads 2` would hand to
+        // OpenBLAS' own pool, whose thread then polls for ≈ 0.1 s on the core the kernels' worker needs.
+        for i in 0..<Int(d) { g[i] = -2 * h[i] }
+        gf_gemv_n(d, d, 2, sigma, s.b(0), 1, g)
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, theta + offsets[k - 1], m(k - 1),
-                        s.c(k), 1, 0, s.c(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 1, theta + offsets[k - 1], s.c(k), 0, s.c(k + 1))
         }
     }
 
@@ -147,16 +150,16 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         // β_L = 0; β_{k−1} = V_kᵀ b_k + W_kᵀ β_k.
         s.beta(depth).update(repeating: 0, count: widths[depth])
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.b(k), 1, 0, s.beta(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 1, vv + offsets[k - 1], s.b(k), 0, s.beta(k - 1))
             if k < depth {
-                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.beta(k), 1, 1, s.beta(k - 1), 1)
+                gf_gemv_t(m(k), m(k - 1), 1, w + offsets[k - 1], s.beta(k), 1, s.beta(k - 1))
             }
         }
         // γ_1 = δg = 2Σδw; γ_{k+1} = V_k c_k + W_k γ_k.
-        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, s.beta(0), 1, 0, s.gamma(1), 1)
+        gf_gemv_n(d, d, 2, sigma, s.beta(0), 0, s.gamma(1))
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, vv + offsets[k - 1], m(k - 1), s.c(k), 1, 0, s.gamma(k + 1), 1)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), s.gamma(k), 1, 1, s.gamma(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 1, vv + offsets[k - 1], s.c(k), 0, s.gamma(k + 1))
+            gf_gemv_n(m(k), m(k - 1), 1, w + offsets[k - 1], s.gamma(k), 1, s.gamma(k + 1))
         }
         // (HV)_k = β_k c_kᵀ + b_k γ_kᵀ, one rank-2 pass that overwrites each block, all layers as one job.
         gf_outer_product_layers(Int32(depth), blockRows, blockColumns, offsets, scale, productFactors.beta, productFactors.c,
@@ -173,15 +176,15 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
         let uu = u.baseAddress!, o = out.baseAddress!, w = UnsafePointer(linearTheta), s = linearState, t = secondTangents
         t.beta(depth).update(repeating: 0, count: widths[depth])
         for k in stride(from: depth, through: 1, by: -1) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.beta(k), 1, 0, t.beta(k - 1), 1)
+            gf_gemv_t(m(k), m(k - 1), 2, uu + offsets[k - 1], s.beta(k), 0, t.beta(k - 1))
             if k < depth {
-                cblas_dgemv(CblasRowMajor, CblasTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.beta(k), 1, 1, t.beta(k - 1), 1)
+                gf_gemv_t(m(k), m(k - 1), 1, w + offsets[k - 1], t.beta(k), 1, t.beta(k - 1))
             }
         }
-        cblas_dsymv(CblasRowMajor, CblasUpper, d, 2, sigma, d, t.beta(0), 1, 0, t.gamma(1), 1)
+        gf_gemv_n(d, d, 2, sigma, t.beta(0), 0, t.gamma(1))
         for k in 1..<depth {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 2, uu + offsets[k - 1], m(k - 1), s.gamma(k), 1, 0, t.gamma(k + 1), 1)
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, m(k), m(k - 1), 1, w + offsets[k - 1], m(k - 1), t.gamma(k), 1, 1, t.gamma(k + 1), 1)
+            gf_gemv_n(m(k), m(k - 1), 2, uu + offsets[k - 1], s.gamma(k), 0, t.gamma(k + 1))
+            gf_gemv_n(m(k), m(k - 1), 1, w + offsets[k - 1], t.gamma(k), 1, t.gamma(k + 1))
         }
         for k in 1...depth {
             let block = o + offsets[k - 1]

@@ -1,3 +1,4 @@
+import COpenBLAS
 import CSundials
 import CVectorKernels
 import GradFlow
@@ -127,6 +128,44 @@ struct VectorKernelTests {
     }
 }
 
+extension VectorKernelTests {
+    @Test("the fused error weights 1/(rtol·|y| + atol) equal SUNDIALS' four operations bit for bit")
+    func errorWeights() {
+        let (y0, y1) = pair(70), (w0, w1) = pair(71)
+        defer { for v in [y0, y1, w0, w1] { N_VDestroy(v) } }
+        for (rtol, atol) in [(1e-8, 1e-12), (3e-4, 0.7), (0.25, 1e-300)] {
+            N_VAbs(y0, w0); N_VScale(rtol, w0, w0); N_VAddConst(w0, atol, w0); N_VInv(w0, w0)  // arkEwtSetSS, cvEwtSetSS
+            #expect(gf_vector_error_weights(y1, w1, rtol, atol) == 0)
+            #expect(values(w0).map(\.bitPattern) == values(w1).map(\.bitPattern), "rtol \(rtol), atol \(atol)")
+        }
+    }
+
+    @Test("linear combinations with zero coefficients (left out) equal SUNDIALS' own; z = X[0] with c_0 = 0; all zero")
+    func zeroCoefficients() {
+        let vs = (0..<8).map { pair(80 + UInt64($0)) }
+        defer { for (a, b) in vs { N_VDestroy(a); N_VDestroy(b) } }
+        let (z0, z1) = pair(90)
+        defer { N_VDestroy(z0); N_VDestroy(z1) }
+        // Dormand–Prince's solution: y + h Σ b_j k_j with b_2 = b_7 = 0 (the last input is y).
+        let b: [Double] = [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0]
+        var c: [Double] = b.map { 1e-3 * $0 } + [1]
+        var xs0 = vs.map { Optional($0.0) }, xs1 = vs.map { Optional($0.1) }
+        _ = N_VLinearCombination(8, &c, &xs0, z0)
+        _ = N_VLinearCombination(8, &c, &xs1, z1)
+        #expect(zip(values(z0), values(z1)).allSatisfy { close($0, $1) })
+        // In place with c_0 = 0: z = 0·z + Σ_{j≥1} c_j X_j (z keeps its place as X[0]).
+        var d = [0.0, 0.5, 0, -1.5]
+        var in0 = [Optional(z0)] + vs.prefix(3).map { Optional($0.0) }, in1 = [Optional(z1)] + vs.prefix(3).map { Optional($0.1) }
+        _ = N_VLinearCombination(4, &d, &in0, z0)
+        _ = N_VLinearCombination(4, &d, &in1, z1)
+        #expect(zip(values(z0), values(z1)).allSatisfy { close($0, $1) })
+        var zeros = [0.0, 0.0, 0.0]
+        var three = vs.prefix(3).map { Optional($0.1) }
+        _ = N_VLinearCombination(3, &zeros, &three, z1)
+        #expect(values(z1).allSatisfy { $0 == 0 })
+    }
+}
+
 /// The kernels split over two threads (`gf_vector_set_threads(2)`, vectors of at least GF_PARALLEL_MIN doubles)
 /// against the same kernels on one thread: element-wise operations must give the same bits (each element is
 /// computed by the same expression, only by another thread), reductions the same value to rounding.
@@ -217,6 +256,49 @@ struct ThreadedVectorKernelTests {
         let single = products(threads: 1), double = products(threads: 2)
         #expect(single == double)
         #expect(single[0].contains { $0 != 0 } && single[1].contains { $0 != 0 })  // (their values: RiskTests, against differences)
+    }
+
+    @Test("the sweeps' matrix–vector products give the same bits on one and two threads and agree with OpenBLAS", arguments: [
+        (333, 517), (200, 200), (1_000, 17), (17, 1_000), (1, 20_000), (20_000, 1), (5, 3),  // split and not, odd sizes
+    ])
+    func matrixVectorAgree(m: Int, n: Int) {
+        var rng = GaussianGenerator(seed: 12)
+        let a = rng.gaussians(m * n), xn = rng.gaussians(n), xt = rng.gaussians(m), y0n = rng.gaussians(m), y0t = rng.gaussians(n)
+        func products(threads: Int32) -> [[Double]] {
+            gf_vector_set_threads(threads)
+            defer { gf_vector_set_threads(1) }
+            var yn = [Double](repeating: 0, count: m), yt = [Double](repeating: 0, count: n), yn1 = y0n, yt1 = y0t
+            gf_gemv_n(Int32(m), Int32(n), 1, a, xn, 0, &yn)
+            gf_gemv_t(Int32(m), Int32(n), 1, a, xt, 0, &yt)
+            gf_gemv_n(Int32(m), Int32(n), 2, a, xn, 1, &yn1)  // y = 2Ax + y
+            gf_gemv_t(Int32(m), Int32(n), -0.5, a, xt, 1, &yt1)
+            return [yn, yt, yn1, yt1]
+        }
+        let single = products(threads: 1), double = products(threads: 2)
+        #expect(single.map { $0.map(\.bitPattern) } == double.map { $0.map(\.bitPattern) })
+        var reference = [[Double](repeating: 0, count: m), [Double](repeating: 0, count: n), y0n, y0t]
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(n), xn, 1, 0, &reference[0], 1)
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), 1, a, Int32(n), xt, 1, 0, &reference[1], 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 2, a, Int32(n), xn, 1, 1, &reference[2], 1)
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(m), Int32(n), -0.5, a, Int32(n), xt, 1, 1, &reference[3], 1)
+        for (k, (ours, theirs)) in zip(single, reference).enumerated() {
+            let scale = (k % 2 == 0 ? Double(n) : Double(m)).squareRoot() * 4  // |entries| of a sum of Gaussian products
+            #expect(zip(ours, theirs).allSatisfy { abs($0 - $1) <= 1e-14 * scale }, "product \(k)")
+        }
+    }
+
+    @Test("the error weights give the same bits on two threads")
+    func errorWeightsAgree() {
+        func weights(threads: Int32) -> [UInt64] {
+            gf_vector_set_threads(threads)
+            defer { gf_vector_set_threads(1) }
+            let y = vector(95), w = vector(96)
+            defer { N_VDestroy(y); N_VDestroy(w) }
+            N_VScale(-1, y, y)
+            _ = gf_vector_error_weights(y, w, 1e-8, 1e-12)
+            return values(w).map(\.bitPattern)
+        }
+        #expect(weights(threads: 1) == weights(threads: 2))
     }
 
     @Test("the split point is 64-byte aligned and below the threshold nothing is split")
