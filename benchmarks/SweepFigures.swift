@@ -29,33 +29,48 @@ func spawnMeasured(_ executable: String, _ args: [String], stdoutPath: String,
 }
 
 /// The start-up figures of issue 17: `gradflow --version` and a case-A run as whole processes (median of 10),
-/// started as a user starts them (no OPENBLAS_NUM_THREADS set by the driver).
+/// started as a user starts them (no OPENBLAS_NUM_THREADS set by the driver). With a `baseline` build, its runs
+/// alternate with this build's (one of each in turn), so that both see the same machine.
 enum StartupFigures {
-    static func measure(gradflow: String, workdir: String, say: (String) -> Void) throws -> [String: Any] {
+    static func measure(gradflow: String, baseline: String? = nil, workdir: String, say: (String) -> Void) throws -> [String: Any] {
         let problem = "\(workdir)/startup-case-A.h5", output = "\(workdir)/startup-case-A-run.h5", stdout = "\(workdir)/startup.txt"
         let caseA = BenchmarkCase.all.first { $0.letter == "A" }!
         _ = try caseA.writeProblem(to: problem)
         let runArguments = ["run", "--data", problem, "--init-weights", problem, "--monitors", "none", "--force", "-q"] + caseA.stopArguments
             + ["-o", output]
-        func median(_ arguments: [String]) -> (median: Double, runs: [Double]) {
-            _ = spawnMeasured(gradflow, arguments, stdoutPath: stdout)  // warm the page cache
-            let runs = (0..<10).map { _ -> Double in
-                let r = spawnMeasured(gradflow, arguments, stdoutPath: stdout)
-                guard r.status == 0 else { fatalError("gradflow \(arguments.joined(separator: " ")) exited with \(r.status)") }
-                return r.seconds
+        let binaries = [gradflow] + (baseline.map { [$0] } ?? [])
+        /// The median of 10 runs of each binary, the binaries taking turns.
+        func medians(_ arguments: [String]) -> [(median: Double, runs: [Double])] {
+            for binary in binaries { _ = spawnMeasured(binary, arguments, stdoutPath: stdout) }  // warm the page cache
+            var runs = binaries.map { _ in [Double]() }
+            for _ in 0..<10 {
+                for (i, binary) in binaries.enumerated() {
+                    let r = spawnMeasured(binary, arguments, stdoutPath: stdout)
+                    guard r.status == 0 else { fatalError("\(binary) \(arguments.joined(separator: " ")) exited with \(r.status)") }
+                    runs[i].append(r.seconds)
+                }
             }
-            return (runs.sorted()[4...5].reduce(0, +) / 2, runs)
+            return runs.map { ($0.sorted()[4...5].reduce(0, +) / 2, $0) }
         }
-        let version = median(["--version"]), run = median(runArguments)
+        let version = medians(["--version"]), run = medians(runArguments)
         let integration = (try? TrajectoryFile(path: output).value("wall_time", in: "solver").doubleValue) ?? nil
-        say("Start-up: whole processes, median of 10 (posix_spawn to exit), load \(SweepFigures.loadAverage()); command: gradflow-bench --cases T --no-peers")
-        say("  gradflow --version        \(g(version.median * 1e3)) ms   (target ≤ 10 ms)")
-        say("  case A run                \(g(run.median * 1e3)) ms   (target ≤ 15 ms; its integration: \(integration.map { g($0 * 1e3) } ?? "?") ms)"
+        say("Start-up: whole processes, median of 10 (posix_spawn to exit), load \(SweepFigures.loadAverage()); command: gradflow-bench --cases T --no-peers"
+            + (baseline == nil ? "" : " --startup-baseline \(baseline!)"))
+        say("  gradflow --version        \(g(version[0].median * 1e3)) ms   (target ≤ 10 ms)")
+        say("  case A run                \(g(run[0].median * 1e3)) ms   (target ≤ 15 ms; its integration: \(integration.map { g($0 * 1e3) } ?? "?") ms)"
             + "   gradflow \(runArguments.map { $0.hasPrefix(workdir) ? ($0 as NSString).lastPathComponent : $0 }.joined(separator: " "))")
+        if let baseline {
+            say("  baseline --version        \(g(version[1].median * 1e3)) ms,  case A run \(g(run[1].median * 1e3)) ms   (\(baseline), runs taking turns with this build's)")
+        }
         say("")
-        return ["version_seconds": version.median, "version_runs": version.runs, "case_a_run_seconds": run.median, "case_a_runs": run.runs,
-                "case_a_integration_seconds": integration ?? .nan, "case_a_command": ["gradflow"] + runArguments,
-                "loadavg": SweepFigures.loadAverage()]
+        var figures: [String: Any] = ["version_seconds": version[0].median, "version_runs": version[0].runs, "case_a_run_seconds": run[0].median,
+                                      "case_a_runs": run[0].runs, "case_a_integration_seconds": integration ?? .nan,
+                                      "case_a_command": ["gradflow"] + runArguments, "loadavg": SweepFigures.loadAverage()]
+        if let baseline {
+            figures["baseline"] = ["binary": baseline, "version_seconds": version[1].median, "version_runs": version[1].runs,
+                                   "case_a_run_seconds": run[1].median, "case_a_runs": run[1].runs]
+        }
+        return figures
     }
 }
 

@@ -5,6 +5,7 @@
 //
 // Usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
 //                       [--monitors-baseline GRADFLOW]   (the monitor-cost figure of another build beside this one's)
+//                       [--startup-baseline GRADFLOW]    (T: another build's start-up, timed interleaved with this one's)
 //                       [--no-diffrax]                   (skip the diffrax peer of case A)
 //                       [--sweep-points 1000] [--sweep-seeds 20]
 //                       [--kernels-only]                 (only the kernel figures of the selected cases, no runs)
@@ -21,6 +22,7 @@ var selected = "ABCDEST", repeats = 3, budget = 60.0, peers = true
 var sweepPoints = 1000, sweepSeeds = 20
 var jsonPath = ".build/bench/bench.json", workdir = ".build/bench"
 var monitorsBaseline: String?
+var startupBaseline: String?
 var diffrax = true
 var kernelsOnly = false
 var threads = 1
@@ -43,10 +45,11 @@ while let option = arguments.first {
     case "--json": jsonPath = value()
     case "--workdir": workdir = value()
     case "--monitors-baseline": monitorsBaseline = value()
+    case "--startup-baseline": startupBaseline = value()
     case "--sweep-points": sweepPoints = max(1, Int(value()) ?? 1000)
     case "--sweep-seeds": sweepSeeds = max(1, Int(value()) ?? 20)
     default:
-        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20] [--kernels-only] [--threads 1]")
+        say("usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR] [--monitors-baseline GRADFLOW] [--startup-baseline GRADFLOW] [--no-diffrax] [--sweep-points 1000] [--sweep-seeds 20] [--kernels-only] [--threads 1]")
         exit(option == "--help" || option == "-h" ? 0 : 2)
     }
 }
@@ -109,7 +112,7 @@ var figures: [String: Any] = [:]  // the start-up and sweep figures (SweepFigure
     try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
 }
 if selected.contains("T") {
-    figures["startup"] = try StartupFigures.measure(gradflow: gradflow, workdir: workdir, say: say)
+    figures["startup"] = try StartupFigures.measure(gradflow: gradflow, baseline: startupBaseline, workdir: workdir, say: say)
     try writeJSON()
 }
 for c in BenchmarkCase.all where selected.contains(c.letter) {

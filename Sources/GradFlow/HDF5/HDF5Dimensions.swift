@@ -108,10 +108,10 @@ extension HDF5Node {
             H5Sclose(space)
             guard rank >= scales.count else { throw fail("\(dataset) has \(rank) axes, not \(scales.count) dimensions") }
             let written = scaleReferences.withUnsafeMutableBufferPointer { refs -> Bool in
-                var lists = (0..<rank).map { axis in
+                let lists = (0..<rank).map { axis in
                     axis < refs.count ? hvl_t(len: 1, p: UnsafeMutableRawPointer(refs.baseAddress! + axis)) : hvl_t(len: 0, p: nil)
                 }
-                return writeAttribute(set, "DIMENSION_LIST", type: H5Tvlen_create(referenceType), count: rank, &lists)
+                return writeAttribute(set, "DIMENSION_LIST", type: H5Tvlen_create(referenceType), count: rank, lists)
             }
             guard written else { throw failWrite("cannot attach the dimensions \(scales) to \(dataset)") }
             for (axis, scale) in scales.enumerated() {
@@ -126,15 +126,15 @@ extension HDF5Node {
             let type = H5Tcreate(H5T_COMPOUND, MemoryLayout<DimensionReference>.stride)
             H5Tinsert(type, "dataset", MemoryLayout<DimensionReference>.offset(of: \.dataset)!, referenceType)
             H5Tinsert(type, "dimension", MemoryLayout<DimensionReference>.offset(of: \.dimension)!, gf_h5t_native_int())
-            var list = referenceLists[scale]!
-            guard writeAttribute(set, "REFERENCE_LIST", type: type, count: list.count, &list) else {
+            let list = referenceLists[scale]!
+            guard writeAttribute(set, "REFERENCE_LIST", type: type, count: list.count, list) else {
                 throw failWrite("cannot write the references of the dimension \(scale)")
             }
         }
     }
 
     /// Creates the attribute `name` of `count` elements of `type` (which it closes) on `object` and writes `values`.
-    private func writeAttribute<T>(_ object: hid_t, _ name: String, type: hid_t, count: Int, _ values: inout [T]) -> Bool {
+    private func writeAttribute<T: BitwiseCopyable>(_ object: hid_t, _ name: String, type: hid_t, count: Int, _ values: [T]) -> Bool {
         defer { H5Tclose(type) }
         var dims = [hsize_t(count)]
         let space = H5Screate_simple(1, &dims, nil)
@@ -142,7 +142,7 @@ extension HDF5Node {
         let attribute = H5Acreate2(object, name, type, space, gf_h5p_default(), gf_h5p_default())
         guard attribute >= 0 else { return false }
         defer { H5Aclose(attribute) }
-        return H5Awrite(attribute, type, &values) >= 0
+        return values.withUnsafeBytes { H5Awrite(attribute, type, $0.baseAddress) } >= 0
     }
 
     /// Sets `long_name` (and `units` when the quantity has one) on the dataset `child` of this group.
