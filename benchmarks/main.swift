@@ -109,7 +109,9 @@ var figures: [String: Any] = [:]  // the start-up and sweep figures (SweepFigure
                                "bandwidth_bytes_per_second": bandwidth, "repeats": repeats, "budget_seconds": budget, "cases": report,
                                "vector_kernels": vectorKernelFigures]
         .merging(figures) { $1 }
-    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: jsonPath))
+    let url = URL(fileURLWithPath: jsonPath)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]).write(to: url)
 }
 if selected.contains("T") {
     figures["startup"] = try StartupFigures.measure(gradflow: gradflow, baseline: startupBaseline, workdir: workdir, say: say)
