@@ -76,14 +76,16 @@ extension HDF5Node {
     /// one at a time would give (HDF5 1.10's `H5DS` layout, which netCDF-4 and h5py read: a variable-length
     /// list of object references per axis; a compound `{dataset: object reference, dimension: int}` per
     /// attached axis, in attach order). When a dataset or scale of the batch carries such an attribute
-    /// already, the batch is attached one axis at a time instead (`H5DSattach_scale` merges).
+    /// already, or a dataset comes twice, the batch is attached one axis at a time instead (`H5DSattach_scale`
+    /// merges).
     /// Cost: one attribute write per dataset and per scale.
     package func writeDimensionBatch() throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let pending = file.pendingAttachments ?? []
         file.pendingAttachments = nil
         let lapl = gf_h5p_default()
-        let attached = pending.contains { H5Aexists_by_name(id, $0.dataset, "DIMENSION_LIST", lapl) != 0 }
+        let attached = Set(pending.map(\.dataset)).count != pending.count  // a dataset attached twice: merged by H5DS
+            || pending.contains { H5Aexists_by_name(id, $0.dataset, "DIMENSION_LIST", lapl) != 0 }
             || pending.contains { $0.scales.contains { H5Aexists_by_name(id, $0, "REFERENCE_LIST", lapl) != 0 } }
         if attached {
             for (dataset, scales) in pending { try attachEach(dataset, scales) }

@@ -121,7 +121,7 @@ struct DimensionBatchTests {
         #expect(expected.contains { $0.hasPrefix("/trajectory/time REFERENCE_LIST") && $0.hasSuffix("[\"/trajectory/loss:0\", \"/trajectory/m:0\"]") })
     }
 
-    @Test("a scale that already has references: the batch falls back to H5DSattach_scale, which merges")
+    @Test("a scale that already has references, or a dataset twice in one batch: the batch falls back to H5DSattach_scale, which merges")
     func batchAfterEarlierAttachments() throws {
         let scratch = try Scratch()
         let path = scratch.path("late.h5")
@@ -134,15 +134,23 @@ struct DimensionBatchTests {
             try root.writeDataset("b", [3, 4], shape: [2])
             try root.attachDimensions("b", ["/n"])
             try root.writeDimensionBatch()
+            // A dataset twice in one batch (a second scale on the same axis): merged as H5DS merges.
+            try root.createDimension("m", size: 2)
+            root.beginDimensionBatch()
+            try root.writeDataset("c", [5, 6], shape: [2])
+            try root.attachDimensions("c", ["/m"])
+            try root.attachDimensions("c", ["/n"])
+            try root.writeDimensionBatch()
             try root.flush()
         }
         let file = H5Fopen(path, gf_h5f_acc_rdonly(), gf_h5p_default())
         defer { H5Fclose(file) }
         let n = H5Dopen2(file, "/n", gf_h5p_default())
         defer { H5Dclose(n) }
-        for name in ["/a", "/b"] {
+        for name in ["/a", "/b", "/c"] {
             let set = H5Dopen2(file, name, gf_h5p_default())
             #expect(H5DSis_attached(set, n, 0) == 1, "\(name)")
+            #expect(H5DSget_num_scales(set, 0) == (name == "/c" ? 2 : 1), "\(name)")
             H5Dclose(set)
         }
     }
