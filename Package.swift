@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "GradFlowTests",
             // The executable too: its table of option names and its commands' validate() are tested in-process.
-            dependencies: ["GradFlow", "gradflow", "COpenBLAS", "CSundials", "CVectorKernels", "CHDF5"]
+            dependencies: ["GradFlow", "gradflow", "COpenBLAS", "CSundials", "CVectorKernels", "CHDF5", "CFileSystem"]
         ),
     ]
 )

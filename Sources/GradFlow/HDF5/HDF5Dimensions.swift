@@ -22,17 +22,20 @@ extension HDF5Node {
 
     /// Creates, in this group, the dimension `name` of `size` entries without a variable (an empty dataset
     /// that stores nothing), unless a link `name` exists already.
-    package func createDimension(_ name: String, size: Int) throws {
+    /// Returns the scale's node (open), or nil when the link existed.
+    @discardableResult
+    package func createDimension(_ name: String, size: Int) throws -> HDF5Node? {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        if H5Lexists(id, name, gf_h5p_default()) > 0 { return }
+        if H5Lexists(id, name, gf_h5p_default()) > 0 { return nil }
         var dims = [hsize_t(size)]
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
         let set = H5Dcreate2(id, name, gf_h5t_native_double(), space, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
         guard set >= 0 else { throw failWrite("cannot create dimension \(childPath(name))") }
-        defer { H5Dclose(set) }
+        let node = HDF5Node(id: set, filePath: filePath, name: childPath(name), file: file)
         let label = Self.dimensionOnlyName + String(repeating: " ", count: max(1, 10 - String(size).count)) + String(size)
         guard H5DSset_scale(set, label) >= 0 else { throw failWrite("cannot make \(childPath(name)) a dimension scale") }
+        return node
     }
 
     /// Attaches the scales `scales` (absolute paths, one per axis, e.g. `["/trajectory/time", "/layer"]`) to
@@ -97,14 +100,19 @@ extension HDF5Node {
             return ref
         }
         let referenceType = gf_h5t_std_ref_obj()
+        /// The dataset at `path`: the id of its live node (`HDF5OpenFile.openNode`), or opened here.
+        func openDataset(_ path: String) -> (id: hid_t, opened: Bool) {
+            if let node = file.openNode(path) { return (node.id, false) }
+            return (H5Dopen2(id, path, gf_h5p_default()), true)
+        }
         var scaleOrder: [String] = []
         var referenceLists: [String: [DimensionReference]] = [:]
         for (dataset, scales) in pending {
             let datasetReference = try reference(dataset)
             var scaleReferences = try scales.map(reference)
-            let set = H5Dopen2(id, dataset, gf_h5p_default())
+            let (set, opened) = openDataset(dataset)
             guard set >= 0 else { throw fail("cannot open dataset \(dataset)") }
-            defer { H5Dclose(set) }
+            defer { if opened { H5Dclose(set) } }
             let space = H5Dget_space(set)
             let rank = Int(H5Sget_simple_extent_ndims(space))
             H5Sclose(space)
@@ -122,9 +130,9 @@ extension HDF5Node {
             }
         }
         for scale in scaleOrder {
-            let set = H5Dopen2(id, scale, gf_h5p_default())
+            let (set, opened) = openDataset(scale)
             guard set >= 0 else { throw fail("no dimension scale \(scale)") }
-            defer { H5Dclose(set) }
+            defer { if opened { H5Dclose(set) } }
             let type = H5Tcreate(H5T_COMPOUND, MemoryLayout<DimensionReference>.stride)
             H5Tinsert(type, "dataset", MemoryLayout<DimensionReference>.offset(of: \.dataset)!, referenceType)
             H5Tinsert(type, "dimension", MemoryLayout<DimensionReference>.offset(of: \.dimension)!, gf_h5t_native_int())

@@ -32,9 +32,28 @@ final class HDF5OpenFile {
     /// The most bytes one dataset read may claim (a larger shape is refused before anything is allocated).
     let readLimit: Double
 
+    /// The groups and datasets open now, by path, as weak references: `HDF5Node.open` and the dimension
+    /// batch use a live node's id instead of opening the object again (a header labels some 30 objects by
+    /// name right after creating them; each open costs a link lookup and an object-header load).
+    private var openNodes: [String: WeakNode] = [:]
+
+    private struct WeakNode {
+        weak var node: HDF5Node?
+    }
+
     init(readLimit: Double = .infinity) {
         self.readLimit = readLimit
     }
+
+    /// Called (under the HDF5 lock) by every node but the root as it opens; dead entries are dropped as the
+    /// table grows.
+    func register(_ node: HDF5Node) {
+        if openNodes.count >= 64 { openNodes = openNodes.filter { $0.value.node != nil } }
+        openNodes[node.name] = WeakNode(node: node)
+    }
+
+    /// The live node of the object at `path` (absolute), if any.
+    func openNode(_ path: String) -> HDF5Node? { openNodes[path]?.node }
 }
 
 /// An HDF5 file opened or created by GradFlow; its root group is the `HDF5Node` it returns.
@@ -61,7 +80,8 @@ package enum HDF5File {
         H5Pset_file_locking(access, false, true)  // OutputFile's own lock keeps writers apart; readers may look in
         let file = H5Fcreate(path, overwrite ? gf_h5f_acc_trunc() : gf_h5f_acc_excl(), gf_h5p_default(), access)
         guard file >= 0 else { throw GradFlowError.fileAccess(path: displayName ?? path, reason: "cannot create the HDF5 file") }
-        return HDF5Node(id: file, filePath: displayName ?? path, name: "/", file: HDF5OpenFile(readLimit: defaultReadLimit), closesWithFile: true)
+        return HDF5Node(id: file, filePath: displayName ?? path, name: "/", file: HDF5OpenFile(readLimit: defaultReadLimit), closesWithFile: true,
+                        isNew: true)
     }
 
     /// The read limit of `open` unless the caller gives one: half of the machine's physical memory.

@@ -14,13 +14,18 @@ package final class HDF5Node {
     private let closesWithFile: Bool
     /// Shared by every node of one open file.
     let file: HDF5OpenFile
+    /// The attributes written through this node, when it created its object (nil for an object it opened):
+    /// for a new object, an attribute not in this set cannot exist yet, so `setAttribute` skips HDF5's lookup.
+    private var newObjectAttributes: Set<String>?
 
-    init(id: hid_t, filePath: String, name: String, file: HDF5OpenFile, closesWithFile: Bool = false) {
+    init(id: hid_t, filePath: String, name: String, file: HDF5OpenFile, closesWithFile: Bool = false, isNew: Bool = false) {
         self.id = id
         self.filePath = filePath
         self.name = name
         self.file = file
         self.closesWithFile = closesWithFile
+        newObjectAttributes = isNew ? [] : nil
+        if !closesWithFile { file.register(self) }
     }
 
     deinit {
@@ -51,6 +56,7 @@ package final class HDF5Node {
     /// Whether a link `child` exists under this group.
     package func contains(_ child: String) -> Bool {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        if file.openNode(childPath(child)) != nil { return true }
         var path = ""
         for part in child.split(separator: "/") {
             path += path.isEmpty ? String(part) : "/" + part
@@ -64,12 +70,14 @@ package final class HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let g = H5Gcreate2(id, child, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
         guard g >= 0 else { throw failWrite("cannot create group \(childPath(child))") }
-        return HDF5Node(id: g, filePath: filePath, name: childPath(child), file: file)
+        return HDF5Node(id: g, filePath: filePath, name: childPath(child), file: file, isNew: true)
     }
 
-    /// Opens the group or dataset `child`.
+    /// Opens the group or dataset `child`: the node already open for it, if one is alive (a header holds the
+    /// nodes of the objects it creates, and labels them by name), or a new one.
     package func open(_ child: String) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        if let node = file.openNode(childPath(child)) { return node }
         guard contains(child) else { throw fail("no object \(childPath(child))") }
         let o = H5Oopen(id, child, gf_h5p_default())
         guard o >= 0 else { throw fail("cannot open \(childPath(child))") }
@@ -94,8 +102,10 @@ package final class HDF5Node {
 
     // MARK: Datasets
 
-    /// Writes a dataset of doubles with the given shape (row-major), replacing nothing.
-    package func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws {
+    /// Writes a dataset of doubles with the given shape (row-major), replacing nothing, and returns it open
+    /// (to label it without opening it again).
+    @discardableResult
+    package func writeDataset(_ child: String, _ values: [Double], shape: [Int]) throws -> HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         precondition(shape.reduce(1, *) == values.count)
         var dims = shape.map { hsize_t($0) }
@@ -103,11 +113,12 @@ package final class HDF5Node {
         defer { H5Sclose(space) }
         let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), gf_h5p_default(), gf_h5p_default())
         guard set >= 0 else { throw failWrite("cannot create dataset \(childPath(child))") }
-        defer { H5Dclose(set) }
+        let node = HDF5Node(id: set, filePath: filePath, name: childPath(child), file: file, isNew: true)
         let status = values.withUnsafeBufferPointer {
             H5Dwrite(set, gf_h5t_native_double(), gf_h5s_all(), gf_h5s_all(), gf_h5p_default(), $0.baseAddress)
         }
         guard status >= 0 else { throw failWrite("cannot write dataset \(childPath(child))") }
+        return node
     }
 
     /// Overwrites the whole content of an existing dataset of doubles (same number of values).
@@ -233,7 +244,8 @@ package final class HDF5Node {
         H5Pset_chunk(plist, Int32(chunk.count), &chunk)
         let set = H5Dcreate2(id, child, gf_h5t_native_double(), space, gf_h5p_default(), plist, gf_h5p_default())
         guard set >= 0 else { throw failWrite("cannot create dataset \(childPath(child))") }
-        return HDF5ExtendableDataset(node: HDF5Node(id: set, filePath: filePath, name: childPath(child), file: file), columns: columns ?? 1, isMatrix: columns != nil)
+        return HDF5ExtendableDataset(node: HDF5Node(id: set, filePath: filePath, name: childPath(child), file: file, isNew: true),
+                                     columns: columns ?? 1, isMatrix: columns != nil)
     }
 
     // MARK: Attributes
@@ -241,7 +253,19 @@ package final class HDF5Node {
     /// Writes (or replaces) an attribute.
     package func setAttribute(_ attribute: String, _ value: AttributeValue) throws {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
-        if H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
+        let known = newObjectAttributes.map { !$0.contains(attribute) } ?? false  // known to be absent
+        if !known, H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
+        if try !createAttribute(attribute, value) {
+            // Written meanwhile through another node of the same object: look it up after all.
+            guard known, H5Aexists(id, attribute) > 0, H5Adelete(id, attribute) >= 0, try createAttribute(attribute, value) else {
+                throw failWrite("cannot write attribute \(attribute) of \(name)")
+            }
+        }
+        newObjectAttributes?.insert(attribute)
+    }
+
+    /// Creates and writes the attribute (which must not exist); false when HDF5 refuses either.
+    private func createAttribute(_ attribute: String, _ value: AttributeValue) throws -> Bool {
         let ok: Bool
         switch value {
         case let .string(text):
@@ -266,7 +290,7 @@ package final class HDF5Node {
         case let .doubles(v):
             ok = writeNumeric(attribute, v, type: gf_h5t_native_double(), scalar: false)
         }
-        guard ok else { throw failWrite("cannot write attribute \(attribute) of \(name)") }
+        return ok
     }
 
     private func writeNumeric<T>(_ attribute: String, _ values: [T], type: hid_t, scalar: Bool) -> Bool {

@@ -60,7 +60,7 @@ package final class OutputFile {
     /// written whole goes from its temporary straight to `commit()`.
     package init(claiming given: String, overwrite: Bool, inputs: [Input] = []) throws {
         let path = Self.resolvingLink(given)
-        try Self.checkTarget(path, overwrite: overwrite, inputs: inputs)
+        try Self.checkTarget(path, overwrite: overwrite, inputs: inputs, scanningTemporaries: false)  // createTemporary scans
         self.path = path
         self.overwrite = overwrite
         (descriptor, contentPath) = try Self.createTemporary(for: path)
@@ -69,11 +69,12 @@ package final class OutputFile {
 
     /// Creates and locks the hidden temporary `.NAME.tmp-PID-N` beside `path`: unnamed, locked, then linked
     /// (so no other process ever sees it unlocked), or, without O_TMPFILE, created exclusively and locked.
-    /// Temporaries of `path` left unlocked by killed processes are removed first.
+    /// First, in one pass over the folder: another process's locked temporary of `path` (a command writing it
+    /// whole) refuses the claim, and temporaries left unlocked by killed processes are removed.
     private static func createTemporary(for path: String) throws -> (Int32, String) {
         let folder = folder(of: path)
         let base = (path as NSString).lastPathComponent
-        removeStaleTemporaries(of: base, in: folder)
+        try sweepTemporaries(of: base, in: folder, path: path)
         temporaryCounter.lock(); temporaryCount += 1; let serial = temporaryCount; temporaryCounter.unlock()
         let name = (folder as NSString).appendingPathComponent(".\(base).tmp-\(getpid())-\(serial)")
         var fd = gf_open_unnamed(folder)
@@ -100,20 +101,30 @@ package final class OutputFile {
     private static let temporaryCounter = NSLock()
     nonisolated(unsafe) private static var temporaryCount = 0
 
-    /// Removes the temporaries of `base` in `folder` that no process holds locked: left by a command killed
-    /// before its file had a complete header. A `.BASE.tmp-*` one appeared locked, so unlocked means dead; a
-    /// `.BASE.tmpx-*` one (no O_TMPFILE) is unlocked for an instant after its creation, so it must also be
-    /// more than 10 s old.
-    private static func removeStaleTemporaries(of base: String, in folder: String) {
+    /// One pass over the temporaries of `base` in `folder`: another process's temporary that is locked means
+    /// a command is writing `path` whole (`GradFlowError.outputInUse`); one that no process holds locked was
+    /// left by a command killed before its file had a complete header, and is removed. A `.BASE.tmp-*` one
+    /// appeared locked, so unlocked means dead; a `.BASE.tmpx-*` one (no O_TMPFILE) is unlocked for an
+    /// instant after its creation, so it must also be more than 10 s old. The folder is listed once: in a
+    /// sweep's folder of thousands of files, each listing costs a fraction of a millisecond.
+    private static func sweepTemporaries(of base: String, in folder: String, path: String) throws {
         guard let names = temporaryNames(of: base, in: folder) else { return }
+        let own = "-\(getpid())-"
         for name in names where name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-") {
             let full = (folder as NSString).appendingPathComponent(name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
-                  attributes[.type] as? FileAttributeType == .typeRegular, gf_is_locked(full) == 0 else { continue }
-            if name.hasPrefix(".\(base).tmpx-") {
-                guard let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10 else { continue }
+                  attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            switch gf_is_locked(full) {
+            case 1 where !name.contains(own):
+                throw GradFlowError.outputInUse(path: path)
+            case 0:
+                if name.hasPrefix(".\(base).tmpx-") {
+                    guard let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10 else { continue }
+                }
+                unlink(full)
+            default:
+                continue
             }
-            unlink(full)
         }
     }
 
@@ -300,7 +311,9 @@ package final class OutputFile {
     /// The checks of a new output, with nothing written: the folder exists and is writable, the path is
     /// not a folder, an existing file is refused unless `overwrite`, no input is the output (or its
     /// partial), and no other run is writing it or left it unfinished.
-    package static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = []) throws {
+    /// - Parameter scanningTemporaries: whether to list the folder for another process's locked temporary of
+    ///   the path. A caller that claims the path next can leave it to the claim, which lists the folder anyway.
+    package static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = [], scanningTemporaries: Bool = true) throws {
         let path = resolvingLink(given)
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
         let folder = folder(of: path)
@@ -320,7 +333,7 @@ package final class OutputFile {
             throw GradFlowError.fileAccess(path: path, reason: "is a symbolic link to a file that does not exist (pass --force to replace the link)")
         }
         let base = (path as NSString).lastPathComponent
-        if let names = temporaryNames(of: base, in: folder) {
+        if scanningTemporaries, let names = temporaryNames(of: base, in: folder) {
             // Another process's temporary of this path, still locked: a command that is writing it whole.
             let own = "-\(getpid())-"
             for name in names where (name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-")) && !name.contains(own)

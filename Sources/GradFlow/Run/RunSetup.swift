@@ -16,7 +16,10 @@ public struct RunSetup: Sendable {
     /// `storedWeightRows` counts extra copies of the weights the caller keeps.
     public static func prepare(_ config: RunConfiguration, checkOutput: Bool = true, storedWeightRows: Int = 0) throws -> RunSetup {
         try config.validate()
-        if checkOutput { try OutputFile.checkTarget(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles) }
+        // Without listing the folder: the claim that follows the set-up lists it once, for both of its checks.
+        if checkOutput {
+            try OutputFile.checkTarget(config.outputPath, overwrite: config.overwrite, inputs: config.inputFiles, scanningTemporaries: false)
+        }
 
         var dataProjection: [Double]?
         let problem: RegressionProblem

@@ -65,11 +65,14 @@ package final class TrajectoryWriter {
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
         root.beginDimensionBatch()  // the header's axes are attached at once, before the flush
-        for (name, size) in header.dimensions { try root.createDimension(name, size: size) }
+        // The objects the header creates stay open until their axes are attached (labelled by name, and the
+        // batch attaches them, through the open nodes: HDF5File's `openNode`).
+        var held: [HDF5Node] = []
+        for (name, size) in header.dimensions { held += [try root.createDimension(name, size: size)].compactMap { $0 } }
 
         let problem = try root.createGroup(Layout.Group.problem)
         for dataset in header.problemDatasets {
-            try problem.writeDataset(dataset.name, dataset.values, shape: dataset.shape)
+            held.append(try problem.writeDataset(dataset.name, dataset.values, shape: dataset.shape))
             try problem.label(dataset.name, dataset.longName, dimensions: dataset.dimensions)
         }
         for (name, value) in header.problemAttributes { try problem.setAttribute(name, value) }
@@ -78,19 +81,19 @@ package final class TrajectoryWriter {
 
         let weights = header.initialWeights, parameter = "/" + Layout.Dimension.parameter
         let initial = try root.createGroup(Layout.Group.initial)
-        try initial.writeDataset(Layout.weights, weights, shape: [weights.count])
+        held.append(try initial.writeDataset(Layout.weights, weights, shape: [weights.count]))
         try initial.label(Layout.weights, "stacked weights θ(0) = (W_1, …, W_L), each block row-major", dimensions: [parameter])
         let resume = try root.createGroup(Layout.Group.resume)
-        try resume.writeDataset(Layout.Resume.weights, weights, shape: [weights.count])
+        held.append(try resume.writeDataset(Layout.Resume.weights, weights, shape: [weights.count]))
         try resume.setAttribute(Layout.Resume.time, .double(0))
         try resume.setAttribute(Layout.Resume.row, .integer(-1))
         let start = ResumeState.record(sequence: 0, time: 0, row: -1, weights: weights, extras: header.resumeExtras)
         var unused = start
         unused[0] = -1  // not a record yet
-        try resume.writeDataset(Layout.Resume.state, start + unused, shape: [2, start.count])
+        held.append(try resume.writeDataset(Layout.Resume.state, start + unused, shape: [2, start.count]))
         try resume.label(Layout.Resume.weights, "stacked weights of the last flushed row", dimensions: [parameter])
-        try resume.createDimension(Layout.Resume.record, size: 2)
-        try resume.createDimension(Layout.Resume.recordEntry, size: start.count)
+        held += [try resume.createDimension(Layout.Resume.record, size: 2),
+                 try resume.createDimension(Layout.Resume.recordEntry, size: start.count)].compactMap { $0 }
         let resumePath = "/" + Layout.Group.resume + "/"
         try resume.label(Layout.Resume.state, "resume records [sequence, time, row, checksum, θ…, extras…]",
                          dimensions: [resumePath + Layout.Resume.record, resumePath + Layout.Resume.recordEntry])
@@ -127,6 +130,7 @@ package final class TrajectoryWriter {
             for (name, value) in header.bounds { try group.setAttribute(name, value) }
         }
         try root.writeDimensionBatch()
+        held.removeAll()
         try root.flush()
         try output.publish()
     }
