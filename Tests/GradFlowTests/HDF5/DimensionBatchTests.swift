@@ -10,29 +10,34 @@ import Testing
 struct DimensionBatchTests {
     /// The same small layout as a trajectory file's: root dimensions without variables, a coordinate
     /// variable (`/trajectory/time`) with several datasets on it, 2-D datasets, a scale inside a group.
-    private func write(_ path: String, batch: Bool) throws {
+    /// With `holding`, the objects stay open until the batch is written (as a trajectory header holds them), so
+    /// that labels and the batch use their open nodes; without, each is closed as soon as it is written.
+    private func write(_ path: String, batch: Bool, holding: Bool = false) throws {
         let root = try HDF5File.create(path, overwrite: true)
+        var held: [HDF5Node?] = []
+        func keep(_ node: HDF5Node?) { if holding { held.append(node) } }
         if batch { root.beginDimensionBatch() }
-        try root.createDimension("sample", size: 3)
-        try root.createDimension("feature", size: 2)
+        keep(try root.createDimension("sample", size: 3))
+        keep(try root.createDimension("feature", size: 2))
         let problem = try root.createGroup("problem")
-        try problem.writeDataset("X", [1, 2, 3, 4, 5, 6], shape: [3, 2])
+        keep(try problem.writeDataset("X", [1, 2, 3, 4, 5, 6], shape: [3, 2]))
         try problem.label("X", "inputs", dimensions: ["/sample", "/feature"])
-        try problem.writeDataset("y", [1, 2, 3], shape: [3])
+        keep(try problem.writeDataset("y", [1, 2, 3], shape: [3]))
         try problem.label("y", "targets", dimensions: ["/sample"])
-        try problem.writeDataset("w", [1, 2], shape: [2])
+        keep(try problem.writeDataset("w", [1, 2], shape: [2]))
         try problem.attachDimensions("w", ["/feature"])
         let trajectory = try root.createGroup("trajectory")
-        try trajectory.writeDataset("time", [0, 1, 2, 3], shape: [4])
+        keep(try trajectory.writeDataset("time", [0, 1, 2, 3], shape: [4]))
         try trajectory.makeDimensionScale("time")
-        try trajectory.writeDataset("loss", [4, 3, 2, 1], shape: [4])
-        try trajectory.writeDataset("m", Array(repeating: 0.5, count: 8), shape: [4, 2])
+        keep(try trajectory.writeDataset("loss", [4, 3, 2, 1], shape: [4]))
+        keep(try trajectory.writeDataset("m", Array(repeating: 0.5, count: 8), shape: [4, 2]))
         try trajectory.label("loss", "risk", dimensions: ["/trajectory/time"])
         try trajectory.label("m", "two columns", dimensions: ["/trajectory/time", "/feature"])
-        try trajectory.createDimension("pair", size: 2)
-        try trajectory.writeDataset("q", [7, 8], shape: [2])
+        keep(try trajectory.createDimension("pair", size: 2))
+        keep(try trajectory.writeDataset("q", [7, 8], shape: [2]))
         try trajectory.attachDimensions("q", ["/trajectory/pair"])
         if batch { try root.writeDimensionBatch() }
+        held.removeAll()
         try root.flush()
     }
 
@@ -115,6 +120,12 @@ struct DimensionBatchTests {
         try write(batch, batch: true)
         let expected = try describe(single), actual = try describe(batch)
         #expect(actual == expected)
+        // The same when the objects are still open (the batch and the labels use their nodes' ids).
+        let held = scratch.path("held.h5"), heldSingle = scratch.path("held-single.h5")
+        try write(held, batch: true, holding: true)
+        try write(heldSingle, batch: false, holding: true)
+        #expect(try describe(held) == expected)
+        #expect(try describe(heldSingle) == expected)
         // The reference file is right in itself (so that the comparison is not between two wrong files).
         #expect(expected.contains("/problem/X[1] scales [\"/feature\"] count 1 attached 1"))
         #expect(expected.contains { $0.hasPrefix("/feature REFERENCE_LIST size 16 members [\"dataset@0\", \"dimension@8\"] entries [\"/problem/X:1\", \"/problem/w:0\", \"/trajectory/m:1\"]") })
