@@ -128,12 +128,14 @@ public final class DeepLinearRisk: ThirdOrderDifferentiableRisk {
     }
 
     /// The gradient's blocks are the outer products b_k c_kᵀ: they are finite when every b_k and c_k is,
-    /// checked through their squared norms (Σ_k (m_k + m_{k−1}) flops).
+    /// checked through their squared norms (Σ_k (m_k + m_{k−1}) flops). A plain loop: it runs after every
+    /// right-hand side, and 2L BLAS calls cost more than the sums themselves at the paper's widths.
     public var lastGradientIsFinite: Bool {
         var sum = 0.0
         for k in 1...depth {
-            sum += cblas_ddot(m(k), gradientState.b(k), 1, gradientState.b(k), 1)
-            sum += cblas_ddot(m(k - 1), gradientState.c(k), 1, gradientState.c(k), 1)
+            let b = gradientState.b(k), c = gradientState.c(k)
+            for i in 0..<widths[k] { sum += b[i] * b[i] }
+            for i in 0..<widths[k - 1] { sum += c[i] * c[i] }
         }
         return sum.isFinite
     }

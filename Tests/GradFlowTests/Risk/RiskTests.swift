@@ -22,6 +22,23 @@ struct RiskTests {
         #expect(abs(risk.evaluate(at: theta).gradientNormSquared - normSq) <= 1e-12 * normSq)
     }
 
+    @Test("lastGradientIsFinite: true for finite weights; false when a weight, or a b_k or c_k beyond 1e154 (its square overflows), is not finite")
+    func lastGradientFiniteness() throws {
+        let problem = try Fixtures.problem()
+        let (network, theta) = try Fixtures.fullyConnected([4, 3, 6, 1], scale: 0.6)
+        let risk = DeepLinearRisk(network: network, problem: problem)
+        _ = risk.gradient(at: theta)
+        #expect(risk.lastGradientIsFinite)
+        for (index, value) in [(0, Double.nan), (theta.count - 1, .infinity), (5, 1e200)] {
+            var bad = theta
+            bad[index] = value
+            _ = risk.gradient(at: bad)
+            #expect(!risk.lastGradientIsFinite, "θ[\(index)] = \(value)")
+        }
+        _ = risk.gradient(at: theta)
+        #expect(risk.lastGradientIsFinite)
+    }
+
     @Test("gradient with a vector projection p and on a residual network")
     func gradientVectorProjectionAndResidual() throws {
         let problem = try Fixtures.problem()
