@@ -255,9 +255,15 @@ package final class HDF5Node {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let known = newObjectAttributes.map { !$0.contains(attribute) } ?? false  // known to be absent
         if !known, H5Aexists(id, attribute) > 0 { H5Adelete(id, attribute) }
-        if try !createAttribute(attribute, value) {
-            // Written meanwhile through another node of the same object: look it up after all.
-            guard known, H5Aexists(id, attribute) > 0, H5Adelete(id, attribute) >= 0, try createAttribute(attribute, value) else {
+        if !createAttribute(attribute, value) {
+            // Written meanwhile through another node of the same object: look it up after all. Otherwise the
+            // failure is the write's (a full disk), and errno must reach `failWrite` as the write left it.
+            let code = errno
+            guard known, H5Aexists(id, attribute) > 0 else {
+                errno = code
+                throw failWrite("cannot write attribute \(attribute) of \(name)")
+            }
+            guard H5Adelete(id, attribute) >= 0, createAttribute(attribute, value) else {
                 throw failWrite("cannot write attribute \(attribute) of \(name)")
             }
         }
@@ -265,7 +271,7 @@ package final class HDF5Node {
     }
 
     /// Creates and writes the attribute (which must not exist); false when HDF5 refuses either.
-    private func createAttribute(_ attribute: String, _ value: AttributeValue) throws -> Bool {
+    private func createAttribute(_ attribute: String, _ value: AttributeValue) -> Bool {
         let ok: Bool
         switch value {
         case let .string(text):
