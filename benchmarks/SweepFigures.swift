@@ -112,17 +112,20 @@ enum SweepFigures {
         ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
     }
 
-    static func measure(gradflow: String, workdir: String, cores: Int, flowPoints: Int, descentSeeds: Int,
+    /// With `baseline` (another build's gradflow), each sweep also runs in threads mode on both builds in turn
+    /// (this, baseline, baseline, this), so that the two see the same machine.
+    static func measure(gradflow: String, baseline: String? = nil, workdir: String, cores: Int, flowPoints: Int, descentSeeds: Int,
                         say: (String) -> Void) throws -> [[String: Any]] {
         say("Sweeps: one `gradflow sweep` process, --jobs \(cores) (one worker per core), timed from posix_spawn to exit; ideal = Σ of the runs' "
             + "integration times (their /solver wall_time, in a --jobs 1 sweep) / \(cores) cores. Command: gradflow-bench --cases S --no-peers")
         var figures: [[String: Any]] = []
         for sweep in sweeps(flowPoints: flowPoints, descentSeeds: descentSeeds) {
             say("  \(sweep.title)")
-            func timed(_ isolate: String, jobs: Int) throws -> (seconds: Double, cpu: Double, integration: Double, points: Int, outcomes: [String: Int]) {
+            func timed(_ isolate: String, jobs: Int, binary: String = gradflow) throws
+                -> (seconds: Double, cpu: Double, integration: Double, points: Int, outcomes: [String: Int]) {
                 let folder = "\(workdir)/sweep-\(sweep.name)-\(isolate)-\(jobs)"
                 try? FileManager.default.removeItem(atPath: folder)
-                let r = spawnMeasured(gradflow, ["sweep"] + sweep.arguments + ["--isolate", isolate, "--jobs", "\(jobs)", "-q", "-o", folder],
+                let r = spawnMeasured(binary, ["sweep"] + sweep.arguments + ["--isolate", isolate, "--jobs", "\(jobs)", "-q", "-o", folder],
                                       stdoutPath: "\(workdir)/sweep.txt")
                 guard r.status == 0 else { fatalError("sweep \(sweep.name) --isolate \(isolate) exited with \(r.status)") }
                 let rows = try SweepTable.parse(String(contentsOfFile: folder + "/summary.csv", encoding: .utf8), source: folder)
@@ -151,6 +154,23 @@ enum SweepFigures {
                     + "; \(g(r.seconds / Double(r.points) * 1e3)) ms per point; its runs' own Σ integration \(g(r.integration)) s")
                 entry[key] = ["seconds": r.seconds, "cpu_seconds": r.cpu, "ratio_to_ideal": ratio, "integration_seconds_sum": r.integration,
                               "jobs": jobs, "outcomes": r.outcomes]
+            }
+            if let baseline {
+                var this: [(seconds: Double, cpu: Double)] = [], other: [(seconds: Double, cpu: Double)] = []
+                for binary in [gradflow, baseline, baseline, gradflow] {
+                    let r = try timed("threads", jobs: cores, binary: binary)
+                    if binary == gradflow { this.append((r.seconds, r.cpu)) } else { other.append((r.seconds, r.cpu)) }
+                }
+                func mean(_ runs: [(seconds: Double, cpu: Double)]) -> (seconds: Double, cpu: Double) {
+                    (runs.map(\.seconds).reduce(0, +) / Double(runs.count), runs.map(\.cpu).reduce(0, +) / Double(runs.count))
+                }
+                let a = mean(this), b = mean(other)
+                say("    turns      threads, --jobs \(cores), this build and the baseline in turns (this, baseline, baseline, this): "
+                    + "this \(this.map { g($0.seconds) }.joined(separator: ", ")) s (CPU \(this.map { g($0.cpu) }.joined(separator: ", ")) s), "
+                    + "baseline \(other.map { g($0.seconds) }.joined(separator: ", ")) s (CPU \(other.map { g($0.cpu) }.joined(separator: ", ")) s): "
+                    + "\(g(b.seconds / a.seconds, 3))× in wall time, \(g(b.cpu / a.cpu, 3))× in CPU (baseline / this; \(baseline))")
+                entry["baseline_turns"] = ["binary": baseline, "this_seconds": this.map(\.seconds), "this_cpu_seconds": this.map(\.cpu),
+                                           "baseline_seconds": other.map(\.seconds), "baseline_cpu_seconds": other.map(\.cpu)]
             }
             let loadAfter = loadAverage()
             say("    load       \(loadBefore) before, \(loadAfter) after (/proc/loadavg: 1, 5, 15 min; other work on the cores inflates every time above)")

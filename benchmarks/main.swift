@@ -5,12 +5,14 @@
 //
 // Usage: gradflow-bench [--cases ABCDEST] [--repeats 3] [--budget 60] [--no-peers] [--json FILE] [--workdir DIR]
 //                       [--monitors-baseline GRADFLOW]   (the monitor-cost figure of another build beside this one's)
-//                       [--startup-baseline GRADFLOW]    (T: another build's start-up, timed interleaved with this one's)
+//                       [--startup-baseline GRADFLOW]    (T, S and I: another build's start-up, sweeps and instruction counts,
+//                                                         measured in turns with this one's)
 //                       [--no-diffrax]                   (skip the diffrax peer of case A)
 //                       [--sweep-points 1000] [--sweep-seeds 20]
 //                       [--kernels-only]                 (only the kernel figures of the selected cases, no runs)
 //                       [--threads N]                    (cases A–E: `gradflow run --threads N`, the peers with OPENBLAS_NUM_THREADS=N)
-// (S: the sweep figures, T: the start-up figures; SweepFigures.swift)
+// (S: the sweep figures, T: the start-up figures; SweepFigures.swift; I: instruction counts under valgrind, not in the
+//  default set: InstructionFigures.swift)
 import Foundation
 import CVectorKernels
 import GradFlow
@@ -290,8 +292,12 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
     try writeJSON()
 }
 if selected.contains("S") {
-    figures["sweeps"] = try SweepFigures.measure(gradflow: gradflow, workdir: workdir, cores: host.activeProcessorCount,
+    figures["sweeps"] = try SweepFigures.measure(gradflow: gradflow, baseline: startupBaseline, workdir: workdir, cores: host.activeProcessorCount,
                                                  flowPoints: sweepPoints, descentSeeds: sweepSeeds, say: say)
+    try writeJSON()
+}
+if selected.contains("I") {
+    figures["instructions"] = try InstructionFigures.measure(gradflow: gradflow, baseline: startupBaseline, workdir: workdir, say: say)
     try writeJSON()
 }
 say("JSON: \(jsonPath)")
