@@ -160,6 +160,32 @@ struct ConfigurationFieldTests {
         #expect(text.hasPrefix(message), "\(text)")
     }
 
+    @Test("a subcommand parsed as its own root (Main's start-up path) is the command the root parses; refusals, --help and --version fall back to the root",
+          arguments: [
+            ["run", "--depth", "4", "--seed", "3", "--monitors", "none", "-o", "a.h5", "--force"],
+            ["run", "--widths", "3,4", "--input-dim", "3", "--rtol", "1e-9", "--method", "bdf-krylov", "--flush-interval", "2", "-o", "b.h5"],
+            ["descent", "--lr", "0.05", "--steps", "100", "--init-scale", "0.2", "-o", "c.h5"],
+            ["sweep", "--depths", "2,3", "--seeds", "1,2", "--run-args", "--monitors none", "-o", "s"],
+            ["critical-lr", "--depths", "2", "-o", "t.csv"],
+            ["inspect", "x.h5"],
+          ])
+    func subcommandParsedDirectly(arguments: [String]) throws {
+        let direct = try #require(Main.parseSubcommandDirectly(arguments), "\(arguments)")
+        let root = try GradFlowCommand.parseAsRoot(arguments)
+        #expect(type(of: direct) == type(of: root))
+        #expect(String(reflecting: direct) == String(reflecting: root), "\(arguments)")
+    }
+
+    @Test("the direct parse returns nil (the root then reports) for refusals, --help, --version and unknown words, and leaves no recorded refusal",
+          arguments: [["run", "--depth", "0"], ["run", "--help"], ["run", "-h"], ["run", "--version"], ["--version"], ["help", "run"], ["runn"], [],
+                      ["plot", "--help"],
+                      ["sweep", "--depths", "0"], ["run", "--no-such-option"]])
+    func directParseFallsBack(arguments: [String]) {
+        _ = ValidationFailure.take()
+        #expect(Main.parseSubcommandDirectly(arguments) == nil, "\(arguments)")
+        #expect(ValidationFailure.take() == nil)
+    }
+
     @Test("a refused run writes nothing and prints one line", .enabled(if: ProcessResult.gradflow != nil))
     func refusedRunWritesNothing() throws {
         let scratch = try Scratch()
