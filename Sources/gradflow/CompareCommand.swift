@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GradFlow
 
 /// `gradflow compare`: gradient flow and gradient descent from the same initial weights.

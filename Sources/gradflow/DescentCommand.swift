@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GradFlow
 
 /// `gradflow descent`: full-batch gradient descent on the same problems as `run`.

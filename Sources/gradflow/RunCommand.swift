@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GradFlow
 
 /// `gradflow run`: gradient flow with CVODE, written to a trajectory file, with a closing summary.

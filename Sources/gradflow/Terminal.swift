@@ -1,5 +1,6 @@
 import CTerminal
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Output of the executable: stdout for results, stderr for progress and errors, flushed at once.
 enum Terminal {
@@ -33,7 +34,7 @@ enum Terminal {
     static var interrupted: Bool { gf_interrupt_signal() != 0 }
 
     /// `%.4g`-style formatting for reports.
-    static func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
+    static func g(_ x: Double, _ digits: Int = 4) -> String { String(printf: "%.\(digits)g", x) }
 
     /// The command line as typed, quoted for a shell.
     static var commandLine: String { quoted(CommandLine.arguments) }
@@ -41,7 +42,7 @@ enum Terminal {
     /// Arguments as one command line, quoted for a shell.
     static func quoted(_ arguments: [String]) -> String {
         arguments.map { arg in
-            arg.contains(where: { " \"'$\\".contains($0) }) ? "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'" : arg
+            arg.contains(where: { " \"'$\\".contains($0) }) ? "'" + arg.replacing("'", with: "'\\''") + "'" : arg
         }.joined(separator: " ")
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How `gradflow critical-lr` searches.
 public struct CriticalLearningRateSettings: Sendable, Codable, Equatable {
@@ -137,7 +138,7 @@ public enum CriticalLearningRate {
             for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
             // Named dimension (format version 2): one `case` per (depth, seed).
             try root.createDimension("case", size: results.count)
-            for (name, _) in columns { try root.label(name, name.replacingOccurrences(of: "_", with: " "), dimensions: ["/case"]) }
+            for (name, _) in columns { try root.label(name, name.replacing("_", with: " "), dimensions: ["/case"]) }
         }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One row of a flow-versus-descent comparison, at t = kη.
 public struct ComparisonRow: Sendable {

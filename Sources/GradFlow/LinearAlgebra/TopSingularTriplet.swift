@@ -1,5 +1,6 @@
 import COpenBLAS
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The top singular triplet of a small dense matrix, with certified error bounds.
 public struct TopSingularTriplet: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Which monitors a run records (`--monitors`): a set of names from `MonitorRegistry` (monitors without a
 /// name are on wherever they apply). Encoded in a run's configuration as one boolean per name
@@ -41,7 +42,7 @@ public struct MonitorSelection: Sendable, Codable, Equatable {
 
     /// Parses `all`, `none`, or a comma-separated list of names (`conservation`, `lemma2`, `pl`, `sharpness`).
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() }
         if parts == ["all"] { self = .all; return }
         if parts == ["none"] { self = .none; return }
         self = .none

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension WeightInitialization {
     /// Whether the initialisation has a scale that a width-dependent factor can multiply (`gaussian`,

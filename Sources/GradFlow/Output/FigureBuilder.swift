@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The figures `gradflow plot` draws for each kind of GradFlow file.
 public enum FigureBuilder {

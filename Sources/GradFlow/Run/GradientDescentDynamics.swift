@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `gradflow descent` end to end: a gradient-descent run through the shared pipeline.
 public typealias GradientDescentRun = RunPipeline<GradientDescentDynamics>

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `gradflow run` end to end: a gradient-flow run through the shared pipeline.
 public typealias GradientFlowRun = RunPipeline<GradientFlowDynamics>

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One run of any `TrajectoryDynamics` end to end, new or resumed, in four stages:
 ///

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What every run's summary shows, whatever the dynamics.
 public struct RunReport: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A dynamics that `RunPipeline` can run, record and resume: gradient flow, gradient descent, and any
 /// integrator added later (one new file conforming to this protocol).
