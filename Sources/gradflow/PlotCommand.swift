@@ -44,11 +44,17 @@ struct PlotCommand: ParsableCommand {
         let inputs = [OutputFile.Input(file, role: "the file being plotted")]
         for (_, ext) in formats { try OutputFile.checkTarget(prefix + "." + ext, overwrite: true, inputs: inputs) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gradflow-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        // The series' data and the scripts go to a scratch folder; a failure there names it.
+        func scratchFailure(_ error: any Error) -> GradFlowError {
+            .fileAccess(path: scratch.path, reason: "cannot be written (\(FileSystemFailure.reason(error)))")
+        }
+        do { try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true) } catch { throw scratchFailure(error) }
         defer { try? FileManager.default.removeItem(at: scratch) }
         for (p, panel) in figure.panels.enumerated() {
             for s in panel.series.indices {
-                try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
+                do {
+                    try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
+                } catch { throw scratchFailure(error) }
             }
         }
         for (terminal, ext) in formats {
@@ -57,7 +63,7 @@ struct PlotCommand: ParsableCommand {
             let output = try OutputFile(claiming: target, overwrite: true, inputs: inputs)
             let script = figure.script(terminal: terminal, output: output.contentPath) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
             let scriptURL = scratch.appendingPathComponent("plot-\(ext).gp")
-            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+            do { try script.write(to: scriptURL, atomically: true, encoding: .utf8) } catch { throw scratchFailure(error) }
             let process: ChildProcess
             do {
                 process = try ChildProcess(executable: "/usr/bin/env", arguments: ["gnuplot", scriptURL.path], standardError: .pipe)

@@ -265,7 +265,9 @@ struct SweepCommand: ParsableCommand {
                 try OutputFile.refuseInputs(target, inputs)
             }
         }
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+            throw GradFlowError.fileAccess(path: outputDirectory, reason: "cannot be created as a folder (\(FileSystemFailure.reason(error)))")
+        }
 
         Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
         let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }
