@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow compare`: gradient flow and gradient descent from the same initial weights.

@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow critical-lr`: the largest learning rate at which gradient descent converges, per depth.

@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow descent`: full-batch gradient descent on the same problems as `run`.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import CFileSystem
 import CStartup
-import FoundationEssentials
 import Glibc
 import GradFlow
 

@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow inspect FILE`: what a trajectory file holds.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow plot FILE`: figures as PNG and SVG through gnuplot.

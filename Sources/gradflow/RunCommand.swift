@@ -1,6 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
-import Glibc
 import GradFlow
 
 /// `gradflow run`: gradient flow with CVODE, written to a trajectory file, with a closing summary.

@@ -1,6 +1,4 @@
 import CTerminal
-import FoundationEssentials
-import Glibc
 
 /// Output of the executable: stdout for results, stderr for progress and errors, flushed at once.
 enum Terminal {

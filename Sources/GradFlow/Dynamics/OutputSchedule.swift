@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// The times at which a run records a row of the trajectory: t = 0, then `count` times up to

@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// How `gradflow critical-lr` searches.
 public struct CriticalLearningRateSettings: Sendable, Codable, Equatable {
     /// Bisection steps on a log scale once a converging and a non-converging η bracket the threshold.

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// One row of a flow-versus-descent comparison, at t = kη.
 public struct ComparisonRow: Sendable {

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import Synchronization
 
 /// One point of an in-process sweep: what it runs, and the command line that runs it alone (recorded in its

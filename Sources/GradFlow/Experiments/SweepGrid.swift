@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// What `gradflow sweep` runs: a grid over method, initialisation, scale, scale exponent, learning rate, depth,
 /// hidden width and seed (a JSON spec file, or the command's options), expanded in that fixed order.

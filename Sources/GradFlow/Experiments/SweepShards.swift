@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// The input checks of `gradflow merge`: the tables must be the shards of one sweep, each once, with
 /// no point twice and (unless allowed) none missing. A shard's table is named `summary-shard-i-of-N.csv`

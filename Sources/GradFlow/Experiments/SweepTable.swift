@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// One row of a sweep's summary table: the point, its outcome and its final values, read back from the
 /// run's trajectory file.

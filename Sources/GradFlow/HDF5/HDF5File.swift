@@ -1,6 +1,4 @@
 import CHDF5
-import FoundationEssentials
-import Glibc
 
 /// Debian's HDF5 is the serial build, which is not thread-safe: every call GradFlow makes into it holds this
 /// process-wide lock (recursive, because the wrappers call one another). Runs in parallel threads of one

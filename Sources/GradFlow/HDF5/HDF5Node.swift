@@ -1,5 +1,4 @@
 import CHDF5
-import FoundationEssentials
 import Glibc
 
 /// An open HDF5 group or dataset (or the file's root group), closed when released. A thin, typed

@@ -1,5 +1,4 @@
 import COpenBLAS
-import FoundationEssentials
 import Glibc
 
 /// The top singular triplet of a small dense matrix, with certified error bounds.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// The machine's memory, a fact every layer may size its limits by (the HDF5 layer's read limit, the run's

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// The imbalance of the initial weights and, for two-layer networks, the convergence rate it certifies

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// MATH.md §10.2's predicted half-time of one mode: the time at which a balanced mode of a depth-L network,

@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// Which monitors a run records (`--monitors`): a set of names from `MonitorRegistry` (monitors without a
 /// name are on wherever they apply). Encoded in a run's configuration as one boolean per name
 /// (`{"conservation": true, "lemma2": true, "plRatio": true, "sharpness": true}`: `pl` keeps its

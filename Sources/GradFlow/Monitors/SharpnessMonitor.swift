@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// The sharpness S = λ_max(∇²R) at checkpoints (MATH.md §3, §4.4–4.7), by Lanczos on exact Hessian-vector

@@ -1,5 +1,4 @@
 import COpenBLAS
-import FoundationEssentials
 import Glibc
 
 /// The theoretical values of MATH.md §4.4–4.7 for one problem and network shape, with

@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// Text that reports numbers: literal pieces and numbers kept as numbers, each with the significant digits
 /// it is meaningful to. A verdict's bound and note are `VerdictText`, so that the library never formats a
 /// number: the command line renders them (`rendered(_:)`), and a file stores the text beside the numbers.

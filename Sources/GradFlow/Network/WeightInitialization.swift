@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// How the initial weights `W(0)` are chosen (MATH.md §0).

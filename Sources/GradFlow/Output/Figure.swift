@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// A figure of one or more panels, each a set of lines over (x, y) with optional log axes and horizontal
 /// reference lines, rendered to PNG and SVG by gnuplot (`gradflow plot`). Built from any GradFlow file.
 public struct Figure: Sendable {

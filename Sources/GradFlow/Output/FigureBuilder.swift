@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// The figures `gradflow plot` draws for each kind of GradFlow file.
 public enum FigureBuilder {

@@ -1,5 +1,4 @@
 import COpenBLAS
-import FoundationEssentials
 import Glibc
 
 /// The paper's synthetic regression data (App. C; MATH.md §0), seeded and identical on every machine

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// A seeded source of standard normal numbers, identical on every machine with the same libm.

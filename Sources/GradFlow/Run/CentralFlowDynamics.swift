@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// `gradflow run --central-lr η` end to end: a central-flow run through the shared pipeline.
 public typealias CentralFlowRun = RunPipeline<CentralFlowDynamics>
 

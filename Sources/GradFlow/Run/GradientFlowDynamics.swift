@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// `gradflow run` end to end: a gradient-flow run through the shared pipeline.
 public typealias GradientFlowRun = RunPipeline<GradientFlowDynamics>
 /// The outcome of `gradflow run`, for the summary.

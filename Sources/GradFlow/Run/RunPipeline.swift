@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// One run of any `TrajectoryDynamics` end to end, new or resumed, in four stages:
 ///

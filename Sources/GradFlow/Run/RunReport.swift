@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 /// What every run's summary shows, whatever the dynamics.
 public struct RunReport: Sendable {

@@ -1,6 +1,3 @@
-import FoundationEssentials
-import Glibc
-
 /// A dynamics that `RunPipeline` can run, record and resume: gradient flow, gradient descent, and any
 /// integrator added later (one new file conforming to this protocol).
 ///

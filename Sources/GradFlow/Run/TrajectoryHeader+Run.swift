@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 
 extension TrajectoryHeader {
     /// The header of a run of `method` with `configuration` on `setup`: the configuration as sorted JSON, the
