@@ -85,7 +85,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         let text = try InputFile.text(path)
         let data = Data(text.utf8)
         func fail(_ reason: String) -> GradFlowError { .invalidData(file: path, field: "spec", reason: reason) }
-        // What the JSON reader does not say: a key given twice (it keeps the last), and which key holds a number
+        // What the JSON reader does not say: a key given twice (it keeps one), and which key holds a number
         // that no 64-bit floating-point number holds (it refuses the whole text).
         if let entries = JSONKeyScanner.entries(text) {
             var seen = Set<String>()
