@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +125,10 @@ char *gf_names_with_prefix(const char *folder, const char *prefix) {
     }
     closedir(dir);
     return names;
+}
+
+int gf_pipe_cloexec(int ends[2]) { return pipe2(ends, O_CLOEXEC) == 0 ? 0 : -errno; }
+
+int gf_spawn_add_close_from(void *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import GradFlow
 
 /// `gradflow compare`: gradient flow and gradient descent from the same initial weights.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import GradFlow
 
 /// `gradflow critical-lr`: the largest learning rate at which gradient descent converges, per depth.
@@ -44,7 +43,7 @@ struct CriticalLRCommand: ParsableCommand {
 
     static func integers(_ text: String, option: String) throws -> [Int] {
         try text.split(separator: ",").map { part in
-            guard let value = Int(part.trimmingCharacters(in: .whitespaces)), value >= 1 else {
+            guard let value = Int(part.trimmingWhitespace()), value >= 1 else {
                 throw UsageError(option: option, value: text, reason: "\"\(part)\" is not a positive integer")
             }
             return value
@@ -98,7 +97,7 @@ struct CriticalLRCommand: ParsableCommand {
         let header = ["L", "seed", "η_crit (bracket)", "2/S_min interval", "η_crit·L", "S at η_crit", "2/η_crit", "trials"]
         let widths = [5, 10, 22, 22, 10, 12, 10, 6]
         func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
+            zip(cells, widths).map { $0.padded(toLength: $1) }.joined(separator: " ")
         }
         Terminal.print("  " + line(header))
         for depth in depthList {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import GradFlow
 
 /// `gradflow descent`: full-batch gradient descent on the same problems as `run`.

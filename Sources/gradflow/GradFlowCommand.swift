@@ -1,7 +1,7 @@
 import ArgumentParser
 import CFileSystem
 import CStartup
-import Foundation
+import Glibc
 import GradFlow
 
 /// The `gradflow` command: subcommands only; argument parsing and printing, no numerics.
@@ -34,7 +34,7 @@ enum Main {
         } catch let error as UsageError {
             report(error)
         } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
+            Glibc.exit(code.rawValue)
         } catch {
             // A command's validate() refused its options: reported as if run() had thrown it.
             if let refusal = ValidationFailure.take() { report(refusal) }
@@ -42,7 +42,7 @@ enum Main {
             if code == .success { GradFlowCommand.exit(withError: error) }  // --help, --version
             // One line, as every refusal (`gradflow <subcommand> --help` lists the options).
             Terminal.error(GradFlowCommand.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "")
-            Foundation.exit(2)
+            Glibc.exit(2)
         }
     }
 
@@ -66,7 +66,7 @@ enum Main {
     static func report(_ error: any Error) -> Never {
         let (message, code) = failure(error)
         if let message { Terminal.error(message) }
-        Foundation.exit(code)
+        Glibc.exit(code)
     }
 
     /// The one-line message (without `gradflow: error: `) and the exit code of an error that ends a command:

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import GradFlow
 
 /// `gradflow inspect FILE`: what a trajectory file holds.
@@ -36,7 +35,7 @@ struct InspectCommand: ParsableCommand {
         Terminal.print("\(file): GradFlow trajectory (format \(trajectory.formatVersion), written by gradflow \(trajectory.attribute(TrajectoryLayout.Root.gradflowVersion)))")
         let root = TrajectoryLayout.Root.self, group = TrajectoryLayout.Group.self
         for name in [root.method, root.status, root.message, root.commandLine, root.sundialsVersion] {
-            Terminal.print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(trajectory.attribute(name))")
+            Terminal.print("  \(name.padded(toLength: 17)) \(trajectory.attribute(name))")
         }
         for group in [group.problem, group.network, group.bounds, group.solver] {
             let attributes = trajectory.groupAttributes(group)
@@ -46,7 +45,7 @@ struct InspectCommand: ParsableCommand {
             for (name, value) in attributes {
                 let text: String
                 if let x = value.doubleValue, case .double = value { text = g(x, 10) } else { text = value.description }
-                Terminal.print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(text)")
+                Terminal.print("  \(name.padded(toLength: width)) \(text)")
             }
         }
         // An incomplete file (a crash, a file edited by hand) may lack columns or hold columns of different
@@ -55,7 +54,7 @@ struct InspectCommand: ParsableCommand {
         // Each column as wide as its name (at least 14), so that long names never run together.
         let widths = columns.map { max(14, $0.name.count + 2) }
         func cell(_ values: [Double], _ i: Int, _ width: Int) -> String {
-            (i < values.count ? g(values[i], 6) : "–").padding(toLength: width, withPad: " ", startingAt: 0)
+            (i < values.count ? g(values[i], 6) : "–").padded(toLength: width)
         }
         let count = columns.map(\.values.count).max() ?? 0
         let matrices = trajectory.datasetNames(in: group.trajectory).filter { name in !columns.contains { $0.name == name } }
@@ -67,7 +66,7 @@ struct InspectCommand: ParsableCommand {
             Terminal.print("  incomplete: " + short.map { "\($0.name) has \($0.values.count) rows" }.joined(separator: ", "))
         }
         if count > 0 {
-            Terminal.print("  " + zip(columns, widths).map { $0.name.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined())
+            Terminal.print("  " + zip(columns, widths).map { $0.name.padded(toLength: $1) }.joined())
             for i in shownIndices(count) {
                 Terminal.print("  " + zip(columns, widths).map { cell($0.values, i, $1) }.joined())
             }
@@ -77,7 +76,7 @@ struct InspectCommand: ParsableCommand {
             Terminal.print("/transitions (half-times of the modes of M*, MATH.md §10.2)")
             for name in transitions {
                 let values = trajectory.datasetWithShape(TrajectoryLayout.path("transitions", name)).values
-                Terminal.print("  \(name.padding(toLength: 23, withPad: " ", startingAt: 0)) " + values.map { g($0, 6) }.joined(separator: "  "))
+                Terminal.print("  \(name.padded(toLength: 23)) " + values.map { g($0, 6) }.joined(separator: "  "))
             }
         }
         for name in [group.initial, group.final].map({ TrajectoryLayout.path($0, TrajectoryLayout.weights) }) {
@@ -91,7 +90,7 @@ struct InspectCommand: ParsableCommand {
             if !short.isEmpty {
                 Terminal.print("  incomplete: " + short.map { "\($0.0) has \($0.1.count) rows" }.joined(separator: ", "))
             }
-            Terminal.print("  " + ["time", "sharpness", "residual", "λ_min(H)"].map { $0.padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            Terminal.print("  " + ["time", "sharpness", "residual", "λ_min(H)"].map { $0.padded(toLength: 14) }.joined())
             for i in shownIndices(count) {
                 Terminal.print("  " + checkpoints.map { cell($0, i, 14) }.joined())
             }

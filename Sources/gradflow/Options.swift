@@ -105,12 +105,12 @@ struct NetworkOptions: ParsableArguments {
 
     func widthList() throws -> [Int]? {
         guard let widths else { return nil }
-        guard !widths.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !widths.trimmingWhitespace().isEmpty else {
             throw GradFlowError.invalidConfiguration(field: .widths, value: "\"\(widths)\"",
                                                      reason: "is empty: give one width, the L−1 hidden widths, or all L+1 widths")
         }
         // An empty entry ("5,,1", a trailing comma) is refused, not skipped.
-        let parts = widths.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = widths.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
         return try parts.map { part in
             guard let value = Int(part) else {
                 throw GradFlowError.invalidConfiguration(field: .widths, value: "\(widths)", reason: "\"\(part)\" is not an integer")
@@ -168,7 +168,7 @@ struct NetworkOptions: ParsableArguments {
     /// A comma-separated list of numbers.
     static func numbers(_ text: String, option: String) throws -> [Double] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            let trimmed = part.trimmingWhitespace()
             guard let value = Double(trimmed) else { throw UsageError(option: option, value: text, reason: "\"\(trimmed)\" is not a number") }
             return value
         }

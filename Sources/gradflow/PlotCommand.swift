@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import GradFlow
 
 /// `gradflow plot FILE`: figures as PNG and SVG through gnuplot.
@@ -33,21 +33,27 @@ struct PlotCommand: ParsableCommand {
             throw GradFlowError.invalidData(file: file, field: figure.kind, reason: "holds no rows to plot (its datasets are missing or empty)")
         }
         // An output ending in .png or .svg names that one figure; otherwise it is a prefix for both.
-        var prefix = output ?? ((file as NSString).deletingPathExtension)
+        var prefix = output ?? PathName.deletingPathExtension(file)
         var formats = [("pngcairo", "png"), ("svg", "svg")]
-        let given = (prefix as NSString).pathExtension.lowercased()
+        let given = PathName.pathExtension(prefix).lowercased()
         if output != nil, let format = formats.first(where: { $0.1 == given }) {
             formats = [format]
-            prefix = (prefix as NSString).deletingPathExtension
+            prefix = PathName.deletingPathExtension(prefix)
         }
         let inputs = [OutputFile.Input(file, role: "the file being plotted")]
         for (_, ext) in formats { try OutputFile.checkTarget(prefix + "." + ext, overwrite: true, inputs: inputs) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gradflow-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        // The series' data and the scripts go to a scratch folder; a failure there names it.
+        func scratchFailure(_ error: any Error) -> GradFlowError {
+            .fileAccess(path: scratch.path, reason: "cannot be written (\(FileSystemFailure.reason(error)))")
+        }
+        do { try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true) } catch { throw scratchFailure(error) }
         defer { try? FileManager.default.removeItem(at: scratch) }
         for (p, panel) in figure.panels.enumerated() {
             for s in panel.series.indices {
-                try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
+                do {
+                    try figure.data(panel: p, series: s).write(to: scratch.appendingPathComponent("p\(p)-s\(s).dat"), atomically: true, encoding: .utf8)
+                } catch { throw scratchFailure(error) }
             }
         }
         for (terminal, ext) in formats {
@@ -56,16 +62,14 @@ struct PlotCommand: ParsableCommand {
             let output = try OutputFile(claiming: target, overwrite: true, inputs: inputs)
             let script = figure.script(terminal: terminal, output: output.contentPath) { scratch.appendingPathComponent("p\($0)-s\($1).dat").path }
             let scriptURL = scratch.appendingPathComponent("plot-\(ext).gp")
-            try script.write(to: scriptURL, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["gnuplot", scriptURL.path]
-            let errors = Pipe()
-            process.standardError = errors
-            do { try process.run() } catch {
+            do { try script.write(to: scriptURL, atomically: true, encoding: .utf8) } catch { throw scratchFailure(error) }
+            let process: ChildProcess
+            do {
+                process = try ChildProcess(executable: "/usr/bin/env", arguments: ["gnuplot", scriptURL.path], standardError: .pipe)
+            } catch {
                 throw GradFlowError.fileAccess(path: "gnuplot", reason: "cannot be started (scripts/install-deps.sh installs gnuplot-nox)")
             }
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let message = String(decoding: process.readToEnd(of: process.standardErrorPipe!), as: UTF8.self)
             process.waitUntilExit()
             guard process.terminationStatus == 0, output.contentSize > 0 else {
                 let line = message.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"

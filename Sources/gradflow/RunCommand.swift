@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import GradFlow
 
 /// `gradflow run`: gradient flow with CVODE, written to a trajectory file, with a closing summary.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GradFlow
 import Synchronization
 
@@ -73,9 +74,9 @@ struct SweepCommand: ParsableCommand {
 
     /// A comma-separated list ("" is the empty list; an empty item, as in "1,,2", is refused).
     static func list<T>(_ text: String, _ field: ConfigurationField, _ parse: (String) -> T?) throws -> [T] {
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return [] }
+        guard !text.trimmingWhitespace().isEmpty else { return [] }
         return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            let item = part.trimmingCharacters(in: .whitespaces)
+            let item = part.trimmingWhitespace()
             guard let value = parse(item) else {
                 throw GradFlowError.invalidConfiguration(field: field, value: "\(text)", reason: "\"\(item)\" is not valid")
             }
@@ -210,7 +211,7 @@ struct SweepCommand: ParsableCommand {
             } catch {
                 let message = GradFlowCommand.message(for: error)
                 // The first option the parser's message quotes ('--steps <steps>', Unknown option '--bogus').
-                let offending = message.range(of: "'-[-A-Za-z0-9]+", options: .regularExpression).map { String(message[$0].dropFirst()) } ?? ""
+                let offending = Self.firstQuotedOption(in: message) ?? ""
                 let source = origin(of: offending, grid: grid)
                 let group = ["--run-args": grid.arguments, "arguments": grid.arguments, "--flow-args": grid.flowArguments,
                              "flowArguments": grid.flowArguments, "--descent-args": grid.descentArguments,
@@ -259,12 +260,14 @@ struct SweepCommand: ParsableCommand {
         // Before any run starts: no file the sweep writes (a run, its log, the summaries) is the spec.
         if let spec {
             let inputs = [OutputFile.Input(spec, role: "the sweep specification")]
-            let summaryPath = (outputDirectory as NSString).appendingPathComponent(summaryName)
-            for target in points.flatMap({ [path($0), Self.logPath(of: $0, in: directory)] }) + [summaryPath, summaryPath.replacingOccurrences(of: ".csv", with: ".h5")] {
+            let summaryPath = PathName.appending(outputDirectory, summaryName)
+            for target in points.flatMap({ [path($0), Self.logPath(of: $0, in: directory)] }) + [summaryPath, summaryPath.replacing(".csv", with: ".h5")] {
                 try OutputFile.refuseInputs(target, inputs)
             }
         }
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true) } catch {
+            throw GradFlowError.fileAccess(path: outputDirectory, reason: "cannot be created as a folder (\(FileSystemFailure.reason(error)))")
+        }
 
         Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
         let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }
@@ -281,7 +284,7 @@ struct SweepCommand: ParsableCommand {
         if !quiet, Terminal.stderrIsTerminal { Terminal.write("\n", toError: true) }
         let known = read.rows.withLock { $0 }
         let rows = points.map { known[$0.index] ?? SweepRow.read($0, file: path($0)) }
-        let summary = (outputDirectory as NSString).appendingPathComponent(summaryName)
+        let summary = PathName.appending(outputDirectory, summaryName)
         try SweepTable.write(rows, csvPath: summary, inputs: spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? [])
         var counts: [String: Int] = [:]
         for row in rows { counts[row.outcome, default: 0] += 1 }
@@ -293,7 +296,7 @@ struct SweepCommand: ParsableCommand {
         if !stuck.isEmpty {
             Terminal.print("  note      \(stuck.count) descent or central-flow runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); neither can resume: move them away to run those points again")
         }
-        Terminal.print("  summary   \(summary) and \(summary.replacingOccurrences(of: ".csv", with: ".h5")) (\(rows.count) rows)")
+        Terminal.print("  summary   \(summary) and \(summary.replacing(".csv", with: ".h5")) (\(rows.count) rows)")
         if Terminal.interrupted {
             throw GradFlowError.interrupted(time: Date().timeIntervalSince(start))
         }
@@ -315,18 +318,36 @@ struct SweepCommand: ParsableCommand {
 
     /// A point's trajectory file, `DIR/run-00042.h5`.
     static func path(of point: SweepPoint, in directory: String) -> String {
-        (directory as NSString).appendingPathComponent(point.fileName)
+        PathName.appending(directory, point.fileName)
     }
 
     /// A point's log (what its run printed), `DIR/run-00042.log`.
     static func logPath(of point: SweepPoint, in directory: String) -> String {
-        (directory as NSString).appendingPathComponent(point.fileName.replacingOccurrences(of: ".h5", with: ".log"))
+        PathName.appending(directory, point.fileName.replacing(".h5", with: ".log"))
+    }
+
+    /// The first match of the regular expression `'-[-A-Za-z0-9]+` in `message`, without its quote (`--steps` in
+    /// `'--steps <steps>'`), on Unicode scalars; nil when there is none.
+    static func firstQuotedOption(in message: String) -> String? {
+        let scalars = Array(message.unicodeScalars)
+        func isOptionScalar(_ c: Unicode.Scalar) -> Bool {
+            c == "-" || ("A"..."Z").contains(c) || ("a"..."z").contains(c) || ("0"..."9").contains(c)
+        }
+        for start in scalars.indices where scalars[start] == "'" && start + 2 < scalars.count && scalars[start + 1] == "-"
+            && isOptionScalar(scalars[start + 2]) {
+            var end = start + 2
+            while end < scalars.count, isOptionScalar(scalars[end]) { end += 1 }
+            var text = String.UnicodeScalarView()
+            text.append(contentsOf: scalars[(start + 1)..<end])
+            return String(text)
+        }
+        return nil
     }
 
     /// `--isolate processes`: one child process per point (`jobs` at once), each with one BLAS thread.
     func runProcesses(_ points: [SweepPoint], grid: SweepSpec, executable: String, bar: inout SweepProgressBar) throws -> [(SweepPoint, Int32)] {
         var pending = points
-        var running: [(Process, SweepPoint)] = []
+        var running: [(ChildProcess, SweepPoint)] = []
         var exits: [(SweepPoint, Int32)] = []
         var done = 0, failures = 0
         let start = Date()
@@ -339,18 +360,19 @@ struct SweepCommand: ParsableCommand {
             }
             while running.count < jobs, !pending.isEmpty {
                 let point = pending.removeFirst()
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
-                // worker spins beside the other runs.
-                process.environment = ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
-                process.arguments = Self.childArguments(of: point, grid: grid, in: outputDirectory)
                 let log = Self.logPath(of: point, in: outputDirectory)
                 _ = FileManager.default.createFile(atPath: log, contents: nil)
-                let handle = FileHandle(forWritingAtPath: log)
-                process.standardOutput = handle
-                process.standardError = handle
-                try process.run()
+                // Output and errors both to the log (to /dev/null if it cannot be opened, as before).
+                var handle = open(log, O_WRONLY | O_CLOEXEC)
+                if handle < 0 { handle = open("/dev/null", O_WRONLY | O_CLOEXEC) }
+                defer { if handle >= 0 { close(handle) } }
+                let output: ChildProcess.Redirection = handle >= 0 ? .descriptor(handle) : .inherit
+                // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
+                // worker spins beside the other runs.
+                let process = try ChildProcess(
+                    executable: executable, arguments: Self.childArguments(of: point, grid: grid, in: outputDirectory),
+                    environment: ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new },
+                    standardOutput: output, standardError: output)
                 running.append((process, point))
             }
             running.removeAll { process, point in
@@ -362,7 +384,7 @@ struct SweepCommand: ParsableCommand {
             }
             bar.show(done: done, failures: failures, running: running.count, elapsed: Date().timeIntervalSince(start),
                      last: pending.isEmpty && running.isEmpty)
-            Thread.sleep(forTimeInterval: 0.02)
+            usleep(20_000)
         }
         return exits
     }

@@ -1,5 +1,4 @@
 import CTerminal
-import Foundation
 
 /// Output of the executable: stdout for results, stderr for progress and errors, flushed at once.
 enum Terminal {
@@ -33,7 +32,7 @@ enum Terminal {
     static var interrupted: Bool { gf_interrupt_signal() != 0 }
 
     /// `%.4g`-style formatting for reports.
-    static func g(_ x: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)g", x) }
+    static func g(_ x: Double, _ digits: Int = 4) -> String { String(printf: "%.\(digits)g", x) }
 
     /// The command line as typed, quoted for a shell.
     static var commandLine: String { quoted(CommandLine.arguments) }
@@ -41,7 +40,7 @@ enum Terminal {
     /// Arguments as one command line, quoted for a shell.
     static func quoted(_ arguments: [String]) -> String {
         arguments.map { arg in
-            arg.contains(where: { " \"'$\\".contains($0) }) ? "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'" : arg
+            arg.contains(where: { " \"'$\\".contains($0) }) ? "'" + arg.replacing("'", with: "'\\''") + "'" : arg
         }.joined(separator: " ")
     }
 }

@@ -61,4 +61,12 @@ void gf_ignore_file_size_signal(void);
 /// thousands of files, and listing them all in Swift cost milliseconds per run).
 char *gf_names_with_prefix(const char *folder, const char *prefix);
 
+/// A pipe whose two ends close on exec: 0, or -errno (pipe2 with O_CLOEXEC is a _GNU_SOURCE declaration).
+int gf_pipe_cloexec(int ends[2]);
+
+/// Adds "close every descriptor from `low` up" to posix_spawn file actions (glibc's
+/// posix_spawn_file_actions_addclosefrom_np, a _GNU_SOURCE declaration): 0, or an errno value.
+/// `actions` is a posix_spawn_file_actions_t *.
+int gf_spawn_add_close_from(void *actions, int low);
+
 #endif

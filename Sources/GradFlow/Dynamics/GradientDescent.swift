@@ -1,5 +1,6 @@
 import COpenBLAS
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Settings of gradient descent `W ← W − η∇R(W)`.
 public struct DescentSettings: Sendable, Codable, Equatable {
@@ -51,9 +52,9 @@ public struct DescentSettings: Sendable, Codable, Equatable {
     public static func stepCount(tFinal: Double, learningRate eta: Double) throws -> Int {
         let ratio = tFinal / eta
         guard ratio.isFinite, ratio <= Double(maximumSteps) else {
-            let exponent = Foundation.log10(tFinal) - Foundation.log10(eta)  // finite where the ratio is not
-            let approx = ratio.isFinite ? String(format: "%.3g", ratio)
-                : String(format: "%.3ge+%d", Foundation.pow(10, exponent - exponent.rounded(.down)), Int(exponent.rounded(.down)))
+            let exponent = Glibc.log10(tFinal) - Glibc.log10(eta)  // finite where the ratio is not
+            let approx = ratio.isFinite ? String(printf: "%.3g", ratio)
+                : String(printf: "%.3ge+%d", Glibc.pow(10, exponent - exponent.rounded(.down)), Int(exponent.rounded(.down)))
             throw GradFlowError.invalidConfiguration(
                 field: .tFinal, value: "\(tFinal) \(field: .learningRate) \(eta)",
                 reason: "needs K = ⌈t-final/η⌉ ≈ \(approx) steps, more than the \(maximumSteps) that gradient descent takes at most; "
@@ -70,7 +71,7 @@ public struct DescentSettings: Sendable, Codable, Equatable {
             let fraction = Double(i) / Double(max(count, 1))
             switch spacing {
             case .uniform: result.insert(Int((fraction * Double(steps)).rounded()))
-            case .log: result.insert(Int(Foundation.exp(fraction * Foundation.log(Double(steps))).rounded()))
+            case .log: result.insert(Int(Glibc.exp(fraction * Glibc.log(Double(steps))).rounded()))
             }
         }
         return result.filter { $0 >= 0 && $0 <= steps }.sorted()

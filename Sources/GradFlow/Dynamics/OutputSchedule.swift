@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The times at which a run records a row of the trajectory: t = 0, then `count` times up to
 /// `tFinal`, log-spaced from `firstTime` (small initialisations sit on a plateau for a long time, so

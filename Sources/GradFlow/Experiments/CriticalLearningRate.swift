@@ -1,5 +1,3 @@
-import Foundation
-
 /// How `gradflow critical-lr` searches.
 public struct CriticalLearningRateSettings: Sendable, Codable, Equatable {
     /// Bisection steps on a log scale once a converging and a non-converging η bracket the threshold.
@@ -137,7 +135,7 @@ public enum CriticalLearningRate {
             for (name, value) in columns { try root.writeDataset(name, results.map(value), shape: [results.count]) }
             // Named dimension (format version 2): one `case` per (depth, seed).
             try root.createDimension("case", size: results.count)
-            for (name, _) in columns { try root.label(name, name.replacingOccurrences(of: "_", with: " "), dimensions: ["/case"]) }
+            for (name, _) in columns { try root.label(name, name.replacing("_", with: " "), dimensions: ["/case"]) }
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One row of a flow-versus-descent comparison, at t = kη.
 public struct ComparisonRow: Sendable {

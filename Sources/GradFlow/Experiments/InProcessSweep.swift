@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// One point of an in-process sweep: what it runs, and the command line that runs it alone (recorded in its
@@ -118,7 +118,8 @@ public enum InProcessSweep {
 
         state.startedWorkers(threadCount)
         for _ in 0..<threadCount {
-            let thread = Thread {
+            // 8 MiB, as the main thread's: LAPACK keeps its local arrays on the stack
+            WorkerThread.start(stackSize: 8 << 20) {
                 while let index = state.next(stop: shouldStop) {
                     let job = jobs[index]
                     let result = execute(job, shouldStop: shouldStop)
@@ -127,8 +128,6 @@ public enum InProcessSweep {
                 }
                 state.workerEnded()
             }
-            thread.stackSize = 8 << 20  // as the main thread's: LAPACK keeps its local arrays on the stack
-            thread.start()
         }
         while true {
             let (snapshot, live) = state.wait(seconds: progressInterval)
@@ -164,7 +163,7 @@ public enum InProcessSweep {
 
 /// The shared state of one in-process sweep: the next job, the counts and the results, behind one condition.
 private final class SweepState: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var nextIndex = 0
     private var done = 0, notClean = 0, running = 0
     private var live = 0
@@ -211,7 +210,7 @@ private final class SweepState: @unchecked Sendable {
     /// Waits until a job ends or `seconds` pass; the counts, and the workers still running.
     func wait(seconds: Double) -> (snapshot: (done: Int, notClean: Int, running: Int), live: Int) {
         condition.lock(); defer { condition.unlock() }
-        if live > 0 { _ = condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
+        if live > 0 { condition.wait(seconds: seconds) }
         return ((done, notClean, running), live)
     }
 }

@@ -1,6 +1,6 @@
-/// A minimal reading of JSON text for what `JSONSerialization` does not tell: the keys of the top-level
-/// object in the order they are written (a key given twice appears twice; `JSONSerialization` keeps the
-/// last silently), and the number literals under each key as written (`1e400`, which it refuses without
+/// A minimal reading of JSON text for what `JSONDecoder` does not tell: the keys of the top-level
+/// object in the order they are written (a key given twice appears twice; the decoder keeps one of them
+/// silently), and the number literals under each key as written (`1e400`, which it refuses without
 /// saying where). `SweepSpec.load` names the key from it.
 ///
 /// It checks the syntax it walks, and gives nil for text that is not one JSON object: the caller then

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What `gradflow sweep` runs: a grid over method, initialisation, scale, scale exponent, learning rate, depth,
 /// hidden width and seed (a JSON spec file, or the command's options), expanded in that fixed order.
@@ -85,7 +85,7 @@ public struct SweepSpec: Sendable, Codable, Equatable {
         let text = try InputFile.text(path)
         let data = Data(text.utf8)
         func fail(_ reason: String) -> GradFlowError { .invalidData(file: path, field: "spec", reason: reason) }
-        // What the JSON reader does not say: a key given twice (it keeps the last), and which key holds a number
+        // What the JSON reader does not say: a key given twice (it keeps one), and which key holds a number
         // that no 64-bit floating-point number holds (it refuses the whole text).
         if let entries = JSONKeyScanner.entries(text) {
             var seen = Set<String>()
@@ -98,27 +98,27 @@ public struct SweepSpec: Sendable, Codable, Equatable {
                 }
             }
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let keys = (object as? [String: Any])?.keys else {
+        guard let dictionary = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
             throw fail("is not a JSON object (expected {\"depths\": [5, 10], …})")
         }
         let known = keyTypes.map(\.0.rawValue)
-        if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
+        if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("unknown key \"\(unknown)\" (known: \(known.joined(separator: ", ")))")
         }
-        if let dictionary = object as? [String: Any], let (key, expected) = keyTypes.first(where: { dictionary[$0.0.rawValue] is NSNull }) {
+        if let (key, expected) = keyTypes.first(where: { dictionary[$0.0.rawValue] == .null }) {
             throw fail("key \"\(key.rawValue)\" must be \(expected), not null")
         }
         do { return try JSONDecoder().decode(SweepSpec.self, from: data) } catch {
             // Find the key (and the entry) whose value does not decode, one key at a time: the decoder's own
             // coding path is not always filled in (a number that does not fit an Int, say).
-            guard let dictionary = object as? [String: Any] else { throw fail("is not a sweep specification") }
-            func decodes(_ key: String, _ value: Any) -> Bool {
-                guard let one = try? JSONSerialization.data(withJSONObject: [key: value]) else { return false }
+            func decodes(_ key: String, _ value: JSONValue) -> Bool {
+                guard let one = try? JSONEncoder().encode([key: value]) else { return false }
                 return (try? JSONDecoder().decode(SweepSpec.self, from: one)) != nil
             }
             for (key, expected) in keyTypes.map({ ($0.0.rawValue, $0.1) }) {
                 guard let value = dictionary[key], !decodes(key, value) else { continue }
-                let entry = (value as? [Any])?.indices.first { !decodes(key, [(value as! [Any])[$0]]) }
+                var entry: Int?
+                if case let .array(items) = value { entry = items.indices.first { !decodes(key, .array([items[$0]])) } }
                 throw fail("key \"\(key)\" must be \(expected)" + (entry.map { " (entry \($0 + 1) is not)" } ?? ""))
             }
             throw fail("is not a sweep specification")

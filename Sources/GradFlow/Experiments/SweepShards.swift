@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The input checks of `gradflow merge`: the tables must be the shards of one sweep, each once, with
 /// no point twice and (unless allowed) none missing. A shard's table is named `summary-shard-i-of-N.csv`

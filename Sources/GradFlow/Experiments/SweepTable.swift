@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One row of a sweep's summary table: the point, its outcome and its final values, read back from the
 /// run's trajectory file.
@@ -193,7 +193,7 @@ public enum SweepTable {
             try root.makeDimensionScale("index")
             for (name, _) in numeric {
                 if name != "index" { try root.attachDimensions(name, ["/index"]) }
-                try root.describe(name, name == "index" ? "grid point index" : name.replacingOccurrences(of: "_", with: " "))
+                try root.describe(name, name == "index" ? "grid point index" : name.replacing("_", with: " "))
             }
             try root.setAttribute("method", .string(sorted.map(\.point.method).joined(separator: ",")))
             try root.setAttribute("init", .string(sorted.map(\.point.initialization).joined(separator: ",")))

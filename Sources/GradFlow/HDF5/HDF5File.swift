@@ -1,5 +1,4 @@
 import CHDF5
-import Foundation
 
 /// Debian's HDF5 is the serial build, which is not thread-safe: every call GradFlow makes into it holds this
 /// process-wide lock (recursive, because the wrappers call one another). Runs in parallel threads of one
@@ -9,10 +8,10 @@ import Foundation
 /// Its first use initialises HDF5 without its exit handler (`H5dont_atexit`): every file GradFlow writes is
 /// flushed and closed explicitly, and a file whose writes failed (a full disk) must never be flushed at
 /// exit, which is where HDF5 crashed on such a file.
-let hdf5Lock: NSRecursiveLock = {
+let hdf5Lock: RecursiveLock = {
     H5dont_atexit()
     gf_h5_silence_errors()
-    return NSRecursiveLock()
+    return RecursiveLock()
 }()
 
 /// Runs `body` holding the HDF5 lock throughout: a sequence of HDF5 calls (a file's header, its closing writes)

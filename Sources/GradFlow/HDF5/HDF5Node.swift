@@ -1,5 +1,5 @@
 import CHDF5
-import Foundation
+import Glibc
 
 /// An open HDF5 group or dataset (or the file's root group), closed when released. A thin, typed
 /// wrapper over the HDF5 C API: strings are stored as variable-length UTF-8 (h5py reads them as

@@ -11,7 +11,7 @@ package enum BLASThreads {
     /// `openblas_get_config()`; a larger count is capped to it (OpenBLAS would cap it too).
     package static let maximum: Int = {
         let config = String(cString: openblas_get_config())
-        if let range = config.range(of: "MAX_THREADS=") {
+        if let range = config.firstRange(of: "MAX_THREADS=") {
             let digits = config[range.upperBound...].prefix { $0.isNumber }
             if let value = Int(digits), value >= 1 { return min(value, accepted.upperBound) }
         }

@@ -1,5 +1,5 @@
 import COpenBLAS
-import Foundation
+import Glibc
 
 /// The top singular triplet of a small dense matrix, with certified error bounds.
 public struct TopSingularTriplet: Sendable {

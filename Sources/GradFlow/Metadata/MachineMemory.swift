@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The machine's memory, a fact every layer may size its limits by (the HDF5 layer's read limit, the run's
 /// memory estimate).

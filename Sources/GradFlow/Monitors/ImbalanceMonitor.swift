@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The imbalance of the initial weights and, for two-layer networks, the convergence rate it certifies
 /// (MATH.md §10.3, after Min et al. 2021).
@@ -117,5 +117,5 @@ public final class ImbalanceMonitor: Monitor {
 }
 
 private extension Double {
-    var exp: Double { Foundation.exp(self) }
+    var exp: Double { Glibc.exp(self) }
 }

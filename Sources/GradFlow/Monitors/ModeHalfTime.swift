@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// MATH.md §10.2's predicted half-time of one mode: the time at which a balanced mode of a depth-L network,
 /// obeying `da/dt = 2L a^{2−2/L}(σ − a)` from `a(0) = a_0 ∈ (0, σ/2)`, reaches σ/2:

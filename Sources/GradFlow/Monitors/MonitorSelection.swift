@@ -1,5 +1,3 @@
-import Foundation
-
 /// Which monitors a run records (`--monitors`): a set of names from `MonitorRegistry` (monitors without a
 /// name are on wherever they apply). Encoded in a run's configuration as one boolean per name
 /// (`{"conservation": true, "lemma2": true, "plRatio": true, "sharpness": true}`: `pl` keeps its
@@ -41,7 +39,7 @@ public struct MonitorSelection: Sendable, Codable, Equatable {
 
     /// Parses `all`, `none`, or a comma-separated list of names (`conservation`, `lemma2`, `pl`, `sharpness`).
     public init(parsing text: String) throws {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() }
         if parts == ["all"] { self = .all; return }
         if parts == ["none"] { self = .none; return }
         self = .none

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The sharpness S = λ_max(∇²R) at checkpoints (MATH.md §3, §4.4–4.7), by Lanczos on exact Hessian-vector
 /// products (warm-started from the previous checkpoint's top and bottom Ritz vectors) or the dense Hessian, with the

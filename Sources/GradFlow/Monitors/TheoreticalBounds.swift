@@ -1,5 +1,5 @@
 import COpenBLAS
-import Foundation
+import Glibc
 
 /// The theoretical values of MATH.md §4.4–4.7 for one problem and network shape, with
 /// `c := ‖w*‖^{2−2/L} ‖p‖^{2/L}`:

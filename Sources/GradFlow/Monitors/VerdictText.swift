@@ -1,5 +1,3 @@
-import Foundation
-
 /// Text that reports numbers: literal pieces and numbers kept as numbers, each with the significant digits
 /// it is meaningful to. A verdict's bound and note are `VerdictText`, so that the library never formats a
 /// number: the command line renders them (`rendered(_:)`), and a file stores the text beside the numbers.
@@ -52,7 +50,7 @@ public struct VerdictText: Sendable, Equatable, ExpressibleByStringInterpolation
 
     /// The text with each number as C's `%.{digits}g` (the closing table's convention; also what a
     /// trajectory file stores beside the numbers).
-    public var plain: String { rendered { x, digits in String(format: "%.\(digits)g", x) } }
+    public var plain: String { rendered { x, digits in String(printf: "%.\(digits)g", x) } }
 
     public static func + (a: VerdictText, b: VerdictText) -> VerdictText { VerdictText(pieces: a.pieces + b.pieces) }
 }

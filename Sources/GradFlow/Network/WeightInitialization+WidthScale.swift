@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 extension WeightInitialization {
     /// Whether the initialisation has a scale that a width-dependent factor can multiply (`gaussian`,

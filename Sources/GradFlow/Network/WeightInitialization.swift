@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// How the initial weights `W(0)` are chosen (MATH.md §0).
 public enum WeightInitialization: Sendable, Equatable, Codable {
@@ -179,7 +179,7 @@ public enum WeightInitialization: Sendable, Equatable, Codable {
     static func factor(_ svd: (values: [Double], u: [Double], vt: [Double]), strengths a: [Double], shape: NetworkShape,
                        rng: inout GaussianGenerator, field: ConfigurationField) throws -> [Double] {
         let L = shape.depth, r = a.count
-        let c = a.map { Foundation.pow($0, 1 / Double(L)) }
+        let c = a.map { Glibc.pow($0, 1 / Double(L)) }
         for k in 1..<L where shape.rows(k) < r {
             throw GradFlowError.invalidConfiguration(field: .widths, value: "\(shape.widths.map(String.init).joined(separator: ","))",
                                                      reason: "a \(field == .modeStrengths ? "spectral" : "balanced") initialisation of \(r) modes needs every hidden width ≥ \(r) (m_\(k) = \(shape.rows(k)))")

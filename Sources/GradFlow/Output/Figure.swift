@@ -1,5 +1,3 @@
-import Foundation
-
 /// A figure of one or more panels, each a set of lines over (x, y) with optional log axes and horizontal
 /// reference lines, rendered to PNG and SVG by gnuplot (`gradflow plot`). Built from any GradFlow file.
 public struct Figure: Sendable {
@@ -57,6 +55,33 @@ public struct Figure: Sendable {
         }
     }
 
+    /// Each `_` followed by ASCII letters and digits with that run in braces (`_min` → `_{min}`), left to right:
+    /// the regular expression `_([A-Za-z0-9]+)` → `_{$1}`, on Unicode scalars.
+    static func bracingSubscripts(_ s: String) -> String {
+        let scalars = Array(s.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == "_" {
+                var end = i + 1
+                while end < scalars.count, ("A"..."Z").contains(scalars[end]) || ("a"..."z").contains(scalars[end])
+                        || ("0"..."9").contains(scalars[end]) {
+                    end += 1
+                }
+                if end > i + 1 {
+                    result.append(contentsOf: "_{".unicodeScalars)
+                    result.append(contentsOf: scalars[(i + 1)..<end])
+                    result.append("}")
+                    i = end
+                    continue
+                }
+            }
+            result.append(scalars[i])
+            i += 1
+        }
+        return String(result)
+    }
+
     /// The gnuplot script for `terminal` (`pngcairo` or `svg`) writing `output`, with each series' data in
     /// `dataFile(panel, series)` (two whitespace-separated columns; non-positive values dropped on log axes).
     public func script(terminal: String, output: String, dataFile: (Int, Int) -> String) -> String {
@@ -64,8 +89,7 @@ public struct Figure: Sendable {
         let width = 640 * columns, height = 420 * rows
         // Enhanced text: `_x` subscripts one character, so `_min` becomes `_{min}`.
         func quote(_ s: String) -> String {
-            let braced = s.replacingOccurrences(of: "_([A-Za-z0-9]+)", with: "_{$1}", options: .regularExpression)
-            return "\"" + braced.replacingOccurrences(of: "\"", with: "'") + "\""
+            "\"" + Self.bracingSubscripts(s).replacing("\"", with: "'") + "\""
         }
         var lines = [
             "set terminal \(terminal) size \(width),\(height)\(terminal == "pngcairo" ? " enhanced font 'Sans,10'" : " enhanced")",

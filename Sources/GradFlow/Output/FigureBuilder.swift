@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The figures `gradflow plot` draws for each kind of GradFlow file.
 public enum FigureBuilder {

@@ -1,5 +1,7 @@
 import CFileSystem
-import Foundation
+import FoundationEssentials
+import Glibc
+import Synchronization
 
 /// A file that a command writes, written so that no result is ever lost (README, "Reliability"):
 ///
@@ -73,10 +75,10 @@ package final class OutputFile {
     /// whole) refuses the claim, and temporaries left unlocked by killed processes are removed.
     private static func createTemporary(for path: String) throws -> (Int32, String) {
         let folder = folder(of: path)
-        let base = (path as NSString).lastPathComponent
+        let base = PathName.lastComponent(path)
         try sweepTemporaries(of: base, in: folder, path: path)
-        temporaryCounter.lock(); temporaryCount += 1; let serial = temporaryCount; temporaryCounter.unlock()
-        let name = (folder as NSString).appendingPathComponent(".\(base).tmp-\(getpid())-\(serial)")
+        let serial = temporaryCount.withLock { count in count += 1; return count }
+        let name = PathName.appending(folder, ".\(base).tmp-\(getpid())-\(serial)")
         var fd = gf_open_unnamed(folder)
         if fd >= 0 {
             guard gf_lock_exclusive(fd) == 0 else { close(fd); throw GradFlowError.fileAccess(path: path, reason: "cannot lock the output") }
@@ -87,7 +89,7 @@ package final class OutputFile {
             }
             return (fd, name)
         }
-        let named = (folder as NSString).appendingPathComponent(".\(base).tmpx-\(getpid())-\(serial)")
+        let named = PathName.appending(folder, ".\(base).tmpx-\(getpid())-\(serial)")
         fd = open(named, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw claimError(path, partial: path + partialSuffix, errno: errno) }
         guard gf_lock_exclusive(fd) == 0 else {
@@ -98,8 +100,7 @@ package final class OutputFile {
         return (fd, named)
     }
 
-    private static let temporaryCounter = NSLock()
-    nonisolated(unsafe) private static var temporaryCount = 0
+    private static let temporaryCount = Mutex(0)
 
     /// One pass over the temporaries of `base` in `folder`: another process's temporary that is locked means
     /// a command is writing `path` whole (`GradFlowError.outputInUse`); one that no process holds locked was
@@ -111,7 +112,7 @@ package final class OutputFile {
         guard let names = temporaryNames(of: base, in: folder) else { return }
         let own = "-\(getpid())-"
         for name in names where name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-") {
-            let full = (folder as NSString).appendingPathComponent(name)
+            let full = PathName.appending(folder, name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
                   attributes[.type] as? FileAttributeType == .typeRegular else { continue }
             switch gf_is_locked(full) {
@@ -137,7 +138,7 @@ package final class OutputFile {
     }
 
     private static func folder(of path: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = PathName.deletingLastComponent(path)
         return folder.isEmpty ? "." : folder
     }
 
@@ -157,7 +158,7 @@ package final class OutputFile {
             descriptor = fd
             contentPath = source
             isPublished = true
-            var isFolder: ObjCBool = false
+            var isFolder = false
             if !overwrite, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !Self.continuesFile(source, at: path) {
                 close(fd)
                 descriptor = -1
@@ -290,18 +291,25 @@ package final class OutputFile {
     }
 
     private func copyContent(of source: String) throws {
-        guard let input = FileHandle(forReadingAtPath: source) else {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
             throw GradFlowError.fileAccess(path: source, reason: "cannot be read")
         }
-        defer { try? input.close() }
+        defer { close(input) }
         let size = (try? FileManager.default.attributesOfItem(atPath: source)[.size] as? Int) ?? 0
         try reserve(size + (1 << 20), for: "while copying \(source) to resume it")  // and room to reopen it
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 22, alignment: 16)
+        defer { buffer.deallocate() }
         var offset: off_t = 0
         while true {
-            let chunk = input.readData(ofLength: 1 << 22)
-            if chunk.isEmpty { break }
-            let written: Int = chunk.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, $0.count, offset) }
-            guard written == chunk.count else {
+            let count = read(input, buffer.baseAddress!, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw GradFlowError.fileAccess(path: source, reason: "cannot be read (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { break }
+            let written = pwrite(descriptor, buffer.baseAddress!, count, offset)
+            guard written == count else {
                 throw GradFlowError.storage(path: partialPath, reason: "cannot be written while copying \(source) (\(String(cString: strerror(errno))))")
             }
             offset += off_t(written)
@@ -317,14 +325,14 @@ package final class OutputFile {
         let path = resolvingLink(given)
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
         let folder = folder(of: path)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        var isFolder = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder else {
             throw GradFlowError.fileAccess(path: path, reason: "the folder \(folder) does not exist")
         }
         let partial = path + partialSuffix
         try refuseInputs(path, inputs)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
-            if isFolder.boolValue { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
+            if isFolder { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
             if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
                 throw GradFlowError.fileAccess(path: path, reason: "is not a regular file (\(Self.describe(type))); GradFlow writes only regular files")
             }
@@ -332,12 +340,12 @@ package final class OutputFile {
         } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil, !overwrite {
             throw GradFlowError.fileAccess(path: path, reason: "is a symbolic link to a file that does not exist (pass --force to replace the link)")
         }
-        let base = (path as NSString).lastPathComponent
+        let base = PathName.lastComponent(path)
         if scanningTemporaries, let names = temporaryNames(of: base, in: folder) {
             // Another process's temporary of this path, still locked: a command that is writing it whole.
             let own = "-\(getpid())-"
             for name in names where (name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-")) && !name.contains(own)
-                && gf_is_locked((folder as NSString).appendingPathComponent(name)) == 1 {
+                && gf_is_locked(PathName.appending(folder, name)) == 1 {
                 throw GradFlowError.outputInUse(path: path)
             }
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Regression data read from a file (a configuration's `dataFile`):
 /// - HDF5 (as h5py writes it): datasets `X` [n, d] and `y` [n] (or [n, 1]) at the root, optionally `p`;
@@ -29,10 +30,19 @@ public struct DataFile: Sendable {
     }
 
     static func isHDF5(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-        return (try? handle.read(upToCount: 8)).map { Array($0) == signature } ?? false
+        var head = [UInt8](repeating: 0, count: signature.count)
+        var count = 0
+        while count < head.count {
+            let n = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            count += n
+        }
+        return count == signature.count && head == signature
     }
 
     static func loadHDF5(_ path: String) throws -> DataFile {
@@ -96,9 +106,9 @@ public struct DataFile: Sendable {
         var columns: Int?
         var sawHeader = false
         for (index, rawLine) in InputFile.lines(text).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimmingWhitespaceAndNewlines()
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
             let lineNumber = index + 1
             let numbers = fields.map { Double($0) }
             if rows.isEmpty, !sawHeader, numbers.contains(where: { $0 == nil }) {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Checks on the files GradFlow reads, made before any of them is opened: reading a FIFO, a socket or
 /// a device (`/dev/zero`, `/dev/stdin`) would block or never end, and a folder cannot be read.

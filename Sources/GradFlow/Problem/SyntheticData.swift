@@ -1,5 +1,5 @@
 import COpenBLAS
-import Foundation
+import Glibc
 
 /// The paper's synthetic regression data (App. C; MATH.md §0), seeded and identical on every machine
 /// with the same libm.
@@ -104,7 +104,7 @@ public struct SyntheticData: Sendable, Codable, Equatable {
             for i in 0..<n {
                 for j in 0..<r {
                     let exponent = r > 1 ? -Double(j) / (2 * Double(r - 1)) : 0
-                    scaledU[i * r + j] *= Double(n).squareRoot() * Foundation.pow(kappa, exponent)
+                    scaledU[i * r + j] *= Double(n).squareRoot() * Glibc.pow(kappa, exponent)
                 }
             }
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(d), Int32(r), 1, scaledU, Int32(r),

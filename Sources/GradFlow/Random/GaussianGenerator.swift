@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A seeded source of standard normal numbers, identical on every machine with the same libm.
 ///
@@ -49,10 +49,10 @@ public struct GaussianGenerator: Sendable {
             return s
         }
         let u1 = nextUniform(), u2 = nextUniform()
-        let radius = (-2 * Foundation.log(u1)).squareRoot()
+        let radius = (-2 * Glibc.log(u1)).squareRoot()
         let angle = 2 * Double.pi * u2
-        spare = radius * Foundation.sin(angle)
-        return radius * Foundation.cos(angle)
+        spare = radius * Glibc.sin(angle)
+        return radius * Glibc.cos(angle)
     }
 
     /// `count` standard normal numbers, each multiplied by `scale`.

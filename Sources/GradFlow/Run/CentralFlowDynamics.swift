@@ -1,5 +1,3 @@
-import Foundation
-
 /// `gradflow run --central-lr η` end to end: a central-flow run through the shared pipeline.
 public typealias CentralFlowRun = RunPipeline<CentralFlowDynamics>
 
@@ -35,7 +33,7 @@ public struct CentralFlowDynamics: TrajectoryDynamics {
         if startsAbove, !settings.allowCatapult {
             throw GradFlowError.invalidConfiguration(
                 field: .centralLearningRate, value: "\(settings.learningRate)",
-                reason: "S(0) = \(String(format: "%.10g", initialSharpness)) > 2/η = \(String(format: "%.10g", settings.threshold)) (beyond the slack \(String(format: "%.2g", integrator.slack)) of the constraint): descent would first catapult, which the central flow does not describe (\(field: .centralAllowCatapult) starts it as gradient flow anyway)")
+                reason: "S(0) = \(String(printf: "%.10g", initialSharpness)) > 2/η = \(String(printf: "%.10g", settings.threshold)) (beyond the slack \(String(printf: "%.2g", integrator.slack)) of the constraint): descent would first catapult, which the central flow does not describe (\(field: .centralAllowCatapult) starts it as gradient flow anyway)")
         }
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// `gradflow descent` end to end: a gradient-descent run through the shared pipeline.
 public typealias GradientDescentRun = RunPipeline<GradientDescentDynamics>
 /// The outcome of `gradflow descent`, for the summary.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// `gradflow run` end to end: a gradient-flow run through the shared pipeline.
 public typealias GradientFlowRun = RunPipeline<GradientFlowDynamics>
 /// The outcome of `gradflow run`, for the summary.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a run will need in memory, estimated before it starts, and what it used.
 ///
@@ -128,7 +129,7 @@ package enum MemoryEstimate {
 
     /// A count as an integer while it is exact, else in exponent form.
     static func count(_ x: Double) -> String {
-        x.isFinite && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.3g", x)
+        x.isFinite && abs(x) < 1e15 ? String(Int(x)) : String(printf: "%.3g", x)
     }
 
     /// Refuses, from the configuration alone (nothing is drawn or allocated yet), a run whose data, network
@@ -216,12 +217,12 @@ package enum MemoryEstimate {
         guard need > 0.9 * have, let largest = parts.max(by: { $0.bytes < $1.bytes }) else { return }
         throw GradFlowError.invalidRequest(
             subject: "memory", value: "≈ \(gibibytes(need)) GiB for \(largest.what)",
-            reason: "\(String(format: "more than 90%% of this machine's %.1f GiB; ", have / 1_073_741_824))" + largest.advice)
+            reason: "\(String(printf: "more than 90%% of this machine's %.1f GiB; ", have / 1_073_741_824))" + largest.advice)
     }
 
     static func gibibytes(_ bytes: Double) -> String {
         let g = bytes / 1_073_741_824
-        return g < 1e6 ? String(format: "%.1f", g) : String(format: "%.3g", g)
+        return g < 1e6 ? String(printf: "%.1f", g) : String(printf: "%.3g", g)
     }
 
     /// The process's peak resident memory so far, in bytes: `VmHWM` of /proc/self/status, else `getrusage`.

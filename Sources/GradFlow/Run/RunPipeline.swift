@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One run of any `TrajectoryDynamics` end to end, new or resumed, in four stages:
 ///

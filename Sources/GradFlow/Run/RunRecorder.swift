@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The run pipeline's one contact with the monitors and the trajectory file, whatever the dynamics: the
 /// monitor suite, the writer, the sharpness checkpoints (every k-th row and always at the end), the saved

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What every run's summary shows, whatever the dynamics.
 public struct RunReport: Sendable {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A run's problem, network and initial weights, resolved from a `RunConfiguration` and validated
 /// before any output file is created (bad input loses nothing).
 public struct RunSetup: Sendable {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A dynamics that `RunPipeline` can run, record and resume: gradient flow, gradient descent, and any
 /// integrator added later (one new file conforming to this protocol).
 ///

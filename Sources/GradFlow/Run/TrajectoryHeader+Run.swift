@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension TrajectoryHeader {
     /// The header of a run of `method` with `configuration` on `setup`: the configuration as sorted JSON, the
@@ -95,6 +95,6 @@ extension TrajectoryHeader {
     /// A monitor's or a dynamics' column as the format writes it.
     static func column(_ c: TrajectoryColumn) -> Column {
         Column(c.name, width: c.width, dimension: c.axis?.dimensionName(column: c.name),
-               longName: c.description.isEmpty ? c.name.replacingOccurrences(of: "_", with: " ") : c.description)
+               longName: c.description.isEmpty ? c.name.replacing("_", with: " ") : c.description)
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The state a killed or interrupted run continues from: the weights of one recorded row, its time and
 /// index, kept in a trajectory file so that it survives `kill -9` at any instant.
 ///

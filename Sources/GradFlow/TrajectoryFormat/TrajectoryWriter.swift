@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes one run's trajectory file, with the names of `TrajectoryLayout` (DESIGN.md's schema, the
 /// interface that readers rely on). It knows the format, not the run: what it writes comes as a
