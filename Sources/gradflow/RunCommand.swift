@@ -55,6 +55,17 @@ struct RunCommand: ParsableCommand {
         let reporter = ProgressReporter(enabled: !output.quiet, resumable: resume != nil || central.centralLearningRate == nil)
         defer { reporter.finish() }
         if let resume {
+            // Killed between its closing flush and its rename: the whole run is there, to be put in place.
+            if FinishedPartial.isFinished(resume) {
+                let status = (try? TrajectoryFile(path: resume))?.status
+                let final = try FinishedPartial.finalize(resume)
+                if !output.quiet {
+                    Terminal.print("GradFlow \(GradFlowVersion.string): \(resume) holds a whole run (status \(status?.rawValue ?? "?")), "
+                                   + "ended before its process could rename it: now \(final)")
+                }
+                if status == .diverged { throw ExitCode(1) }  // as the descent itself ended
+                return
+            }
             let method = (try? TrajectoryFile(path: resume))?.attribute(TrajectoryLayout.Root.method)
             if method == CentralFlowDynamics.method {  // refused, read-only, with the central flow's own reason
                 _ = try CentralFlowRun.resume(resume, commandLine: Terminal.commandLine)

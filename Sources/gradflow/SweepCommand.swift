@@ -270,6 +270,11 @@ struct SweepCommand: ParsableCommand {
         }
 
         Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
+        // A run killed between its closing flush and its rename left a partial that holds the whole run: put it in
+        // place (not when a file is there already), so that its point counts as done.
+        for point in points where FinishedPartial.isFinished(path(point) + OutputFile.partialSuffix) {
+            _ = try? FinishedPartial.finalize(path(point) + OutputFile.partialSuffix)
+        }
         let finished = points.filter { SweepRow.read($0, file: path($0)).isFinished }
         let pending = points.filter { point in !finished.contains(point) }
         Terminal.print("GradFlow \(GradFlowVersion.string): sweep of \(points.count) runs (\(finished.count) already done), \(jobs) at once, in \(outputDirectory)")
