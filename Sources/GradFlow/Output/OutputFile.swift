@@ -102,31 +102,45 @@ package final class OutputFile {
 
     private static let temporaryCount = Mutex(0)
 
-    /// One pass over the temporaries of `base` in `folder`: another process's temporary that is locked means
-    /// a command is writing `path` whole (`GradFlowError.outputInUse`); one that no process holds locked was
-    /// left by a command killed before its file had a complete header, and is removed. A `.BASE.tmp-*` one
-    /// appeared locked, so unlocked means dead; a `.BASE.tmpx-*` one (no O_TMPFILE) is unlocked for an
-    /// instant after its creation, so it must also be more than 10 s old. The folder is listed once: in a
-    /// sweep's folder of thousands of files, each listing costs a fraction of a millisecond.
+    /// One listing of the temporaries of `base` in `folder`: another process's temporary that is locked means
+    /// a command is writing `path` whole (`GradFlowError.outputInUse`, and nothing is removed); one that no process
+    /// holds locked was left by a command killed before its file had a complete header, and is removed. A
+    /// `.BASE.tmp-*` one appeared locked, so unlocked means dead; a `.BASE.tmpx-*` one (no O_TMPFILE) is unlocked
+    /// for an instant after its creation, so it must also be more than 10 s old. Only names of the exact form
+    /// `.BASE.tmp-PID-N` count (`isTemporary`). The folder is listed once: in a sweep's folder of thousands of
+    /// files, each listing costs a fraction of a millisecond.
     private static func sweepTemporaries(of base: String, in folder: String, path: String) throws {
         guard let names = temporaryNames(of: base, in: folder) else { return }
         let own = "-\(getpid())-"
-        for name in names where name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-") {
+        var stale: [String] = []
+        for name in names where isTemporary(name, of: base) {
             let full = PathName.appending(folder, name)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: full),
                   attributes[.type] as? FileAttributeType == .typeRegular else { continue }
             switch gf_is_locked(full) {
             case 1 where !name.contains(own):
-                throw GradFlowError.outputInUse(path: path)
+                throw GradFlowError.outputInUse(path: path)  // before anything is removed
             case 0:
                 if name.hasPrefix(".\(base).tmpx-") {
                     guard let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10 else { continue }
                 }
-                unlink(full)
+                stale.append(full)
             default:
                 continue
             }
         }
+        for full in stale { unlink(full) }
+    }
+
+    /// Whether `name` is a temporary of the output named `base`: exactly `.BASE.tmp-PID-N` or `.BASE.tmpx-PID-N`
+    /// (decimal numbers), so that a user's `.BASE.tmp-notes` or another output's temporary (`.BASE.tmp-1.h5.tmp-7-1`
+    /// of the output `BASE.tmp-1.h5`) is never taken for one.
+    static func isTemporary(_ name: String, of base: String) -> Bool {
+        for prefix in [".\(base).tmp-", ".\(base).tmpx-"] where name.hasPrefix(prefix) {
+            let numbers = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            return numbers.count == 2 && numbers.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
+        }
+        return false
     }
 
     /// The names in `folder` that begin with `.BASE.tmp` (both kinds of temporary), from one C readdir pass that
@@ -331,6 +345,15 @@ package final class OutputFile {
         }
         let partial = path + partialSuffix
         try refuseInputs(path, inputs)
+        // `NAME.partial` is the name of a trajectory while its run goes on (or after a kill): never an output, even
+        // with --force (through a link too: `path` is resolved), which would replace a live or resumable run.
+        if path.hasSuffix(partialSuffix) {
+            if isLocked(path) { throw GradFlowError.outputInUse(path: path) }
+            throw GradFlowError.fileAccess(path: path, reason: "ends in \(partialSuffix), the name of a trajectory while its run goes on "
+                                           + "(or after a kill, to resume it); choose another output name")
+        }
+        // A file another command holds locked (its content being written) is not replaced either.
+        if isLocked(path) { throw GradFlowError.outputInUse(path: path) }
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
             if isFolder { throw GradFlowError.fileAccess(path: path, reason: "is a folder") }
             if let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType, type != .typeRegular {
@@ -344,7 +367,7 @@ package final class OutputFile {
         if scanningTemporaries, let names = temporaryNames(of: base, in: folder) {
             // Another process's temporary of this path, still locked: a command that is writing it whole.
             let own = "-\(getpid())-"
-            for name in names where (name.hasPrefix(".\(base).tmp-") || name.hasPrefix(".\(base).tmpx-")) && !name.contains(own)
+            for name in names where isTemporary(name, of: base) && !name.contains(own)
                 && gf_is_locked(PathName.appending(folder, name)) == 1 {
                 throw GradFlowError.outputInUse(path: path)
             }

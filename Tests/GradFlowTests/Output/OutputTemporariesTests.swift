@@ -24,16 +24,44 @@ struct OutputTemporariesTests {
         _ = try temporary(scratch, ".r.h5.tmp-999999-1", locked: false)
         _ = try temporary(scratch, ".r.h5.tmpx-999999-2", locked: false)  // unlocked for an instant at creation: kept while young
         _ = try temporary(scratch, ".other.h5.tmp-999999-1", locked: false)
+        _ = try temporary(scratch, ".r.h5.tmp-notes", locked: false)  // a user's file, not of the form .NAME.tmp-PID-N
+        _ = try temporary(scratch, ".r.h5.tmp-1.h5.tmp-999999-1", locked: false)  // the output r.h5.tmp-1.h5's
         let output = try OutputFile(claiming: scratch.path("r.h5"), overwrite: false)
         let names = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
         #expect(!names.contains(".r.h5.tmp-999999-1"))
         #expect(names.contains(".r.h5.tmpx-999999-2"))
         #expect(names.contains(".other.h5.tmp-999999-1"))
+        #expect(names.contains(".r.h5.tmp-notes") && names.contains(".r.h5.tmp-1.h5.tmp-999999-1"))
         #expect(names.contains { $0.hasPrefix(".r.h5.tmp-\(getpid())-") }, "the claim's own temporary: \(names)")
         withExtendedLifetime(output) {}
     }
 
-    @Test("another writer's locked temporary of the path refuses the claim, and the claim creates nothing")
+    @Test("an output named NAME.partial (directly or through a link) is refused even with --force; so is a file another command holds locked")
+    func partialAndLockedTargetsRefused() throws {
+        let scratch = try Scratch()
+        let live = try temporary(scratch, "run.h5.partial", locked: true)  // a run going on
+        defer { close(live) }
+        let liveContent = FileManager.default.contents(atPath: scratch.path("run.h5.partial"))
+        _ = try temporary(scratch, "old.h5.partial", locked: false)  // left by a killed run, to resume
+        try FileManager.default.createSymbolicLink(atPath: scratch.path("link.h5"), withDestinationPath: scratch.path("run.h5.partial"))
+        for (target, inUse) in [("run.h5.partial", true), ("link.h5", true), ("old.h5.partial", false), ("new.h5.partial", false)] {
+            #expect {
+                _ = try OutputFile(claiming: scratch.path(target), overwrite: true)
+            } throws: { error in
+                if case GradFlowError.outputInUse = error { return inUse }
+                if case let GradFlowError.fileAccess(_, reason) = error { return !inUse && reason.contains("ends in .partial") }
+                return false
+            }
+        }
+        let locked = try temporary(scratch, "held.h5", locked: true)
+        defer { close(locked) }
+        #expect(throws: GradFlowError.self) { try OutputFile.checkTarget(scratch.path("held.h5"), overwrite: true) }
+        #expect(FileManager.default.contents(atPath: scratch.path("run.h5.partial")) == liveContent)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
+                == ["held.h5", "link.h5", "old.h5.partial", "run.h5.partial"])
+    }
+
+    @Test("another writer's locked temporary of the path refuses the claim, and nothing in the folder changes")
     func lockedTemporaryRefuses() throws {
         let scratch = try Scratch()
         let fd = try temporary(scratch, ".r.h5.tmp-999999-1", locked: true)
@@ -46,10 +74,9 @@ struct OutputTemporariesTests {
             guard case GradFlowError.outputInUse(let path) = error else { return false }
             return path.hasSuffix("r.h5")
         }
-        // The stale one may go or stay, but the locked one and no new file: only what was there.
+        // A refused claim changes nothing: the stale temporary is not removed either.
         let after = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted()
-        #expect(after.contains(".r.h5.tmp-999999-1"))
-        #expect(Set(after).isSubset(of: Set(before)), "\(after)")
+        #expect(after == before, "\(after)")
         // The early check of a run's set-up leaves the listing to the claim; the plain check still lists.
         #expect(throws: GradFlowError.self) { try OutputFile.checkTarget(scratch.path("r.h5"), overwrite: true) }
         try OutputFile.checkTarget(scratch.path("r.h5"), overwrite: true, scanningTemporaries: false)
