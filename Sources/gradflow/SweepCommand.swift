@@ -269,6 +269,10 @@ struct SweepCommand: ParsableCommand {
             throw GradFlowError.fileAccess(path: outputDirectory, reason: "cannot be created as a folder (\(FileSystemFailure.reason(error)))")
         }
 
+        // The summary is claimed (locked) for the whole sweep: a second sweep of the same grid in this folder (same
+        // summary name; shards have their own) is refused here, before it runs or overwrites anything.
+        let summaryInputs = spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? []
+        let summaryClaim = try OutputFile(claiming: PathName.appending(outputDirectory, summaryName), overwrite: true, inputs: summaryInputs)
         Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
         // A run killed between its closing flush and its rename left a partial that holds the whole run: put it in
         // place (not when a file is there already), so that its point counts as done.
@@ -290,7 +294,7 @@ struct SweepCommand: ParsableCommand {
         let known = read.rows.withLock { $0 }
         let rows = points.map { known[$0.index] ?? SweepRow.read($0, file: path($0)) }
         let summary = PathName.appending(outputDirectory, summaryName)
-        try SweepTable.write(rows, csvPath: summary, inputs: spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? [])
+        try SweepTable.write(rows, csvPath: summary, inputs: summaryInputs, claimed: summaryClaim)
         var counts: [String: Int] = [:]
         for row in rows { counts[row.outcome, default: 0] += 1 }
         Terminal.print("  outcomes  " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))

@@ -168,11 +168,13 @@ public enum SweepTable {
 
     /// Writes the table as CSV at `path` and as HDF5 beside it (same name, `.h5`), replacing both, each
     /// atomically (`OutputFile`): a reader sees the old table or the new one, never a part. `inputs` (the
-    /// tables being merged, a spec) are never written over.
-    package static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = []) throws {
+    /// tables being merged, a spec) are never written over. `claimed`: the CSV's `OutputFile`, when the caller
+    /// claimed it earlier (a sweep holds its summary from its start, so that a second sweep on the same folder is
+    /// refused before it runs anything).
+    package static func write(_ rows: [SweepRow], csvPath path: String, inputs: [OutputFile.Input] = [], claimed: OutputFile? = nil) throws {
         let h5 = (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".h5"
         try OutputFile.checkTarget(h5, overwrite: true, inputs: inputs)
-        let table = try OutputFile(claiming: path, overwrite: true, inputs: inputs)
+        let table = try claimed ?? OutputFile(claiming: path, overwrite: true, inputs: inputs)
         try table.write(Data(csv(rows).utf8))
         try table.commit()
         try HDF5Output.write(h5, overwrite: true, inputs: inputs, estimatedBytes: rows.count * 21 * 16) { root in
