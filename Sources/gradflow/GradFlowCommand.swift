@@ -24,6 +24,7 @@ struct GradFlowCommand: ParsableCommand {
 enum Main {
     static func main() {
         gf_startup_restore_environment()  // OPENBLAS_NUM_THREADS=1 was for OpenBLAS's constructor only
+        gf_startup_follow_sweep_parent()  // a sweep's point process ends (interrupted) with its sweep
         gf_ignore_file_size_signal()  // past `ulimit -f` a write fails with EFBIG (reported), not SIGXFSZ
         do {
             let arguments = RecordingOptions.completingSaveWeights(Array(CommandLine.arguments.dropFirst()))

@@ -377,10 +377,10 @@ struct SweepCommand: ParsableCommand {
                 defer { if handle >= 0 { close(handle) } }
                 let output: ChildProcess.Redirection = handle >= 0 ? .descriptor(handle) : .inherit
                 // Children run with one BLAS thread: cap OpenBLAS' pool before it starts, so that no idle
-                // worker spins beside the other runs.
+                // worker spins beside the other runs. They end (interrupted, resumable) if this process is killed.
                 let process = try ChildProcess(
                     executable: executable, arguments: Self.childArguments(of: point, grid: grid, in: outputDirectory),
-                    environment: ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1"]) { _, new in new },
+                    environment: ProcessInfo.processInfo.environment.merging(["OPENBLAS_NUM_THREADS": "1", "GRADFLOW_SWEEP_PARENT": "\(getpid())"]) { _, new in new },
                     standardOutput: output, standardError: output)
                 running.append((process, point))
             }

@@ -6,4 +6,11 @@
 /// Removes `OPENBLAS_NUM_THREADS` from the environment when the start-up constructor put it there (the user
 /// had not set it), so that the processes gradflow starts see the user's environment. Call once, from `main`.
 void gf_startup_restore_environment(void);
+
+/// For a point's process of `gradflow sweep --isolate processes`, which the sweep starts with
+/// GRADFLOW_SWEEP_PARENT=<its pid>: asks the kernel for SIGTERM when the sweep's process ends, `kill -9` included
+/// (`PR_SET_PDEATHSIG`), so that the run closes its file as interrupted (resumable by the restarted sweep) instead of
+/// running on beside it; SIGTERM at once when the sweep has ended already. Removes the variable. Call once, from
+/// `main`, after which the run installs its SIGTERM handler (before it, SIGTERM ends the process before any file).
+void gf_startup_follow_sweep_parent(void);
 #endif

@@ -29,4 +29,32 @@ struct SweepConcurrencyTests {
         let table = try SweepTable.parse(String(contentsOfFile: folder + "/summary.csv", encoding: .utf8), source: "summary")
         #expect(table.count == 80 && table.allSatisfy { $0.outcome == "converged" })
     }
+
+    @Test("kill -9 of a sweep with --isolate processes: its point processes end too, each closing its file as interrupted (resumable)",
+          .enabled(if: ProcessResult.gradflow != nil))
+    func pointProcessesEndWithTheirSweep() throws {
+        let gradflow = try #require(ProcessResult.gradflow)
+        let scratch = try Scratch()
+        let folder = scratch.path("sweep")
+        // Minutes long (Adams after convergence is held to steps of about 1/S), flushed often.
+        let long = ["sweep", "--depths", "2", "--seeds", "1,2", "--isolate", "processes", "--jobs", "2", "-q", "-o", folder,
+                    "--run-args", "--method adams --no-loss-stop --t-final 1e7 --monitors none --flush-interval 0.05"]
+        let sweep = try ProcessResult.launch(gradflow, long)
+        let files = ["run-00000.h5", "run-00001.h5"].map { folder + "/" + $0 }
+        var deadline = Date().addingTimeInterval(20)
+        while !files.allSatisfy({ FileManager.default.fileExists(atPath: $0 + ".partial") }) && sweep.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0 + ".partial") })
+        kill(sweep.processIdentifier, SIGKILL)
+        sweep.waitUntilExit()
+        // The kernel sends each point's process SIGTERM: it closes its file as interrupted, as on Ctrl-C, at its name.
+        deadline = Date().addingTimeInterval(20)
+        func statuses() -> [RunStatus?] { files.map { (try? TrajectoryFile(path: $0))?.status } }
+        while statuses() != [.interrupted, .interrupted] && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(statuses() == [.interrupted, .interrupted])
+        #expect(files.allSatisfy { !FileManager.default.fileExists(atPath: $0 + ".partial") })
+        let logs = try files.map { try String(contentsOfFile: $0.replacing(".h5", with: ".log"), encoding: .utf8) }
+        #expect(logs.allSatisfy { $0.contains("interrupted") }, "\(logs)")
+    }
 }
