@@ -301,9 +301,9 @@ struct SweepCommand: ParsableCommand {
         if counts["missing", default: 0] + counts["interrupted", default: 0] > 0 {
             Terminal.print("  note      runs without a final outcome are run again by the same command; their messages are in \(outputDirectory)/run-*.log")
         }
-        let stuck = points.filter { $0.method != "flow" && FileManager.default.fileExists(atPath: path($0) + OutputFile.partialSuffix) }
+        let stuck = points.filter { $0.method == "central" && FileManager.default.fileExists(atPath: path($0) + OutputFile.partialSuffix) }
         if !stuck.isEmpty {
-            Terminal.print("  note      \(stuck.count) descent or central-flow runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); neither can resume: move them away to run those points again")
+            Terminal.print("  note      \(stuck.count) central-flow runs were killed and left their partial files (\(stuck.prefix(3).map { $0.fileName + OutputFile.partialSuffix }.joined(separator: ", "))\(stuck.count > 3 ? ", …" : "")); a central-flow run cannot resume: move them away to run those points again")
         }
         Terminal.print("  summary   \(summary) and \(summary.replacing(".csv", with: ".h5")) (\(rows.count) rows)")
         if Terminal.interrupted {
@@ -398,11 +398,11 @@ struct SweepCommand: ParsableCommand {
         return exits
     }
 
-    /// The `gradflow` arguments of a point's own process: a flow run that a killed sweep left as its partial
-    /// file is continued, not started again.
+    /// The `gradflow` arguments of a point's own process: a flow or descent run that a killed sweep left as its
+    /// partial file is continued, not started again (a central-flow run cannot be resumed).
     static func childArguments(of point: SweepPoint, grid: SweepSpec, in directory: String) -> [String] {
         let partial = path(of: point, in: directory) + OutputFile.partialSuffix
-        if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
+        if point.method == "flow" || point.method == "descent", FileManager.default.fileExists(atPath: partial) {
             return ["run", "--resume", partial, "--quiet"]
         }
         return arguments(of: point, output: path(of: point, in: directory), extra: extraArguments(of: point, grid: grid))
@@ -423,8 +423,9 @@ struct SweepCommand: ParsableCommand {
         for point in points {
             let commandLine = Terminal.quoted([executable] + Self.childArguments(of: point, grid: grid, in: directory))
             let partial = Self.path(of: point, in: directory) + OutputFile.partialSuffix
-            if point.method == "flow", FileManager.default.fileExists(atPath: partial) {
-                sweepJobs.append(SweepJob(point: point, work: .resumeFlow(partial: partial), commandLine: commandLine))
+            if point.method == "flow" || point.method == "descent", FileManager.default.fileExists(atPath: partial) {
+                let work: SweepJob.Work = point.method == "flow" ? .resumeFlow(partial: partial) : .resumeDescent(partial: partial)
+                sweepJobs.append(SweepJob(point: point, work: work, commandLine: commandLine))
                 continue
             }
             do {

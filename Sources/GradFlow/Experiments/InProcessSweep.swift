@@ -14,6 +14,8 @@ public struct SweepJob: Sendable {
         case central(RunConfiguration)
         /// Continues the flow run that a killed sweep left as this partial file (`gradflow run --resume`).
         case resumeFlow(partial: String)
+        /// Continues the gradient-descent run that a killed sweep left as this partial file (`gradflow run --resume`).
+        case resumeDescent(partial: String)
     }
 
     public var point: SweepPoint
@@ -154,6 +156,9 @@ public enum InProcessSweep {
             case let .resumeFlow(partial):
                 return .flow(try GradientFlowRun.resume(partial, commandLine: job.commandLine, shouldStop: shouldStop,
                                                         requiredThreads: blasThreads))
+            case let .resumeDescent(partial):
+                return .descent(try GradientDescentRun.resume(partial, commandLine: job.commandLine, shouldStop: shouldStop,
+                                                              requiredThreads: blasThreads))
             }
         } catch {
             return .failed(error)

@@ -171,6 +171,55 @@ struct InProcessSweepTests {
             #expect(abs(row.finalLoss - expected.finalLoss) <= 1e-9 * expected.finalLoss, "\(row.file)")
         }
     }
+
+    @Test("a descent sweep killed with -9 resumes its partial descents when started again (both isolation modes), to the uninterrupted bits",
+          arguments: ["threads", "processes"])
+    func killedDescentsResume(isolate: String) throws {
+        let scratch = try Scratch()
+        let folder = scratch.path("run")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Descents of a second or two (every step to the end, a flush per output row), two of them at once.
+        let arguments = ["sweep", "--methods", "descent", "--lrs", "0.05", "--depths", "3", "--seeds", "1,2", "--isolate", isolate,
+                         "--descent-args", "--steps 200000 --loss-tol 0 --output-times 2000 --flush-interval 0 --monitors none",
+                         "--jobs", "2", "-q", "-o", "sweep"]
+        let sweepFolder = folder + "/sweep"
+        func partials() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: sweepFolder)) ?? []).filter { $0.hasSuffix(".h5.partial") }.sorted()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gradflow)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while partials().count < 2 && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        Thread.sleep(forTimeInterval: 0.2)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        if isolate == "processes" {  // the point processes end with their sweep, as interrupted files
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let killed = partials()
+        if isolate == "threads" { #expect(!killed.isEmpty, "no descent was killed in the middle") }
+        let again = try ProcessResult.run(gradflow, arguments, in: URL(fileURLWithPath: folder))
+        #expect(again.status == 0 && !again.stdout.contains("cannot resume"), "\(again.stdout) \(again.stderr)")
+        #expect(partials().isEmpty)
+        let rows = try SweepTable.parse(String(contentsOfFile: sweepFolder + "/summary.csv", encoding: .utf8), source: "summary")
+        #expect(rows.map(\.outcome) == ["horizon", "horizon"], "\(rows.map(\.outcome))")
+        for name in killed {
+            let file = try TrajectoryFile(path: sweepFolder + "/" + String(name.dropLast(".partial".count)))
+            #expect(file.attribute(TrajectoryLayout.Root.resumedBy).contains("run --resume sweep/\(name) --quiet"), "\(name)")
+        }
+        let reference = try ProcessResult.run(gradflow, arguments.dropLast(2) + ["-o", "reference"], in: URL(fileURLWithPath: folder))
+        #expect(reference.status == 0)
+        for name in ["run-00000.h5", "run-00001.h5"] {
+            let resumed = try TrajectoryFile(path: sweepFolder + "/" + name).dataset("final/weights")
+            let uninterrupted = try TrajectoryFile(path: folder + "/reference/" + name).dataset("final/weights")
+            #expect(resumed.map(\.bitPattern) == uninterrupted.map(\.bitPattern), "\(name)")
+        }
+    }
 }
 
 /// `InProcessSweep` itself, in this process.
