@@ -72,8 +72,11 @@ struct PlotCommand: ParsableCommand {
             let message = String(decoding: process.readToEnd(of: process.standardErrorPipe!), as: UTF8.self)
             process.waitUntilExit()
             guard process.terminationStatus == 0, output.contentSize > 0 else {
-                let line = message.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
-                throw GradFlowError.fileAccess(path: target, reason: "gnuplot failed: \(line)")
+                // One line of gnuplot's own message, cut at 300 characters (a broken gnuplot can print megabytes).
+                let line = message.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }
+                    .map { $0.count > 300 ? $0.prefix(300) + "…" : String($0) }
+                let reason = line ?? (process.terminationStatus == 0 ? "it ended without writing the figure" : "exit \(process.terminationStatus)")
+                throw GradFlowError.fileAccess(path: target, reason: "gnuplot failed: \(reason)")
             }
             try output.commit()
             Terminal.print("wrote \(target)")
