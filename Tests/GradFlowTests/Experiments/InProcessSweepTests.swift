@@ -9,6 +9,18 @@ import Testing
 struct InProcessSweepTests {
     let gradflow = ProcessResult.gradflow ?? ""
 
+    /// `gradflow ARGUMENTS` started in `folder` with its output discarded (to be stopped by a signal).
+    func launchSweep(_ arguments: [String], in folder: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gradflow)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Every numeric dataset (as the bit patterns of its values) and every attribute GradFlow reads, by path
     /// (`/solver@steps`), without the attributes that time the run.
     static func contents(_ path: String) throws -> [String: String] {
@@ -115,13 +127,7 @@ struct InProcessSweepTests {
         /// Starts the sweep, waits for a run's partial file (and `delay` more seconds), sends `signal`, and returns the
         /// exit status.
         func stopped(by signal: Int32, delay: Double = 0) throws -> Int32 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: gradflow)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: folder)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try launchSweep(arguments, in: folder)
             let deadline = Date().addingTimeInterval(60)
             while partials().isEmpty && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             Thread.sleep(forTimeInterval: delay)
@@ -186,13 +192,7 @@ struct InProcessSweepTests {
         func partials() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: sweepFolder)) ?? []).filter { $0.hasSuffix(".h5.partial") }.sorted()
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gradflow)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launchSweep(arguments, in: folder)
         let deadline = Date().addingTimeInterval(60)
         while partials().count < 2 && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         Thread.sleep(forTimeInterval: 0.2)
