@@ -338,6 +338,11 @@ package final class OutputFile {
     package static func checkTarget(_ given: String, overwrite: Bool, inputs: [Input] = [], scanningTemporaries: Bool = true) throws {
         let path = resolvingLink(given)
         guard !path.isEmpty else { throw GradFlowError.fileAccess(path: "\"\"", reason: "the output path is empty") }
+        // A name the rename at the end could not use, or that no message could show on one line: refused before any work.
+        guard !given.hasSuffix("/") else { throw GradFlowError.fileAccess(path: given, reason: "ends with /: an output is a file; give its name") }
+        if let control = PathName.lastComponent(path).unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw GradFlowError.fileAccess(path: path.debugDescription, reason: "its name holds a control character (U+\(String(control.value, radix: 16, uppercase: true))); choose another name")
+        }
         let folder = folder(of: path)
         var isFolder = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder else {

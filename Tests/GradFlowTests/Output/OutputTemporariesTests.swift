@@ -81,4 +81,22 @@ struct OutputTemporariesTests {
         #expect(throws: GradFlowError.self) { try OutputFile.checkTarget(scratch.path("r.h5"), overwrite: true) }
         try OutputFile.checkTarget(scratch.path("r.h5"), overwrite: true, scanningTemporaries: false)
     }
+
+    @Test("an output path ending in / or a name with a control character is refused before any work, in one line")
+    func unusableNamesRefused() throws {
+        let scratch = try Scratch()
+        let file = try scratch.write("cc", "a file, not a folder")
+        for (given, words) in [(file + "/", "ends with /"), (scratch.path("missing") + "/", "ends with /"),
+                               (scratch.path("a\nb.h5"), "control character (U+A)"), (scratch.path("t\tab.h5"), "control character (U+9)")] {
+            #expect {
+                try OutputFile.checkTarget(given, overwrite: true)
+            } throws: { error in
+                guard case let GradFlowError.fileAccess(path, reason) = error else { return false }
+                return reason.contains(words) && !path.contains("\n") && !path.contains("\t")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["cc"])
+        try OutputFile.checkTarget(scratch.path("fine name é.h5"), overwrite: false)
+    }
 }
+
