@@ -56,11 +56,10 @@ struct RunCommand: ParsableCommand {
         defer { reporter.finish() }
         if let resume {
             // Killed between its closing flush and its rename: the whole run is there, to be put in place.
-            if FinishedPartial.isFinished(resume) {
-                let status = (try? TrajectoryFile(path: resume))?.status
+            if let status = FinishedPartial.endedStatus(resume) {
                 let final = try FinishedPartial.finalize(resume)
                 if !output.quiet {
-                    Terminal.print("GradFlow \(GradFlowVersion.string): \(resume) holds a whole run (status \(status?.rawValue ?? "?")), "
+                    Terminal.print("GradFlow \(GradFlowVersion.string): \(resume) holds a whole run (status \(status.rawValue)), "
                                    + "ended before its process could rename it: now \(final)")
                 }
                 if status == .diverged { throw ExitCode(1) }  // as the descent itself ended

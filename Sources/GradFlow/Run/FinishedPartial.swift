@@ -6,13 +6,16 @@ import FoundationEssentials
 /// done. `gradflow run --resume` and a restarted `gradflow sweep` use it, so that such a run is never stuck under
 /// its partial name.
 public enum FinishedPartial {
-    /// Whether `path` is a partial file, not held by a running process, whose run had ended (false for anything
-    /// that is not a readable trajectory file).
-    public static func isFinished(_ path: String) -> Bool {
+    /// The final status (`completed` or `diverged`) of the run in `path`, when it is a partial file, not held by a
+    /// running process, whose run had ended; nil otherwise (also for anything that is not a readable trajectory file).
+    public static func endedStatus(_ path: String) -> RunStatus? {
         guard path.hasSuffix(OutputFile.partialSuffix), FileManager.default.fileExists(atPath: path), !OutputFile.isLocked(path),
-              let status = (try? TrajectoryFile(path: path))?.status else { return false }
-        return status == .completed || status == .diverged
+              let status = (try? TrajectoryFile(path: path))?.status, status == .completed || status == .diverged else { return nil }
+        return status
     }
+
+    /// Whether `path` is such a partial (`endedStatus` is not nil).
+    public static func isFinished(_ path: String) -> Bool { endedStatus(path) != nil }
 
     /// Puts the finished partial at its final path (the partial's name without `.partial`), with the commit's
     /// `fsync`s, and returns that path. Refused, with nothing changed, when a file is already there
