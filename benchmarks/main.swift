@@ -11,8 +11,8 @@
 //                       [--sweep-points 1000] [--sweep-seeds 20]
 //                       [--kernels-only]                 (only the kernel figures of the selected cases, no runs)
 //                       [--threads N]                    (cases A–E: `gradflow run --threads N`, the peers with OPENBLAS_NUM_THREADS=N)
-// (S: the sweep figures, T: the start-up figures; SweepFigures.swift; I: instruction counts under valgrind, not in the
-//  default set: InstructionFigures.swift)
+// (S: the sweep figures, T: the start-up figures; SweepFigures.swift; not in the default set: I, instruction counts
+//  under valgrind, InstructionFigures.swift; K, the Jacobi/Lanczos crossover of the Lemma 2 triplets, TripletFigures.swift)
 import Foundation
 import CVectorKernels
 import GradFlow
@@ -294,6 +294,10 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
 if selected.contains("S") {
     figures["sweeps"] = try SweepFigures.measure(gradflow: gradflow, baseline: startupBaseline, workdir: workdir, cores: host.activeProcessorCount,
                                                  flowPoints: sweepPoints, descentSeeds: sweepSeeds, say: say)
+    try writeJSON()
+}
+if selected.contains("K") {
+    figures["top_singular_triplet"] = try TripletFigures.measure(say: say)
     try writeJSON()
 }
 if selected.contains("I") {

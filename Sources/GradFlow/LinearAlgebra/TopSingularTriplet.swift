@@ -17,10 +17,12 @@ public struct TopSingularTriplet: Sendable {
     /// A certified bound on the sine of the angle between the iterated vector and the exact top singular
     /// vector (Davis–Kahan); 0 for the LAPACK path.
     public var angleBound: Double
-    /// Lanczos steps taken (0: LAPACK `dgesdd` computed the triplet).
+    /// Lanczos steps taken (0: a direct method, `dgesdd` or Jacobi, computed the triplet).
     public var lanczosSteps: Int
     /// Whether LAPACK computed the triplet (first call, or the iteration did not certify in time).
     public var usedLAPACK: Bool
+    /// Whether one-sided Jacobi (`JacobiSVD`) computed it (min(m, n) ≤ `TopSingularTripletSolver.directLimit`).
+    public var usedJacobi: Bool = false
 }
 
 /// Warm-started, certified Lanczos for the top singular triplet of an m×n row-major matrix W that changes
@@ -49,7 +51,16 @@ public struct TopSingularTriplet: Sendable {
 /// once a layer is near rank one, 15–25 steps while it is still Gaussian-like (flat spectrum, relative gap ≈ 0.1),
 /// against O(mn·k) for `dgesdd` with vectors. Memory: two copies of W and `maxSteps`·k doubles of basis,
 /// allocated once.
+///
+/// **Small layers.** When k ≤ `directLimit` every call is a one-sided Jacobi SVD (`JacobiSVD`) instead: exact to
+/// rounding like the LAPACK path (both bounds 0), stateless, and cheaper there than the iteration's fixed costs
+/// (case A's 5-wide layers: 36 k instructions per Lanczos call, most of them in `dsterf`/`dstein` and BLAS call
+/// overheads on 5-vectors).
 public final class TopSingularTripletSolver {
+    /// The largest min(rows, columns) computed by Jacobi rather than warm Lanczos (`JacobiSVD`'s O(k²·max(m, n))
+    /// sweeps against the iteration's fixed costs, both warm-started along a slowly drifting square matrix:
+    /// measured in `gradflow-bench --cases K`).
+    public static let directLimit = 10
     public let rows: Int
     public let columns: Int
     /// The Lanczos steps allowed before falling back to LAPACK.
@@ -78,13 +89,17 @@ public final class TopSingularTripletSolver {
     private var other: UnsafeMutablePointer<Double> { otherBuffer.pointer }
     private var coefficients: UnsafeMutablePointer<Double> { coefficientBuffer.pointer }
     private var alpha: [Double], beta: [Double]
+    /// The direct method for k ≤ `directLimit`, and its vectors.
+    private let jacobi: JacobiSVD?
+    private let leftBuffer: AlignedBuffer, rightBuffer: AlignedBuffer
     /// `dstevr`'s arrays, allocated once.
     private var diagonal: [Double], offDiagonal: [Double], ritzWork: [Double], ritzIntegerWork: [Int32]
 
     /// - Parameters:
     ///   - maxSteps: Lanczos steps before falling back to LAPACK (at most min(rows, columns)).
     ///   - angleTolerance: the certified sine of the angle error that a warm result must reach.
-    public init(rows: Int, columns: Int, maxSteps: Int = 32, angleTolerance: Double = 1e-10) {
+    ///   - directLimit: Jacobi computes every call when min(rows, columns) is at most this (0: never).
+    public init(rows: Int, columns: Int, maxSteps: Int = 32, angleTolerance: Double = 1e-10, directLimit: Int = TopSingularTripletSolver.directLimit) {
         precondition(rows >= 1 && columns >= 1)
         self.rows = rows
         self.columns = columns
@@ -108,17 +123,26 @@ public final class TopSingularTripletSolver {
         beta = []
         alpha.reserveCapacity(self.maxSteps)
         beta.reserveCapacity(self.maxSteps)
+        jacobi = k <= directLimit ? JacobiSVD(rows: rows, columns: columns) : nil
+        leftBuffer = AlignedBuffer(count: jacobi == nil ? 0 : rows)
+        rightBuffer = AlignedBuffer(count: jacobi == nil ? 0 : columns)
     }
 
     /// Forgets the previous matrix: the next call uses LAPACK.
     public func reset() { hasPrevious = false }
 
-    /// The length of `state()`: min(rows, columns) + 3.
-    public var stateCount: Int { k + 3 }
+    /// The length of `state()`: min(rows, columns) + 3, and k² more with Jacobi.
+    public var stateCount: Int { k + 3 + (jacobi == nil ? 0 : k * k) }
     /// What the next call depends on besides the matrix it is given and the previous matrix:
-    /// `[has a previous matrix (0 or 1), the bound on its σ_2, its Lanczos steps, its top vector (k)]`.
+    /// `[has a previous matrix (0 or 1), the bound on its σ_2, its Lanczos steps, its top vector (k)]`, and with
+    /// Jacobi its rotation Q (k², the warm start).
     public func state() -> [Double] {
-        [hasPrevious ? 1 : 0, secondBound, Double(previousSteps)] + Array(UnsafeBufferPointer(start: start, count: k))
+        var state: [Double] = [hasPrevious ? 1 : 0, secondBound, Double(previousSteps)] + Array(UnsafeBufferPointer(start: start, count: k))
+        if let jacobi {
+            let rotation = jacobi.rotationState
+            state += rotation.count == k * k ? rotation : [Double](repeating: 0, count: k * k)
+        }
+        return state
     }
     /// Restores `state()` as it was after a call on the matrix `previous` (row-major, rows×columns): the next
     /// call then gives the same bits as it would have after that call.
@@ -129,6 +153,10 @@ public final class TopSingularTripletSolver {
         secondBound = s[1]
         previousSteps = Int(s[2])
         for i in 0..<k { start[i] = s[3 + i] }
+        if let jacobi {
+            let rotation = s[(3 + k)...]
+            if hasPrevious { jacobi.restore(rotation: rotation) } else { jacobi.restore(rotation: []) }
+        }
         var i = 0
         for value in matrix { previous.pointer[i] = value; i += 1 }
     }
@@ -148,6 +176,7 @@ public final class TopSingularTripletSolver {
     /// The top singular triplet of the row-major `rows`×`columns` matrix at `w`.
     public func solve(_ matrix: UnsafePointer<Double>) throws -> TopSingularTriplet {
         calls += 1
+        if let jacobi, let result = direct(jacobi, matrix) { return result }
         let count = rows * columns
         current.pointer.update(from: matrix, count: count)
         let w = UnsafePointer(current.pointer)
@@ -157,6 +186,26 @@ public final class TopSingularTripletSolver {
             return result
         }
         return try lapack(w)
+    }
+
+    /// The Jacobi triplet (nil if its sweeps did not converge: LAPACK then computes it). Leaves the state as the
+    /// LAPACK path does, so that `state()` means the same whichever computed the last call.
+    private func direct(_ jacobi: JacobiSVD, _ w: UnsafePointer<Double>) -> TopSingularTriplet? {
+        // Squared norms must neither overflow nor underflow: far outside [1e-100, 1e100], LAPACK (which scales).
+        var largest = 0.0
+        for i in 0..<(rows * columns) { largest = max(largest, abs(w[i])) }
+        guard largest == 0 || (largest >= 1e-100 && largest <= 1e100) else { return nil }
+        let u = leftBuffer.pointer, v = rightBuffer.pointer
+        let top = jacobi.decompose(w, u: u, v: v, warm: hasPrevious)
+        guard top.converged, top.sigmaSquared.isFinite, top.residualSquared.isFinite else { return nil }
+        previous.pointer.update(from: w, count: rows * columns)
+        hasPrevious = true
+        secondBound = top.secondSingularValue + 8 * Double(k) * Double.ulpOfOne * top.sigmaSquared.squareRoot()
+        previousSteps = 0
+        start.update(from: k == columns ? UnsafePointer(v) : UnsafePointer(u), count: k)
+        return TopSingularTriplet(sigmaSquared: top.sigmaSquared, residualSquared: top.residualSquared,
+                                  u: Array(UnsafeBufferPointer(start: u, count: rows)), v: Array(UnsafeBufferPointer(start: v, count: columns)),
+                                  eigenvalueBound: 0, angleBound: 0, lanczosSteps: 0, usedLAPACK: false, usedJacobi: true)
     }
 
     private func lapack(_ w: UnsafePointer<Double>) throws -> TopSingularTriplet {
