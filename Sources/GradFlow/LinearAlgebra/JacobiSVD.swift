@@ -49,9 +49,15 @@ package final class JacobiSVD {
         scratch = AlignedBuffer(count: k * length)
     }
 
-    /// The previous call's Q (k×k row-major), the warm start of the next call; empty before the first call.
-    package var rotationState: [Double] { hasRotation ? rotation.array : [] }
-    /// Restores `rotationState` (ignored unless it has k² entries).
+    /// Appends the previous call's Q (k×k row-major, the warm start of the next call; zeros before the first call).
+    package func appendRotation(to state: inout [Double]) {
+        if hasRotation {
+            state.append(contentsOf: UnsafeBufferPointer(start: rotation.pointer, count: k * k))
+        } else {
+            state.append(contentsOf: repeatElement(0, count: k * k))
+        }
+    }
+    /// Restores what `appendRotation` appended (ignored unless it has k² entries).
     package func restore(rotation values: ArraySlice<Double>) {
         guard values.count == k * k else { hasRotation = false; return }
         var i = 0
@@ -83,6 +89,8 @@ package final class JacobiSVD {
         package var residualSquared: Double
         package var secondSingularValue: Double
         package var converged: Bool
+        /// Sweeps made, the last one without a rotation.
+        package var sweeps: Int
     }
 
     /// Decomposes the row-major `rows`×`columns` matrix at `w`; the top singular vectors go to `u` (length
@@ -176,6 +184,7 @@ package final class JacobiSVD {
             long.update(repeating: 0, count: l)
             long[0] = 1
         }
-        return Top(sigmaSquared: norm[top], residualSquared: total, secondSingularValue: second.squareRoot(), converged: converged)
+        return Top(sigmaSquared: norm[top], residualSquared: total, secondSingularValue: second.squareRoot(), converged: converged,
+                   sweeps: sweep)
     }
 }

@@ -137,12 +137,19 @@ public final class TopSingularTripletSolver {
     /// `[has a previous matrix (0 or 1), the bound on its σ_2, its Lanczos steps, its top vector (k)]`, and with
     /// Jacobi its rotation Q (k², the warm start).
     public func state() -> [Double] {
-        var state: [Double] = [hasPrevious ? 1 : 0, secondBound, Double(previousSteps)] + Array(UnsafeBufferPointer(start: start, count: k))
-        if let jacobi {
-            let rotation = jacobi.rotationState
-            state += rotation.count == k * k ? rotation : [Double](repeating: 0, count: k * k)
-        }
+        var state: [Double] = []
+        state.reserveCapacity(stateCount)
+        appendState(to: &state)
         return state
+    }
+
+    /// Appends `state()` to `state` (a monitor's resume state is saved with every output row: no intermediate arrays).
+    public func appendState(to state: inout [Double]) {
+        state.append(hasPrevious ? 1 : 0)
+        state.append(secondBound)
+        state.append(Double(previousSteps))
+        state.append(contentsOf: UnsafeBufferPointer(start: start, count: k))
+        jacobi?.appendRotation(to: &state)
     }
     /// Restores `state()` as it was after a call on the matrix `previous` (row-major, rows×columns): the next
     /// call then gives the same bits as it would have after that call.

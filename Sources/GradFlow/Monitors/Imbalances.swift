@@ -16,15 +16,35 @@ public struct Imbalances: Sendable {
         initialImbalances = shape.depth < 2 ? [] : (1..<shape.depth).map { Self.imbalance(initialWeights, shape: shape, k: $0).matrix }
     }
 
+    /// Layers whose sizes are all at most this use plain loops instead of `dsyrk`.
+    static let smallLimit = 16
+
     /// `D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1}` and the Frobenius norms of its two terms.
     public static func imbalance(_ theta: [Double], shape: NetworkShape, k: Int) -> (matrix: [Double], scale: Double) {
         let m = shape.rows(k)
         var first = [Double](repeating: 0, count: m * m), second = [Double](repeating: 0, count: m * m)
+        let n = shape.columns(k), below = shape.rows(k + 1)
         theta.withUnsafeBufferPointer { t in
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(shape.columns(k)), 1,
-                        t.baseAddress! + shape.offset(k), Int32(shape.columns(k)), 0, &first, Int32(m))
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(shape.rows(k + 1)), 1,
-                        t.baseAddress! + shape.offset(k + 1), Int32(m), 0, &second, Int32(m))
+            let a = t.baseAddress! + shape.offset(k), b = t.baseAddress! + shape.offset(k + 1)
+            if max(m, n, below) <= smallLimit {
+                // Small layers: the upper triangles by plain loops (OpenBLAS's call overhead is most of a 5×5
+                // product's cost; this runs at every output time).
+                first.withUnsafeMutableBufferPointer { f in second.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<m {
+                        for j in i..<m {
+                            var s = 0.0
+                            for c in 0..<n { s += a[i * n + c] * a[j * n + c] }
+                            f[i * m + j] = s
+                            var r = 0.0
+                            for c in 0..<below { r += b[c * m + i] * b[c * m + j] }
+                            g[i * m + j] = r
+                        }
+                    }
+                } }
+            } else {
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(n), 0, &first, Int32(m))
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(m), Int32(below), 1, b, Int32(m), 0, &second, Int32(m))
+            }
         }
         // D_k (mirrored from the upper triangles) and the two terms' Frobenius norms, in one pass without
         // bounds checks (this runs at every output time).

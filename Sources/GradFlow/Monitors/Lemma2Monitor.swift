@@ -76,7 +76,13 @@ public final class Lemma2Monitor: Monitor {
 
     /// Per layer: the warm-started solver's state (`TopSingularTripletSolver.state`).
     public var resumeStateCount: Int { workspace?.solvers.map(\.stateCount).reduce(0, +) ?? 0 }
-    public func resumeState() -> [Double] { workspace?.solvers.flatMap { $0.state() } ?? [] }
+    public func resumeState() -> [Double] {
+        guard let workspace else { return [] }
+        var state: [Double] = []
+        state.reserveCapacity(resumeStateCount)
+        for solver in workspace.solvers { solver.appendState(to: &state) }
+        return state
+    }
     public func restore(_ state: ArraySlice<Double>, weights: [Double]) {
         guard let workspace else { return }
         var offset = state.startIndex

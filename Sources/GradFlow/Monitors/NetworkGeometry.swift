@@ -26,6 +26,10 @@ public struct NetworkGeometry: Sendable {
         precondition(network.isScalarLinear, "NetworkGeometry needs a scalar-output linear network")
         let shape = network.shape, L = shape.depth, d = shape.inputDimension
         dimension = d
+        if (shape.widths.max() ?? 0) <= Self.smallLimit {
+            (suffix, suffixNormsSquared, prefixGrams, kernel, kernelLambdaMax) = Self.small(theta, shape: shape, projection: network.projection!)
+            return
+        }
         // Every BLAS operand in 64-byte-aligned storage, for reproducible bits (see `AlignedBuffer`).
         let weights = AlignedBuffer(theta)
         var b = [AlignedBuffer](repeating: AlignedBuffer(count: 0), count: L + 1)
@@ -59,6 +63,76 @@ public struct NetworkGeometry: Sendable {
         self.kernel = kernel.array
         prefixGrams = grams
         kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel.array, order: d).last ?? 0
+    }
+
+    /// Networks whose widths are all at most this are computed by plain loops (`small`).
+    static let smallLimit = 16
+
+    /// The same quantities for small networks (every width ≤ `smallLimit`): plain loops instead of BLAS calls,
+    /// whose fixed costs are most of a 5×5 product's, and λ_max(K) as K's top singular value by one-sided Jacobi
+    /// (`JacobiSVD`; K is positive semidefinite, so σ_1(K) = λ_max(K), to the same rounding level as `dsyevr`).
+    private static func small(_ theta: [Double], shape: NetworkShape, projection: [Double])
+        -> ([[Double]], [Double], [[Double]], [Double], Double)
+    {
+        let L = shape.depth, d = shape.inputDimension, widest = shape.widths.max() ?? 0
+        var suffix = [[Double]](repeating: [], count: L + 1), norms = [Double](repeating: 0, count: L + 1)
+        var grams: [[Double]] = []
+        grams.reserveCapacity(L)
+        var kernel = [Double](repeating: 0, count: d * d)
+        // Scratch: the current and next prefix A_k (at most widest × d each) and one Gram.
+        var scratch = [Double](repeating: 0, count: 2 * widest * d + d * d)
+        theta.withUnsafeBufferPointer { t in scratch.withUnsafeMutableBufferPointer { buffer in kernel.withUnsafeMutableBufferPointer { kk in
+            let w = t.baseAddress!, K = kk.baseAddress!
+            var prefix = buffer.baseAddress!, next = prefix + widest * d
+            let gram = next + widest * d
+            var b = projection
+            norms[L] = b.reduce(0) { $0 + $1 * $1 }
+            suffix[L] = b
+            for k in stride(from: L, through: 1, by: -1) {
+                let m = shape.rows(k), n = shape.columns(k), block = w + shape.offset(k)
+                var out = [Double](repeating: 0, count: n)
+                out.withUnsafeMutableBufferPointer { o in b.withUnsafeBufferPointer { c in
+                    for r in 0..<m {
+                        let x = c[r]
+                        for j in 0..<n { o[j] += block[r * n + j] * x }
+                    }
+                } }
+                var square = 0.0
+                for x in out { square += x * x }
+                norms[k - 1] = square
+                suffix[k - 1] = out
+                b = out
+            }
+            prefix.update(repeating: 0, count: d * d)  // A_1 = I_d
+            for i in 0..<d { prefix[i * d + i] = 1 }
+            for k in 1...L {
+                let rows = shape.columns(k), c = norms[k]
+                for i in 0..<d {
+                    for j in i..<d {
+                        var s = 0.0
+                        for r in 0..<rows { s += prefix[r * d + i] * prefix[r * d + j] }
+                        gram[i * d + j] = s
+                        gram[j * d + i] = s
+                    }
+                }
+                for i in 0..<(d * d) { K[i] += c * gram[i] }
+                grams.append(Array(UnsafeBufferPointer(start: gram, count: d * d)))
+                if k < L {
+                    let m = shape.rows(k), block = w + shape.offset(k)
+                    next.update(repeating: 0, count: m * d)
+                    for r in 0..<m {
+                        for col in 0..<rows {
+                            let x = block[r * rows + col]
+                            for j in 0..<d { next[r * d + j] += x * prefix[col * d + j] }
+                        }
+                    }
+                    swap(&prefix, &next)
+                }
+            }
+        } } }
+        var u = [Double](repeating: 0, count: d), v = [Double](repeating: 0, count: d)
+        let top = kernel.withUnsafeBufferPointer { JacobiSVD(rows: d, columns: d).decompose($0.baseAddress!, u: &u, v: &v) }
+        return (suffix, norms, grams, kernel, top.sigmaSquared.squareRoot())
     }
 
     /// `‖A_k‖_2² = λ_max(A_kᵀA_k)`, k = 1…L (index k − 1): L symmetric d×d eigenvalue problems (`dsyevr`).

@@ -11,9 +11,10 @@ struct MonitorTests {
         return g
     }
 
-    @Test("conservation drift equals a loop computation of D_k")
-    func conservationDrift() throws {
-        let shape = try NetworkShape(widths: [4, 3, 5, 2, 1])
+    /// Both paths of `Imbalances`: plain loops for small layers, `dsyrk` above 16.
+    @Test("conservation drift equals a loop computation of D_k", arguments: [[4, 3, 5, 2, 1], [20, 18, 17, 1], [16, 16, 17, 16, 1]])
+    func conservationDrift(widths: [Int]) throws {
+        let shape = try NetworkShape(widths: widths)
         var rng = GaussianGenerator(seed: 4)
         let a = rng.gaussians(shape.parameterCount), b = rng.gaussians(shape.parameterCount)
         let monitor = Imbalances(initialWeights: a, shape: shape)
@@ -55,10 +56,12 @@ struct MonitorTests {
         #expect(abs(monitor.epsilon - zip(monitor.tau, monitor.delta).map { abs($0) + 2 * $1 }.reduce(0, +)) < 1e-14)
     }
 
+    /// Both paths of `NetworkGeometry`: plain loops and Jacobi for widths ≤ 16, BLAS and `dsyevr` above.
     @Test("the tangent kernel K satisfies ‖∇R‖² = gᵀKg, and the PL ratio lies in its band")
     func tangentKernelAndPLBand() throws {
         let problem = try Fixtures.problem(samples: 12, dimension: 4)
-        for (network, theta) in [try Fixtures.fullyConnected([4, 3, 5, 1], scale: 0.7), try Fixtures.residual(dimension: 4, depth: 3)] {
+        for (network, theta) in [try Fixtures.fullyConnected([4, 3, 5, 1], scale: 0.7), try Fixtures.residual(dimension: 4, depth: 3),
+                                 try Fixtures.fullyConnected([4, 18, 17, 1], scale: 0.3)] {
             let risk = DeepLinearRisk(network: network, problem: problem)
             let geometry = try NetworkGeometry(weights: theta, network: network)
             let w = Reference.endToEnd(theta, shape: network.shape, p: network.projection!)
@@ -71,6 +74,33 @@ struct MonitorTests {
             let rho = e.gradientNormSquared / e.excessRisk
             #expect(4 * problem.lambdaMin * geometry.suffixNormsSquared[1] <= rho * (1 + 1e-12))
             #expect(rho <= 4 * problem.lambdaMax * geometry.kernelLambdaMax * (1 + 1e-12))
+            let top = try LAPACK.symmetricEigenvalues(geometry.kernel, order: d).last!
+            #expect(abs(geometry.kernelLambdaMax - top) <= 1e-13 * top)
+            // K = Σ_k ‖b_k‖² A_kᵀA_k from loops over the layers (A_k = W_{k−1}⋯W_1, b_k = W_{k+1}ᵀ⋯W_Lᵀp).
+            let shape = network.shape
+            var kernel = [Double](repeating: 0, count: d * d)
+            var prefix = [Double](repeating: 0, count: d * d)
+            for i in 0..<d { prefix[i * d + i] = 1 }
+            for k in 1...shape.depth {
+                var b = network.projection!
+                for j in stride(from: shape.depth, to: k, by: -1) {
+                    let w = Array(theta[shape.range(j)]), m = shape.rows(j), n = shape.columns(j)
+                    b = (0..<n).map { c in (0..<m).map { w[$0 * n + c] * b[$0] }.reduce(0, +) }
+                }
+                let c = b.map { $0 * $0 }.reduce(0, +), rows = shape.columns(k)
+                for i in 0..<d {
+                    for j in 0..<d {
+                        var s = 0.0
+                        for r in 0..<rows { s += prefix[r * d + i] * prefix[r * d + j] }
+                        kernel[i * d + j] += c * s
+                    }
+                }
+                let w = Array(theta[shape.range(k)]), m = shape.rows(k)
+                var next = [Double](repeating: 0, count: m * d)
+                for r in 0..<m { for j in 0..<d { for c in 0..<rows { next[r * d + j] += w[r * rows + c] * prefix[c * d + j] } } }
+                prefix = next
+            }
+            for i in 0..<(d * d) { #expect(abs(geometry.kernel[i] - kernel[i]) <= 1e-12 * top) }
         }
     }
 
