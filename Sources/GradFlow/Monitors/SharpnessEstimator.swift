@@ -94,17 +94,17 @@ public final class SharpnessEstimator {
         var q = rng.gaussians(p)
         deflate(&q)
         if var combined = start, combined.count == p {
-            let topNorm = cblas_dnrm2(Int32(p), combined, 1)
+            let topNorm = euclideanNorm(combined)
             if topNorm > 0 { cblas_dscal(Int32(p), 1 / topNorm, &combined, 1) }
             if let bottom = startBottom, bottom.count == p {
-                let bottomNorm = cblas_dnrm2(Int32(p), bottom, 1)
+                let bottomNorm = euclideanNorm(bottom)
                 if bottomNorm > 0 { cblas_daxpy(Int32(p), 1 / bottomNorm, bottom, 1, &combined, 1) }
             }
-            let startNorm = cblas_dnrm2(Int32(p), combined, 1), randomNorm = cblas_dnrm2(Int32(p), q, 1)
+            let startNorm = euclideanNorm(combined), randomNorm = euclideanNorm(q)
             if startNorm > 0 { q = zip(combined, q).map { $0 + 1e-3 * startNorm / randomNorm * $1 } }
         }
         deflate(&q)
-        let qNorm = cblas_dnrm2(Int32(p), q, 1)
+        let qNorm = euclideanNorm(q)
         cblas_dscal(Int32(p), 1 / qNorm, &q, 1)
         theta.withUnsafeBufferPointer { risk.linearize(at: $0) }
 
@@ -144,7 +144,7 @@ public final class SharpnessEstimator {
             // √ε, and again at the next step. The basis stays semi-orthogonal (|q_iᵀq_k| ≤ √ε), which keeps the
             // Ritz values and the residual estimates β_j|s_i[j]| accurate to O(ε‖H‖) (Simon's theorem), at a
             // fraction of full reorthogonalisation's 4jP flops per step.
-            let raw = cblas_dnrm2(Int32(p), v, 1)
+            let raw = euclideanNorm(v)
             normEstimate = max(normEstimate, abs(a) + raw + (j > 0 ? beta[j - 1] : 0))
             var reorthogonalise = reorthogonaliseNext
             if raw > 0 {
@@ -171,7 +171,7 @@ public final class SharpnessEstimator {
                     for _ in 0..<2 {
                         cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(j + 1), Int32(p), 1, b.baseAddress!, Int32(p), v, 1, 0, &h, 1)
                         cblas_dgemv(CblasRowMajor, CblasTrans, Int32(j + 1), Int32(p), -1, b.baseAddress!, Int32(p), h, 1, 1, &v, 1)
-                        let after = cblas_dnrm2(Int32(p), v, 1)
+                        let after = euclideanNorm(v)
                         if after >= 0.5.squareRoot() * before { break }
                         before = after
                     }
@@ -181,7 +181,7 @@ public final class SharpnessEstimator {
             next[j + 1] = 1
             swap(&omegaPrevious, &omega)
             swap(&omega, &next)
-            let bj = cblas_dnrm2(Int32(p), v, 1)
+            let bj = euclideanNorm(v)
             let n = j + 1
             // The two extreme Ritz pairs of T_n: eigenvalues by bisection and the two eigenvectors by inverse
             // iteration (O(n) per check, against O(n³) for all eigenvectors): check every step up to 60, then every 5.

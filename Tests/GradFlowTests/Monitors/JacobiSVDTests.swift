@@ -1,3 +1,4 @@
+import COpenBLAS
 import GradFlow
 import Testing
 
@@ -102,5 +103,24 @@ struct JacobiSVDTests {
         let large = TopSingularTripletSolver(rows: TopSingularTripletSolver.directLimit + 1, columns: TopSingularTripletSolver.directLimit + 1)
         let square = rng.gaussians(large.rows * large.columns)
         #expect(try !square.withUnsafeBufferPointer { try large.solve($0.baseAddress!) }.usedJacobi)
+    }
+}
+
+/// `euclideanNorm` (√(xᵀx) by `ddot`, `dnrm2` at the extremes) against `dnrm2` and exact values.
+@Suite("Euclidean norm by ddot, dnrm2 at the extremes")
+struct EuclideanNormTests {
+    @Test("agrees with dnrm2 to n·ε, and is exact at the extremes where ddot would overflow or underflow")
+    func norms() {
+        var rng = GaussianGenerator(seed: 12)
+        for n in [1, 7, 1000, 22_550] {
+            let x = rng.gaussians(n)
+            let reference = cblas_dnrm2(Int32(n), x, 1)
+            #expect(abs(euclideanNorm(x) - reference) <= Double(n) * Double.ulpOfOne * reference)
+        }
+        #expect(abs(euclideanNorm([3e200, 4e200]) / 5e200 - 1) <= 1e-15)  // xᵀx overflows: dnrm2
+        #expect(abs(euclideanNorm([3e-200, 4e-200]) / 5e-200 - 1) <= 1e-15)  // xᵀx underflows: dnrm2
+        #expect(euclideanNorm([0, 0, 0]) == 0)
+        #expect(euclideanNorm([]) == 0)
+        #expect(euclideanNorm([1, .nan]).isNaN)
     }
 }
