@@ -1,4 +1,5 @@
 #include "terminal.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,7 +7,22 @@
 
 static volatile sig_atomic_t received_signal = 0;
 
-void gf_write_stdout(const char *s) { fputs(s, stdout); fflush(stdout); }
+static int stdout_errno = 0;
+
+static void note_stdout_failure(void) {
+    if (!stdout_errno) stdout_errno = errno ? errno : EIO;
+    clearerr(stdout);
+}
+
+void gf_write_stdout(const char *s) {
+    if (fputs(s, stdout) < 0 || fflush(stdout) != 0) note_stdout_failure();
+}
+
+int gf_stdout_error(void) {
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) note_stdout_failure();
+    return stdout_errno;
+}
 void gf_write_stderr(const char *s) { fputs(s, stderr); fflush(stderr); }
 int gf_stderr_is_terminal(void) { return isatty(fileno(stderr)); }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CFileSystem
 import CStartup
+import CTerminal
 import Glibc
 import GradFlow
 
@@ -30,11 +31,13 @@ enum Main {
             let arguments = RecordingOptions.completingSaveWeights(Array(CommandLine.arguments.dropFirst()))
             var command = try parseSubcommandDirectly(arguments) ?? GradFlowCommand.parseAsRoot(arguments)
             try command.run()
+            checkStandardOutput()
         } catch let error as GradFlowError {
             report(error)
         } catch let error as UsageError {
             report(error)
         } catch let code as ExitCode {
+            if code == .success { checkStandardOutput() }
             Glibc.exit(code.rawValue)
         } catch {
             // A command's validate() refused its options: reported as if run() had thrown it.
@@ -60,6 +63,16 @@ enum Main {
         // Not the subcommand itself (`run --help` parses as the help command): the root's parse.
         guard let command = try? subcommand.parseAsRoot(Array(arguments.dropFirst())), type(of: command) == subcommand else { return nil }
         return command
+    }
+
+    /// A command that succeeded but whose standard output could not be written (`> /dev/full`, a full disk, a
+    /// closed descriptor) ends with one line on stderr and exit 1: what it printed is lost, even if its files
+    /// are complete. Otherwise returns.
+    static func checkStandardOutput() {
+        let code = gf_stdout_error()
+        guard code != 0 else { return }
+        Terminal.error("cannot write to standard output (\(String(cString: strerror(code))))")
+        Glibc.exit(1)
     }
 
     /// Prints a refusal or failure as one line (library errors with the options the user typed) and exits

@@ -7,6 +7,9 @@
 /// Writes `s` to stdout or stderr and flushes at once.
 void gf_write_stdout(const char *s);
 void gf_write_stderr(const char *s);
+/// The errno of the first failed write to stdout (a full disk, a closed file), flushing what is buffered
+/// first; 0 when every write so far reached it.
+int gf_stdout_error(void);
 /// Whether stderr is a terminal (progress lines are then overwritten in place).
 int gf_stderr_is_terminal(void);
 

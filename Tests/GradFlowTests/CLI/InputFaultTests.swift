@@ -998,4 +998,35 @@ struct HostileInputTests {
             }
         }
     }
+
+    // MARK: Standard output that cannot be written
+
+    /// `gradflow … > /dev/full`: the summary is lost, so the command says so (one line, exit 1) instead of exiting
+    /// 0; the run's file is complete and in place. `inspect`, which only prints, fails the same way.
+    @Test("standard output on a full device: one line and exit 1, the run's file kept")
+    func fullStandardOutput() throws {
+        let scratch = try Scratch(), output = scratch.path("r.h5")
+        func run(_ arguments: [String], into sink: String = "/dev/full") throws -> (status: Int32, stderr: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Fault.gradflow)
+            process.arguments = arguments
+            process.standardOutput = FileHandle(forWritingAtPath: sink)
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit)
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        for arguments in [["run", "--depth", "2", "--samples", "10", "--input-dim", "2", "-o", output], ["inspect", output]] {
+            let (status, stderr) = try run(arguments)
+            #expect(status == 1, "\(arguments[0]): exit \(status): \(stderr)")
+            #expect(stderr.split(separator: "\n").filter { $0.hasPrefix("gradflow: error: ") }
+                .map { $0.contains("cannot write to standard output (No space left on device)") } == [true], "\(stderr)")
+            #expect(try TrajectoryFile(path: output).status == .completed)
+        }
+        // A sink that takes the output: exit 0.
+        #expect(try run(["inspect", output], into: "/dev/null").status == 0)
+    }
 }
