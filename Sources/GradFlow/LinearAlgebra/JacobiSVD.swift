@@ -25,7 +25,7 @@ package final class JacobiSVD {
     package let k: Int, length: Int
     /// The k vectors x_i (each of length ℓ, contiguous), rotated in place.
     private let vectors: AlignedBuffer
-    /// Q, k×k row-major: Q[r * k + i] is row r of column i.
+    /// Q, k×k, by columns: column i is `rotation.pointer + i·k` (each rotation updates two contiguous columns).
     private let rotation: AlignedBuffer
     /// ‖x_i‖², recomputed exactly at every sweep.
     private let norms: AlignedBuffer
@@ -49,7 +49,7 @@ package final class JacobiSVD {
         scratch = AlignedBuffer(count: k * length)
     }
 
-    /// Appends the previous call's Q (k×k row-major, the warm start of the next call; zeros before the first call).
+    /// Appends the previous call's Q (k×k by columns, the warm start of the next call; zeros before the first call).
     package func appendRotation(to state: inout [Double]) {
         if hasRotation {
             state.append(contentsOf: UnsafeBufferPointer(start: rotation.pointer, count: k * k))
@@ -67,18 +67,20 @@ package final class JacobiSVD {
 
     /// Modified Gram–Schmidt on Q's columns, in place; false (Q unusable) if a column vanishes or is not finite.
     private func orthonormalizeRotation() -> Bool {
-        let q = rotation.pointer
+        let q = rotation.pointer, k = self.k
         for i in 0..<k {
+            let qi = q + i &* k
             for j in 0..<i {
+                let qj = q + j &* k
                 var d = 0.0
-                for r in 0..<k { d += q[r * k + j] * q[r * k + i] }
-                for r in 0..<k { q[r * k + i] -= d * q[r * k + j] }
+                for r in 0..<k { d += qj[r] * qi[r] }
+                for r in 0..<k { qi[r] -= d * qj[r] }
             }
             var s = 0.0
-            for r in 0..<k { s += q[r * k + i] * q[r * k + i] }
+            for r in 0..<k { s += qi[r] * qi[r] }
             guard s.isFinite, s > 0.25 else { return false }
             let scale = 1 / s.squareRoot()
-            for r in 0..<k { q[r * k + i] *= scale }
+            for r in 0..<k { qi[r] *= scale }
         }
         return true
     }
@@ -112,35 +114,39 @@ package final class JacobiSVD {
             y.update(from: x, count: k * l)
             x.update(repeating: 0, count: k * l)
             for i in 0..<k {
+                let xi = x + i &* l, qi = q + i &* k
                 for j in 0..<k {
-                    let c = q[j * k + i]
-                    for r in 0..<l { x[i * l + r] += c * y[j * l + r] }
+                    let c = qi[j], yj = y + j &* l
+                    for r in 0..<l { xi[r] += c * yj[r] }
                 }
             }
         } else {
             q.update(repeating: 0, count: k * k)
-            for i in 0..<k { q[i * k + i] = 1 }
+            for i in 0..<k { q[i &* k &+ i] = 1 }
         }
         hasRotation = true
-        let tolerance = Double(l).squareRoot() * Double.ulpOfOne
+        let tolerance = Double(l).squareRoot() * Double.ulpOfOne, squaredTolerance = tolerance * tolerance
         var converged = k == 1
         var sweep = 0
         while !converged && sweep < Self.maxSweeps {
             sweep += 1
             for i in 0..<k {
+                let xi = x + i &* l
                 var s = 0.0
-                for r in 0..<l { s += x[i * l + r] * x[i * l + r] }
+                for r in 0..<l { s += xi[r] * xi[r] }
                 norm[i] = s
             }
             var rotated = false
             for i in 0..<(k - 1) {
+                let xi = x + i &* l, qi = q + i &* k
                 for j in (i + 1)..<k {
                     let a = norm[i], b = norm[j]
                     guard a > 0, b > 0 else { continue }
-                    let xi = x + i * l, xj = x + j * l
+                    let xj = x + j &* l, qj = q + j &* k
                     var g = 0.0
                     for r in 0..<l { g += xi[r] * xj[r] }
-                    guard abs(g) > tolerance * (a * b).squareRoot() else { continue }
+                    // |g| > tolerance·√(ab), without the square root.
+                    guard g * g > squaredTolerance * a * b else { continue }
                     rotated = true
                     let zeta = (b - a) / (2 * g)
                     let t = (zeta >= 0 ? 1.0 : -1.0) / (abs(zeta) + (1 + zeta * zeta).squareRoot())
@@ -151,9 +157,9 @@ package final class JacobiSVD {
                         xj[r] = s * p + c * o
                     }
                     for r in 0..<k {
-                        let p = q[r * k + i], o = q[r * k + j]
-                        q[r * k + i] = c * p - s * o
-                        q[r * k + j] = s * p + c * o
+                        let p = qi[r], o = qj[r]
+                        qi[r] = c * p - s * o
+                        qj[r] = s * p + c * o
                     }
                     norm[i] = a - t * g
                     norm[j] = b + t * g
@@ -164,8 +170,9 @@ package final class JacobiSVD {
         // Exact norms of the converged vectors; the top one and the sum of the others.
         var top = 0, total = 0.0
         for i in 0..<k {
+            let xi = x + i &* l
             var s = 0.0
-            for r in 0..<l { s += x[i * l + r] * x[i * l + r] }
+            for r in 0..<l { s += xi[r] * xi[r] }
             norm[i] = s
             if s > norm[top] { top = i }
         }
@@ -177,7 +184,7 @@ package final class JacobiSVD {
         let sigma = norm[top].squareRoot()
         // Short side: column `top` of Q; long side: x_top/σ_1.
         let short = k == n ? v : u, long = k == n ? u : v
-        for r in 0..<k { short[r] = q[r * k + top] }
+        for r in 0..<k { short[r] = q[top * k + r] }
         if sigma > 0 {
             for r in 0..<l { long[r] = x[top * l + r] / sigma }
         } else {
