@@ -1,7 +1,8 @@
 import Foundation
 import GradFlow
 
-/// Instruction counts (case letter I): `gradflow --version`, a case-A run and a 20-point flow sweep, each counted by
+/// Instruction counts (case letter I): `gradflow --version`, a case-A run and three 20-point sweeps (flow without and with
+/// the default monitors, descent like the S case's Figure 1(b) grid), each counted by
 /// `valgrind --tool=callgrind` (the `Collected` total of the whole process). Unlike times, they do not move with the
 /// machine's load or speed (this machine's wall times drift by up to 30% within minutes), so a change's effect on
 /// start-up and per-point overhead can be read from one run of each build. valgrind 3.19 (Debian bookworm) cannot read
@@ -43,6 +44,12 @@ enum InstructionFigures {
                 + ["-o", "\(workdir)/instructions-case-A-run.h5"]),
             ("sweep_20", "20-point flow sweep, --jobs 1 (case A's size, --monitors none)",
              ["sweep", "--depths", "10", "--seeds", seeds, "--run-args", "--monitors none", "--isolate", "threads", "--jobs", "1", "-q",
+              "-o", sweepFolder]),
+            ("sweep_20_monitors", "the same 20 points with the default monitors",
+             ["sweep", "--depths", "10", "--seeds", seeds, "--isolate", "threads", "--jobs", "1", "-q", "-o", sweepFolder]),
+            ("descent_20", "20-point descent sweep like Figure 1(b), --jobs 1 (S's grid: 5 scales × 4 rates)",
+             ["sweep", "--methods", "descent", "--init-scales", "0.05,0.1,0.15,0.2,0.25", "--lrs", "0.01,0.02,0.03,0.05", "--depths", "5",
+              "--seeds", "1", "--descent-args", "--steps 400000 --monitors sharpness", "--isolate", "threads", "--jobs", "1", "-q",
               "-o", sweepFolder]),
         ]
         var figures: [String: Any] = [:]

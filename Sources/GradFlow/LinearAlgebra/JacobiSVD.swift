@@ -17,7 +17,7 @@
 /// the SVD of the new W to the same rounding level; only the number of sweeps changes (2–3 instead of 5–7).
 ///
 /// **Cost.** Per sweep k(k − 1)/2 pairs, each about 3ℓ + 2k multiply–adds, O(k²ℓ); a warm start adds k²ℓ + k³.
-/// For k ≲ 10 this is below a Lanczos iteration's fixed costs (tridiagonal eigenproblems, BLAS calls on tiny
+/// For k ≲ 12 this is below a Lanczos iteration's fixed costs (tridiagonal eigenproblems, BLAS calls on tiny
 /// vectors); for the 50-wide layers of larger problems `TopSingularTripletSolver` iterates instead.
 package final class JacobiSVD {
     package let rows: Int, columns: Int

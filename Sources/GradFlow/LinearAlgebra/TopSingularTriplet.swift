@@ -55,12 +55,12 @@ public struct TopSingularTriplet: Sendable {
 /// **Small layers.** When k ≤ `directLimit` every call is a one-sided Jacobi SVD (`JacobiSVD`) instead: exact to
 /// rounding like the LAPACK path (both bounds 0), stateless, and cheaper there than the iteration's fixed costs
 /// (case A's 5-wide layers: 36 k instructions per Lanczos call, most of them in `dsterf`/`dstein` and BLAS call
-/// overheads on 5-vectors).
+/// overheads on 5-vectors, against 10 k for Jacobi).
 public final class TopSingularTripletSolver {
     /// The largest min(rows, columns) computed by Jacobi rather than warm Lanczos (`JacobiSVD`'s O(k²·max(m, n))
     /// sweeps against the iteration's fixed costs, both warm-started along a slowly drifting square matrix:
     /// measured in `gradflow-bench --cases K`).
-    public static let directLimit = 10
+    public static let directLimit = 12
     public let rows: Int
     public let columns: Int
     /// The Lanczos steps allowed before falling back to LAPACK.
