@@ -69,8 +69,8 @@ struct PlotCommand: ParsableCommand {
             } catch {
                 throw GradFlowError.fileAccess(path: "gnuplot", reason: "cannot be started (scripts/install-deps.sh installs gnuplot-nox)")
             }
-            let message = String(decoding: process.readToEnd(of: process.standardErrorPipe!), as: UTF8.self)
-            process.waitUntilExit()
+            // Until gnuplot ends (not until every process holding its stderr does: a helper it left behind would hold plot).
+            let message = String(decoding: process.readWhileRunning(of: process.standardErrorPipe!), as: UTF8.self)
             guard process.terminationStatus == 0, output.contentSize > 0 else {
                 // One line of gnuplot's own message, cut at 300 characters (a broken gnuplot can print megabytes).
                 let line = message.split(whereSeparator: \.isNewline).first { !$0.allSatisfy(\.isWhitespace) }

@@ -105,6 +105,46 @@ package final class ChildProcess {
         return bytes
     }
 
+    /// What the child writes to `descriptor` (one of the pipes) while it runs, and what is already in the pipe when it
+    /// ends: read until end of file, or until the child has ended and the pipe has then stayed empty for `quiet`
+    /// seconds (at most one second of reading after the end). A process the child left running in the background
+    /// (gnuplot's helpers, a `cmd &` in a wrapper) keeps the pipe's write end open, and reading to the end of file
+    /// would wait for it as well. The first `limit` bytes are kept; the rest is read and dropped, so that the writer
+    /// never blocks on a full pipe. Reaps the child.
+    package func readWhileRunning(of descriptor: Int32, quiet: Double = 0.2, limit: Int = 1 << 20) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var endedAt: Double?
+        func now() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        }
+        while true {
+            if endedAt == nil, !isRunning { endedAt = now() }
+            if let endedAt, now() - endedAt > 1 { break }
+            var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&request, 1, endedAt == nil ? 50 : Int32(quiet * 1000))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            if ready == 0 {
+                if endedAt != nil { break }  // ended, and nothing more came within `quiet`
+                continue
+            }
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                break
+            }
+            if n == 0 { break }  // end of file: every writer has closed it
+            if bytes.count < limit { bytes += buffer[..<min(n, limit - bytes.count)] }
+        }
+        waitUntilExit()
+        return bytes
+    }
+
     /// Whether the child has not ended yet (it is reaped, without blocking, once it has).
     package var isRunning: Bool {
         if status != nil { return false }

@@ -70,6 +70,22 @@ struct ConcurrencyTests {
         #expect(String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self) == "out\nenv ok\n")
     }
 
+    /// `readWhileRunning`: everything the child wrote, including a burst at its very end, but not what a process it
+    /// left behind writes later (that process keeps the pipe open); and no more than `limit` bytes kept.
+    @Test("ChildProcess.readWhileRunning: the child's output, not its background process's; the limit")
+    func readWhileRunning() throws {
+        let start = Date()
+        let process = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "(sleep 20; echo late >&2) & sleep 0.3; echo early >&2; exit 4"],
+                                       standardError: .pipe)
+        let text = String(decoding: process.readWhileRunning(of: process.standardErrorPipe!), as: UTF8.self)
+        #expect(text == "early\n")
+        #expect(process.terminationStatus == 4)
+        #expect(Date().timeIntervalSince(start) < 5)
+        let loud = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "head -c 300000 /dev/zero >&2"], standardError: .pipe)
+        #expect(loud.readWhileRunning(of: loud.standardErrorPipe!, limit: 1000).count == 1000)
+        #expect(loud.terminationStatus == 0)
+    }
+
     @Test("ChildProcess: a child ended by a signal reports the signal's number, as Process did; no descriptor leaks into it")
     func signalled() throws {
         let leaked = dup2(open("/dev/null", O_RDONLY), 217)  // not close-on-exec: Process closed it in the child, so must ChildProcess
