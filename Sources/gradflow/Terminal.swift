@@ -23,7 +23,26 @@ enum Terminal {
 
     static func print(_ text: String = "") { write(text + "\n") }
 
-    static func error(_ message: String) { write("gradflow: error: \(message)\n", toError: true) }
+    static func error(_ message: String) { write("gradflow: error: \(visible(message))\n", toError: true) }
+
+    /// `text` with its control characters (C0 but tab, DEL, C1) written as `\u{…}`: a name taken from the user's input
+    /// (a path with an escape sequence or a newline) can then neither drive the terminal nor split the one error line.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
+    }
 
     static var stderrIsTerminal: Bool { gf_stderr_is_terminal() != 0 }
 

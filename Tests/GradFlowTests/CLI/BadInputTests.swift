@@ -105,4 +105,17 @@ struct BadInputTests {
         #expect(refused.status == 2)
         #expect(try String(contentsOfFile: existing, encoding: .utf8) == "data")  // bad input loses nothing, even with --force
     }
+
+    /// A name from the command line with control characters (an escape sequence, a newline, a C1 control) is shown
+    /// escaped: the error stays one line and cannot drive the terminal. A tab and non-ASCII letters are shown as typed.
+    @Test("control characters in a name from the command line are shown escaped, on one line")
+    func controlCharacters() throws {
+        let gradflow = ProcessResult.gradflow!
+        let result = try ProcessResult.run(gradflow, ["run", "--data", "\u{1B}[31mred\nnext\u{85}\té.h5", "-q"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "gradflow: error: \\u{1B}[31mred\\u{A}next\\u{85}\té.h5: no such file\n", "\(result.stderr.debugDescription)")
+        let option = try ProcessResult.run(gradflow, ["run", "--monitors", "pl,\u{7}bell"])
+        #expect(option.status == 2 && option.stderr.split(separator: "\n").count == 1 && !option.stderr.contains("\u{7}"),
+                "\(option.stderr.debugDescription)")
+    }
 }
