@@ -353,6 +353,14 @@ struct SweepCommand: ParsableCommand {
         return nil
     }
 
+    /// Appends `text` to a point's log (plain writes, as the point's own process makes).
+    static func appendToLog(of point: SweepPoint, in directory: String, _ text: String) {
+        let fd = open(logPath(of: point, in: directory), O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress!, $0.count - 1) }
+    }
+
     /// `--isolate processes`: one child process per point (`jobs` at once), each with one BLAS thread.
     func runProcesses(_ points: [SweepPoint], grid: SweepSpec, executable: String, bar: inout SweepProgressBar) throws -> [(SweepPoint, Int32)] {
         var pending = points
@@ -387,8 +395,16 @@ struct SweepCommand: ParsableCommand {
             running.removeAll { process, point in
                 guard !process.isRunning else { return false }
                 done += 1
-                if process.terminationStatus != 0 { failures += 1 }
-                exits.append((point, process.terminationStatus))
+                var status = process.terminationStatus
+                if process.wasSignaled {
+                    // Killed (the OOM killer, a kill -9): the process wrote nothing about it, so its log says so here,
+                    // and its exit code is the shell's 128 + N (a bare N would read as an exit code: 2 as bad input).
+                    Self.appendToLog(of: point, in: outputDirectory, "gradflow: error: the run's process was ended by signal \(status) "
+                                     + "(\(String(cString: strsignal(status))))\n")
+                    status = 128 + status
+                }
+                if status != 0 { failures += 1 }
+                exits.append((point, status))
                 return true
             }
             bar.show(done: done, failures: failures, running: running.count, elapsed: Date().timeIntervalSince(start),

@@ -25,6 +25,8 @@ package final class ChildProcess {
     /// The parent's read end of the child's standard error, when it is a `.pipe`.
     package let standardErrorPipe: Int32?
     private var status: Int32?
+    /// Whether a signal ended the child (`terminationStatus` is then the signal's number); false while it runs.
+    package private(set) var wasSignaled = false
 
     /// Starts `executable` (a path, not searched in PATH) with `arguments` (without the program name, which is
     /// `executable`) and `environment` (the parent's when nil).
@@ -170,6 +172,7 @@ package final class ChildProcess {
         if result == processIdentifier {
             let signal = raw & 0x7F
             status = signal == 0 ? (raw >> 8) & 0xFF : signal
+            wasSignaled = signal != 0
             return true
         }
         if result < 0 && errno != EINTR { status = -1; return true }  // not our child any more (cannot happen)

@@ -51,10 +51,40 @@ struct SweepConcurrencyTests {
         // The kernel sends each point's process SIGTERM: it closes its file as interrupted, as on Ctrl-C, at its name.
         deadline = Date().addingTimeInterval(20)
         func statuses() -> [RunStatus?] { files.map { (try? TrajectoryFile(path: $0))?.status } }
-        while statuses() != [.interrupted, .interrupted] && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        // Each process prints its summary (into its log) after it has put its file in place: wait for both.
+        func logs() -> [String] { files.map { (try? String(contentsOfFile: $0.replacing(".h5", with: ".log"), encoding: .utf8)) ?? "" } }
+        while (statuses() != [.interrupted, .interrupted] || !logs().allSatisfy { $0.contains("interrupted") }) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         #expect(statuses() == [.interrupted, .interrupted])
         #expect(files.allSatisfy { !FileManager.default.fileExists(atPath: $0 + ".partial") })
-        let logs = try files.map { try String(contentsOfFile: $0.replacing(".h5", with: ".log"), encoding: .utf8) }
-        #expect(logs.allSatisfy { $0.contains("interrupted") }, "\(logs)")
+        #expect(logs().allSatisfy { $0.contains("interrupted") }, "\(logs())")
+    }
+
+    /// A point's process killed by a signal (the OOM killer, a `kill -9`) wrote nothing about it: its log says so, its
+    /// exit code is 128 + N (a bare 9 or 2 would read as an exit code, 2 as bad input), and the sweep counts it as failed.
+    @Test("a point process killed by a signal in a processes sweep: its log names the signal, exit 128 + N, counted as failed",
+          .enabled(if: ProcessResult.gradflow != nil))
+    func killedPointProcess() throws {
+        let gradflow = try #require(ProcessResult.gradflow)
+        let scratch = try Scratch()
+        let folder = scratch.path("sweep")
+        let long = ["sweep", "--depths", "2", "--seeds", "1", "--isolate", "processes", "--jobs", "1", "-q", "-o", folder,
+                    "--run-args", "--method adams --no-loss-stop --t-final 1e7 --monitors none --flush-interval 0.05"]
+        let sweep = try ProcessResult.launch(gradflow, long)
+        let partial = folder + "/run-00000.h5.partial"
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: partial) && sweep.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        // The point's process: the sweep's child (/proc/PID/task/PID/children).
+        let children = (try? String(contentsOfFile: "/proc/\(sweep.processIdentifier)/task/\(sweep.processIdentifier)/children", encoding: .utf8)) ?? ""
+        let child = try #require(children.split(separator: " ").first.flatMap { pid_t($0) }, "no point process: \(children)")
+        kill(child, SIGKILL)
+        sweep.waitUntilExit()
+        let log = try String(contentsOfFile: folder + "/run-00000.log", encoding: .utf8)
+        #expect(log.contains("gradflow: error: the run's process was ended by signal 9 (Killed)"), "\(log)")
+        #expect(sweep.terminationStatus == 1, "a killed point is a failure, not bad input (exit 2)")
+        let table = try SweepTable.parse(String(contentsOfFile: folder + "/summary.csv", encoding: .utf8), source: "summary")
+        #expect(table.map(\.outcome) == ["missing"], "\(table.map(\.outcome))")  // no file at its name yet:
+        #expect(FileManager.default.fileExists(atPath: partial))  // its partial is resumed by the same command
     }
 }
