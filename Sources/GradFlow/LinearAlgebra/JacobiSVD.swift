@@ -85,11 +85,14 @@ package final class JacobiSVD {
         return true
     }
 
-    /// The result of `decompose`: σ_1², Σ_{i≥2} σ_i², σ_2, and whether the sweeps converged.
+    /// The result of `decompose`: σ_1², Σ_{i≥2} σ_i², σ_2, σ_1, and whether the sweeps converged (false, with NaN values,
+    /// for a W with a non-finite entry or whose largest entry is subnormal).
     package struct Top {
         package var sigmaSquared: Double
         package var residualSquared: Double
         package var secondSingularValue: Double
+        /// σ_1 itself (finite where σ_1² overflows or underflows).
+        package var sigma: Double
         package var converged: Bool
         /// Sweeps made, the last one without a rotation.
         package var sweeps: Int
@@ -102,11 +105,25 @@ package final class JacobiSVD {
                            warm: Bool = false) -> Top {
         let k = self.k, l = length, m = rows, n = columns
         let x = vectors.pointer, q = rotation.pointer, norm = norms.pointer
-        // x_i: column i of W (k = n) or row i (k = m).
+        // W is scaled by a power of two (exactly) so that its largest entry is in [1, 2): the squared norms and the
+        // rotation test can then neither overflow nor underflow, whatever W's magnitude. Not finite, or a largest
+        // entry below the normal range: not converged (the caller's other path, LAPACK, scales for itself).
+        var largest = 0.0, finite = true
+        for i in 0..<(m * n) {
+            let a = abs(w[i])
+            if !(a <= .greatestFiniteMagnitude) { finite = false }  // NaN too
+            largest = max(largest, a)
+        }
+        guard finite, largest == 0 || largest >= Double.leastNormalMagnitude else {
+            return Top(sigmaSquared: .nan, residualSquared: .nan, secondSingularValue: .nan, sigma: .nan, converged: false, sweeps: 0)
+        }
+        let exponent = largest == 0 ? 0 : largest.exponent
+        let scale = Double(sign: .plus, exponent: -exponent, significand: 1), unscale = Double(sign: .plus, exponent: exponent, significand: 1)
+        // x_i: column i of W (k = n) or row i (k = m), scaled.
         if k == n {
-            for i in 0..<n { for r in 0..<m { x[i * l + r] = w[r * n + i] } }
+            for i in 0..<n { for r in 0..<m { x[i &* l &+ r] = w[r &* n &+ i] * scale } }
         } else {
-            x.update(from: w, count: m * n)
+            for i in 0..<(m * n) { x[i] = w[i] * scale }
         }
         if warm, hasRotation, orthonormalizeRotation() {
             // X ← X·Q: x_i = Σ_j Q[j, i] x_j, through the scratch copy.
@@ -191,7 +208,8 @@ package final class JacobiSVD {
             long.update(repeating: 0, count: l)
             long[0] = 1
         }
-        return Top(sigmaSquared: norm[top], residualSquared: total, secondSingularValue: second.squareRoot(), converged: converged,
-                   sweeps: sweep)
+        // Back to W's scale; a square that leaves the double range does so as the true value would.
+        return Top(sigmaSquared: norm[top] * unscale * unscale, residualSquared: total * unscale * unscale,
+                   secondSingularValue: second.squareRoot() * unscale, sigma: sigma * unscale, converged: converged, sweeps: sweep)
     }
 }

@@ -198,10 +198,6 @@ public final class TopSingularTripletSolver {
     /// The Jacobi triplet (nil if its sweeps did not converge: LAPACK then computes it). Leaves the state as the
     /// LAPACK path does, so that `state()` means the same whichever computed the last call.
     private func direct(_ jacobi: JacobiSVD, _ w: UnsafePointer<Double>) -> TopSingularTriplet? {
-        // Squared norms must neither overflow nor underflow: far outside [1e-100, 1e100], LAPACK (which scales).
-        var largest = 0.0
-        for i in 0..<(rows * columns) { largest = max(largest, abs(w[i])) }
-        guard largest == 0 || (largest >= 1e-100 && largest <= 1e100) else { return nil }
         let u = leftBuffer.pointer, v = rightBuffer.pointer
         let top = jacobi.decompose(w, u: u, v: v, warm: hasPrevious)
         guard top.converged, top.sigmaSquared.isFinite, top.residualSquared.isFinite else { return nil }

@@ -132,7 +132,9 @@ public struct NetworkGeometry: Sendable {
         } } }
         var u = [Double](repeating: 0, count: d), v = [Double](repeating: 0, count: d)
         let top = kernel.withUnsafeBufferPointer { JacobiSVD(rows: d, columns: d).decompose($0.baseAddress!, u: &u, v: &v) }
-        return (suffix, norms, grams, kernel, top.sigmaSquared.squareRoot())
+        // Jacobi declines a K with a non-finite or subnormal largest entry: `dsyevr` then, as for wide networks.
+        let lambdaMax = top.converged ? top.sigma : (try? LAPACK.symmetricEigenvalues(kernel, order: d).last) ?? .nan
+        return (suffix, norms, grams, kernel, lambdaMax)
     }
 
     /// `‖A_k‖_2² = λ_max(A_kᵀA_k)`, k = 1…L (index k − 1): L symmetric d×d eigenvalue problems (`dsyevr`).

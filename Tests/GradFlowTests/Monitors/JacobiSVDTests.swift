@@ -66,6 +66,34 @@ struct JacobiSVDTests {
         }
     }
 
+    /// Magnitudes where the squared norms of an unscaled W would underflow or overflow (a layer of a deep network at a
+    /// small initialisation, K of a deep network): σ_1, and σ_1² where it is a double, against `dgesdd` (which scales).
+    /// A subnormal largest entry or a non-finite one: not converged (the callers then use LAPACK).
+    @Test("magnitudes from 1e-300 to 1e300: the same relative accuracy; subnormal or non-finite declined",
+          arguments: [1e-300, 1e-200, 1e-160, 1e-90, 1e-40, 1e40, 1e90, 1e160, 1e200, 1e300])
+    func magnitudes(scale: Double) throws {
+        var rng = GaussianGenerator(seed: 21)
+        let m = 6, n = 4
+        let w = rng.gaussians(m * n).map { $0 * scale }
+        let svd = try LAPACK.thinSVD(w, rows: m, columns: n)
+        let jacobi = JacobiSVD(rows: m, columns: n)
+        var u = [Double](repeating: 0, count: m), v = [Double](repeating: 0, count: n)
+        let top = w.withUnsafeBufferPointer { jacobi.decompose($0.baseAddress!, u: &u, v: &v) }
+        #expect(top.converged)
+        #expect(abs(top.sigma / svd.values[0] - 1) <= 1e-14, "σ_1 \(top.sigma) vs \(svd.values[0])")
+        #expect(abs(top.secondSingularValue / svd.values[1] - 1) <= 1e-13)
+        let square = svd.values[0] * svd.values[0]
+        if square.isNormal { #expect(abs(top.sigmaSquared / square - 1) <= 1e-14) }
+        let lapackV = Array(svd.vt.prefix(n))
+        let dot = abs(zip(v, lapackV).map { $0 * $1 }.reduce(0, +))
+        #expect(abs(dot - 1) <= 1e-13)
+        for bad in [4e-320, Double.infinity, .nan] {
+            var x = [Double](repeating: 0, count: m * n)
+            x[5] = bad
+            #expect(!x.withUnsafeBufferPointer { jacobi.decompose($0.baseAddress!, u: &u, v: &v) }.converged, "\(bad)")
+        }
+    }
+
     /// Exactly rank one, exactly zero, and an equal pair of top singular values (no unique top vector: only the
     /// values and W v = σ_1 u are determined).
     @Test("rank one, zero and a repeated top value")
@@ -78,9 +106,9 @@ struct JacobiSVDTests {
         try Self.check(w, rows: 6, columns: 6, vectors: false)
     }
 
-    /// The solver takes the direct path for small layers, agrees with LAPACK, and hands over to its other paths
-    /// where squared norms would overflow or underflow.
-    @Test("TopSingularTripletSolver: Jacobi for small layers; the iteration or LAPACK for extreme scales")
+    /// The solver takes the direct path for small layers, at any magnitude (it scales W by a power of two), agrees
+    /// with LAPACK, and leaves a non-finite matrix to LAPACK.
+    @Test("TopSingularTripletSolver: Jacobi for small layers, at any scale; LAPACK for a non-finite entry")
     func solverPath() throws {
         var rng = GaussianGenerator(seed: 4)
         let m = 5, n = 5
@@ -92,11 +120,15 @@ struct JacobiSVDTests {
         for scale in [1e150, 1e-150] {
             let big = w.map { $0 * scale }
             let t = try big.withUnsafeBufferPointer { try solver.solve($0.baseAddress!) }
-            #expect(!t.usedJacobi)  // the warm iteration or LAPACK
+            #expect(t.usedJacobi)  // scaled inside: no overflow or underflow in the squared norms
             let s = try LAPACK.thinSVD(big, rows: m, columns: n).values
-            #expect(abs(t.sigmaSquared / (s[0] * s[0]) - 1) <= 1e-14 + t.eigenvalueBound / t.sigmaSquared)
+            #expect(abs(t.sigmaSquared / (s[0] * s[0]) - 1) <= 1e-14)
         }
         #expect(solver.calls == 3)
+        // A non-finite entry: Jacobi declines, LAPACK reports it (as before this path existed).
+        var broken = w
+        broken[3] = .infinity
+        #expect(throws: GradFlowError.self) { try broken.withUnsafeBufferPointer { try solver.solve($0.baseAddress!) } }
         let wide = TopSingularTripletSolver(rows: 1, columns: TopSingularTripletSolver.directLimit + 1)
         let row = rng.gaussians(TopSingularTripletSolver.directLimit + 1)
         #expect(try row.withUnsafeBufferPointer { try wide.solve($0.baseAddress!) }.usedJacobi, "1×n layers have k = 1")

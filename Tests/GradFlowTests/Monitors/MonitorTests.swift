@@ -56,6 +56,18 @@ struct MonitorTests {
         #expect(abs(monitor.epsilon - zip(monitor.tau, monitor.delta).map { abs($0) + 2 * $1 }.reduce(0, +)) < 1e-14)
     }
 
+    /// λ_max(K) of a small network at magnitudes where K's entries are far from 1 (a deep network or a tiny
+    /// initialisation: 1e-86 was met on a depth-65 run): the Jacobi path against `dsyevr` on the same K.
+    @Test("λ_max(K) of small networks at tiny and huge magnitudes agrees with dsyevr", arguments: [1e-60, 1e-25, 1e25, 1e60])
+    func kernelAtExtremeMagnitudes(layerScale: Double) throws {
+        let (network, theta) = try Fixtures.fullyConnected([4, 3, 5, 1], scale: 0.7)
+        let scaled = theta.map { $0 * layerScale }
+        let geometry = try NetworkGeometry(weights: scaled, network: network)
+        let reference = try LAPACK.symmetricEigenvalues(geometry.kernel, order: 4).last!
+        #expect(reference.isNormal && reference > 0)
+        #expect(abs(geometry.kernelLambdaMax / reference - 1) <= 1e-13, "\(geometry.kernelLambdaMax) vs \(reference)")
+    }
+
     /// Both paths of `NetworkGeometry`: plain loops and Jacobi for widths ≤ 16, BLAS and `dsyevr` above.
     @Test("the tangent kernel K satisfies ‖∇R‖² = gᵀKg, and the PL ratio lies in its band")
     func tangentKernelAndPLBand() throws {
