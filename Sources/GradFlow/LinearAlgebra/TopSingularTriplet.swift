@@ -131,8 +131,17 @@ public final class TopSingularTripletSolver {
     /// Forgets the previous matrix: the next call uses LAPACK.
     public func reset() { hasPrevious = false }
 
-    /// The length of `state()`: min(rows, columns) + 3, and k² more with Jacobi.
-    public var stateCount: Int { k + 3 + (jacobi == nil ? 0 : k * k) }
+    /// The length of `state()`: min(rows, columns) + 3, and k² more with Jacobi (unless `savesRotation` is off).
+    public var stateCount: Int { legacyStateCount + (savesRotation ? k * k : 0) }
+    /// The length of the state of builds before Jacobi: k + 3.
+    public var legacyStateCount: Int { k + 3 }
+    /// Whether `state()` holds Jacobi's rotation (true when Jacobi computes this layer). Off, a resumed run's first
+    /// Jacobi call starts cold (the same values to rounding): how a partial written before Jacobi existed is resumed.
+    public var savesRotation: Bool {
+        get { jacobi != nil && rotationInState }
+        set { rotationInState = newValue }
+    }
+    private var rotationInState = true
     /// What the next call depends on besides the matrix it is given and the previous matrix:
     /// `[has a previous matrix (0 or 1), the bound on its σ_2, its Lanczos steps, its top vector (k)]`, and with
     /// Jacobi its rotation Q (k², the warm start).
@@ -149,7 +158,7 @@ public final class TopSingularTripletSolver {
         state.append(secondBound)
         state.append(Double(previousSteps))
         state.append(contentsOf: UnsafeBufferPointer(start: start, count: k))
-        jacobi?.appendRotation(to: &state)
+        if savesRotation { jacobi?.appendRotation(to: &state) }
     }
     /// Restores `state()` as it was after a call on the matrix `previous` (row-major, rows×columns): the next
     /// call then gives the same bits as it would have after that call.
@@ -162,7 +171,7 @@ public final class TopSingularTripletSolver {
         for i in 0..<k { start[i] = s[3 + i] }
         if let jacobi {
             let rotation = s[(3 + k)...]
-            if hasPrevious { jacobi.restore(rotation: rotation) } else { jacobi.restore(rotation: []) }
+            jacobi.restore(rotation: savesRotation && hasPrevious ? rotation : [])  // none saved: the next call is cold
         }
         var i = 0
         for value in matrix { previous.pointer[i] = value; i += 1 }

@@ -76,6 +76,13 @@ public final class Lemma2Monitor: Monitor {
 
     /// Per layer: the warm-started solver's state (`TopSingularTripletSolver.state`).
     public var resumeStateCount: Int { workspace?.solvers.map(\.stateCount).reduce(0, +) ?? 0 }
+    /// Builds before Jacobi (9c8fcb9 and earlier) saved k + 3 values per layer, without the rotation.
+    public var legacyResumeStateCount: Int? {
+        guard let workspace, workspace.solvers.contains(where: \.savesRotation) else { return nil }
+        return workspace.solvers.map(\.legacyStateCount).reduce(0, +)
+    }
+    public func useLegacyResumeLayout() { workspace?.solvers.forEach { $0.savesRotation = false } }
+
     public func resumeState() -> [Double] {
         guard let workspace else { return [] }
         var state: [Double] = []

@@ -46,6 +46,11 @@ public protocol Monitor: AnyObject {
     func resumeState() -> [Double]
     /// Restores `resumeState()` as saved after the row at which θ was `weights`.
     func restore(_ state: ArraySlice<Double>, weights: [Double])
+    /// The length of the state an earlier GradFlow build saved, when this build saves more (default nil: the same).
+    /// A partial written by that build is resumed in its layout (`useLegacyResumeLayout`).
+    var legacyResumeStateCount: Int? { get }
+    /// From now on `resumeState` and `restore` use the earlier build's layout (`legacyResumeStateCount` values).
+    func useLegacyResumeLayout()
 }
 
 extension Monitor {
@@ -61,4 +66,6 @@ extension Monitor {
     public var resumeStateCount: Int { 0 }
     public func resumeState() -> [Double] { [] }
     public func restore(_ state: ArraySlice<Double>, weights: [Double]) {}
+    public var legacyResumeStateCount: Int? { nil }
+    public func useLegacyResumeLayout() {}
 }

@@ -61,6 +61,17 @@ public final class MonitorSuite {
     /// dynamics' own extras in every resume record.
     public var resumeStateCount: Int { monitors.map(\.resumeStateCount).reduce(0, +) }
     public func resumeState() -> [Double] { monitors.flatMap { $0.resumeState() } }
+    /// Makes the monitors save and restore `stateCount` values per record, the width a partial being resumed
+    /// records (its writer's dataset has that width): this build's layout, or an earlier build's
+    /// (`Monitor.legacyResumeStateCount`). False, with nothing changed, for any other width.
+    public func adoptResumeLayout(stateCount: Int) -> Bool {
+        if stateCount == resumeStateCount { return true }
+        let legacy = monitors.map { $0.legacyResumeStateCount ?? $0.resumeStateCount }.reduce(0, +)
+        guard stateCount == legacy else { return false }
+        for monitor in monitors where monitor.legacyResumeStateCount != nil { monitor.useLegacyResumeLayout() }
+        return true
+    }
+
     /// Restores `resumeState()`; a state of another length (a file written before monitors saved one) is
     /// ignored: the monitors then start cold, with values equal up to their stated accuracy.
     public func restore(_ state: ArraySlice<Double>, weights: [Double]) {

@@ -104,7 +104,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         dynamicsState.extras = Array(state.extras.prefix(own))
         let start = try dynamics.start(resuming: dynamicsState, file: path)
         let recorder = try RunRecorder(resuming: path, config: config, setup: setup, dynamics: dynamics.monitorDynamics,
-                                       extraColumns: dynamics.extraColumns)
+                                       extraColumns: dynamics.extraColumns, monitorStateCount: state.extras.count - own)
         recorder.suite.restore(state.extras.dropFirst(own), weights: state.weights)
         try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
         return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,

@@ -51,13 +51,22 @@ final class RunRecorder {
     /// (`LayoutCheck`: every monitor's and the dynamics' `/trajectory` columns, the `/checkpoints` columns,
     /// and `/weights`).
     init(resuming path: String, config: RunConfiguration, setup: RunSetup, dynamics: MonitorSuite.Dynamics,
-         extraColumns: [TrajectoryColumn]) throws {
+         extraColumns: [TrajectoryColumn], monitorStateCount: Int) throws {
         suite = try Self.suite(config, setup: setup, dynamics: dynamics)
         let trajectory = (extraColumns + suite.rowColumns).filter { $0.width.map { $0 >= 1 } ?? true }.map { ($0.name, $0.width) }
         do {  // read-only, and closed before the writable open (HDF5 refuses it while the file is open read-only)
             let file = try TrajectoryFile(path: path)
             try LayoutCheck.check(file, trajectory: trajectory, checkpoints: suite.checkpointColumns.map { ($0.name, $0.width) },
                                   parameters: config.saveWeights != nil ? setup.network.shape.parameterCount : nil)
+            // The records' width is fixed by the file: the monitors must keep as many values as it holds (this build's
+            // layout or an earlier build's), or the run would fail at its first flush with the partial half-continued.
+            let records = TrajectoryLayout.path(TrajectoryLayout.Group.resume, TrajectoryLayout.Resume.state)
+            if file.root.contains(records), !suite.adoptResumeLayout(stateCount: monitorStateCount) {
+                throw GradFlowError.invalidData(
+                    file: path, field: "/" + records,
+                    reason: "its records hold \(monitorStateCount) values of monitor state where this GradFlow build keeps \(suite.resumeStateCount) "
+                        + "(another build wrote it, or other monitors): continue it with the build that wrote it, or run it again")
+            }
         }
         let output = try OutputFile(resuming: path, overwrite: config.overwrite)
         writer = try TrajectoryWriter(resuming: output, flushInterval: config.flushInterval)

@@ -156,3 +156,47 @@ struct EuclideanNormTests {
         #expect(euclideanNorm([1, .nan]).isNaN)
     }
 }
+
+/// Partials written before Jacobi saved its rotation (k + 3 values per layer instead of k + 3 + k²) are resumed in
+/// their own layout: the suite adopts the width the file's records have, or refuses any other width.
+@Suite("Resume layouts of the Lemma 2 state")
+struct ResumeLayoutTests {
+    @Test("the suite adopts this build's width or the earlier one, refuses others; a legacy state continues the same values")
+    func layouts() throws {
+        let problem = try Fixtures.problem()
+        let (network, theta) = try Fixtures.fullyConnected([4, 3, 5, 1], scale: 0.7)
+        func suite() throws -> MonitorSuite {
+            try MonitorSuite(network: network, problem: problem, initialWeights: theta, initialization: .gaussian(scale: 0.7, zeroLayer: nil),
+                             selection: .all, sharpness: SharpnessSettings(), dynamics: .flow(relativeTolerance: 1e-8))
+        }
+        let risk = DeepLinearRisk(network: network, problem: problem)
+        var rng = GaussianGenerator(seed: 5)
+        let direction = rng.gaussians(theta.count)
+        let path = (0..<6).map { step in zip(theta, direction).map { $0 + 1e-3 * Double(step) * $1 } }
+        let current = try suite(), rotations = 3 * 3 + 3 * 3 + 1 * 1  // k² of the layers 3×4, 5×3, 1×5
+        let legacyCount = current.resumeStateCount - rotations
+        #expect(current.adoptResumeLayout(stateCount: current.resumeStateCount))
+        let refused = try suite()
+        #expect(!refused.adoptResumeLayout(stateCount: refused.resumeStateCount + 1))
+        #expect(refused.resumeStateCount == legacyCount + rotations)  // nothing changed
+        // A legacy suite after three rows, its state restored into another legacy suite: the next rows agree with
+        // the uninterrupted warm suite's to rounding.
+        let legacy = try suite()
+        #expect(legacy.adoptResumeLayout(stateCount: legacyCount) && legacy.resumeStateCount == legacyCount)
+        var warmRows: [[String: [Double]]] = []
+        for theta in path { warmRows.append(try current.row(time: 0, weights: theta, evaluation: risk.evaluate(at: theta))) }
+        for theta in path.prefix(3) { _ = try legacy.row(time: 0, weights: theta, evaluation: risk.evaluate(at: theta)) }
+        let saved = legacy.resumeState()
+        #expect(saved.count == legacyCount)
+        let resumed = try suite()
+        #expect(resumed.adoptResumeLayout(stateCount: saved.count))
+        resumed.restore(saved[...], weights: path[2])
+        for (index, theta) in path.enumerated().dropFirst(3) {
+            let row = try resumed.row(time: 0, weights: theta, evaluation: risk.evaluate(at: theta))
+            for name in ["spectral_norm_sq", "rank1_residual", "alignment"] {
+                let (a, b) = (try #require(row[name]), try #require(warmRows[index][name]))
+                for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-13 * max(abs(y), 1), "\(name) row \(index): \(x) vs \(y)") }
+            }
+        }
+    }
+}
