@@ -27,6 +27,9 @@ enum Main {
         gf_startup_restore_environment()  // OPENBLAS_NUM_THREADS=1 was for OpenBLAS's constructor only
         gf_startup_follow_sweep_parent()  // a sweep's point process ends (interrupted) with its sweep
         gf_ignore_file_size_signal()  // past `ulimit -f` a write fails with EFBIG (reported), not SIGXFSZ
+        // A reader that closes the pipe early (`| head`) makes stdout writes fail with EPIPE (reported at the end by
+        // checkStandardOutput), instead of SIGPIPE ending the command before its files are written.
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
         do {
             let arguments = RecordingOptions.completingSaveWeights(Array(CommandLine.arguments.dropFirst()))
             var command = try parseSubcommandDirectly(arguments) ?? GradFlowCommand.parseAsRoot(arguments)
@@ -43,7 +46,12 @@ enum Main {
             // A command's validate() refused its options: reported as if run() had thrown it.
             if let refusal = ValidationFailure.take() { report(refusal) }
             let code = GradFlowCommand.exitCode(for: error)
-            if code == .success { GradFlowCommand.exit(withError: error) }  // --help, --version
+            if code == .success {  // --help, --version: printed here, so that a failed write is reported as for any command
+                let text = GradFlowCommand.fullMessage(for: error)
+                if !text.isEmpty { Terminal.print(text) }
+                checkStandardOutput()
+                Glibc.exit(0)
+            }
             // One line, as every refusal (`gradflow <subcommand> --help` lists the options).
             Terminal.error(GradFlowCommand.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? "")
             Glibc.exit(2)

@@ -1002,8 +1002,9 @@ struct HostileInputTests {
     // MARK: Standard output that cannot be written
 
     /// `gradflow … > /dev/full`: the summary is lost, so the command says so (one line, exit 1) instead of exiting
-    /// 0; the run's file is complete and in place. `inspect`, which only prints, fails the same way.
-    @Test("standard output on a full device: one line and exit 1, the run's file kept")
+    /// 0; the run's file is complete and in place. `inspect`, which only prints, fails the same way, and so do
+    /// `--help` and `--version`; a closed pipe likewise, once the command's files are written.
+    @Test("standard output on a full device or a closed pipe: one line and exit 1, the files kept")
     func fullStandardOutput() throws {
         let scratch = try Scratch(), output = scratch.path("r.h5")
         func run(_ arguments: [String], into sink: String = "/dev/full") throws -> (status: Int32, stderr: String) {
@@ -1026,7 +1027,29 @@ struct HostileInputTests {
                 .map { $0.contains("cannot write to standard output (No space left on device)") } == [true], "\(stderr)")
             #expect(try TrajectoryFile(path: output).status == .completed)
         }
+        // --help and --version too.
+        for arguments in [["--version"], ["run", "--help"]] {
+            let (status, stderr) = try run(arguments)
+            #expect(status == 1 && stderr.contains("cannot write to standard output"), "\(arguments): exit \(status): \(stderr)")
+        }
         // A sink that takes the output: exit 0.
         #expect(try run(["inspect", output], into: "/dev/null").status == 0)
+        // A pipe whose reader is gone (`| true`): EPIPE is reported the same way, after the command's work is done,
+        // instead of SIGPIPE ending it half-way (a sweep died with its summary claimed and nothing run).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fault.gradflow)
+        let folder = scratch.path("sweep")
+        process.arguments = ["sweep", "--depths", "3", "--init-scales", "0.1,0.2", "-o", folder]
+        let out = Pipe(), err = Pipe()
+        try out.fileHandleForReading.close()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(process.terminationStatus): \(stderr)")
+        #expect(stderr.contains("cannot write to standard output (Broken pipe)"), "\(stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(names == ["run-00000.h5", "run-00000.log", "run-00001.h5", "run-00001.log", "summary.csv", "summary.h5"], "\(names)")
     }
 }
