@@ -44,7 +44,8 @@ public struct SweepRow: Sendable, Equatable {
     /// Whether the run reached a final outcome (a restarted sweep skips it).
     public var isFinished: Bool { ["converged", "horizon", "diverged", "failed"].contains(outcome) }
 
-    /// The row of `point`, read from its trajectory file (outcome `missing` when there is none). The scale is the
+    /// The row of `point`, read from its trajectory file (outcome `interrupted` when only its `.partial` is there,
+    /// `missing` when there is neither). The scale is the
     /// file's `/network/init_scale`; without a file, the point's (NaN for an exponent without a width).
     public static func read(_ point: SweepPoint, file path: String) -> SweepRow {
         withHDF5Lock { readHoldingLock(point, file: path) }  // its reads as one (a sweep's threads read rows as runs end)
@@ -54,7 +55,11 @@ public struct SweepRow: Sendable, Equatable {
         var row = SweepRow(point: point, outcome: "missing", finalTime: .nan, finalLoss: .nan, finalExcessRisk: .nan,
                            finalSharpness: .nan, sharpnessLowerBound: .nan, sharpnessUpperBound: .nan, corollary2Bound: .nan,
                            wallTime: .nan, file: URL(fileURLWithPath: path).lastPathComponent)
-        guard FileManager.default.fileExists(atPath: path), let file = try? TrajectoryFile(path: path) else { return row }
+        guard FileManager.default.fileExists(atPath: path), let file = try? TrajectoryFile(path: path) else {
+            // A run killed with its sweep left its partial: `interrupted` (the same command resumes it), not `missing`.
+            if FileManager.default.fileExists(atPath: path + OutputFile.partialSuffix) { row.outcome = "interrupted" }
+            return row
+        }
         let stop = (try? file.value("stop_reason", in: "solver")).map(\.description) ?? ""
         switch file.status {
         case .completed?:

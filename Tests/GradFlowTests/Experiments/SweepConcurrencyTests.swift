@@ -84,7 +84,7 @@ struct SweepConcurrencyTests {
         #expect(log.contains("gradflow: error: the run's process was ended by signal 9 (Killed)"), "\(log)")
         #expect(sweep.terminationStatus == 1, "a killed point is a failure, not bad input (exit 2)")
         let table = try SweepTable.parse(String(contentsOfFile: folder + "/summary.csv", encoding: .utf8), source: "summary")
-        #expect(table.map(\.outcome) == ["missing"], "\(table.map(\.outcome))")  // no file at its name yet:
-        #expect(FileManager.default.fileExists(atPath: partial))  // its partial is resumed by the same command
+        #expect(table.map(\.outcome) == ["interrupted"], "\(table.map(\.outcome))")  // its partial is kept,
+        #expect(FileManager.default.fileExists(atPath: partial))  // and resumed by the same command
     }
 }
