@@ -53,7 +53,8 @@ public struct TopSingularTriplet: Sendable {
 /// allocated once.
 ///
 /// **Small layers.** When k ≤ `directLimit` every call is a one-sided Jacobi SVD (`JacobiSVD`) instead: exact to
-/// rounding like the LAPACK path (both bounds 0), stateless, and cheaper there than the iteration's fixed costs
+/// rounding like the LAPACK path (both bounds 0) at any magnitude, warm-started from the previous call's rotation
+/// (which `state()` then includes), and cheaper there than the iteration's fixed costs
 /// (case A's 5-wide layers: 36 k instructions per Lanczos call, most of them in `dsterf`/`dstein` and BLAS call
 /// overheads on 5-vectors, against 10 k for Jacobi).
 public final class TopSingularTripletSolver {
@@ -212,7 +213,7 @@ public final class TopSingularTripletSolver {
         guard top.converged, top.sigmaSquared.isFinite, top.residualSquared.isFinite else { return nil }
         previous.pointer.update(from: w, count: rows * columns)
         hasPrevious = true
-        secondBound = top.secondSingularValue + 8 * Double(k) * Double.ulpOfOne * top.sigmaSquared.squareRoot()
+        secondBound = top.secondSingularValue + 8 * Double(k) * Double.ulpOfOne * top.sigma
         previousSteps = 0
         start.update(from: k == columns ? UnsafePointer(v) : UnsafePointer(u), count: k)
         return TopSingularTriplet(sigmaSquared: top.sigmaSquared, residualSquared: top.residualSquared,
