@@ -30,22 +30,31 @@ struct SweepConcurrencyTests {
         #expect(table.count == 80 && table.allSatisfy { $0.outcome == "converged" })
     }
 
+    /// Starts a `--isolate processes` sweep of `points` runs, one process each, minutes long (Adams after convergence
+    /// is held to steps of about 1/S) and flushed often, and returns once every run has published its partial.
+    static func launchLongProcessesSweep(points: Int, in scratch: Scratch) throws -> (Process, String) {
+        let gradflow = try #require(ProcessResult.gradflow)
+        let folder = scratch.path("sweep")
+        let long = ["sweep", "--depths", "2", "--seeds", (1...points).map(String.init).joined(separator: ","), "--isolate", "processes",
+                    "--jobs", "\(points)", "-q", "-o", folder,
+                    "--run-args", "--method adams --no-loss-stop --t-final 1e7 --monitors none --flush-interval 0.05"]
+        let sweep = try ProcessResult.launch(gradflow, long)
+        let partials = (0..<points).map { folder + String(format: "/run-%05d.h5.partial", $0) }
+        let deadline = Date().addingTimeInterval(20)
+        while !partials.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) && sweep.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(partials.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        return (sweep, folder)
+    }
+
     @Test("kill -9 of a sweep with --isolate processes: its point processes end too, each closing its file as interrupted (resumable)",
           .enabled(if: ProcessResult.gradflow != nil))
     func pointProcessesEndWithTheirSweep() throws {
-        let gradflow = try #require(ProcessResult.gradflow)
         let scratch = try Scratch()
-        let folder = scratch.path("sweep")
-        // Minutes long (Adams after convergence is held to steps of about 1/S), flushed often.
-        let long = ["sweep", "--depths", "2", "--seeds", "1,2", "--isolate", "processes", "--jobs", "2", "-q", "-o", folder,
-                    "--run-args", "--method adams --no-loss-stop --t-final 1e7 --monitors none --flush-interval 0.05"]
-        let sweep = try ProcessResult.launch(gradflow, long)
+        let (sweep, folder) = try Self.launchLongProcessesSweep(points: 2, in: scratch)
         let files = ["run-00000.h5", "run-00001.h5"].map { folder + "/" + $0 }
         var deadline = Date().addingTimeInterval(20)
-        while !files.allSatisfy({ FileManager.default.fileExists(atPath: $0 + ".partial") }) && sweep.isRunning && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        #expect(files.allSatisfy { FileManager.default.fileExists(atPath: $0 + ".partial") })
         kill(sweep.processIdentifier, SIGKILL)
         sweep.waitUntilExit()
         // The kernel sends each point's process SIGTERM: it closes its file as interrupted, as on Ctrl-C, at its name.
@@ -66,15 +75,9 @@ struct SweepConcurrencyTests {
     @Test("a point process killed by a signal in a processes sweep: its log names the signal, exit 128 + N, counted as failed",
           .enabled(if: ProcessResult.gradflow != nil))
     func killedPointProcess() throws {
-        let gradflow = try #require(ProcessResult.gradflow)
         let scratch = try Scratch()
-        let folder = scratch.path("sweep")
-        let long = ["sweep", "--depths", "2", "--seeds", "1", "--isolate", "processes", "--jobs", "1", "-q", "-o", folder,
-                    "--run-args", "--method adams --no-loss-stop --t-final 1e7 --monitors none --flush-interval 0.05"]
-        let sweep = try ProcessResult.launch(gradflow, long)
+        let (sweep, folder) = try Self.launchLongProcessesSweep(points: 1, in: scratch)
         let partial = folder + "/run-00000.h5.partial"
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: partial) && sweep.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         // The point's process: the sweep's child (/proc/PID/task/PID/children).
         let children = (try? String(contentsOfFile: "/proc/\(sweep.processIdentifier)/task/\(sweep.processIdentifier)/children", encoding: .utf8)) ?? ""
         let child = try #require(children.split(separator: " ").first.flatMap { pid_t($0) }, "no point process: \(children)")
