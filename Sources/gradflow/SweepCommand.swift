@@ -353,14 +353,6 @@ struct SweepCommand: ParsableCommand {
         return nil
     }
 
-    /// Appends `text` to a point's log (plain writes, as the point's own process makes).
-    static func appendToLog(of point: SweepPoint, in directory: String, _ text: String) {
-        let fd = open(logPath(of: point, in: directory), O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress!, $0.count - 1) }
-    }
-
     /// `--isolate processes`: one child process per point (`jobs` at once), each with one BLAS thread.
     func runProcesses(_ points: [SweepPoint], grid: SweepSpec, executable: String, bar: inout SweepProgressBar) throws -> [(SweepPoint, Int32)] {
         var pending = points
@@ -399,8 +391,10 @@ struct SweepCommand: ParsableCommand {
                 if process.wasSignaled {
                     // Killed (the OOM killer, a kill -9): the process wrote nothing about it, so its log says so here,
                     // and its exit code is the shell's 128 + N (a bare N would read as an exit code: 2 as bad input).
-                    Self.appendToLog(of: point, in: outputDirectory, "gradflow: error: the run's process was ended by signal \(status) "
-                                     + "(\(String(cString: strsignal(status))))\n")
+                    let line = Terminal.capturing {
+                        Terminal.error("the run's process was ended by signal \(status) (\(String(cString: strsignal(status))))")
+                    }
+                    Self.writeToLog(of: point, in: outputDirectory, line, appending: true)
                     status = 128 + status
                 }
                 if status != 0 { failures += 1 }
@@ -492,18 +486,22 @@ struct SweepCommand: ParsableCommand {
                 if let message = Main.failure(error).message { Terminal.error(message) }
             }
         }
-        // Plain writes, as a process's stdout would be (Data.write(to:) would fsync every log).
-        let descriptor = open(logPath(of: point, in: directory), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if descriptor >= 0 {
-            var bytes = Array(text.utf8)[...]
-            while !bytes.isEmpty {
-                let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-                guard written > 0 else { break }
-                bytes = bytes.dropFirst(written)
-            }
-            close(descriptor)
-        }
+        writeToLog(of: point, in: directory, text, appending: false)
         return exitCode(of: SweepJobOutcome(result))
+    }
+
+    /// Writes `text` as a point's log, or appends it. Plain writes, as a process's stdout would be
+    /// (Data.write(to:) would fsync every log).
+    static func writeToLog(of point: SweepPoint, in directory: String, _ text: String, appending: Bool) {
+        let descriptor = open(logPath(of: point, in: directory), O_WRONLY | O_CREAT | O_CLOEXEC | (appending ? O_APPEND : O_TRUNC), 0o644)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { break }
+            bytes = bytes.dropFirst(written)
+        }
     }
 }
 
