@@ -16,9 +16,6 @@ public struct Imbalances: Sendable {
         initialImbalances = shape.depth < 2 ? [] : (1..<shape.depth).map { Self.imbalance(initialWeights, shape: shape, k: $0).matrix }
     }
 
-    /// Layers whose sizes are all at most this use plain loops instead of `dsyrk`.
-    static let smallLimit = 16
-
     /// `D_k = W_kW_kᵀ − W_{k+1}ᵀW_{k+1}` and the Frobenius norms of its two terms.
     public static func imbalance(_ theta: [Double], shape: NetworkShape, k: Int) -> (matrix: [Double], scale: Double) {
         let m = shape.rows(k)
@@ -26,7 +23,7 @@ public struct Imbalances: Sendable {
         let n = shape.columns(k), below = shape.rows(k + 1)
         theta.withUnsafeBufferPointer { t in
             let a = t.baseAddress! + shape.offset(k), b = t.baseAddress! + shape.offset(k + 1)
-            if max(m, n, below) <= smallLimit {
+            if max(m, n, below) <= SmallMatrices.widthLimit {
                 // Small layers: the upper triangles by plain loops (OpenBLAS's call overhead is most of a 5×5
                 // product's cost; this runs at every output time).
                 first.withUnsafeMutableBufferPointer { f in second.withUnsafeMutableBufferPointer { g in

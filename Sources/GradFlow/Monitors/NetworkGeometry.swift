@@ -26,8 +26,8 @@ public struct NetworkGeometry: Sendable {
         precondition(network.isScalarLinear, "NetworkGeometry needs a scalar-output linear network")
         let shape = network.shape, L = shape.depth, d = shape.inputDimension
         dimension = d
-        if (shape.widths.max() ?? 0) <= Self.smallLimit {
-            (suffix, suffixNormsSquared, prefixGrams, kernel, kernelLambdaMax) = Self.small(theta, shape: shape, projection: network.projection!)
+        if (shape.widths.max() ?? 0) <= SmallMatrices.widthLimit {
+            (suffix, suffixNormsSquared, prefixGrams, kernel, kernelLambdaMax) = try Self.small(theta, shape: shape, projection: network.projection!)
             return
         }
         // Every BLAS operand in 64-byte-aligned storage, for reproducible bits (see `AlignedBuffer`).
@@ -65,13 +65,10 @@ public struct NetworkGeometry: Sendable {
         kernelLambdaMax = try LAPACK.symmetricEigenvalues(kernel.array, order: d).last ?? 0
     }
 
-    /// Networks whose widths are all at most this are computed by plain loops (`small`).
-    static let smallLimit = 16
-
-    /// The same quantities for small networks (every width ≤ `smallLimit`): plain loops instead of BLAS calls,
+    /// The same quantities for small networks (every width ≤ `SmallMatrices.widthLimit`): plain loops instead of BLAS calls,
     /// whose fixed costs are most of a 5×5 product's, and λ_max(K) as K's top singular value by one-sided Jacobi
     /// (`JacobiSVD`; K is positive semidefinite, so σ_1(K) = λ_max(K), to the same rounding level as `dsyevr`).
-    private static func small(_ theta: [Double], shape: NetworkShape, projection: [Double])
+    private static func small(_ theta: [Double], shape: NetworkShape, projection: [Double]) throws
         -> ([[Double]], [Double], [[Double]], [Double], Double)
     {
         let L = shape.depth, d = shape.inputDimension, widest = shape.widths.max() ?? 0
@@ -133,7 +130,7 @@ public struct NetworkGeometry: Sendable {
         var u = [Double](repeating: 0, count: d), v = [Double](repeating: 0, count: d)
         let top = kernel.withUnsafeBufferPointer { JacobiSVD(rows: d, columns: d).decompose($0.baseAddress!, u: &u, v: &v) }
         // Jacobi declines a K with a non-finite or subnormal largest entry: `dsyevr` then, as for wide networks.
-        let lambdaMax = top.converged ? top.sigma : (try? LAPACK.symmetricEigenvalues(kernel, order: d).last) ?? .nan
+        let lambdaMax = top.converged ? top.sigma : try LAPACK.symmetricEigenvalues(kernel, order: d).last ?? 0
         return (suffix, norms, grams, kernel, lambdaMax)
     }
 
