@@ -175,3 +175,10 @@ void gf_parallel_run(gf_range_fn fn, void *context, long n) {
     if (!gf_parallel_split(n)) { fn(context, 0, n, 0); return; }
     gf_parallel_run_at(fn, context, n, gf_parallel_half(n));
 }
+
+int gf_allowed_cpus(void) {
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 1;
+    const int count = CPU_COUNT(&mask);
+    return count > 0 ? count : 1;
+}

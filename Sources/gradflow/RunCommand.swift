@@ -72,13 +72,13 @@ struct RunCommand: ParsableCommand {
             // A gradient-descent file is continued as a descent (bit for bit).
             if method == GradientDescentDynamics.method {
                 let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                            shouldStop: { Terminal.interrupted })
+                                                            shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
                 reporter.finish()
                 try DescentCommand.printSummary(summary, lossTolerance: summary.configuration.lossTolerance)
                 return
             }
             let summary = try GradientFlowRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                     shouldStop: { Terminal.interrupted })
+                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
             reporter.finish()
             RunSummaryPrinter.print(summary, config: summary.configuration)
             return
@@ -86,13 +86,13 @@ struct RunCommand: ParsableCommand {
         let config = try configuration()
         if config.central != nil {
             let summary = try CentralFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                     shouldStop: { Terminal.interrupted })
+                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
             reporter.finish()
             RunSummaryPrinter.print(summary, config: config)
             return
         }
         let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                  shouldStop: { Terminal.interrupted })
+                                                  shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
         reporter.finish()
         RunSummaryPrinter.print(summary, config: config)
     }
@@ -182,7 +182,8 @@ enum RunSummaryPrinter {
 
     static func footer(_ report: RunReport, rows: Int) {
         Terminal.print("""
-              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s, \(report.checkpoints) sharpness checkpoints), peak memory \(g(report.peakMemory / 1_048_576, 3)) MiB
+              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s\(report.monitorWait.map { " on a second thread, the run waited \(g($0, 3)) s for them;" } ?? ",") \
+            \(report.checkpoints) sharpness checkpoints), peak memory \(g(report.peakMemory / 1_048_576, 3)) MiB
               output    \(report.outputPath) (\(rows) rows)
             """)
         for note in report.notes { Terminal.print("  note      \(note)") }

@@ -29,4 +29,6 @@ void gf_parallel_run(gf_range_fn fn, void *context, long n);
 /// Runs fn on [0, h) (the calling thread, part 0) and [h, n) (the worker, part 1), whatever n; on one thread in that
 /// order when the worker is busy with another caller's job. For splits other than the half (matrix–vector products).
 void gf_parallel_run_at(gf_range_fn fn, void *context, long n, long h);
+/// The CPUs the calling thread may run on (its affinity mask, `taskset`); 1 when it cannot be read.
+int gf_allowed_cpus(void);
 #endif

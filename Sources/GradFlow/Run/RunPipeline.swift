@@ -22,18 +22,21 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     ///   - progress: told after every recorded row.
     ///   - shouldStop: asked at every output time and inside the dynamics (a signal handler's flag): true
     ///     closes the file with `status = interrupted` and throws `GradFlowError.interrupted`.
-    ///   - onRow: every recorded row, with the monitors' values.
+    ///   - onRow: every recorded row, with the monitors' values (given, the rows are recorded on the calling thread).
+    ///   - recordingThread: whether to record the rows on a second thread while the dynamics goes on (by default
+    ///     when that can help: one BLAS thread, a free core, monitors on). The results are the same bits.
     public static func execute(_ config: RunConfiguration, commandLine: String,
                                progress: (RunProgress) -> Void = { _ in },
                                shouldStop: @escaping () -> Bool = { false },
-                               onRow: (RecordedRow) -> Void = { _ in }) throws -> RunSummary<Dynamics.Result> {
+                               onRow: ((RecordedRow) -> Void)? = nil,
+                               recordingThread: RecordingThreadPolicy = .whenItHelps) throws -> RunSummary<Dynamics.Result> {
         try Dynamics.check(config, resuming: nil)
         setBLASThreads(config.threads)  // before any BLAS call: the thread count is part of the bits
         let setup = try RunSetup.prepare(config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
         let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
         return try run(dynamics, from: dynamics.initialStart, config: config, setup: setup, recorder: recorder,
-                       progress: progress, shouldStop: shouldStop, onRow: onRow)
+                       progress: progress, shouldStop: shouldStop, onRow: onRow, recordingThread: recordingThread)
     }
 
     /// Continues an interrupted (or killed) run in its own file, from the state of its last flush (`/resume`):
@@ -46,7 +49,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// - Throws: `GradFlowError.invalidConfiguration` when the file is not a resumable run of this dynamics.
     public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
                               shouldStop: @escaping () -> Bool = { false },
-                              requiredThreads: Int? = nil) throws -> RunSummary<Dynamics.Result> {
+                              requiredThreads: Int? = nil, recordingThread: RecordingThreadPolicy = .whenItHelps) throws -> RunSummary<Dynamics.Result> {
         // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
         // closed before it is reopened for writing (HDF5 refuses a writable open of a file held open read-only).
         if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
@@ -88,13 +91,15 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         if !damaged.isEmpty {
             return try restart(path, field: damaged[0], cause: "\(damaged.joined(separator: ", ")) torn by a kill inside a flush",
                                refusal: "cannot be read (damaged HDF5 metadata); the run cannot be resumed",
-                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
+                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop,
+                               recordingThread: recordingThread)
         }
         if let fallback = state.fallback {
             // Rows were recorded but no state to continue them can be trusted: never restart over them in place.
             return try restart(path, field: fallback.field, cause: "\(fallback.field): \(fallback.reason)",
                                refusal: "\(fallback.reason); the run cannot be resumed (from a FILE.partial it would be kept aside and run again from t = 0)",
-                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop)
+                               config: config, commandLine: commandLine, progress: progress, shouldStop: shouldStop,
+                               recordingThread: recordingThread)
         }
         let setup = try RunSetup.fromTrajectory(path, configuration: config)
         let dynamics = try Dynamics(configuration: config, setup: setup)
@@ -108,7 +113,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         recorder.suite.restore(state.extras.dropFirst(own), weights: state.weights)
         try recorder.writer.setRootAttribute(TrajectoryLayout.Root.resumedBy, .string(commandLine))
         return try run(dynamics, from: start, config: config, setup: setup, recorder: recorder,
-                       progress: progress, shouldStop: shouldStop, onRow: { _ in })
+                       progress: progress, shouldStop: shouldStop, onRow: nil, recordingThread: recordingThread)
     }
 
     /// A partial whose HDF5 metadata was torn by a kill inside a flush (`TrajectoryFile.damagedObjects`), or whose
@@ -117,7 +122,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     /// initial weights; the summary's note gives `cause`. Any other file is refused (`field`: `refusal`).
     private static func restart(_ path: String, field: String, cause: String, refusal: String, config: RunConfiguration,
                                 commandLine: String, progress: (RunProgress) -> Void,
-                                shouldStop: @escaping () -> Bool) throws -> RunSummary<Dynamics.Result> {
+                                shouldStop: @escaping () -> Bool, recordingThread: RecordingThreadPolicy) throws -> RunSummary<Dynamics.Result> {
         guard path.hasSuffix(OutputFile.partialSuffix) else {
             throw GradFlowError.invalidData(file: path, field: field, reason: refusal)
         }
@@ -128,7 +133,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         let aside = try OutputFile.setAside(path)
         let recorder = try newRecorder(config, setup: setup, dynamics: dynamics, commandLine: commandLine)
         var summary = try run(dynamics, from: dynamics.initialStart, config: config, setup: setup, recorder: recorder,
-                              progress: progress, shouldStop: shouldStop, onRow: { _ in })
+                              progress: progress, shouldStop: shouldStop, onRow: nil, recordingThread: recordingThread)
         summary.report.notes.append("\(path) could not be continued (\(cause)): "
                                     + "it is kept as \(aside), and the run started again from t = 0")
         return summary
@@ -148,25 +153,42 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
                         resumeExtras: dynamics.initialResumeExtras)
     }
 
-    /// The session and the outcome: runs `dynamics` from `start`, recording every row, and closes the file.
+    /// The session and the outcome: runs `dynamics` from `start`, recording every row (on a `RecordingThread` when
+    /// `recordingThread` says so and no `onRow` asks for the monitors' values at once), and closes the file.
     private static func run(_ dynamics: Dynamics, from start: Dynamics.Start, config: RunConfiguration, setup: RunSetup,
                             recorder: RunRecorder, progress: (RunProgress) -> Void, shouldStop: @escaping () -> Bool,
-                            onRow: (RecordedRow) -> Void) throws -> RunSummary<Dynamics.Result> {
+                            onRow: ((RecordedRow) -> Void)?, recordingThread: RecordingThreadPolicy) throws -> RunSummary<Dynamics.Result> {
         let clock = Date()
         recorder.shouldStop = shouldStop
+        let file = recorder.writer.contentPath, rowsBefore = recorder.rows
+        let thread = onRow == nil && RecordingThread.isUsed(recordingThread, config: config, suite: recorder.suite)
+            ? RecordingThread(recorder: recorder) : nil
         let outcome: TrajectoryOutcome<Dynamics.Result>
         do {
             outcome = try dynamics.run(from: start, events: recorder.suite.events, shouldStop: shouldStop) { row in
-                let values = try recorder.record(row)
-                onRow(RecordedRow(time: row.time, weights: row.weights, evaluation: row.evaluation, monitors: values, step: row.step))
-                progress(RunProgress(time: row.time, tFinal: dynamics.horizon, evaluation: row.evaluation, rows: recorder.rows,
-                                     elapsed: Date().timeIntervalSince(clock), file: recorder.writer.contentPath))
+                let rows: Int
+                if let thread {
+                    try thread.submit(row)
+                    rows = rowsBefore + thread.submitted
+                } else {
+                    let values = try recorder.record(row)
+                    onRow?(RecordedRow(time: row.time, weights: row.weights, evaluation: row.evaluation, monitors: values, step: row.step))
+                    rows = recorder.rows
+                }
+                progress(RunProgress(time: row.time, tFinal: dynamics.horizon, evaluation: row.evaluation, rows: rows,
+                                     elapsed: Date().timeIntervalSince(clock), file: file))
             }
-        } catch let error as GradFlowError {
-            let status: RunStatus = { if case .interrupted = error { return .interrupted } else { return .failed } }()
-            throw recorder.abandon(after: error, status: status,
-                                   solver: dynamics.failureAttributes(after: error, wallTime: Date().timeIntervalSince(clock)))
+            if let failure = thread?.finish() { throw failure }
+        } catch {
+            // The rows handed over are recorded first (or the recording's own error is the one to report: it is what
+            // the file shows); only then is the file closed.
+            let recording = thread?.finish() as? GradFlowError
+            guard let cause = recording ?? (error as? GradFlowError) else { throw error }
+            let status: RunStatus = { if case .interrupted = cause { return .interrupted } else { return .failed } }()
+            throw recorder.abandon(after: cause, status: status,
+                                   solver: dynamics.failureAttributes(after: cause, wallTime: Date().timeIntervalSince(clock)))
         }
+        recorder.secondThreadWait = thread?.waited
         let verdicts = try recorder.close(time: outcome.finalTime, weights: outcome.finalWeights, evaluation: outcome.finalEvaluation,
                                           atMinimum: outcome.stopReason == .lossTolerance)
         try recorder.finish(status: outcome.status, message: outcome.message, finalWeights: outcome.finalWeights,

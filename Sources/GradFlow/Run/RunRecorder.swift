@@ -10,6 +10,8 @@ final class RunRecorder {
     private(set) var rows = 0
     private(set) var checkpoints = 0
     private(set) var monitorTime = 0.0
+    /// When the rows were recorded on a `RecordingThread`: the seconds the dynamics waited for it (set by the pipeline).
+    var secondThreadWait: Double?
     private var lastCheckpointRow = -1
     /// The time of the last row on file: what an interruption inside the monitors reports.
     private var lastTime = 0.0

@@ -15,8 +15,12 @@ public struct RunReport: Sendable {
     public var bounds: TheoreticalBounds?
     /// Sharpness checkpoints written.
     public var checkpoints: Int
-    /// Seconds spent in the monitors (included in `wallTime`).
+    /// Seconds spent in the monitors: included in `wallTime` when the rows were recorded on the run's thread;
+    /// on a second thread (`monitorWait` not nil) they overlap the dynamics.
     public var monitorTime: Double
+    /// When the rows were recorded on a second thread (`RecordingThread`), the seconds the dynamics waited for
+    /// it: the part of `wallTime` the monitors and the file writes added (the closing checkpoint aside). Nil otherwise.
+    public var monitorWait: Double?
     /// The last sharpness estimate (at the end), when the sharpness monitor ran.
     public var finalSharpness: Double?
     /// Rows in the trajectory file (for a resumed run, those before the interruption too).
@@ -41,6 +45,7 @@ public struct RunReport: Sendable {
         bounds = recorder.suite.bounds
         checkpoints = recorder.checkpoints
         monitorTime = recorder.monitorTime
+        monitorWait = recorder.secondThreadWait
         finalSharpness = recorder.suite.lastSharpness?.estimate.lambdaMax
         rows = recorder.rows
         peakMemory = MemoryEstimate.peakResident
