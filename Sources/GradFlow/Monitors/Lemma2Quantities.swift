@@ -105,7 +105,8 @@ public struct Lemma2Quantities: Sendable {
         try values(at: theta, driftNorms: driftNorms) { k in
             let (s, u, v) = try LAPACK.singularValues(Array(theta[shape.range(k)]), rows: shape.rows(k), columns: shape.columns(k))
             return TopSingularTriplet(sigmaSquared: s[0] * s[0], residualSquared: s.dropFirst().map { $0 * $0 }.reduce(0, +), u: u, v: v,
-                                      eigenvalueBound: 0, angleBound: 0, lanczosSteps: 0, usedLAPACK: true)
+                                      eigenvalueBound: 0, angleBound: 0, lanczosSteps: 0, usedLAPACK: true,
+                                      secondSingularValueBound: (s.count > 1 ? s[1] : 0) + 8 * Double(s.count) * Double.ulpOfOne * s[0])
         }
     }
 

@@ -22,6 +22,11 @@ struct TopSingularTripletTests {
         // The accuracy promised: ten digits of the rank-one residual, or σ_1² to 1e-20 relative.
         #expect(t.eigenvalueBound <= max(1e-10 * rest, 1e-20 * top) * 1.0001, sourceLocation: sourceLocation)
         #expect(t.angleBound <= 1e-10, sourceLocation: sourceLocation)
+        // The bound on σ_2 that certified the gap (and starts the next call's Weyl bound) is above the true σ_2.
+        if s.count > 1 {
+            #expect(t.secondSingularValueBound >= s[1] * (1 - 1e-14), "σ_2 bound \(t.secondSingularValueBound) below σ_2 = \(s[1])",
+                    sourceLocation: sourceLocation)
+        }
         let gap = s.count > 1 ? top - s[1] * s[1] : top
         let lapackAngle = 1e-14 * frobenius / gap
         for (mine, theirs) in [(t.u, svd.u), (t.v, svd.v)] {
@@ -50,6 +55,34 @@ struct TopSingularTripletTests {
         #expect(solver.calls == 30)
         // The first call has no warm start; after it, the iteration must carry (otherwise nothing was gained).
         #expect(warm >= 25, "only \(warm) of 29 warm calls certified")
+    }
+
+    /// A flat spectrum that moves farther than its gap between calls (case B's layers between far-apart output times):
+    /// Weyl's bound (σ_2(W_prev) + ‖ΔW‖_F)² is above σ_1², and the trace bound counts the mass of the eigenvalues the
+    /// iteration never saw. Cholesky's certificate of λ_2 < (θ_1 + θ_2)/2 carries the iteration instead of dgesdd.
+    @Test("large moves of a flat spectrum: certified by Cholesky, not by a fall-back to dgesdd", arguments: [(50, 50), (60, 40), (40, 60)])
+    func largeMoves(shape: (Int, Int)) throws {
+        let (m, n) = shape
+        var rng = GaussianGenerator(seed: UInt64(300 + m + n))
+        let w0 = rng.gaussians(m * n), e = rng.gaussians(m * n)
+        let solver = TopSingularTripletSolver(rows: m, columns: n)
+        var hopeless = 0
+        var previousSecond = 0.0, previous: [Double] = []
+        for step in 0..<20 {
+            let w = zip(w0, e).map { $0 + 0.06 * Double(step) * $1 }
+            let t = try w.withUnsafeBufferPointer { try solver.solve($0.baseAddress!) }
+            try Self.check(t, w, rows: m, columns: n)
+            // Count the calls where Weyl's bound could not have certified (it is computed here from dgesdd's σ_2).
+            let s = try LAPACK.singularValues(w, rows: m, columns: n).values
+            if step > 0 {
+                let change = zip(w, previous).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+                if (previousSecond + change) * (previousSecond + change) >= s[0] * s[0] { hopeless += 1 }
+            }
+            previousSecond = s[1]
+            previous = w
+        }
+        #expect(hopeless >= 15, "the moves should defeat Weyl's bound; they did \(hopeless) times")
+        #expect(solver.lapackCalls == 1, "\(solver.lapackCalls) of 20 calls fell back to dgesdd")
     }
 
     /// A matrix that converges to rank one, as the layers of a trained network do (Lemma 2): the trace bound
