@@ -211,9 +211,9 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
                                     + ["-o", "\(workdir)/case-\(c.letter)-monitors.h5"])
             guard r.status == 0, let m = r.stdout.range(of: #"time +[0-9.e+-]+ s \(monitors [0-9.e+-]+ s[^)]* [0-9]+ sharpness"#, options: .regularExpression)
             else { return nil }
-            // "time W s (monitors M s, K sharpness" or "time W s (monitors M s on a second thread, the run waited X s for them; K sharpness"
+            // "time W s (monitors M s, K sharpness" or "time W s (monitors M s; rows recorded on a second thread, X s waited for; K sharpness"
             let fields = r.stdout[m].split(whereSeparator: { $0 == " " || $0 == "(" || $0 == "," || $0 == ";" }).map(String.init)
-            let waited = fields.firstIndex(of: "waited").map { Double(fields[$0 + 1]) ?? .nan }
+            let waited = fields.firstIndex(of: "waited").map { Double(fields[$0 - 2]) ?? .nan }
             samples.append((Double(fields[1]) ?? .nan, Double(fields[4]) ?? .nan, waited, Int(fields[fields.count - 2]) ?? 0))
         }
         return samples.sorted { $0.wall < $1.wall }[samples.count / 2]
@@ -229,7 +229,7 @@ for c in BenchmarkCase.all where selected.contains(c.letter) {
             entry["\(key)_waited_seconds"] = cost.waited ?? NSNull()
             entry["\(key)_checkpoints"] = cost.checkpoints
             say("  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) default monitors: \(g(cost.wall)) s in all, \(g(cost.monitors)) s in monitors"
-                  + (cost.waited.map { " on a second thread (the run waited \(g($0)) s for them)" } ?? "")
+                  + (cost.waited.map { "; rows recorded on a second thread, which the run waited \(g($0)) s for" } ?? "")
                   + ", \(cost.checkpoints) sharpness checkpoints; they add \(Int((100 * added).rounded()))% of the wall time "
                   + "(1 − \(g(wall)) s without monitors / \(g(cost.wall)) s; target ≤ 25%)\(key == "monitors" ? "" : " — \(binary)")")
         }

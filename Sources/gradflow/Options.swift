@@ -192,7 +192,7 @@ struct OutputOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "OpenBLAS threads, 1…256 (1 is fastest for small networks; same threads and seed give the same bits). 2 or more also splits GradFlow's own kernels over two threads for at least 2^18 parameters: the integrator's vector operations, and the deep linear network's gradient and Hessian-vector product (their matrix–vector sweeps and outer products). OpenBLAS runs at most its compiled maximum (MAX_THREADS, 64 in Debian's build): a larger count is capped to it.")
     var threads: Int = 1
 
-    @Flag(inversion: .prefixedNo, help: "Record each output row (the monitors and the file writes) on a second thread while the integration goes on, when that can help: --threads 1, some monitor on, and a second core this process may use. The results are the same bits; --no-monitor-thread records on the run's own thread.")
+    @Flag(inversion: .prefixedNo, help: "Record each output row (the monitors and the file writes) on a second thread while the integration goes on, when that can help: --threads 1, some monitor on, a second core this process may use, and not the transitions monitor (on by default with 2 or more outputs: its root finding changes a monitor from the integration's thread). The results are the same bits; --no-monitor-thread records on the run's own thread. The summary's time line says how long the run waited for that thread (its monitors and its file writes).")
     var monitorThread = true
 }
 

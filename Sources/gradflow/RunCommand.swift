@@ -182,7 +182,7 @@ enum RunSummaryPrinter {
 
     static func footer(_ report: RunReport, rows: Int) {
         Terminal.print("""
-              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s\(report.monitorWait.map { " on a second thread, the run waited \(g($0, 3)) s for them;" } ?? ",") \
+              time      \(g(report.wallTime, 3)) s (monitors \(g(report.monitorTime, 3)) s\(report.monitorWait.map { "; rows recorded on a second thread, \(g($0, 3)) s waited for;" } ?? ",") \
             \(report.checkpoints) sharpness checkpoints), peak memory \(g(report.peakMemory / 1_048_576, 3)) MiB
               output    \(report.outputPath) (\(rows) rows)
             """)
