@@ -18,9 +18,14 @@ package final class AlignedBuffer {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
 
-    public convenience init(_ values: [Double]) {
-        self.init(count: values.count)
-        values.withUnsafeBufferPointer { if let base = $0.baseAddress { pointer.update(from: base, count: values.count) } }
+    /// A copy of `values` (initialised from them directly: the monitors copy θ into one at every output time).
+    public init(_ values: [Double]) {
+        count = values.count
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Double>.stride, alignment: Self.alignment)
+        pointer = raw.bindMemory(to: Double.self, capacity: max(count, 1))
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress, source.count > 0 { pointer.initialize(from: base, count: source.count) } else { pointer.initialize(to: 0) }
+        }
     }
 
     deinit { raw.deallocate() }
