@@ -24,9 +24,14 @@ void gf_startup_restore_environment(void) {
     }
 }
 
+static int gf_startup_sweep_point = 0;
+
+int gf_startup_is_sweep_point(void) { return gf_startup_sweep_point; }
+
 void gf_startup_follow_sweep_parent(void) {
     const char *value = getenv("GRADFLOW_SWEEP_PARENT");
     if (value == NULL) return;
+    gf_startup_sweep_point = 1;
     const long parent = strtol(value, NULL, 10);
     unsetenv("GRADFLOW_SWEEP_PARENT");  // not passed on to this process's own children
     if (parent <= 0) return;

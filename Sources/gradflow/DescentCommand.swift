@@ -45,7 +45,7 @@ struct DescentCommand: ParsableCommand {
         let config = try configuration()
         let reporter = ProgressReporter(enabled: !output.quiet)
         let summary = try GradientDescentRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
+                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.recordingThread)
         reporter.finish()
         try Self.printSummary(summary, lossTolerance: config.lossTolerance)
     }

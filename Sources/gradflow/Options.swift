@@ -1,4 +1,5 @@
 import ArgumentParser
+import CStartup
 import GradFlow
 
 extension IntegrationMethod: ExpressibleByArgument {}
@@ -194,6 +195,10 @@ struct OutputOptions: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, help: "Record each output row (the monitors and the file writes) on a second thread while the integration goes on, when that can help: --threads 1, some monitor on, a second core this process may use, and not the transitions monitor (on by default with 2 or more outputs: its root finding changes a monitor from the integration's thread). The results are the same bits; --no-monitor-thread records on the run's own thread. The summary's time line says how long the run waited for that thread (its monitors and its file writes).")
     var monitorThread = true
+
+    /// `--monitor-thread` as the library takes it; never in a point of `gradflow sweep --isolate processes`, whose
+    /// sweep already runs one point per core (as its `--isolate threads` points never do).
+    var recordingThread: RecordingThreadPolicy { monitorThread && gf_startup_is_sweep_point() == 0 ? .whenItHelps : .never }
 }
 
 /// Options of the monitors (MATH.md §7).

@@ -72,13 +72,13 @@ struct RunCommand: ParsableCommand {
             // A gradient-descent file is continued as a descent (bit for bit).
             if method == GradientDescentDynamics.method {
                 let summary = try GradientDescentRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                            shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
+                                                            shouldStop: { Terminal.interrupted }, recordingThread: output.recordingThread)
                 reporter.finish()
                 try DescentCommand.printSummary(summary, lossTolerance: summary.configuration.lossTolerance)
                 return
             }
             let summary = try GradientFlowRun.resume(resume, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
+                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.recordingThread)
             reporter.finish()
             RunSummaryPrinter.print(summary, config: summary.configuration)
             return
@@ -86,13 +86,13 @@ struct RunCommand: ParsableCommand {
         let config = try configuration()
         if config.central != nil {
             let summary = try CentralFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
+                                                     shouldStop: { Terminal.interrupted }, recordingThread: output.recordingThread)
             reporter.finish()
             RunSummaryPrinter.print(summary, config: config)
             return
         }
         let summary = try GradientFlowRun.execute(config, commandLine: Terminal.commandLine, progress: { reporter.report($0) },
-                                                  shouldStop: { Terminal.interrupted }, recordingThread: output.monitorThread ? .whenItHelps : .never)
+                                                  shouldStop: { Terminal.interrupted }, recordingThread: output.recordingThread)
         reporter.finish()
         RunSummaryPrinter.print(summary, config: config)
     }

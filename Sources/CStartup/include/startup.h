@@ -13,4 +13,9 @@ void gf_startup_restore_environment(void);
 /// running on beside it; SIGTERM at once when the sweep has ended already. Removes the variable. Call once, from
 /// `main`, after which the run installs its SIGTERM handler (before it, SIGTERM ends the process before any file).
 void gf_startup_follow_sweep_parent(void);
+
+/// Whether this process is a point of `gradflow sweep --isolate processes` (GRADFLOW_SWEEP_PARENT was set when
+/// `gf_startup_follow_sweep_parent` ran): the sweep already runs one point per core, so a point records its rows on
+/// its own thread.
+int gf_startup_is_sweep_point(void);
 #endif

@@ -84,3 +84,35 @@ struct RecordingThreadTests {
         #expect(differing.isEmpty, "\(differing)")
     }
 }
+
+/// Which runs of the executable record on a second thread: the time line says so.
+@Suite("Recording on a second thread from the command line", .enabled(if: ProcessResult.gradflow != nil, "the gradflow executable was not built"))
+struct RecordingThreadCommandTests {
+    let gradflow = ProcessResult.gradflow ?? ""
+    let run = ["run", "--depth", "4", "--widths", "20", "--output-times", "60"]
+
+    @Test("a run uses the second core when it has one; not with one CPU, --no-monitor-thread, --threads 2, or in a processes sweep's points")
+    func whoUsesIt() throws {
+        let scratch = try Scratch()
+        let marker = "rows recorded on a second thread"
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            let two = try ProcessResult.run(gradflow, run + ["-o", scratch.path("two.h5"), "-q"])
+            #expect(two.status == 0 && two.stdout.contains(marker), "\(two.stdout)")
+        }
+        let one = try ProcessResult.run("/usr/bin/taskset", ["-c", "0", gradflow] + run + ["-o", scratch.path("one.h5"), "-q"])
+        #expect(one.status == 0 && one.stdout.contains("time") && !one.stdout.contains(marker), "\(one.stdout)\(one.stderr)")
+        for extra in [["--no-monitor-thread"], ["--threads", "2"]] {
+            let result = try ProcessResult.run(gradflow, run + extra + ["-o", scratch.path("x.h5"), "--force", "-q"])
+            #expect(result.status == 0 && !result.stdout.contains(marker), "\(extra): \(result.stdout)")
+        }
+        let sweep = try ProcessResult.run(gradflow, ["sweep", "--depths", "4", "--seeds", "1,2", "--isolate", "processes", "--jobs", "2",
+                                                     "--run-args", "--widths 20 --output-times 60", "-q", "-o", scratch.path("sweep")])
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: scratch.path("sweep")).filter { $0.hasSuffix(".log") }
+        #expect(logs.count == 2)
+        for log in logs {
+            let text = try String(contentsOfFile: scratch.path("sweep/" + log), encoding: .utf8)
+            #expect(text.contains("time") && !text.contains(marker), "\(log): \(text)")
+        }
+    }
+}
