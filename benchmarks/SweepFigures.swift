@@ -6,26 +6,40 @@ import GradFlow
 /// error is discarded. The environment is this process's, with `environment` set on top.
 func spawnMeasured(_ executable: String, _ args: [String], stdoutPath: String,
                    environment extra: [String: String] = [:]) -> (seconds: Double, cpu: Double, status: Int32) {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv = ([executable] + args).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    let r = spawnTogether([(executable, args, stdoutPath)], environment: extra)
+    return (r.seconds, r.cpu, r.statuses[0])
+}
+
+/// Starts every command at once (`posix_spawn`) and waits for all of them: the wall time from the first start to the
+/// last exit, their CPU times summed, and each exit status, in order.
+func spawnTogether(_ commands: [(executable: String, args: [String], stdoutPath: String)],
+                   environment extra: [String: String] = [:]) -> (seconds: Double, cpu: Double, statuses: [Int32]) {
     let environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
     let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { envp.forEach { free($0) } }
-    var pid: pid_t = 0
     let start = DispatchTime.now().uptimeNanoseconds
-    guard posix_spawnp(&pid, executable, &actions, nil, argv, envp) == 0 else { fatalError("cannot start \(executable)") }
-    var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (seconds, cpu, exitStatus)
+    var pids: [pid_t] = []
+    for command in commands {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, command.stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([command.executable] + command.args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, command.executable, &actions, nil, argv, envp) == 0 else { fatalError("cannot start \(command.executable)") }
+        pids.append(pid)
+    }
+    var cpu = 0.0, statuses: [Int32] = []
+    for pid in pids {
+        var status: Int32 = 0
+        var usage = rusage()
+        wait4(pid, &status, 0, &usage)
+        cpu += Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+        statuses.append((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f))
+    }
+    return (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9, cpu, statuses)
 }
 
 /// The start-up figures of issue 17: `gradflow --version` and a case-A run as whole processes (median of 10),
@@ -154,6 +168,28 @@ enum SweepFigures {
                     + "; \(g(r.seconds / Double(r.points) * 1e3)) ms per point; its runs' own Σ integration \(g(r.integration)) s")
                 entry[key] = ["seconds": r.seconds, "cpu_seconds": r.cpu, "ratio_to_ideal": ratio, "integration_seconds_sum": r.integration,
                               "jobs": jobs, "outcomes": r.outcomes]
+            }
+            // What an in-process sweep's shared HDF5 lock costs (Debian's libhdf5 is serial, so the workers' HDF5 calls
+            // take turns): the same grid as one single-worker sweep per core, side by side (`--shard i/N --jobs 1`).
+            if cores >= 2 {
+                let folder = "\(workdir)/sweep-\(sweep.name)-shards"
+                try? FileManager.default.removeItem(atPath: folder)
+                let r = spawnTogether((1...cores).map { i in
+                    (gradflow, ["sweep"] + sweep.arguments + ["--isolate", "threads", "--jobs", "1", "--shard", "\(i)/\(cores)", "-q", "-o", folder],
+                     "\(workdir)/sweep-shard-\(i).txt")
+                })
+                guard r.statuses.allSatisfy({ $0 == 0 }) else { fatalError("sweep \(sweep.name) shards exited with \(r.statuses)") }
+                var rows: [SweepRow] = []
+                for i in 1...cores {
+                    let table = "\(folder)/summary-shard-\(i)-of-\(cores).csv"
+                    rows += try SweepTable.parse(String(contentsOfFile: table, encoding: .utf8), source: table)
+                }
+                try? FileManager.default.removeItem(atPath: folder)
+                let integration = rows.map(\.wallTime).reduce(0, +), ratio = r.seconds / ideal
+                say("    shards     \(g(r.seconds)) s (CPU \(g(r.cpu)) s) = \(g(ratio, 3))× ideal: \(cores) processes side by side, each --shard i/\(cores) "
+                    + "--jobs 1 (no HDF5 lock shared between workers); \(rows.count) points, their runs' own Σ integration \(g(integration)) s")
+                entry["shard_processes"] = ["seconds": r.seconds, "cpu_seconds": r.cpu, "ratio_to_ideal": ratio, "integration_seconds_sum": integration,
+                                            "processes": cores, "points": rows.count]
             }
             if let baseline {
                 var this: [(seconds: Double, cpu: Double)] = [], other: [(seconds: Double, cpu: Double)] = []
