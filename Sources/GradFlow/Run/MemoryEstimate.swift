@@ -7,7 +7,7 @@ import Glibc
 /// CVODE's vectors (≈ 20 + Krylov dimension vectors of P doubles for BDF, ≈ 20 for Adams), the dense
 /// Jacobian (P² doubles, `bdf-dense`), the Lanczos basis (min(P, lanczos-max) × P doubles) or the dense
 /// Hessian (2P², `sharpness.method` dense), the risk's and monitors' copies of the data (≈ 4nd) and
-/// weights (≈ 8P), for `compare` the flow's weights at every output time (rows × P), and the Gauss–Newton
+/// weights (≈ 8P, and 3P more for the rows waiting for a second recording thread), for `compare` the flow's weights at every output time (rows × P), and the Gauss–Newton
 /// preconditioner's systems of a network without projection (BDF with `solver.preconditioner` gauss-newton):
 /// 2(qd)² doubles for q linear outputs. For a GELU network (widths m_k, q = m_L) it adds the cached
 /// activations of its two risk instances (the integrator's and the monitors'), two sweeps of fifteen m_k×n
@@ -50,7 +50,10 @@ package enum MemoryEstimate {
         // eigenvectors (≈ 3d²), the held-out set; the condition-number SVD copies X twice more.
         var data = 4 * n * d + 3 * n * q + 3 * d * d + d * q + 2 * nTest * (d + q)
         if config.dataFile == nil, config.synthetic.conditionNumber != nil { data += 3 * n * d }
+        // θ's copies in the run (≈ 8P), and the rows waiting for a `RecordingThread` (its depth, 2, and the one it
+        // records, each holding θ: 3P, when the run records on a second thread).
         var parameters = 8 * P
+        if config.threads == 1, !config.monitors.isEmpty { parameters += 3 * P }
         var gelu = 0.0
         let preconditioned = config.solver.preconditioner == .gaussNewton && [.auto, .bdfKrylov].contains(config.solver.method)
         if config.model == .gelu {
