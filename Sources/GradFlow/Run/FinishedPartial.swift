@@ -7,10 +7,12 @@ import FoundationEssentials
 /// its partial name.
 public enum FinishedPartial {
     /// The final status (`completed` or `diverged`) of the run in `path`, when it is a partial file, not held by a
-    /// running process, whose run had ended; nil otherwise (also for anything that is not a readable trajectory file).
+    /// running process, whose run had ended and none of whose objects is torn (`TrajectoryFile.damagedObjects`); nil
+    /// otherwise (also for anything that is not a readable trajectory file).
     public static func endedStatus(_ path: String) -> RunStatus? {
         guard path.hasSuffix(OutputFile.partialSuffix), FileManager.default.fileExists(atPath: path), !OutputFile.isLocked(path),
-              let status = (try? TrajectoryFile(path: path))?.status, status == .completed || status == .diverged else { return nil }
+              let file = try? TrajectoryFile(path: path), let status = file.status, status == .completed || status == .diverged,
+              file.damagedObjects().isEmpty else { return nil }
         return status
     }
 

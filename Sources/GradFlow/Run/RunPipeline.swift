@@ -50,9 +50,25 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
     public static func resume(_ path: String, commandLine: String, progress: (RunProgress) -> Void = { _ in },
                               shouldStop: @escaping () -> Bool = { false },
                               requiredThreads: Int? = nil, recordingThread: RecordingThreadPolicy = .whenItHelps) throws -> RunSummary<Dynamics.Result> {
+        if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
+        // A partial that a kill left shorter than its superblock's end of file cannot be opened by HDF5: its missing
+        // tail is restored as zeros first (`HDF5TruncatedTail`), and the checks below judge what it holds.
+        let restored = path.hasSuffix(OutputFile.partialSuffix) ? try HDF5TruncatedTail.restore(path) : nil
+        var summary = try continueRun(path, commandLine: commandLine, progress: progress, shouldStop: shouldStop,
+                                      requiredThreads: requiredThreads, recordingThread: recordingThread)
+        if let restored {
+            summary.report.notes.insert("\(path) ended \(restored) bytes before the end its HDF5 superblock records (a kill inside a flush): "
+                                        + "the missing tail was restored as zeros before it was read", at: 0)
+        }
+        return summary
+    }
+
+    /// `resume` once the file can be opened.
+    private static func continueRun(_ path: String, commandLine: String, progress: (RunProgress) -> Void,
+                                    shouldStop: @escaping () -> Bool, requiredThreads: Int?,
+                                    recordingThread: RecordingThreadPolicy) throws -> RunSummary<Dynamics.Result> {
         // Everything is read and checked read-only first (a refused resume changes nothing), and the file is
         // closed before it is reopened for writing (HDF5 refuses a writable open of a file held open read-only).
-        if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
         let (config, state): (RunConfiguration, ResumeState) = try {
             let file = try TrajectoryFile(path: path)
             // A newer writer may lay the file out differently: continuing it here could corrupt it.
