@@ -57,8 +57,7 @@ struct RunCommand: ParsableCommand {
         if let resume {
             // A partial that a kill left shorter than its HDF5 superblock's end of file: its tail as zeros, so that HDF5
             // opens it and the checks below (a whole run, a resumable one, torn objects) can judge it.
-            if resume.hasSuffix(OutputFile.partialSuffix), !OutputFile.isLocked(resume), let restored = try HDF5TruncatedTail.restore(resume),
-               !output.quiet {
+            if let restored = try OutputFile.restoreCutShortPartial(resume), !output.quiet {
                 Terminal.print("GradFlow \(GradFlowVersion.string): \(resume) ended \(restored) bytes before the end its HDF5 superblock records "
                                + "(a kill inside a flush): the missing tail was restored as zeros")
             }

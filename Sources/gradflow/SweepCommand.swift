@@ -274,13 +274,11 @@ struct SweepCommand: ParsableCommand {
         let summaryInputs = spec.map { [OutputFile.Input($0, role: "the sweep specification")] } ?? []
         let summaryClaim = try OutputFile(claiming: PathName.appending(outputDirectory, summaryName), overwrite: true, inputs: summaryInputs)
         Terminal.installInterruptHandlers()  // before any worker thread starts: they inherit the unblocked signals
-        // A run killed between its closing flush and its rename left a partial that holds the whole run: put it in
-        // place (not when a file is there already), so that its point counts as done.
         // A partial that a kill left shorter than its HDF5 superblock's end of file gets its tail back (as zeros) first,
         // so that HDF5 opens it: then it is judged (whole, resumable, torn) like any other.
-        for point in points where !OutputFile.isLocked(path(point) + OutputFile.partialSuffix) {
-            _ = try? HDF5TruncatedTail.restore(path(point) + OutputFile.partialSuffix)
-        }
+        for point in points { _ = try? OutputFile.restoreCutShortPartial(path(point) + OutputFile.partialSuffix) }
+        // A run killed between its closing flush and its rename left a partial that holds the whole run: put it in
+        // place (not when a file is there already), so that its point counts as done.
         for point in points where FinishedPartial.isFinished(path(point) + OutputFile.partialSuffix) {
             _ = try? FinishedPartial.finalize(path(point) + OutputFile.partialSuffix)
         }

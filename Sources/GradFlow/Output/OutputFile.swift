@@ -237,6 +237,14 @@ package final class OutputFile {
         return target
     }
 
+    /// Gives a partial that a kill left shorter than its HDF5 superblock's end of file its tail back as zeros
+    /// (`HDF5TruncatedTail.restore`), so that HDF5 opens it and it can be judged like any other partial. Only a file named
+    /// `NAME.partial` that no running process holds; returns the bytes restored (nil: nothing to do).
+    package static func restoreCutShortPartial(_ path: String) throws -> Int64? {
+        guard path.hasSuffix(partialSuffix), !isLocked(path) else { return nil }
+        return try HDF5TruncatedTail.restore(path)
+    }
+
     /// Whether a running gradflow process holds `path` (a partial, or a file being resumed) locked.
     package static func isLocked(_ path: String) -> Bool { gf_is_locked(path) == 1 }
 

@@ -53,7 +53,7 @@ public enum RunPipeline<Dynamics: TrajectoryDynamics> {
         if OutputFile.isLocked(path) { throw GradFlowError.outputInUse(path: path) }
         // A partial that a kill left shorter than its superblock's end of file cannot be opened by HDF5: its missing
         // tail is restored as zeros first (`HDF5TruncatedTail`), and the checks below judge what it holds.
-        let restored = path.hasSuffix(OutputFile.partialSuffix) ? try HDF5TruncatedTail.restore(path) : nil
+        let restored = try OutputFile.restoreCutShortPartial(path)
         var summary = try continueRun(path, commandLine: commandLine, progress: progress, shouldStop: shouldStop,
                                       requiredThreads: requiredThreads, recordingThread: recordingThread)
         if let restored {
